@@ -1,0 +1,83 @@
+// `opta config list|get|set|unset|path`: reads and writes config.json through the schema; secrets stay masked.
+import { CONFIG_KEYS, configKey, getPath, inspectConfig, loadConfig, maskSecret, setConfigValue, unsetConfigValue } from '../core/config.js';
+import { displayPath } from '../core/paths.js';
+import { cliPaths } from './context.js';
+import { out } from './output.js';
+import type { Register } from './main.js';
+
+function shown(key: string, value: unknown, showSecrets: boolean): unknown {
+  if (value === undefined) return undefined;
+  return configKey(key).secret && !showSecrets ? maskSecret(value) : value;
+}
+
+export const registerConfig: Register = (program, setExit) => {
+  const config = program.command('config').description('read and change ~/.config/opta/config.json');
+
+  config
+    .command('list')
+    .description('print every setting with its value (secrets masked unless --show-secrets)')
+    .option('--json', 'print as JSON')
+    .option('--show-secrets', 'show secret values')
+    .action((opts: { json?: boolean; showSecrets?: boolean }) => {
+      const paths = cliPaths();
+      const cfg = loadConfig(paths.configFile);
+      const source = inspectConfig(paths.configFile);
+      const explicit = source.valid ? source.raw : {};
+      const rows = CONFIG_KEYS.map((k) => ({
+        key: k.key,
+        value: shown(k.key, getPath(cfg, k.key), Boolean(opts.showSecrets)),
+        source: getPath(explicit, k.key) === undefined ? 'default' : 'file',
+      }));
+      if (opts.json) {
+        out(JSON.stringify({ path: paths.configFile, settings: rows }, null, 2));
+      } else {
+        out(`# ${displayPath(paths.configFile)}${source.valid && source.source === 'defaults' ? ' (not created yet: defaults)' : ''}`);
+        const width = Math.max(...rows.map((r) => r.key.length));
+        for (const r of rows) out(`${r.key.padEnd(width)} = ${r.value === undefined ? '(not set)' : JSON.stringify(r.value)}${r.source === 'default' && r.value !== undefined ? '  (default)' : ''}`);
+      }
+      setExit(0);
+    });
+
+  config
+    .command('get <key>')
+    .description('print one setting')
+    .option('--show-secrets', 'show a secret value')
+    .action((key: string, opts: { showSecrets?: boolean }) => {
+      configKey(key);
+      const value = shown(key, getPath(loadConfig(cliPaths().configFile), key), Boolean(opts.showSecrets));
+      if (value === undefined) {
+        out('(not set)');
+        return setExit(1);
+      }
+      out(typeof value === 'string' ? value : JSON.stringify(value));
+      setExit(0);
+    });
+
+  config
+    .command('set <key> <value>')
+    .description('change one setting; an invalid value is rejected and the file is left untouched')
+    .action((key: string, value: string) => {
+      const paths = cliPaths();
+      setConfigValue(paths.configFile, key, value);
+      out(`${key} = ${JSON.stringify(shown(key, getPath(loadConfig(paths.configFile), key), false))}`);
+      if (key.startsWith('daemon.')) out('Restart the daemon to use it: opta daemon restart');
+      setExit(0);
+    });
+
+  config
+    .command('unset <key>')
+    .description('return one setting to its default')
+    .action((key: string) => {
+      const removed = unsetConfigValue(cliPaths().configFile, key);
+      out(removed ? `${key} returned to its default` : `${key} was not set`);
+      setExit(0);
+    });
+
+  config
+    .command('path')
+    .description('print where config.json lives')
+    .action(() => {
+      out(cliPaths().configFile);
+      setExit(0);
+    });
+};

@@ -1,0 +1,201 @@
+// `opta daemon start|run|stop|restart|status|logs|reset`: thin adapters over the lifecycle core.
+
+import { spawn } from 'node:child_process';
+import type { Command } from 'commander';
+import { OptaError, UsageError } from '../core/errors.js';
+import { displayPath, type OptaPaths } from '../core/paths.js';
+import { inspectDaemon, type DaemonInspection } from '../daemon/lifecycle/inspect.js';
+import { startDaemonProcess, stopDaemonProcess } from '../daemon/lifecycle/control.js';
+import { daemonArgs } from '../daemon/lifecycle/spawn.js';
+import { resetDaemon } from '../actions/reset.js';
+import { follow, lastLines } from '../logs/tail.js';
+import { cliPaths, type ExitCode } from './context.js';
+import { formatDuration, out } from './output.js';
+import type { Register } from './main.js';
+
+function parseLines(v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`--lines takes a whole number of at least 1, not "${v}"`);
+  return Number(v);
+}
+
+const NEXT: Record<DaemonInspection['status'], string> = {
+  running: '',
+  'not-running': 'Start it: opta daemon start',
+  stale: 'The daemon crashed. Start it again (the stale state file is cleared): opta daemon start',
+  foreign: 'state.json names a process that is not this Opta daemon; it will not be signalled. Start a daemon (the state file is replaced): opta daemon start',
+  unresponsive: 'Restart it: opta daemon restart (then inspect: opta daemon logs --lines 200)',
+  'corrupt-state': 'Set the corrupt file aside and start: opta daemon start (or, as the guide says: rm <state file> && opta daemon start)',
+};
+
+export function describeStatus(i: DaemonInspection, paths: OptaPaths, showSecrets: boolean): string {
+  const lines: string[] = [];
+  const s = i.state;
+  switch (i.status) {
+    case 'running': {
+      const h = i.health ?? {};
+      lines.push(`Daemon: running (pid ${s!.pid}, port ${s!.port})`);
+      lines.push(`  address:  http://${s!.host}:${s!.port}`);
+      lines.push(`  version:  ${s!.version}`);
+      if (typeof h.uptimeMs === 'number') lines.push(`  uptime:   ${formatDuration(h.uptimeMs)}`);
+      lines.push(`  daemonId: ${s!.daemonId}`);
+      lines.push(`  token:    ${showSecrets ? s!.token : '******** (shown with --show-secrets)'}`);
+      break;
+    }
+    case 'not-running':
+      lines.push('Daemon: not running');
+      if (i.orphan) lines.push(`  but a daemon of this home answers on port ${i.orphan.port} (pid ${i.orphan.pid}) without a state file; opta daemon start re-registers it`);
+      break;
+    case 'stale':
+      lines.push(`Daemon: stale (state.json names pid ${i.pid}, which is not running)`);
+      break;
+    case 'foreign':
+      lines.push(`Daemon: foreign (state.json names pid ${i.pid}, which is ${i.command ? `"${i.command}"` : 'a process opta cannot inspect'}, not this home's Opta daemon)`);
+      break;
+    case 'unresponsive':
+      lines.push(`Daemon: unresponsive (pid ${i.pid}, port ${s!.port}): ${i.problem}`);
+      break;
+    case 'corrupt-state':
+      lines.push(`Daemon: corrupt-state (${i.stateClass}${i.stateError ? `: ${i.stateError}` : ''})`);
+      if (i.orphan) lines.push(`  a daemon of this home answers on port ${i.orphan.port} (pid ${i.orphan.pid})`);
+      break;
+  }
+  lines.push(`  state:    ${displayPath(paths.stateFile)}`);
+  if (NEXT[i.status]) lines.push(`  next:     ${NEXT[i.status]}`);
+  return lines.join('\n');
+}
+
+export function redactInspection(i: DaemonInspection, showSecrets: boolean): DaemonInspection {
+  if (showSecrets || !i.state) return i;
+  return { ...i, state: { ...i.state, token: '********' } };
+}
+
+async function start(paths: OptaPaths): Promise<ExitCode> {
+  const r = await startDaemonProcess(paths);
+  for (const n of r.notes) out(`note: ${n}`);
+  const where = `pid ${r.state.pid}, port ${r.state.port}`;
+  if (r.outcome === 'already-running') out(`Daemon already running (${where}).`);
+  else if (r.outcome === 're-registered') out(`Daemon already running (${where}); its state file was restored.`);
+  else out(`Daemon started (${where}).`);
+  return 0;
+}
+
+async function stop(paths: OptaPaths): Promise<ExitCode> {
+  const r = await stopDaemonProcess(paths);
+  for (const n of r.notes) out(`note: ${n}`);
+  switch (r.outcome) {
+    case 'stopped':
+      out(`Daemon stopped (pid ${r.pid}).`);
+      return 0;
+    case 'killed':
+      out(`Daemon did not stop within the grace period and was killed (pid ${r.pid}).`);
+      return 0;
+    case 'not-running':
+      out('Daemon is not running.');
+      return 0;
+    case 'foreign':
+      throw new OptaError(
+        `not stopping pid ${r.pid}: it is ${r.inspection.command ? `"${r.inspection.command}"` : 'a process opta cannot inspect'}, not this home's Opta daemon. ` +
+          `The state file ${displayPath(paths.stateFile)} is stale; opta daemon start replaces it.`,
+      );
+  }
+}
+
+/** Foreground daemon for service managers: the daemon runs as a child so its command line names its home. */
+function runForeground(paths: OptaPaths): Promise<ExitCode> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...daemonArgs(paths.home), '--foreground'], { stdio: 'inherit', env: process.env });
+    const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
+    for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, forward(sig));
+    child.on('exit', (code) => resolve(code === 0 ? 0 : code === 2 ? 2 : 1));
+  });
+}
+
+export const registerDaemon: Register = (program, setExit) => {
+  const daemon = program.command('daemon').description('start, stop and inspect the Opta daemon');
+
+  daemon
+    .command('start')
+    .description('start the daemon in the background; returns once it serves (exit 0 if already running)')
+    .action(async () => setExit(await start(cliPaths())));
+
+  daemon
+    .command('run')
+    .description('run the daemon in the foreground (for service managers); logs also go to stderr')
+    .action(async () => {
+      const paths = cliPaths();
+      const insp = await inspectDaemon(paths, { lookForOrphan: true });
+      if (insp.status === 'running' || insp.orphan) {
+        throw new OptaError(`a daemon of this home is already running (pid ${insp.pid ?? insp.orphan?.pid}). Never run two: stop it first with opta daemon stop`);
+      }
+      setExit(await runForeground(paths));
+    });
+
+  daemon
+    .command('stop')
+    .description('stop the daemon (SIGTERM, then SIGKILL after a grace period) and clear its state')
+    .action(async () => setExit(await stop(cliPaths())));
+
+  daemon
+    .command('restart')
+    .description('stop the daemon if it runs, then start it')
+    .action(async () => {
+      const paths = cliPaths();
+      const code = await stop(paths);
+      setExit(code === 0 ? await start(paths) : code);
+    });
+
+  daemon
+    .command('status')
+    .description('say whether this home\'s daemon runs (read-only): running, not-running, stale, foreign, unresponsive, corrupt-state; exit 0 only when running')
+    .option('--json', 'print the full inspection as JSON')
+    .option('--show-secrets', 'include the bearer token')
+    .action(async (opts: { json?: boolean; showSecrets?: boolean }) => {
+      const paths = cliPaths();
+      const insp = await inspectDaemon(paths, { lookForOrphan: true });
+      if (opts.json) out(JSON.stringify(redactInspection(insp, Boolean(opts.showSecrets)), null, 2));
+      else out(describeStatus(insp, paths, Boolean(opts.showSecrets)));
+      setExit(insp.status === 'running' ? 0 : 1);
+    });
+
+  daemon
+    .command('logs')
+    .description('print the end of the daemon log (default 200 lines); --follow keeps printing, across rotation')
+    .option('-n, --lines <n>', 'how many lines from the end', parseLines, 200)
+    .option('-f, --follow', 'keep printing new lines until interrupted')
+    .action(async (opts: { lines: number; follow?: boolean }) => {
+      const paths = cliPaths();
+      let lines: string[] = [];
+      try {
+        lines = lastLines(paths.logFile, opts.lines);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new OptaError(`failed to read log file ${paths.logFile}: ${(e as Error).message}`);
+        if (!opts.follow) {
+          throw new OptaError(`no daemon log at ${displayPath(paths.logFile)} yet: the daemon has not run in this home. Start it: opta daemon start`);
+        }
+      }
+      if (lines.length) out(lines.join('\n'));
+      if (!opts.follow) return setExit(0);
+      await new Promise<void>((resolve) => {
+        const stopFollow = follow(paths.logFile, (t) => process.stdout.write(t));
+        const end = () => {
+          stopFollow();
+          resolve();
+        };
+        process.once('SIGINT', end);
+        process.once('SIGTERM', end);
+      });
+      setExit(0);
+    });
+
+  daemon
+    .command('reset')
+    .description('the guide\'s "Reset Everything": stop, remove state.json and daemon.log, start; sessions/ is never touched')
+    .action(async () => {
+      const paths = cliPaths();
+      const r = await resetDaemon(paths);
+      for (const line of r.log) out(line);
+      out(`Daemon reset: running again (pid ${r.state.pid}, port ${r.state.port}); ${displayPath(paths.sessionsDir)} was left as it was.`);
+      setExit(0);
+    });
+};
+

@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+// The opta entry point: builds the commander program, runs one command, and is the only place that sets the exit code.
+import { Command, CommanderError } from 'commander';
+import { OptaError } from '../core/errors.js';
+import { VERSION } from '../core/version.js';
+import { colorEnabled, err } from './output.js';
+import type { ExitCode } from './context.js';
+import { registerDaemon } from './daemon.js';
+import { registerConfig } from './config.js';
+
+/** Each command group registers itself; an action returns its exit code through `setExit`. */
+export type Register = (program: Command, setExit: (code: ExitCode) => void) => void;
+
+const GROUPS: Register[] = [registerDaemon, registerConfig];
+
+function buildProgram(setExit: (code: ExitCode) => void): Command {
+  const color = colorEnabled(process.stdout);
+  const program = new Command('opta')
+    .description('Opta Local CLI: run and diagnose the Opta daemon and its LMX inference server')
+    .version(VERSION, '-V, --version')
+    .option('--debug', 'show stack traces for internal errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ getOutHasColors: () => color, getErrHasColors: () => colorEnabled(process.stderr) })
+    .exitOverride();
+  program.addHelpText(
+    'after',
+    '\nExit codes: 0 what was asked holds, 1 the answer is no or something is wrong, 2 the command could not run as asked.',
+  );
+  for (const register of GROUPS) register(program, setExit);
+  // Make every subcommand reject unknown options and stray arguments, with exit code 2.
+  const strict = (cmd: Command) => {
+    cmd.exitOverride().allowExcessArguments(false).showHelpAfterError('(run with --help for usage)');
+    cmd.commands.forEach(strict);
+  };
+  program.commands.forEach(strict);
+  return program;
+}
+
+async function main(argv: string[]): Promise<ExitCode> {
+  let code: ExitCode = 0;
+  const program = buildProgram((c) => (code = c));
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version are successes; everything else commander rejects is a usage error.
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof OptaError) {
+      err(`opta: ${e.message}`);
+      return (e.exitCode === 2 ? 2 : 1) as ExitCode;
+    }
+    const debug = argv.includes('--debug');
+    err(`opta: internal error: ${e instanceof Error ? e.message : String(e)}${debug ? '' : ' (run again with --debug for details)'}`);
+    if (debug && e instanceof Error && e.stack) err(e.stack);
+    return 2;
+  }
+}
+
+main(process.argv).then((code) => {
+  process.exitCode = code;
+});

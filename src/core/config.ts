@@ -1,0 +1,192 @@
+// config.json: the schema, its keys, and reads/writes that never leave a half-valid file behind.
+import fs from 'node:fs';
+import { z } from 'zod';
+import { writeFileAtomic } from './atomic.js';
+import { causeText, errorCode, OptaError, UsageError } from './errors.js';
+
+const portRange = z
+  .string()
+  .regex(/^\d{1,5}-\d{1,5}$/, 'must look like "10000-10020"')
+  .refine((s) => {
+    const [a, b] = s.split('-').map(Number);
+    return a >= 1 && b <= 65535 && a <= b;
+  }, 'must be two ports from 1 to 65535, low-high');
+const port = z.number().int().min(1).max(65535);
+
+export const ConfigSchema = z
+  .object({
+    lmx: z
+      .object({
+        host: z.string().min(1).default('lmx-host.local'),
+        port: port.default(1234),
+        apiKey: z.string().min(1).optional(),
+        timeoutMs: z.number().int().min(100).max(600000).default(10000),
+      })
+      .strict()
+      .prefault({}),
+    daemon: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: port.default(9999),
+        portRange: portRange.default('10000-10020'),
+      })
+      .strict()
+      .prefault({}),
+    permissions: z
+      .object({ timeoutMs: z.number().int().min(100).max(86400000).default(300000) })
+      .strict()
+      .prefault({}),
+    logs: z
+      .object({ maxBytes: z.number().int().min(4096).default(10 * 1024 * 1024) })
+      .strict()
+      .prefault({}),
+    tools: z
+      .object({ memoryLimitMb: z.number().int().min(8).max(4096).default(64) })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+export type OptaConfig = z.infer<typeof ConfigSchema>;
+
+export interface ConfigKey {
+  key: string;
+  type: 'string' | 'number';
+  secret?: boolean;
+  description: string;
+}
+
+/** Every settable key; `opta config list` prints them in this order. */
+export const CONFIG_KEYS: ConfigKey[] = [
+  { key: 'lmx.host', type: 'string', description: 'LMX inference server host' },
+  { key: 'lmx.port', type: 'number', description: 'LMX inference server port' },
+  { key: 'lmx.apiKey', type: 'string', secret: true, description: 'LMX API key (secret)' },
+  { key: 'lmx.timeoutMs', type: 'number', description: 'LMX request timeout in milliseconds' },
+  { key: 'daemon.host', type: 'string', description: 'address the daemon binds (keep 127.0.0.1)' },
+  { key: 'daemon.port', type: 'number', description: 'preferred daemon port' },
+  { key: 'daemon.portRange', type: 'string', description: 'fallback ports tried when daemon.port is taken' },
+  { key: 'permissions.timeoutMs', type: 'number', description: 'auto-deny permission requests after this long' },
+  { key: 'logs.maxBytes', type: 'number', description: 'rotate daemon.log to daemon.log.1 past this size' },
+  { key: 'tools.memoryLimitMb', type: 'number', description: 'heap limit of the tool worker' },
+];
+
+export function configKey(key: string): ConfigKey {
+  const k = CONFIG_KEYS.find((c) => c.key === key);
+  if (!k) throw new UsageError(`unknown config key "${key}". Known keys: ${CONFIG_KEYS.map((c) => c.key).join(', ')}.`);
+  return k;
+}
+
+export interface ConfigProblem {
+  key: string;
+  message: string;
+}
+
+export type ConfigRead =
+  | { valid: true; source: 'defaults' | 'file'; path: string; config: OptaConfig; raw: Record<string, unknown> }
+  | { valid: false; path: string; problems: ConfigProblem[] };
+
+/** Reads config.json without throwing for bad content: a missing file means defaults and is valid. */
+export function inspectConfig(file: string): ConfigRead {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return { valid: true, source: 'defaults', path: file, config: ConfigSchema.parse({}), raw: {} };
+    return { valid: false, path: file, problems: [{ key: '(file)', message: `cannot be read: ${causeText(err)}` }] };
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    return { valid: false, path: file, problems: [{ key: '(file)', message: `is not valid JSON: ${causeText(err)}` }] };
+  }
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    return {
+      valid: false,
+      path: file,
+      problems: parsed.error.issues.map((i) => ({
+        key: i.path.length ? i.path.join('.') : i.code === 'unrecognized_keys' ? (i as { keys?: string[] }).keys?.join(', ') ?? '(root)' : '(root)',
+        message: i.message,
+      })),
+    };
+  }
+  return { valid: true, source: 'file', path: file, config: parsed.data, raw: raw as Record<string, unknown> };
+}
+
+/** Loads the config or throws one clear error naming the file, the key and the next step. */
+export function loadConfig(file: string): OptaConfig {
+  const r = inspectConfig(file);
+  if (r.valid) return r.config;
+  const p = r.problems.map((x) => `${x.key}: ${x.message}`).join('; ');
+  throw new OptaError(`config file ${file} is invalid (${p}). Fix it with "opta config set <key> <value>" or "opta config unset <key>", or edit the file.`);
+}
+
+export function getPath(obj: unknown, key: string): unknown {
+  let cur: unknown = obj;
+  for (const part of key.split('.')) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+function parseValue(k: ConfigKey, value: string): unknown {
+  if (k.type === 'number') {
+    if (!/^-?\d+$/.test(value.trim())) throw new UsageError(`invalid value for ${k.key}: "${value}" is not a whole number. Nothing was changed.`);
+    return Number(value);
+  }
+  return value;
+}
+
+function rawForWrite(file: string): Record<string, unknown> {
+  const r = inspectConfig(file);
+  if (!r.valid && r.problems.some((p) => p.key === '(file)')) {
+    throw new OptaError(`config file ${file} ${r.problems[0].message}. Nothing was changed; fix or move the file, then try again.`);
+  }
+  if (r.valid) return structuredClone(r.raw);
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+}
+
+function validateAndWrite(file: string, raw: Record<string, unknown>, key: string): void {
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues.find((i) => i.path.join('.') === key) ?? parsed.error.issues[0];
+    throw new UsageError(`invalid value for ${issue.path.join('.') || key}: ${issue.message}. Nothing was changed.`);
+  }
+  writeFileAtomic(file, JSON.stringify(raw, null, 2) + '\n');
+}
+
+export function setConfigValue(file: string, key: string, value: string): void {
+  const k = configKey(key);
+  const raw = rawForWrite(file);
+  const [section, name] = key.split('.');
+  const sec = (typeof raw[section] === 'object' && raw[section] !== null ? raw[section] : {}) as Record<string, unknown>;
+  sec[name] = parseValue(k, value);
+  raw[section] = sec;
+  validateAndWrite(file, raw, key);
+}
+
+export function unsetConfigValue(file: string, key: string): boolean {
+  configKey(key);
+  if (!fs.existsSync(file)) return false;
+  const raw = rawForWrite(file);
+  const [section, name] = key.split('.');
+  const sec = raw[section] as Record<string, unknown> | undefined;
+  if (!sec || !(name in sec)) return false;
+  delete sec[name];
+  if (Object.keys(sec).length === 0) delete raw[section];
+  validateAndWrite(file, raw, key);
+  return true;
+}
+
+export function maskSecret(value: unknown): string {
+  // No characters of the secret at all: a suffix is enough to confirm a guess.
+  return typeof value === 'string' && value.length > 0 ? '********' : String(value);
+}
+
+export function parsePortRange(range: string): number[] {
+  const [a, b] = range.split('-').map(Number);
+  const out: number[] = [];
+  for (let p = a; p <= b; p++) out.push(p);
+  return out;
+}

@@ -1,0 +1,43 @@
+// Resolves every file opta reads or writes, from one place, so tests and users can move the home.
+import os from 'node:os';
+import path from 'node:path';
+
+export interface OptaPaths {
+  home: string;
+  daemonDir: string;
+  stateFile: string;
+  logFile: string;
+  lockFile: string;
+  sessionsDir: string;
+  configFile: string;
+}
+
+/** OPTA_HOME, else $XDG_CONFIG_HOME/opta, else %APPDATA%\opta on Windows, else ~/.config/opta. */
+export function resolveHome(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+  if (env.OPTA_HOME) return path.resolve(env.OPTA_HOME);
+  if (env.XDG_CONFIG_HOME) return path.resolve(env.XDG_CONFIG_HOME, 'opta');
+  if (platform === 'win32' && env.APPDATA) return path.resolve(env.APPDATA, 'opta');
+  // os.homedir() honours $HOME on POSIX, which is what lets tests use a throwaway HOME.
+  const home = env.HOME || os.homedir();
+  return path.resolve(home, '.config', 'opta');
+}
+
+export function optaPaths(home: string = resolveHome()): OptaPaths {
+  const daemonDir = path.join(home, 'daemon');
+  return {
+    home,
+    daemonDir,
+    stateFile: path.join(daemonDir, 'state.json'),
+    logFile: path.join(daemonDir, 'daemon.log'),
+    lockFile: path.join(daemonDir, 'daemon.lock'),
+    sessionsDir: path.join(home, 'sessions'),
+    configFile: path.join(home, 'config.json'),
+  };
+}
+
+/** Shows a path the way a person types it: ~/.config/opta/... when it lies under HOME. */
+export function displayPath(p: string, env: NodeJS.ProcessEnv = process.env): string {
+  const home = env.HOME;
+  if (home && (p === home || p.startsWith(home + path.sep))) return '~' + p.slice(home.length);
+  return p;
+}

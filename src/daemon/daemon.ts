@@ -1,0 +1,103 @@
+// The daemon process: binds, writes state.json, serves the control plane, and cleans up only what it owns.
+import http from 'node:http';
+import crypto from 'node:crypto';
+import { ensurePrivateDir } from '../core/atomic.js';
+import { loadConfig, parsePortRange, type OptaConfig } from '../core/config.js';
+import { causeText } from '../core/errors.js';
+import { optaPaths, type OptaPaths } from '../core/paths.js';
+import { readState, removeStateIfOwned, writeState, type DaemonState } from '../core/state.js';
+import { VERSION } from '../core/version.js';
+import { allPortsTakenMessage, bindFirstFree } from './bind.js';
+import { Router } from './http.js';
+import { Logger } from './logger.js';
+import { installFeatures } from './features.js';
+
+export interface DaemonContext {
+  paths: OptaPaths;
+  config: OptaConfig;
+  logger: Logger;
+  router: Router;
+  server: http.Server;
+  state: DaemonState;
+  startedAtMs: number;
+  /** Named counters shown by GET /v3/health; features add their own. */
+  counts: Record<string, () => number>;
+  /** Run in reverse order on shutdown. */
+  onShutdown: Array<() => Promise<void> | void>;
+}
+
+export type StartOutcome = { ok: true; ctx: DaemonContext } | { ok: false; message: string };
+
+export async function startDaemon(home: string, opts: { echo?: boolean } = {}): Promise<StartOutcome> {
+  const paths = optaPaths(home);
+  let config: OptaConfig;
+  try {
+    config = loadConfig(paths.configFile);
+  } catch (err) {
+    return { ok: false, message: causeText(err) };
+  }
+  ensurePrivateDir(paths.home);
+  ensurePrivateDir(paths.daemonDir);
+  ensurePrivateDir(paths.sessionsDir);
+  const logger = new Logger(paths.logFile, config.logs.maxBytes, opts.echo);
+
+  const token = crypto.randomBytes(32).toString('hex');
+  const router = new Router();
+  const server = http.createServer();
+  server.on('request', router.handler({ token: () => token, bindHost: config.daemon.host, onError: (e) => logger.error(`request failed: ${causeText(e)}`) }));
+  server.on('clientError', (_err, socket) => socket.destroy());
+
+  const ports = [config.daemon.port, ...parsePortRange(config.daemon.portRange).filter((p) => p !== config.daemon.port)];
+  const bound = await bindFirstFree(server, config.daemon.host, ports);
+  if (!bound.ok) {
+    const message = allPortsTakenMessage(bound.reports, config.daemon.port, config.daemon.portRange);
+    logger.error(message.split('\n')[0]);
+    logger.close();
+    return { ok: false, message };
+  }
+
+  const state: DaemonState = {
+    pid: process.pid,
+    port: bound.port,
+    host: config.daemon.host,
+    token,
+    daemonId: crypto.randomUUID(),
+    startedAt: new Date().toISOString(),
+    version: VERSION,
+  };
+  const ctx: DaemonContext = { paths, config, logger, router, server, state, startedAtMs: Date.now(), counts: {}, onShutdown: [] };
+  await installFeatures(ctx);
+  writeState(paths.stateFile, state);
+  if (bound.port !== config.daemon.port) logger.warn(`port ${config.daemon.port} in use, using fallback port ${bound.port}`);
+  logger.info(`daemon started on ${state.host}:${state.port}`);
+  return { ok: true, ctx };
+}
+
+/** Restores state.json when a person deleted it while the daemon runs (SIGHUP asks for this). */
+export function reassertState(ctx: DaemonContext): boolean {
+  const cur = readState(ctx.paths.stateFile);
+  if (cur.class === 'valid' && cur.state.daemonId === ctx.state.daemonId) return false;
+  if (cur.class === 'valid' && cur.state.pid !== ctx.state.pid) {
+    // Another daemon's state: never overwrite it.
+    return false;
+  }
+  writeState(ctx.paths.stateFile, ctx.state);
+  ctx.logger.info('state file restored');
+  return true;
+}
+
+export async function stopDaemon(ctx: DaemonContext, reason: string): Promise<void> {
+  ctx.logger.info(`daemon stopping (${reason})`);
+  for (const fn of [...ctx.onShutdown].reverse()) {
+    try {
+      await fn();
+    } catch (err) {
+      ctx.logger.warn(`shutdown step failed: ${causeText(err)}`);
+    }
+  }
+  ctx.server.closeAllConnections?.();
+  await new Promise<void>((r) => ctx.server.close(() => r()));
+  removeStateIfOwned(ctx.paths.stateFile, ctx.state.daemonId);
+  ctx.logger.info('daemon stopped');
+  ctx.logger.close();
+}

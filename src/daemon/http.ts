@@ -1,0 +1,160 @@
+// The daemon's HTTP control plane: a small router with bearer-token auth, loopback Host checks and JSON errors.
+import http from 'node:http';
+import crypto from 'node:crypto';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export class HttpError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+export interface RequestContext {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  url: URL;
+  params: Record<string, string>;
+  /** Parsed JSON body; undefined for an empty body. Throws HttpError 400/413/415 for bad input. */
+  body(): Promise<unknown>;
+}
+
+export type Handler = (ctx: RequestContext) => Promise<unknown> | unknown;
+
+interface Route {
+  method: string;
+  parts: string[];
+  handler: Handler;
+  auth: boolean;
+}
+
+/** Constant-time comparison that also hides the token's length. */
+export function tokenMatches(given: string | undefined | null, token: string): boolean {
+  if (!given) return false;
+  const a = crypto.createHash('sha256').update(given).digest();
+  const b = crypto.createHash('sha256').update(token).digest();
+  return crypto.timingSafeEqual(a, b);
+}
+
+export function bearerFrom(req: http.IncomingMessage, url?: URL, allowQuery = false): string | undefined {
+  const h = req.headers.authorization;
+  const m = h ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;
+  if (m) return m[1];
+  if (allowQuery && url) return url.searchParams.get('token') ?? undefined;
+  return undefined;
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+/** Refuses requests whose Host is not a loopback name, which defeats DNS rebinding from a browser. */
+export function hostAllowed(hostHeader: string | undefined, bindHost: string): boolean {
+  if (!hostHeader) return false;
+  const name = hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.split(':')[0];
+  return LOOPBACK_HOSTS.has(name.toLowerCase()) || name === bindHost;
+}
+
+export function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+export function sendError(res: http.ServerResponse, status: number, code: string, message: string): void {
+  sendJson(res, status, { error: { code, message } });
+}
+
+function readBody(req: http.IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > MAX_BODY_BYTES) {
+      reject(new HttpError(413, 'PAYLOAD_TOO_LARGE', `body larger than ${MAX_BODY_BYTES} bytes`));
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new HttpError(413, 'PAYLOAD_TOO_LARGE', `body larger than ${MAX_BODY_BYTES} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('error', reject);
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (text.trim() === '') return resolve(undefined);
+      try {
+        resolve(JSON.parse(text));
+      } catch {
+        reject(new HttpError(400, 'BAD_JSON', 'request body is not valid JSON'));
+      }
+    });
+  });
+}
+
+export class Router {
+  private routes: Route[] = [];
+
+  add(method: string, pattern: string, handler: Handler, opts: { auth?: boolean } = {}): this {
+    this.routes.push({ method, parts: pattern.split('/').filter(Boolean), handler, auth: opts.auth ?? true });
+    return this;
+  }
+
+  private match(method: string, pathname: string): { route?: Route; params: Record<string, string>; pathMatched: boolean } {
+    const parts = pathname.split('/').filter(Boolean);
+    let pathMatched = false;
+    for (const route of this.routes) {
+      if (route.parts.length !== parts.length) continue;
+      const params: Record<string, string> = {};
+      let ok = true;
+      for (let i = 0; i < parts.length; i++) {
+        const p = route.parts[i];
+        if (p.startsWith(':')) {
+          try { params[p.slice(1)] = decodeURIComponent(parts[i]); } catch { ok = false; break; }
+        } else if (p !== parts[i]) { ok = false; break; }
+      }
+      if (!ok) continue;
+      pathMatched = true;
+      if (route.method === method) return { route, params, pathMatched };
+    }
+    return { params: {}, pathMatched };
+  }
+
+  handler(opts: { token: () => string; bindHost: string; onError?: (err: unknown) => void }): http.RequestListener {
+    return (req, res) => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      if (!hostAllowed(req.headers.host, opts.bindHost)) {
+        sendError(res, 403, 'FORBIDDEN_HOST', 'requests must use a loopback host name (127.0.0.1 or localhost)');
+        return;
+      }
+      const { route, params, pathMatched } = this.match(req.method ?? 'GET', url.pathname);
+      if (!route) {
+        if (pathMatched) sendError(res, 405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}`);
+        else sendError(res, 404, 'NOT_FOUND', `no route ${req.method} ${url.pathname}`);
+        return;
+      }
+      if (route.auth && !tokenMatches(bearerFrom(req), opts.token())) {
+        res.setHeader('www-authenticate', 'Bearer');
+        sendError(res, 401, 'UNAUTHORIZED', 'missing or wrong bearer token (see token in opta daemon status --show-secrets)');
+        return;
+      }
+      const ctx: RequestContext = { req, res, url, params, body: () => readBody(req) };
+      Promise.resolve()
+        .then(() => route.handler(ctx))
+        .then((result) => {
+          if (!res.headersSent && result !== undefined) sendJson(res, 200, result);
+        })
+        .catch((err: unknown) => {
+          if (err instanceof HttpError) sendError(res, err.status, err.code, err.message);
+          else {
+            opts.onError?.(err);
+            sendError(res, 500, 'INTERNAL', 'internal error; see daemon.log');
+          }
+        });
+    };
+  }
+}

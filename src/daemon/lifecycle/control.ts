@@ -1,0 +1,152 @@
+// Start, stop and the crash guardian: every path that starts or signals a daemon, serialised by the home's lock.
+import fs from 'node:fs';
+import { acquireLock } from '../../core/lock.js';
+import { OptaError } from '../../core/errors.js';
+import type { OptaPaths } from '../../core/paths.js';
+import { isAlive, isOptaDaemonOf, waitForExit } from '../../core/proc.js';
+import { readState, removeStateIfOwned, setStateAside, type DaemonState } from '../../core/state.js';
+import { findOrphanDaemon, inspectDaemon, type DaemonInspection } from './inspect.js';
+import { spawnDaemon } from './spawn.js';
+
+export interface StartResult {
+  outcome: 'started' | 'already-running' | 're-registered';
+  state: DaemonState;
+  /** What start had to clean up first, for the person to read. */
+  notes: string[];
+}
+
+async function withLock<T>(paths: OptaPaths, fn: () => Promise<T>): Promise<T> {
+  const lock = await acquireLock(paths.lockFile);
+  try {
+    return await fn();
+  } finally {
+    lock.release();
+  }
+}
+
+function validState(paths: OptaPaths): DaemonState | undefined {
+  const r = readState(paths.stateFile);
+  return r.class === 'valid' ? r.state : undefined;
+}
+
+/** Asks a daemon of this home that lost its state.json to write it again, and waits until it has. */
+async function reRegister(paths: OptaPaths, orphan: NonNullable<DaemonInspection['orphan']>): Promise<DaemonState> {
+  if (!isOptaDaemonOf(orphan.pid, paths.home)) throw new OptaError(`pid ${orphan.pid} is no longer an Opta daemon of ${paths.home}`);
+  process.kill(orphan.pid, 'SIGHUP');
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    const s = validState(paths);
+    if (s && s.daemonId === orphan.daemonId) return s;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new OptaError(`the running daemon (pid ${orphan.pid}) did not restore ${paths.stateFile}. Run: opta daemon restart`);
+}
+
+/** Removes whatever stale or corrupt state stands in the way; never signals anything. */
+function clearBadState(paths: OptaPaths, insp: DaemonInspection, notes: string[]): void {
+  if (insp.status === 'corrupt-state') {
+    const aside = setStateAside(paths.stateFile, 'corrupt');
+    if (aside) notes.push(`state file was corrupt (${insp.stateClass}); moved it to ${aside}`);
+  } else if (insp.status === 'stale') {
+    fs.rmSync(paths.stateFile, { force: true });
+    notes.push(`removed stale state file (pid ${insp.pid} is not running)`);
+  } else if (insp.status === 'foreign') {
+    fs.rmSync(paths.stateFile, { force: true });
+    notes.push(`removed state file naming pid ${insp.pid}, which is not an Opta daemon (${insp.command ?? 'unknown command'}); that process was left alone`);
+  }
+}
+
+async function startLocked(paths: OptaPaths, onUnresponsive: 'fail' | 'replace'): Promise<StartResult> {
+  const notes: string[] = [];
+  const insp = await inspectDaemon(paths, { lookForOrphan: true });
+  if (insp.status === 'running' && insp.state) return { outcome: 'already-running', state: insp.state, notes };
+  if (insp.status === 'unresponsive') {
+    if (onUnresponsive === 'fail') {
+      throw new OptaError(`the daemon (pid ${insp.pid}) is running but not answering: ${insp.problem}. Run: opta daemon restart`);
+    }
+    await terminate(paths, insp.pid!, insp.state!.daemonId);
+    notes.push(`stopped unresponsive daemon pid ${insp.pid}`);
+  }
+  clearBadState(paths, insp, notes);
+  if (insp.orphan) {
+    const state = await reRegister(paths, insp.orphan);
+    notes.push(`the daemon (pid ${state.pid}) was running without a state file; it wrote a new one`);
+    return { outcome: 're-registered', state, notes };
+  }
+  await spawnDaemon(paths);
+  const state = validState(paths);
+  if (!state) throw new OptaError(`the daemon started but ${paths.stateFile} is not valid. Inspect: opta daemon logs --lines 200`);
+  return { outcome: 'started', state, notes };
+}
+
+export function startDaemonProcess(paths: OptaPaths): Promise<StartResult> {
+  return withLock(paths, () => startLocked(paths, 'fail'));
+}
+
+/** SIGTERM, wait, SIGKILL after the grace period; re-proves the pid is ours before every signal. */
+async function terminate(paths: OptaPaths, pid: number, daemonId: string | undefined, graceMs = 5000): Promise<'terminated' | 'killed'> {
+  if (!isOptaDaemonOf(pid, paths.home)) return 'terminated';
+  process.kill(pid, 'SIGTERM');
+  let how: 'terminated' | 'killed' = 'terminated';
+  if (!(await waitForExit(pid, graceMs))) {
+    if (isOptaDaemonOf(pid, paths.home)) process.kill(pid, 'SIGKILL');
+    how = 'killed';
+    if (!(await waitForExit(pid, 3000))) throw new OptaError(`daemon pid ${pid} did not exit after SIGKILL`);
+  }
+  if (daemonId) removeStateIfOwned(paths.stateFile, daemonId);
+  return how;
+}
+
+export interface StopResult {
+  outcome: 'stopped' | 'killed' | 'not-running' | 'foreign';
+  pid?: number;
+  notes: string[];
+  inspection: DaemonInspection;
+}
+
+export function stopDaemonProcess(paths: OptaPaths, graceMs = 5000): Promise<StopResult> {
+  return withLock(paths, async () => {
+    const notes: string[] = [];
+    const insp = await inspectDaemon(paths, { lookForOrphan: true });
+    if (insp.status === 'running' || insp.status === 'unresponsive') {
+      const how = await terminate(paths, insp.pid!, insp.state!.daemonId, graceMs);
+      return { outcome: how === 'killed' ? 'killed' : 'stopped', pid: insp.pid, notes, inspection: insp };
+    }
+    if (insp.status === 'foreign') {
+      return { outcome: 'foreign', pid: insp.pid, notes, inspection: insp };
+    }
+    clearBadState(paths, insp, notes);
+    if (insp.orphan) {
+      const how = await terminate(paths, insp.orphan.pid, undefined, graceMs);
+      return { outcome: how === 'killed' ? 'killed' : 'stopped', pid: insp.orphan.pid, notes, inspection: insp };
+    }
+    return { outcome: 'not-running', notes, inspection: insp };
+  });
+}
+
+/**
+ * The crash guardian: makes sure a verified daemon of this home serves, replacing a dead, foreign-named or hung
+ * one, and returns its state. Used by commands that need the daemon to do their job; never by diagnostics.
+ */
+export async function ensureDaemonRunning(paths: OptaPaths): Promise<StartResult> {
+  const quick = await inspectDaemon(paths);
+  if (quick.status === 'running' && quick.state) return { outcome: 'already-running', state: quick.state, notes: [] };
+  return withLock(paths, () => startLocked(paths, 'replace'));
+}
+
+export { isAlive };
+
+/** Connection failures that mean "the daemon went away under us": the guardian restarts it and the call is retried. */
+const GONE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
+
+/**
+ * Runs a command against the daemon through the crash guardian: ensure it runs, call, and if the daemon vanished
+ * mid-call (crash between the check and the call), ensure again and retry once.
+ */
+export async function withDaemon<T extends { errorCode?: string }>(paths: OptaPaths, call: (state: DaemonState) => Promise<T>): Promise<T> {
+  const first = await ensureDaemonRunning(paths);
+  const r = await call(first.state);
+  if (!r.errorCode || !GONE.has(r.errorCode)) return r;
+  const second = await ensureDaemonRunning(paths);
+  return call(second.state);
+}

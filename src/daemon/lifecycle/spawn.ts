@@ -1,0 +1,57 @@
+// Spawns a detached daemon process and resolves once it is serving (its IPC "ready"), or with its failure.
+import fs from 'node:fs';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ensurePrivateDir } from '../../core/atomic.js';
+import { OptaError } from '../../core/errors.js';
+import type { OptaPaths } from '../../core/paths.js';
+import { DAEMON_MARKER } from '../../core/proc.js';
+import type { StarterMessage } from '../main.js';
+
+export const DAEMON_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
+
+export function daemonArgs(home: string): string[] {
+  return [DAEMON_MAIN, DAEMON_MARKER, '--home', home];
+}
+
+export type Ready = Extract<StarterMessage, { type: 'ready' }>;
+
+export function spawnDaemon(paths: OptaPaths, timeoutMs = 15000): Promise<Ready> {
+  ensurePrivateDir(paths.daemonDir);
+  // Whatever the daemon prints to stderr (a crash trace) lands in its log, not in a closed terminal.
+  const logFd = fs.openSync(paths.logFile, 'a', 0o600);
+  const child = spawn(process.execPath, daemonArgs(paths.home), {
+    detached: true,
+    stdio: ['ignore', 'ignore', logFd, 'ipc'],
+    env: process.env,
+  });
+  fs.closeSync(logFd);
+  return new Promise<Ready>((resolve, reject) => {
+    let settled = false;
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      child.removeAllListeners();
+      if (child.connected) child.disconnect();
+      child.unref();
+      fn();
+    };
+    const timer = setTimeout(() => {
+      finish(() => {
+        child.kill('SIGKILL');
+        reject(new OptaError(`the daemon did not report ready within ${timeoutMs} ms and was stopped. Inspect the log: opta daemon logs --lines 200`));
+      });
+    }, timeoutMs);
+    child.on('message', (msg: StarterMessage) => {
+      if (msg.type === 'ready') finish(() => resolve(msg));
+      else finish(() => reject(new OptaError(msg.message)));
+    });
+    child.on('error', (err) => finish(() => reject(new OptaError(`failed to spawn the daemon: ${err.message}`))));
+    child.on('exit', (code, signal) =>
+      finish(() =>
+        reject(new OptaError(`the daemon exited during start-up (${signal ?? `exit code ${code}`}). Inspect the log: opta daemon logs --lines 200`)),
+      ),
+    );
+  });
+}

@@ -1,0 +1,60 @@
+// Daemon process entry: `node main.js --opta-daemon --home <home>`; reports readiness to its starter over IPC.
+import { causeText } from '../core/errors.js';
+import { DAEMON_MARKER } from '../core/proc.js';
+import { reassertState, startDaemon, stopDaemon } from './daemon.js';
+
+export type StarterMessage =
+  | { type: 'ready'; pid: number; port: number; host: string; daemonId: string }
+  | { type: 'failed'; message: string };
+
+function send(msg: StarterMessage): void {
+  if (process.send && process.connected) {
+    process.send(msg);
+    process.disconnect();
+  } else if (msg.type === 'failed') {
+    process.stderr.write(msg.message + '\n');
+  }
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const i = argv.indexOf('--home');
+  if (!argv.includes(DAEMON_MARKER) || i < 0 || !argv[i + 1]) {
+    process.stderr.write('usage: main.js --opta-daemon --home <opta home>. Start the daemon with "opta daemon start".\n');
+    process.exitCode = 2;
+    return;
+  }
+  const outcome = await startDaemon(argv[i + 1], { echo: argv.includes('--foreground') });
+  if (!outcome.ok) {
+    send({ type: 'failed', message: outcome.message });
+    process.exitCode = 1;
+    return;
+  }
+  const ctx = outcome.ctx;
+  let stopping = false;
+  const stop = (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    stopDaemon(ctx, reason).finally(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => {
+    try {
+      reassertState(ctx);
+    } catch (err) {
+      ctx.logger.error(`cannot restore state file: ${causeText(err)}`);
+    }
+  });
+  process.on('uncaughtException', (err) => {
+    ctx.logger.error(`daemon crashed: ${causeText(err)}`);
+    process.stderr.write((err.stack ?? String(err)) + '\n');
+    process.exit(1);
+  });
+  send({ type: 'ready', pid: process.pid, port: ctx.state.port, host: ctx.state.host, daemonId: ctx.state.daemonId });
+}
+
+main().catch((err) => {
+  send({ type: 'failed', message: `daemon failed to start: ${causeText(err)}` });
+  process.exitCode = 1;
+});

@@ -1,0 +1,89 @@
+// Reads the last N lines of a file from its end (cost grows with N, not with the file), and follows it across rotation.
+import fs from 'node:fs';
+
+const CHUNK = 64 * 1024;
+
+export function lastLines(file: string, n: number): string[] {
+  if (n <= 0) return [];
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    let pos = size;
+    let newlines = 0;
+    const chunks: Buffer[] = [];
+    // Stop once we hold n complete lines (n+1 newlines, counting a trailing one).
+    while (pos > 0 && newlines <= n) {
+      const len = Math.min(CHUNK, pos);
+      pos -= len;
+      const buf = Buffer.alloc(len);
+      fs.readSync(fd, buf, 0, len, pos);
+      chunks.unshift(buf);
+      for (let i = 0; i < len; i++) if (buf[i] === 10) newlines++;
+    }
+    const text = Buffer.concat(chunks).toString('utf8');
+    const lines = text.split('\n');
+    if (lines[lines.length - 1] === '') lines.pop();
+    return lines.slice(-n);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Calls onData with each new piece of the file as it grows; when the file is replaced (rotation, reset) it reopens
+ * the new one from its start. Returns a stop function. Polls like `tail -F`: watchers miss renames on some systems.
+ */
+export function follow(file: string, onData: (text: string) => void, intervalMs = 150): () => void {
+  let fd: number | undefined;
+  let ino = -1;
+  let pos = 0;
+  const open = (fromEnd: boolean) => {
+    try {
+      fd = fs.openSync(file, 'r');
+      const st = fs.fstatSync(fd);
+      ino = st.ino;
+      pos = fromEnd ? st.size : 0;
+    } catch {
+      fd = undefined;
+    }
+  };
+  const drain = () => {
+    if (fd === undefined) return;
+    const size = fs.fstatSync(fd).size;
+    if (size < pos) pos = 0; // truncated in place
+    while (pos < size) {
+      const len = Math.min(CHUNK, size - pos);
+      const buf = Buffer.alloc(len);
+      const got = fs.readSync(fd, buf, 0, len, pos);
+      if (got <= 0) break;
+      pos += got;
+      onData(buf.subarray(0, got).toString('utf8'));
+    }
+  };
+  open(true);
+  const timer = setInterval(() => {
+    try {
+      drain();
+      let st: fs.Stats | undefined;
+      try { st = fs.statSync(file); } catch { st = undefined; }
+      if (st && st.ino !== ino) {
+        // Rotated: finish the old file, then read the new one from its start.
+        drain();
+        if (fd !== undefined) fs.closeSync(fd);
+        open(false);
+        drain();
+      } else if (!st && fd !== undefined) {
+        // Removed; keep the handle until a new file appears.
+      } else if (fd === undefined) {
+        open(false);
+        drain();
+      }
+    } catch {
+      // A transient race with rotation; the next tick retries.
+    }
+  }, intervalMs);
+  return () => {
+    clearInterval(timer);
+    if (fd !== undefined) fs.closeSync(fd);
+  };
+}

@@ -1,0 +1,207 @@
+// Shared test plumbing: throwaway homes, free ports, running opta as a real process, and pid-based clean-up.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+export const OPTA_BIN = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
+
+export interface TestHome {
+  /** The throwaway HOME. */
+  home: string;
+  /** The OPTA_HOME in use (HOME/.config/opta unless a custom one was asked for). */
+  optaHome: string;
+  env: NodeJS.ProcessEnv;
+  paths: { stateFile: string; logFile: string; lockFile: string; sessionsDir: string; configFile: string; daemonDir: string };
+  /** Pids to kill in cleanup() if still alive (daemons, simulators, foreign holders). */
+  pids: Set<number>;
+  cleanup(): Promise<void>;
+}
+
+/** A fresh HOME and OPTA_HOME. `viaDefault` leaves OPTA_HOME unset so opta falls back to HOME/.config/opta. */
+export function makeHome(opts: { viaDefault?: boolean; config?: Record<string, unknown> } = {}): TestHome {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-test-'));
+  const optaHome = path.join(home, '.config', 'opta');
+  fs.mkdirSync(optaHome, { recursive: true, mode: 0o700 });
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: home,
+    CI: 'true',
+    NO_COLOR: '1',
+    FORCE_COLOR: '0',
+    TERM: 'dumb',
+    LANG: 'C.UTF-8',
+  };
+  if (!opts.viaDefault) env.OPTA_HOME = optaHome;
+  if (opts.config) fs.writeFileSync(path.join(optaHome, 'config.json'), JSON.stringify(opts.config, null, 2), { mode: 0o600 });
+  const daemonDir = path.join(optaHome, 'daemon');
+  const pids = new Set<number>();
+  return {
+    home,
+    optaHome,
+    env,
+    pids,
+    paths: {
+      daemonDir,
+      stateFile: path.join(daemonDir, 'state.json'),
+      logFile: path.join(daemonDir, 'daemon.log'),
+      lockFile: path.join(daemonDir, 'daemon.lock'),
+      sessionsDir: path.join(optaHome, 'sessions'),
+      configFile: path.join(optaHome, 'config.json'),
+    },
+    async cleanup() {
+      // Stop every daemon of this home by the pid its state names, then anything registered.
+      try {
+        const s = JSON.parse(fs.readFileSync(path.join(daemonDir, 'state.json'), 'utf8')) as { pid?: number };
+        if (typeof s.pid === 'number' && cmdlineOf(s.pid).includes(optaHome)) pids.add(s.pid);
+      } catch { /* no state */ }
+      for (const pid of daemonPidsOfHome(optaHome)) pids.add(pid);
+      for (const pid of pids) await killAndWait(pid);
+      fs.rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+export function cmdlineOf(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+}
+
+/** Every live opta daemon whose command line names this home (found through /proc). */
+export function daemonPidsOfHome(optaHome: string): number[] {
+  const out: number[] = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const argv = (() => { try { return fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0'); } catch { return []; } })();
+    const i = argv.indexOf('--home');
+    if (argv.includes('--opta-daemon') && i >= 0 && argv[i + 1] === optaHome) out.push(Number(d));
+  }
+  return out;
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function waitUntil(pred: () => boolean | Promise<boolean>, timeoutMs = 10000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await pred()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+export async function killAndWait(pid: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (!alive(pid)) return;
+  try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ }
+  try { process.kill(pid, signal); } catch { return; }
+  try {
+    await waitUntil(() => !alive(pid), 3000);
+  } catch {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    await waitUntil(() => !alive(pid), 3000).catch(() => undefined);
+  }
+}
+
+/** A port the OS says is free right now (bound to 0, read, released). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** `count` consecutive free ports (preferred + fallback range), e.g. for daemon.port and daemon.portRange. */
+export async function freePortBlock(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * 40000);
+    const ok = await Promise.all(Array.from({ length: count }, (_, i) => isFree(base + i)));
+    if (ok.every(Boolean)) return base;
+  }
+  throw new Error('no block of free ports found');
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
+
+/** Config for a daemon on `port` with fallback range port+1..port+n. */
+export function daemonConfig(port: number, fallback = 2, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { daemon: { port, portRange: `${port + 1}-${port + fallback}` }, ...extra };
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs opta as a real process with the test home's environment. */
+export function runOpta(h: Pick<TestHome, 'env'>, args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [OPTA_BIN, ...args], { env: { ...h.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`opta ${args.join(' ')} did not finish in ${opts.timeoutMs ?? 30000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, opts.timeoutMs ?? 30000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+/** Starts a long-running opta process (e.g. logs --follow) and returns it with its accumulating output. */
+export function spawnOpta(h: Pick<TestHome, 'env'>, args: string[]): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, [OPTA_BIN, ...args], { env: h.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let buf = '';
+  child.stdout!.on('data', (d) => (buf += d));
+  child.stderr!.on('data', (d) => (buf += d));
+  return { child, output: () => buf };
+}
+
+/** A foreign (non-opta) process listening on a port: a node one-liner, or python3's http.server. */
+export async function holdPort(port: number, kind: 'node' | 'python3' = 'node'): Promise<{ pid: number; stop(): Promise<void> }> {
+  const child =
+    kind === 'python3'
+      ? spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1'], { stdio: ['ignore', 'ignore', 'ignore'] })
+      : spawn(process.execPath, ['-e', `require('net').createServer(s=>s.end()).listen(${port},'127.0.0.1',()=>console.log('listening'))`], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const pid = child.pid!;
+  await waitUntil(() => new Promise<boolean>((resolve) => {
+    const s = net.connect({ port, host: '127.0.0.1' });
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  }), 10000, `foreign process on port ${port}`);
+  return { pid, stop: () => killAndWait(pid) };
+}
+
+export function readJson<T = Record<string, unknown>>(file: string): T {
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+}
