@@ -8,10 +8,21 @@ export const DAEMON_MARKER = '--opta-daemon';
 
 export type Liveness = 'alive' | 'dead' | 'alive-not-ours-to-signal';
 
+/** A zombie has exited but is not yet reaped (its new parent may reap late); signal zero still succeeds on it. */
+function isZombie(pid: number): boolean {
+  if (process.platform !== 'linux') return false;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
+  }
+}
+
 export function pidLiveness(pid: number): Liveness {
   try {
     process.kill(pid, 0);
-    return 'alive';
+    return isZombie(pid) ? 'dead' : 'alive';
   } catch (err) {
     // EPERM: the pid exists but belongs to another user; it is certainly not our daemon.
     return errorCode(err) === 'EPERM' ? 'alive-not-ours-to-signal' : 'dead';

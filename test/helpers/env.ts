@@ -88,7 +88,9 @@ export function daemonPidsOfHome(optaHome: string): number[] {
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+    // An exited process waiting to be reaped is not alive.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }

@@ -1,0 +1,130 @@
+// Table tests for the pure core: path resolution, state file classification, atomic writes, config keys, log format.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { resolveHome, optaPaths } from '../src/core/paths.js';
+import { readState, writeState, removeStateIfOwned, setStateAside } from '../src/core/state.js';
+import { inspectConfig, setConfigValue, unsetConfigValue, maskSecret } from '../src/core/config.js';
+import { formatLogLine } from '../src/daemon/logger.js';
+import { VERSION } from '../src/core/version.js';
+import { ROOT } from './helpers/env.js';
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'opta-unit-'));
+
+test('home resolution: OPTA_HOME, then XDG_CONFIG_HOME, then APPDATA on Windows, then ~/.config/opta', () => {
+  const cases: Array<[NodeJS.ProcessEnv, NodeJS.Platform, string]> = [
+    [{ OPTA_HOME: '/x/opta', XDG_CONFIG_HOME: '/xdg', HOME: '/h' }, 'linux', '/x/opta'],
+    [{ XDG_CONFIG_HOME: '/xdg', HOME: '/h' }, 'linux', '/xdg/opta'],
+    [{ APPDATA: '/appdata', HOME: '/h' }, 'win32', path.resolve('/appdata', 'opta')],
+    [{ APPDATA: '/appdata', HOME: '/h' }, 'darwin', '/h/.config/opta'],
+    [{ HOME: '/h' }, 'linux', '/h/.config/opta'],
+  ];
+  for (const [env, platform, want] of cases) assert.equal(resolveHome(env, platform), want, JSON.stringify(env));
+  const p = optaPaths('/h/.config/opta');
+  assert.equal(p.stateFile, '/h/.config/opta/daemon/state.json');
+  assert.equal(p.logFile, '/h/.config/opta/daemon/daemon.log');
+  assert.equal(p.sessionsDir, '/h/.config/opta/sessions');
+  assert.equal(p.configFile, '/h/.config/opta/config.json');
+});
+
+const validState = { pid: 4242, port: 9999, host: '127.0.0.1', token: 'a'.repeat(64), daemonId: 'd-1', startedAt: '2026-11-25T10:00:01Z', version: '1.1.0' };
+
+test('state.json reads are classified: missing, empty, not-json, wrong-shape, valid', () => {
+  const dir = tmp();
+  const f = path.join(dir, 'state.json');
+  const cases: Array<[string | undefined, string]> = [
+    [undefined, 'missing'],
+    ['', 'empty'],
+    ['  \n', 'empty'],
+    ['{"pid": 12', 'not-json'],
+    ['garbage\u0000\u0001', 'not-json'],
+    ['[]', 'wrong-shape'],
+    ['{"pid":"12345"}', 'wrong-shape'],
+    [JSON.stringify({ ...validState, port: 70000 }), 'wrong-shape'],
+    [JSON.stringify({ ...validState, token: undefined }), 'wrong-shape'],
+    [JSON.stringify(validState), 'valid'],
+  ];
+  for (const [content, want] of cases) {
+    fs.rmSync(f, { force: true });
+    if (content !== undefined) fs.writeFileSync(f, content);
+    assert.equal(readState(f).class, want, `content ${JSON.stringify(content)}`);
+  }
+  const wrong = readState((fs.writeFileSync(f, '{"pid":"12345"}'), f));
+  assert.ok(wrong.class === 'wrong-shape' && /pid/.test(wrong.error), 'wrong-shape names the field');
+});
+
+test('state.json is written 0600 in a 0700 directory and removed only by the daemon it names', () => {
+  const dir = path.join(tmp(), 'daemon');
+  const f = path.join(dir, 'state.json');
+  writeState(f, validState);
+  assert.equal(fs.statSync(f).mode & 0o777, 0o600);
+  assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
+  assert.equal(removeStateIfOwned(f, 'someone-else'), false);
+  assert.ok(fs.existsSync(f));
+  assert.equal(removeStateIfOwned(f, 'd-1'), true);
+  assert.ok(!fs.existsSync(f));
+  fs.writeFileSync(f, '{corrupt');
+  const aside = setStateAside(f, 'corrupt');
+  assert.ok(aside && /state\.json\.corrupt-/.test(aside) && fs.readFileSync(aside, 'utf8') === '{corrupt');
+});
+
+test('a kill -9 at any moment of a state write leaves the old or the new file, never a torn one', async () => {
+  const dir = tmp();
+  const f = path.join(dir, 'daemon', 'state.json');
+  const atomic = path.join(ROOT, 'dist', 'src', 'core', 'state.js');
+  // A writer process rewrites state.json as fast as it can; we kill -9 it at varying moments.
+  const script = `import('${atomic}').then(({ writeState }) => { let i = 0; process.stdout.write('go\\n'); for (;;) writeState(${JSON.stringify(f)}, { ...${JSON.stringify(validState)}, pid: 1 + (i++ % 60000), daemonId: 'x'.repeat(1 + (i % 5000)) }); })`;
+  for (let round = 0; round < 12; round++) {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+    await new Promise((r) => setImmediate(r));
+    for (let spin = 0; spin < round * 2000; spin++) fs.existsSync(f); // vary the kill moment without sleeping
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const cls = readState(f).class;
+    assert.ok(cls === 'valid' || cls === 'missing', `round ${round}: state.json was ${cls}`);
+  }
+  assert.equal(readState(f).class, 'valid', 'at least the last rounds wrote a file');
+});
+
+test('config: missing file is valid defaults; set validates and never leaves a bad file; unset restores the default', () => {
+  const dir = tmp();
+  const f = path.join(dir, 'config.json');
+  const r = inspectConfig(f);
+  assert.ok(r.valid && r.source === 'defaults');
+  assert.equal(r.valid && r.config.daemon.port, 9999);
+  assert.equal(r.valid && r.config.daemon.portRange, '10000-10020');
+  assert.equal(r.valid && r.config.lmx.host, 'lmx-host.local');
+  assert.equal(r.valid && r.config.lmx.port, 1234);
+  assert.equal(r.valid && r.config.permissions.timeoutMs, 300000);
+  setConfigValue(f, 'lmx.port', '4321');
+  const before = fs.readFileSync(f, 'utf8');
+  for (const [k, v] of [['lmx.port', 'abc'], ['lmx.port', '70000'], ['daemon.portRange', '10020-10000'], ['daemon.portRange', 'x'], ['lmx.host', '']]) {
+    assert.throws(() => setConfigValue(f, k, v), /invalid value|not a whole number/, `${k}=${v}`);
+    assert.equal(fs.readFileSync(f, 'utf8'), before, `file untouched after bad ${k}=${v}`);
+  }
+  assert.throws(() => setConfigValue(f, 'lmx.nope', '1'), /unknown config key "lmx.nope"/);
+  assert.equal(unsetConfigValue(f, 'lmx.port'), true);
+  const after = inspectConfig(f);
+  assert.ok(after.valid && after.config.lmx.port === 1234);
+  fs.writeFileSync(f, JSON.stringify({ lmx: { port: 'x' } }));
+  const bad = inspectConfig(f);
+  assert.ok(!bad.valid && bad.problems[0].key === 'lmx.port');
+  assert.equal(maskSecret('sk-very-secret'), '********');
+});
+
+test("log lines use the guide's format: [HH:MM:SS] LEVEL padded to five, one space", () => {
+  const at = new Date(2026, 10, 25, 10, 0, 1);
+  assert.equal(formatLogLine('INFO', 'daemon started on 127.0.0.1:9999', at), '[10:00:01] INFO  daemon started on 127.0.0.1:9999\n');
+  assert.equal(formatLogLine('ERROR', 'lmx preflight failed: ECONNREFUSED lmx-host.local:1234', at), '[10:00:01] ERROR lmx preflight failed: ECONNREFUSED lmx-host.local:1234\n');
+  assert.equal(formatLogLine('WARN', 'session dir already exists, skipping mkdir', at), '[10:00:01] WARN  session dir already exists, skipping mkdir\n');
+});
+
+test('the CLI version is package.json version 1.1.0 (the guide\'s "Installed CLI: 1.1.0")', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  assert.equal(VERSION, pkg.version);
+  assert.equal(VERSION, '1.1.0');
+});

@@ -1,0 +1,353 @@
+// Integration tests of the daemon lifecycle with real processes: start/status/stop, ports, locks, guardian, reset.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import {
+  alive, daemonConfig, daemonPidsOfHome, freePortBlock, holdPort, makeHome, readJson, runOpta, waitUntil, type TestHome,
+} from './helpers/env.js';
+import { ensureDaemonRunning } from '../src/daemon/lifecycle/control.js';
+import { optaPaths } from '../src/core/paths.js';
+
+interface State { pid: number; port: number; host: string; token: string; daemonId: string; startedAt: string; version: string }
+
+async function homeWithPorts(fallback = 2, opts: { viaDefault?: boolean; extra?: Record<string, unknown> } = {}): Promise<{ h: TestHome; port: number }> {
+  const port = await freePortBlock(fallback + 1);
+  return { h: makeHome({ viaDefault: opts.viaDefault, config: daemonConfig(port, fallback, opts.extra) }), port };
+}
+
+async function started(h: TestHome): Promise<State> {
+  const r = await runOpta(h, ['daemon', 'start']);
+  assert.equal(r.code, 0, `daemon start failed: ${r.stdout}${r.stderr}`);
+  return readJson<State>(h.paths.stateFile);
+}
+
+test('start, status, stop round trip in the default ~/.config/opta under a throwaway HOME', async (t) => {
+  const { h, port } = await homeWithPorts(2, { viaDefault: true });
+  t.after(() => h.cleanup());
+  assert.equal(h.env.OPTA_HOME, undefined);
+
+  const s0 = await runOpta(h, ['daemon', 'status']);
+  assert.equal(s0.code, 1);
+  assert.match(s0.stdout, /Daemon: not running/);
+  assert.match(s0.stdout, /~\/\.config\/opta\/daemon\/state\.json/);
+
+  const st = await runOpta(h, ['daemon', 'start']);
+  assert.equal(st.code, 0, st.stderr);
+  const state = readJson<State>(path.join(h.home, '.config', 'opta', 'daemon', 'state.json'));
+  assert.match(st.stdout, new RegExp(`Daemon started \\(pid ${state.pid}, port ${port}\\)`));
+  assert.equal(state.port, port);
+  assert.equal(state.host, '127.0.0.1');
+  assert.equal(state.version, '1.1.0');
+  assert.match(state.token, /^[0-9a-f]{64}$/, '256-bit token');
+  assert.equal(fs.statSync(h.paths.stateFile).mode & 0o777, 0o600);
+  assert.equal(fs.statSync(h.paths.daemonDir).mode & 0o777, 0o700);
+  assert.ok(fs.statSync(h.paths.sessionsDir).isDirectory());
+
+  const log = fs.readFileSync(h.paths.logFile, 'utf8');
+  assert.match(log, new RegExp(`^\\[\\d\\d:\\d\\d:\\d\\d\\] INFO  daemon started on 127\\.0\\.0\\.1:${port}$`, 'm'));
+
+  const status = await runOpta(h, ['daemon', 'status']);
+  assert.equal(status.code, 0);
+  assert.match(status.stdout, new RegExp(`Daemon: running \\(pid ${state.pid}, port ${port}\\)`));
+  assert.ok(!status.stdout.includes(state.token), 'token hidden without --show-secrets');
+
+  const secret = await runOpta(h, ['daemon', 'status', '--json', '--show-secrets']);
+  const j = JSON.parse(secret.stdout) as { status: string; state: State };
+  assert.equal(j.status, 'running');
+  assert.equal(j.state.token, state.token);
+  const hidden = JSON.parse((await runOpta(h, ['daemon', 'status', '--json'])).stdout) as { state: State };
+  assert.notEqual(hidden.state.token, state.token);
+
+  const again = await runOpta(h, ['daemon', 'start']);
+  assert.equal(again.code, 0);
+  assert.match(again.stdout, new RegExp(`already running \\(pid ${state.pid}, port ${port}\\)`));
+
+  const stop = await runOpta(h, ['daemon', 'stop']);
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.match(stop.stdout, new RegExp(`Daemon stopped \\(pid ${state.pid}\\)`));
+  assert.ok(!alive(state.pid));
+  assert.ok(!fs.existsSync(h.paths.stateFile), 'stop clears state');
+  const after = await runOpta(h, ['daemon', 'status']);
+  assert.equal(after.code, 1);
+  assert.match(after.stdout, /not running/);
+});
+
+test('port fallback: a foreign process on the preferred port makes the daemon use the range', async (t) => {
+  const { h, port } = await homeWithPorts(2);
+  const holder = await holdPort(port);
+  t.after(async () => { await holder.stop(); await h.cleanup(); });
+  const state = await started(h);
+  assert.equal(state.port, port + 1);
+  assert.ok(alive(holder.pid), 'the foreign holder is untouched');
+  const log = fs.readFileSync(h.paths.logFile, 'utf8');
+  assert.match(log, new RegExp(`INFO  daemon started on 127\\.0\\.0\\.1:${port + 1}`));
+  assert.match(log, new RegExp(`WARN  port ${port} in use, using fallback port ${port + 1}`));
+  // The guide's check names the foreign owner.
+  const lsof = await new Promise<string>((resolve) => {
+    const c = spawn('lsof', ['-i', `:${port}`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let o = '';
+    c.stdout.on('data', (d) => (o += d));
+    c.on('close', () => resolve(o));
+    c.on('error', () => resolve('lsof missing'));
+  });
+  assert.match(lsof, new RegExp(`node\\s+${holder.pid}\\b.*LISTEN`));
+});
+
+test('all ports taken: exit 1 naming each owner and the next step, and no process left behind', async (t) => {
+  const { h, port } = await homeWithPorts(2);
+  const holders = [await holdPort(port, 'python3'), await holdPort(port + 1), await holdPort(port + 2)];
+  t.after(async () => { for (const x of holders) await x.stop(); await h.cleanup(); });
+  const r = await runOpta(h, ['daemon', 'start']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`port ${port} and every fallback port \\(${port + 1}-${port + 2}\\) is in use`));
+  assert.match(r.stderr, new RegExp(`${port}: python3 \\(pid ${holders[0].pid}\\)`));
+  assert.match(r.stderr, new RegExp(`${port + 1}: node \\(pid ${holders[1].pid}\\)`));
+  assert.match(r.stderr, new RegExp(`${port + 2}: node \\(pid ${holders[2].pid}\\)`));
+  assert.match(r.stderr, new RegExp(`kill ${holders[0].pid} && opta daemon start`));
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  assert.deepEqual(daemonPidsOfHome(h.optaHome), [], 'no daemon process left behind');
+  assert.ok(!fs.existsSync(h.paths.stateFile));
+  // The guide's recovery: stop the process holding the port, start again.
+  await holders[0].stop();
+  const state = await started(h);
+  assert.equal(state.port, port);
+});
+
+test('twenty concurrent starts end with exactly one daemon, all reporting the same pid and port', async (t) => {
+  const { h } = await homeWithPorts(2);
+  t.after(() => h.cleanup());
+  const runs = await Promise.all(Array.from({ length: 20 }, () => runOpta(h, ['daemon', 'start'], { timeoutMs: 60000 })));
+  const state = readJson<State>(h.paths.stateFile);
+  for (const r of runs) {
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`\\(pid ${state.pid}, port ${state.port}\\)`));
+  }
+  assert.equal(runs.filter((r) => /Daemon started/.test(r.stdout)).length, 1);
+  assert.deepEqual(daemonPidsOfHome(h.optaHome), [state.pid]);
+});
+
+test('kill -9: status says stale, and the crash guardian starts a new daemon with a fresh token', async (t) => {
+  const { h } = await homeWithPorts(2);
+  t.after(() => h.cleanup());
+  const first = await started(h);
+  process.kill(first.pid, 'SIGKILL');
+  await waitUntil(() => !alive(first.pid), 5000, 'daemon to die');
+  const st = await runOpta(h, ['daemon', 'status']);
+  assert.equal(st.code, 1);
+  assert.match(st.stdout, new RegExp(`Daemon: stale \\(state.json names pid ${first.pid}`));
+  assert.ok(fs.existsSync(h.paths.stateFile), 'status is read-only: the stale file stays');
+
+  const r = await ensureDaemonRunning(optaPaths(h.optaHome));
+  assert.equal(r.outcome, 'started');
+  assert.notEqual(r.state.pid, first.pid);
+  assert.notEqual(r.state.token, first.token);
+  assert.ok(r.notes.some((n) => /stale/.test(n)));
+  assert.deepEqual(daemonPidsOfHome(h.optaHome), [r.state.pid]);
+  const again = await ensureDaemonRunning(optaPaths(h.optaHome));
+  assert.equal(again.outcome, 'already-running');
+  assert.equal(again.state.pid, r.state.pid);
+});
+
+test("state.json deleted while running (the guide's rm && opta daemon start) still gives exactly one daemon", async (t) => {
+  const { h } = await homeWithPorts(2);
+  t.after(() => h.cleanup());
+  const first = await started(h);
+  fs.rmSync(h.paths.stateFile);
+  const st = await runOpta(h, ['daemon', 'status']);
+  assert.equal(st.code, 1);
+  assert.match(st.stdout, new RegExp(`answers on port ${first.port} \\(pid ${first.pid}\\)`));
+  const r = await runOpta(h, ['daemon', 'start']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /already running/);
+  const state = readJson<State>(h.paths.stateFile);
+  assert.equal(state.pid, first.pid);
+  assert.equal(state.token, first.token);
+  assert.deepEqual(daemonPidsOfHome(h.optaHome), [first.pid]);
+  assert.equal((await runOpta(h, ['daemon', 'status'])).code, 0);
+});
+
+test('corrupt, empty and wrong-shape state.json: status says corrupt-state; start sets the file aside and starts', async (t) => {
+  const { h } = await homeWithPorts(2);
+  t.after(() => h.cleanup());
+  fs.mkdirSync(h.paths.daemonDir, { recursive: true, mode: 0o700 });
+  for (const [content, cls] of [['{"pid": 12', 'not-json'], ['', 'empty'], ['{"pid":"x"}', 'wrong-shape']]) {
+    fs.writeFileSync(h.paths.stateFile, content);
+    const st = await runOpta(h, ['daemon', 'status', '--json']);
+    assert.equal(st.code, 1);
+    const j = JSON.parse(st.stdout) as { status: string; stateClass: string };
+    assert.equal(j.status, 'corrupt-state');
+    assert.equal(j.stateClass, cls);
+    assert.equal(fs.readFileSync(h.paths.stateFile, 'utf8'), content, 'status never changes the file');
+  }
+  const r = await runOpta(h, ['daemon', 'start']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /state file was corrupt \(wrong-shape\); moved it to .*state\.json\.corrupt-/);
+  const aside = fs.readdirSync(h.paths.daemonDir).filter((f) => f.startsWith('state.json.corrupt-'));
+  assert.equal(aside.length, 1);
+  assert.equal(fs.readFileSync(path.join(h.paths.daemonDir, aside[0]), 'utf8'), '{"pid":"x"}');
+  assert.equal((await runOpta(h, ['daemon', 'status'])).code, 0);
+});
+
+test("the guide's literal recovery: rm state.json && opta daemon start after corruption", async (t) => {
+  const { h } = await homeWithPorts(2, { viaDefault: true });
+  t.after(() => h.cleanup());
+  fs.mkdirSync(h.paths.daemonDir, { recursive: true, mode: 0o700 });
+  fs.writeFileSync(h.paths.stateFile, '\u0000\u0000garbage');
+  fs.mkdirSync(h.paths.sessionsDir, { recursive: true });
+  fs.writeFileSync(path.join(h.paths.sessionsDir, 'keep.jsonl'), 'history\n');
+  const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+    const c = spawn('bash', ['-c', `rm ~/.config/opta/daemon/state.json && node ${JSON.stringify(path.join(process.cwd(), 'dist/src/cli/main.js'))} daemon start`], { env: h.env, cwd: process.cwd() });
+    let out = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.stderr.on('data', (d) => (out += d));
+    c.on('close', (code) => resolve({ code, out }));
+  });
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /Daemon started/);
+  assert.equal(fs.readFileSync(path.join(h.paths.sessionsDir, 'keep.jsonl'), 'utf8'), 'history\n');
+});
+
+test('pid reuse: state naming a live foreign process is "foreign" and stop never signals it', async (t) => {
+  const { h, port } = await homeWithPorts(2);
+  const foreign = spawn('sleep', ['300'], { stdio: 'ignore' });
+  h.pids.add(foreign.pid!);
+  t.after(() => h.cleanup());
+  fs.mkdirSync(h.paths.daemonDir, { recursive: true, mode: 0o700 });
+  fs.writeFileSync(h.paths.stateFile, JSON.stringify({ pid: foreign.pid, port, host: '127.0.0.1', token: 'f'.repeat(64), daemonId: 'old', startedAt: new Date().toISOString(), version: '1.1.0' }));
+  const st = await runOpta(h, ['daemon', 'status']);
+  assert.equal(st.code, 1);
+  assert.match(st.stdout, new RegExp(`Daemon: foreign \\(state.json names pid ${foreign.pid}, which is "sleep 300"`));
+  const stop = await runOpta(h, ['daemon', 'stop']);
+  assert.equal(stop.code, 1);
+  assert.match(stop.stderr, new RegExp(`not stopping pid ${foreign.pid}`));
+  assert.ok(alive(foreign.pid!), 'the foreign process was not signalled');
+  const start = await runOpta(h, ['daemon', 'start']);
+  assert.equal(start.code, 0, start.stderr);
+  assert.match(start.stdout, /left alone/);
+  assert.ok(alive(foreign.pid!), 'start did not signal it either');
+  assert.notEqual(readJson<State>(h.paths.stateFile).pid, foreign.pid);
+});
+
+test('unresponsive: a stopped (SIGSTOP) daemon is ours but does not answer; restart replaces it', async (t) => {
+  const { h } = await homeWithPorts(2);
+  t.after(() => h.cleanup());
+  const first = await started(h);
+  process.kill(first.pid, 'SIGSTOP');
+  const st = await runOpta(h, ['daemon', 'status']);
+  assert.equal(st.code, 1);
+  assert.match(st.stdout, new RegExp(`Daemon: unresponsive \\(pid ${first.pid}`));
+  assert.match(st.stdout, /opta daemon restart/);
+  const start = await runOpta(h, ['daemon', 'start']);
+  assert.equal(start.code, 1);
+  assert.match(start.stderr, /running but not answering.*opta daemon restart/);
+  // SIGTERM cannot act on a stopped process: stop must escalate to SIGKILL after the grace period.
+  const restart = await runOpta(h, ['daemon', 'restart'], { timeoutMs: 30000 });
+  assert.equal(restart.code, 0, restart.stderr);
+  assert.match(restart.stdout, /killed/);
+  assert.ok(!alive(first.pid));
+  const now = readJson<State>(h.paths.stateFile);
+  assert.notEqual(now.pid, first.pid);
+});
+
+test('HTTP: identity answers without a token and tells nothing secret; everything else needs the bearer token', async (t) => {
+  const { h } = await homeWithPorts(2);
+  t.after(() => h.cleanup());
+  const s = await started(h);
+  const base = `http://127.0.0.1:${s.port}`;
+  const id = await fetch(`${base}/v3/identity`);
+  assert.equal(id.status, 200);
+  const idj = (await id.json()) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(idj).sort(), ['daemonId', 'name', 'pid', 'version']);
+  assert.deepEqual(idj, { name: 'opta-daemon', version: '1.1.0', daemonId: s.daemonId, pid: s.pid });
+
+  for (const auth of [undefined, 'Bearer wrong', `Bearer ${s.token}x`, s.token]) {
+    const r = await fetch(`${base}/v3/health`, { headers: auth ? { authorization: auth } : {} });
+    assert.equal(r.status, 401, `auth ${auth}`);
+    assert.match(r.headers.get('content-type') ?? '', /application\/json/);
+    assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'UNAUTHORIZED');
+  }
+  const ok = await fetch(`${base}/v3/health`, { headers: { authorization: `Bearer ${s.token}` } });
+  assert.equal(ok.status, 200);
+  const health = (await ok.json()) as Record<string, unknown>;
+  assert.equal(health.port, s.port);
+  assert.equal(typeof health.uptimeMs, 'number');
+  assert.equal(typeof health.counts, 'object');
+
+  // DNS rebinding: a non-loopback Host is refused even with the token.
+  const { request } = await import('node:http');
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: s.port, path: '/v3/identity', headers: { host: 'evil.example:80' } }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(status, 403);
+  const notFound = await fetch(`${base}/v3/nope`, { headers: { authorization: `Bearer ${s.token}` } });
+  assert.equal(notFound.status, 404);
+  // The daemon's command line names its home (how a reused pid is told apart).
+  assert.ok(fs.readFileSync(`/proc/${s.pid}/cmdline`, 'utf8').split('\0').includes(h.optaHome));
+});
+
+test('reset: stop, remove state.json and daemon.log, start; every byte under sessions/ is kept', async (t) => {
+  const { h } = await homeWithPorts(2);
+  t.after(() => h.cleanup());
+  const first = await started(h);
+  const files: Record<string, Buffer> = {
+    's1/events.jsonl': Buffer.from('{"seq":1}\n{"seq":2}\n'),
+    's2/meta.json': Buffer.from('{"id":"s2"}'),
+    'binary.bin': Buffer.from([0, 1, 2, 255]),
+  };
+  for (const [rel, data] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(h.paths.sessionsDir, rel)), { recursive: true });
+    fs.writeFileSync(path.join(h.paths.sessionsDir, rel), data);
+  }
+  fs.appendFileSync(h.paths.logFile, 'old line that reset must remove\n');
+  const r = await runOpta(h, ['daemon', 'reset']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Step 1: .*stopped daemon pid/);
+  assert.match(r.stdout, /Step 4: .*started daemon/);
+  const now = readJson<State>(h.paths.stateFile);
+  assert.notEqual(now.pid, first.pid);
+  assert.ok(!alive(first.pid));
+  assert.doesNotMatch(fs.readFileSync(h.paths.logFile, 'utf8'), /old line/);
+  for (const [rel, data] of Object.entries(files)) assert.deepEqual(fs.readFileSync(path.join(h.paths.sessionsDir, rel)), data, rel);
+});
+
+test("the guide's Reset Everything, step by step as a person types it", async (t) => {
+  const { h } = await homeWithPorts(2, { viaDefault: true });
+  t.after(() => h.cleanup());
+  const first = await started(h);
+  fs.writeFileSync(path.join(h.paths.sessionsDir, 'history.jsonl'), 'mine\n');
+  assert.equal((await runOpta(h, ['daemon', 'stop'])).code, 0);
+  await new Promise<void>((resolve, reject) => {
+    const c = spawn('bash', ['-c', 'rm -f ~/.config/opta/daemon/state.json ~/.config/opta/daemon/daemon.log'], { env: h.env });
+    c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`rm exited ${code}`))));
+  });
+  const s = await runOpta(h, ['daemon', 'start']);
+  assert.equal(s.code, 0);
+  assert.notEqual(readJson<State>(h.paths.stateFile).pid, first.pid);
+  assert.equal(fs.readFileSync(path.join(h.paths.sessionsDir, 'history.jsonl'), 'utf8'), 'mine\n');
+});
+
+test('a stale lock left by a dead process does not block start', async (t) => {
+  const { h } = await homeWithPorts(2);
+  t.after(() => h.cleanup());
+  const dead = spawn('true');
+  await new Promise((r) => dead.once('exit', r));
+  fs.mkdirSync(h.paths.daemonDir, { recursive: true, mode: 0o700 });
+  fs.writeFileSync(h.paths.lockFile, JSON.stringify({ pid: dead.pid, at: new Date().toISOString() }));
+  await started(h);
+  assert.ok(!fs.existsSync(h.paths.lockFile), 'lock released after start');
+});
+
+test('an invalid config.json stops start with a message naming the file and key, exit 1, and no daemon', async (t) => {
+  const { h } = await homeWithPorts(2);
+  t.after(() => h.cleanup());
+  fs.writeFileSync(h.paths.configFile, JSON.stringify({ daemon: { port: 'nine' } }));
+  const r = await runOpta(h, ['daemon', 'start']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`config file ${h.paths.configFile.replace(/[.]/g, '\\.')} is invalid \\(daemon\\.port: `));
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+  assert.deepEqual(daemonPidsOfHome(h.optaHome), []);
+});
