@@ -1,11 +1,14 @@
 // `opta config list|get|set|unset|path`: reads and writes config.json through the schema; secrets stay masked.
-import { CONFIG_KEYS, configKey, getPath, inspectConfig, loadConfig, maskSecret, setConfigValue, unsetConfigValue } from '../core/config.js';
+// The config module (and zod) is imported inside actions so other commands do not pay for it.
 import { displayPath } from '../core/paths.js';
 import { cliPaths } from './context.js';
 import { out } from './output.js';
 import type { Register } from './main.js';
 
-function shown(key: string, value: unknown, showSecrets: boolean): unknown {
+const core = () => import('../core/config.js');
+type Core = Awaited<ReturnType<typeof core>>;
+
+function shown({ configKey, maskSecret }: Core, key: string, value: unknown, showSecrets: boolean): unknown {
   if (value === undefined) return undefined;
   return configKey(key).secret && !showSecrets ? maskSecret(value) : value;
 }
@@ -18,14 +21,16 @@ export const registerConfig: Register = (program, setExit) => {
     .description('print every setting with its value (secrets masked unless --show-secrets)')
     .option('--json', 'print as JSON')
     .option('--show-secrets', 'show secret values')
-    .action((opts: { json?: boolean; showSecrets?: boolean }) => {
+    .action(async (opts: { json?: boolean; showSecrets?: boolean }) => {
+      const c = await core();
+      const { CONFIG_KEYS, getPath, inspectConfig, loadConfig } = c;
       const paths = cliPaths();
       const cfg = loadConfig(paths.configFile);
       const source = inspectConfig(paths.configFile);
       const explicit = source.valid ? source.raw : {};
       const rows = CONFIG_KEYS.map((k) => ({
         key: k.key,
-        value: shown(k.key, getPath(cfg, k.key), Boolean(opts.showSecrets)),
+        value: shown(c, k.key, getPath(cfg, k.key), Boolean(opts.showSecrets)),
         source: getPath(explicit, k.key) === undefined ? 'default' : 'file',
       }));
       if (opts.json) {
@@ -42,9 +47,11 @@ export const registerConfig: Register = (program, setExit) => {
     .command('get <key>')
     .description('print one setting')
     .option('--show-secrets', 'show a secret value')
-    .action((key: string, opts: { showSecrets?: boolean }) => {
+    .action(async (key: string, opts: { showSecrets?: boolean }) => {
+      const c = await core();
+      const { configKey, getPath, loadConfig } = c;
       configKey(key);
-      const value = shown(key, getPath(loadConfig(cliPaths().configFile), key), Boolean(opts.showSecrets));
+      const value = shown(c, key, getPath(loadConfig(cliPaths().configFile), key), Boolean(opts.showSecrets));
       if (value === undefined) {
         out('(not set)');
         return setExit(1);
@@ -56,10 +63,12 @@ export const registerConfig: Register = (program, setExit) => {
   config
     .command('set <key> <value>')
     .description('change one setting; an invalid value is rejected and the file is left untouched')
-    .action((key: string, value: string) => {
+    .action(async (key: string, value: string) => {
+      const c = await core();
+      const { setConfigValue, getPath, loadConfig } = c;
       const paths = cliPaths();
       setConfigValue(paths.configFile, key, value);
-      out(`${key} = ${JSON.stringify(shown(key, getPath(loadConfig(paths.configFile), key), false))}`);
+      out(`${key} = ${JSON.stringify(shown(c, key, getPath(loadConfig(paths.configFile), key), false))}`);
       if (key.startsWith('daemon.')) out('Restart the daemon to use it: opta daemon restart');
       setExit(0);
     });
@@ -67,7 +76,8 @@ export const registerConfig: Register = (program, setExit) => {
   config
     .command('unset <key>')
     .description('return one setting to its default')
-    .action((key: string) => {
+    .action(async (key: string) => {
+      const { unsetConfigValue } = await core();
       const removed = unsetConfigValue(cliPaths().configFile, key);
       out(removed ? `${key} returned to its default` : `${key} was not set`);
       setExit(0);

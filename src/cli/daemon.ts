@@ -1,14 +1,11 @@
 // `opta daemon start|run|stop|restart|status|logs|reset`: thin adapters over the lifecycle core.
+// Core modules are imported inside each action so a command loads only what it uses (start-up cost).
 
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { OptaError, UsageError } from '../core/errors.js';
 import { displayPath, type OptaPaths } from '../core/paths.js';
-import { inspectDaemon, type DaemonInspection } from '../daemon/lifecycle/inspect.js';
-import { startDaemonProcess, stopDaemonProcess } from '../daemon/lifecycle/control.js';
-import { daemonArgs } from '../daemon/lifecycle/spawn.js';
-import { resetDaemon } from '../actions/reset.js';
-import { follow, lastLines } from '../logs/tail.js';
+import type { DaemonInspection } from '../daemon/lifecycle/inspect.js';
 import { cliPaths, type ExitCode } from './context.js';
 import { formatDuration, out } from './output.js';
 import type { Register } from './main.js';
@@ -69,7 +66,11 @@ export function redactInspection(i: DaemonInspection, showSecrets: boolean): Dae
   return { ...i, state: { ...i.state, token: '********' } };
 }
 
+const lifecycle = () => import('../daemon/lifecycle/control.js');
+const inspector = () => import('../daemon/lifecycle/inspect.js');
+
 async function start(paths: OptaPaths): Promise<ExitCode> {
+  const { startDaemonProcess } = await lifecycle();
   const r = await startDaemonProcess(paths);
   for (const n of r.notes) out(`note: ${n}`);
   const where = `pid ${r.state.pid}, port ${r.state.port}`;
@@ -80,6 +81,7 @@ async function start(paths: OptaPaths): Promise<ExitCode> {
 }
 
 async function stop(paths: OptaPaths): Promise<ExitCode> {
+  const { stopDaemonProcess } = await lifecycle();
   const r = await stopDaemonProcess(paths);
   for (const n of r.notes) out(`note: ${n}`);
   switch (r.outcome) {
@@ -101,7 +103,8 @@ async function stop(paths: OptaPaths): Promise<ExitCode> {
 }
 
 /** Foreground daemon for service managers: the daemon runs as a child so its command line names its home. */
-function runForeground(paths: OptaPaths): Promise<ExitCode> {
+async function runForeground(paths: OptaPaths): Promise<ExitCode> {
+  const { daemonArgs } = await import('../daemon/lifecycle/spawn.js');
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [...daemonArgs(paths.home), '--foreground'], { stdio: 'inherit', env: process.env });
     const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
@@ -123,6 +126,7 @@ export const registerDaemon: Register = (program, setExit) => {
     .description('run the daemon in the foreground (for service managers); logs also go to stderr')
     .action(async () => {
       const paths = cliPaths();
+      const { inspectDaemon } = await inspector();
       const insp = await inspectDaemon(paths, { lookForOrphan: true });
       if (insp.status === 'running' || insp.orphan) {
         throw new OptaError(`a daemon of this home is already running (pid ${insp.pid ?? insp.orphan?.pid}). Never run two: stop it first with opta daemon stop`);
@@ -151,6 +155,7 @@ export const registerDaemon: Register = (program, setExit) => {
     .option('--show-secrets', 'include the bearer token')
     .action(async (opts: { json?: boolean; showSecrets?: boolean }) => {
       const paths = cliPaths();
+      const { inspectDaemon } = await inspector();
       const insp = await inspectDaemon(paths, { lookForOrphan: true });
       if (opts.json) out(JSON.stringify(redactInspection(insp, Boolean(opts.showSecrets)), null, 2));
       else out(describeStatus(insp, paths, Boolean(opts.showSecrets)));
@@ -164,6 +169,7 @@ export const registerDaemon: Register = (program, setExit) => {
     .option('-f, --follow', 'keep printing new lines until interrupted')
     .action(async (opts: { lines: number; follow?: boolean }) => {
       const paths = cliPaths();
+      const { follow, lastLines } = await import('../logs/tail.js');
       let lines: string[] = [];
       try {
         lines = lastLines(paths.logFile, opts.lines);
@@ -192,6 +198,7 @@ export const registerDaemon: Register = (program, setExit) => {
     .description('the guide\'s "Reset Everything": stop, remove state.json and daemon.log, start; sessions/ is never touched')
     .action(async () => {
       const paths = cliPaths();
+      const { resetDaemon } = await import('../actions/reset.js');
       const r = await resetDaemon(paths);
       for (const line of r.log) out(line);
       out(`Daemon reset: running again (pid ${r.state.pid}, port ${r.state.port}); ${displayPath(paths.sessionsDir)} was left as it was.`);
