@@ -80,7 +80,7 @@ export function daemonPidsOfHome(optaHome: string): number[] {
     if (!/^\d+$/.test(d)) continue;
     const argv = (() => { try { return fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0'); } catch { return []; } })();
     const i = argv.indexOf('--home');
-    if (argv.includes('--opta-daemon') && i >= 0 && argv[i + 1] === optaHome) out.push(Number(d));
+    if (argv.includes('--opta-daemon') && i >= 0 && argv[i + 1] === optaHome && alive(Number(d))) out.push(Number(d));
   }
   return out;
 }

@@ -44,8 +44,21 @@ export function spawnDaemon(paths: OptaPaths, timeoutMs = 15000): Promise<Ready>
       });
     }, timeoutMs);
     child.on('message', (msg: StarterMessage) => {
-      if (msg.type === 'ready') finish(() => resolve(msg));
-      else finish(() => reject(new OptaError(msg.message)));
+      if (msg.type === 'ready') {
+        finish(() => resolve(msg));
+        return;
+      }
+      // A daemon that failed to start must be gone before we say so: "no process left behind".
+      const failure = new OptaError(msg.message);
+      child.removeAllListeners('exit');
+      if (child.exitCode !== null || child.signalCode !== null) finish(() => reject(failure));
+      else {
+        const kill = setTimeout(() => child.kill('SIGKILL'), 3000);
+        child.once('exit', () => {
+          clearTimeout(kill);
+          finish(() => reject(failure));
+        });
+      }
     });
     child.on('error', (err) => finish(() => reject(new OptaError(`failed to spawn the daemon: ${err.message}`))));
     child.on('exit', (code, signal) =>
