@@ -37,13 +37,13 @@ export interface DaemonRig {
 export async function startRig(opts: { sim?: SpawnLmxSimArgs; config?: Record<string, unknown>; start?: boolean } = {}): Promise<DaemonRig> {
   const sim = await spawnLmxSim({ port: 0, ...opts.sim });
   const port = await freePortBlock(3);
-  const h = makeHome({
-    config: daemonConfig(port, 2, {
-      lmx: { host: '127.0.0.1', port: sim.port, timeoutMs: 2000 },
-      permissions: { timeoutMs: 1000 },
-      ...opts.config,
-    }),
-  });
+  const sections: Record<string, Record<string, unknown>> = {
+    lmx: { host: '127.0.0.1', port: sim.port, timeoutMs: 2000 },
+    permissions: { timeoutMs: 1000 },
+  };
+  // Merged one level deep, so { lmx: { timeoutMs } } keeps the simulator's host and port.
+  for (const [k, v] of Object.entries(opts.config ?? {})) sections[k] = { ...sections[k], ...(v as Record<string, unknown>) };
+  const h = makeHome({ config: daemonConfig(port, 2, sections) });
   h.pids.add(sim.pid);
   const rig: DaemonRig = {
     h,
