@@ -81,7 +81,7 @@ describe('opta sessions / opta permissions', () => {
   test('the guide\'s literal cancel curl answers {"cancelled":N>=1} for a turn stuck on a permission; a new turn works after it', async () => {
     const { turnId } = await pendingTurn();
     const cmd = GUIDE_CANCEL.replace('9999', String(rig.port)).replace('SESSION_ID', 'cli').replace('TOKEN', rig.token);
-    const r = await sh(cmd + ' --silent --show-error');
+    const r = await sh(cmd);
     assert.equal(r.code, 0, r.stderr);
     const body = JSON.parse(r.stdout);
     assert.ok(body.cancelled >= 1, r.stdout);
