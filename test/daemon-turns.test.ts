@@ -140,7 +140,7 @@ describe('daemon turns against LMX', () => {
     }
   });
 
-  test('the WebSocket answers 401 without or with a wrong token, 403 for a foreign Host, 404 for an unknown session', async () => {
+  test('the WebSocket answers 401 without or with a wrong token, 403 for a foreign Host, 404 for an unknown session, 409 for a seq from the future', async () => {
     await rig.api('POST', '/v3/sessions', { id: 'auth' });
     const status = (url: string, headers: Record<string, string> = {}) =>
       new Promise<number>((resolve, reject) => {
@@ -164,6 +164,7 @@ describe('daemon turns against LMX', () => {
     assert.equal(await status(url, { authorization: `Bearer ${rig.token}`, host: 'evil.example:80' }), 403);
     assert.equal(await status(`ws://127.0.0.1:${rig.port}/v3/ws?sessionId=nope`, { authorization: `Bearer ${rig.token}` }), 404);
     assert.equal(await status(`ws://127.0.0.1:${rig.port}/v3/ws?sessionId=auth&afterSeq=-1`, { authorization: `Bearer ${rig.token}` }), 400);
+    assert.equal(await status(`ws://127.0.0.1:${rig.port}/v3/ws?sessionId=auth&afterSeq=999`, { authorization: `Bearer ${rig.token}` }), 409);
     const ok = await WsRecorder.connect(rig, 'auth', 0);
     ok.send({ type: 'permission.resolve', requestId: 'perm_404', decision: 'maybe' });
     ok.ws.send('{not json');

@@ -1,4 +1,5 @@
 // Permission requests: a tool call waits here for allow/deny from a client, a cancel, or the auto-deny timeout.
+import { causeText } from '../core/errors.js';
 import type { ClientTracker } from './client-tracker.js';
 import { shortDuration } from './duration.js';
 import type { Logger } from './logger.js';
@@ -65,7 +66,12 @@ export class PermissionBroker {
     if (!p) return false;
     this.pending.delete(k);
     clearTimeout(p.timer);
-    p.session.emitForTurn(p.turn, 'permission.resolved', { requestId, decision, by });
+    try {
+      p.session.emitForTurn(p.turn, 'permission.resolved', { requestId, decision, by });
+    } catch (err) {
+      // The event log failed (disk full?): the turn must still be released, and a timer must not crash the daemon.
+      this.logger.error(`cannot record permission.resolved for ${requestId} in session ${sessionId}: ${causeText(err)}`);
+    }
     p.settle(decision);
     return true;
   }

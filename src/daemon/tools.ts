@@ -50,7 +50,7 @@ export function runTool(
       resolve(r);
     };
     const onAbort = () => {
-      void worker.terminate();
+      worker.terminate().catch(() => undefined);
       done({ ok: false, error: 'cancelled' });
     };
     if (opts.signal.aborted) return onAbort();

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
+import { causeText } from '../core/errors.js';
 import type { DaemonContext } from './daemon.js';
 import type { SessionCore } from './core.js';
 import type { EventEnvelope } from './events.js';
@@ -21,7 +22,7 @@ const ClientMessage = z.discriminatedUnion('type', [
 /** Answers an upgrade request with a plain HTTP error (the same JSON shape as the control plane) and closes. */
 function refuse(socket: Duplex, status: number, code: string, message: string, extra: Record<string, string> = {}): void {
   const body = JSON.stringify({ error: { code, message } });
-  const reason = ({ 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' } as Record<number, string>)[status] ?? 'Error';
+  const reason = ({ 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict' } as Record<number, string>)[status] ?? 'Error';
   const head = [`HTTP/1.1 ${status} ${reason}`, 'Content-Type: application/json; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close'];
   for (const [k, v] of Object.entries(extra)) head.push(`${k}: ${v}`);
   socket.end(head.join('\r\n') + '\r\n\r\n' + body);
@@ -48,8 +49,12 @@ export function installEventSocket(ctx: DaemonContext, core: SessionCore): void 
     try {
       sessionId = url.searchParams.get('sessionId') ?? '';
       if (!sessionId) throw new HttpError(400, 'BAD_REQUEST', 'sessionId: required query parameter');
-      sessionOr404(core, sessionId);
+      const session = sessionOr404(core, sessionId);
       afterSeq = afterSeqParam(url);
+      // A client cannot have seen an event the disk lacks; a seq from the future means it follows another history.
+      if (afterSeq !== undefined && afterSeq > session.lastSeq) {
+        throw new HttpError(409, 'AFTER_SEQ_AHEAD', `afterSeq ${afterSeq} is beyond the last event of session ${sessionId} (seq ${session.lastSeq}); reconnect with afterSeq=${session.lastSeq} or lower`);
+      }
     } catch (err) {
       const e = err as HttpError;
       return refuse(socket, e.status ?? 400, e.code ?? 'BAD_REQUEST', e.message);
@@ -97,8 +102,13 @@ export function installEventSocket(ctx: DaemonContext, core: SessionCore): void 
         return send(ws, { type: 'error', error: { code: 'BAD_JSON', message: 'message is not valid JSON' } });
       }
       if (msg.type === 'ping') return send(ws, { type: 'pong' });
-      const ok = core.broker.resolve(sessionId, msg.requestId, msg.decision, 'client');
-      if (!ok) send(ws, { type: 'error', error: { code: 'PERMISSION_NOT_PENDING', message: `no pending permission request "${msg.requestId}" in session ${sessionId}` } });
+      try {
+        const ok = core.broker.resolve(sessionId, msg.requestId, msg.decision, 'client');
+        if (!ok) send(ws, { type: 'error', error: { code: 'PERMISSION_NOT_PENDING', message: `no pending permission request "${msg.requestId}" in session ${sessionId}` } });
+      } catch (err) {
+        ctx.logger.error(`permission.resolve from a client failed: ${causeText(err)}`);
+        send(ws, { type: 'error', error: { code: 'INTERNAL', message: 'internal error; see daemon.log' } });
+      }
     });
     ws.on('error', () => undefined);
     ws.once('close', () => {
