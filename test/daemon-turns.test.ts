@@ -89,6 +89,22 @@ describe('daemon turns against LMX', () => {
     });
   }
 
+  test('LMX\'s own readyz shape names no model: the daemon asks /v1/models, and an empty list is LMX_NO_MODEL', async () => {
+    await rig.api('POST', '/v3/sessions', { id: 'lmx-shape' });
+    const ws = await rig.ws('lmx-shape', 0);
+    await rig.sim.setConfig({ readyzShape: 'lmx', model: 'other-model-7b' });
+    try {
+      const r = await rig.api('POST', '/v3/sessions/lmx-shape/turns', { content: 'x' });
+      assert.equal((await ws.turnEvent(r.body.turnId, 'turn.done')).payload.model, 'other-model-7b');
+      await rig.sim.setConfig({ mode: 'nomodel' });
+      const r2 = await rig.api('POST', '/v3/sessions/lmx-shape/turns', { content: 'y' });
+      assert.equal((await ws.turnEvent(r2.body.turnId, 'turn.error')).payload.code, 'LMX_NO_MODEL');
+    } finally {
+      await rig.sim.setConfig({ mode: 'ok', readyzShape: 'guide', model: 'qwen3-30b-a3b' });
+    }
+    await ws.close();
+  });
+
   test('a malformed chat stream after a good preflight is LMX_BAD_RESPONSE', async () => {
     await rig.api('POST', '/v3/sessions', { id: 'badstream' });
     const ws = await rig.ws('badstream', 0);

@@ -66,7 +66,7 @@ export function classify(err: unknown, t: LmxTarget, timedOut: boolean, cancelle
     };
   }
   if (code && UNREACHABLE.has(code)) {
-    return { ok: false, code: 'LMX_UNREACHABLE', detail: `${code} ${where}`, message: `cannot reach LMX at ${where} (${code}); check it runs: curl http://${where}/healthz` };
+    return { ok: false, code: 'LMX_UNREACHABLE', detail: `${code} ${where}`, message: `cannot reach LMX at ${where} (${code}); check it runs: curl ${baseUrl(t)}/healthz` };
   }
   if (err instanceof BadChunkError) return bad(t, err.message);
   return { ok: false, code: 'LMX_UNREACHABLE', detail: `${code ?? (err as Error)?.message ?? 'error'} ${where}`, message: `cannot reach LMX at ${where}: ${(err as Error)?.message ?? String(err)}` };
@@ -79,7 +79,7 @@ function bad(t: LmxTarget, why: string): LmxFailure {
 
 function noModel(t: LmxTarget, why: string): LmxFailure {
   const where = lmxAddress(t);
-  return { ok: false, code: 'LMX_NO_MODEL', detail: `no model loaded on ${where} (${why})`, message: `LMX at ${where} has no model loaded (${why}); check: curl http://${where}/readyz` };
+  return { ok: false, code: 'LMX_NO_MODEL', detail: `no model loaded on ${where} (${why})`, message: `LMX at ${where} has no model loaded (${why}); check: curl ${baseUrl(t)}/readyz` };
 }
 
 /** A signal that fires on cancel or after timeoutMs, and remembers which. */
