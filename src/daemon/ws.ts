@@ -59,12 +59,19 @@ export function installEventSocket(ctx: DaemonContext, core: SessionCore): void 
       const e = err as HttpError;
       return refuse(socket, e.status ?? 400, e.code ?? 'BAD_REQUEST', e.message);
     }
-    wss.handleUpgrade(req, socket, head, (ws) => attach(ws, sessionId, afterSeq));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      try {
+        attach(ws, sessionId, afterSeq);
+      } catch (err) {
+        // Reading the backlog failed (an unreadable events.jsonl): this client gets a close code, the daemon lives on.
+        ctx.logger.error(`WebSocket for session ${sessionId} failed: ${causeText(err)}`);
+        ws.close(1011, 'internal error; see daemon.log');
+      }
+    });
   });
 
   function attach(ws: WebSocket, sessionId: string, afterSeq: number | undefined): void {
     const session = core.registry.get(sessionId)!;
-    core.clients.add(sessionId);
     let lastSent = afterSeq ?? session.lastSeq;
     let replaying = true;
     const held: EventEnvelope[] = [];
@@ -76,10 +83,16 @@ export function installEventSocket(ctx: DaemonContext, core: SessionCore): void 
     // Live first, backlog second: anything emitted while the backlog is read is held, then deduped by seq.
     const unsubscribe = session.subscribe((e) => (replaying ? held.push(e) : deliver(e)));
     if (afterSeq !== undefined) {
-      for (const e of readEvents(path.dirname(session.eventLogFile)).events) if (e.seq > afterSeq) deliver(e);
+      try {
+        for (const e of readEvents(path.dirname(session.eventLogFile)).events) if (e.seq > afterSeq) deliver(e);
+      } catch (err) {
+        unsubscribe();
+        throw err;
+      }
     }
     for (const e of held.splice(0)) deliver(e);
     replaying = false;
+    core.clients.add(sessionId);
 
     let alive = true;
     const beat = setInterval(() => {
