@@ -7,11 +7,18 @@ import { colorEnabled, err } from './output.js';
 import type { ExitCode } from './context.js';
 import { registerDaemon } from './daemon.js';
 import { registerConfig } from './config.js';
+import { registerSessions } from './sessions.js';
+import { registerPermissions } from './permissions.js';
 
 /** Each command group registers itself; an action returns its exit code through `setExit`. */
 export type Register = (program: Command, setExit: (code: ExitCode) => void) => void;
 
-const GROUPS: Register[] = [registerDaemon, registerConfig];
+const GROUPS: Register[] = [
+  registerDaemon,
+  registerConfig,
+  registerSessions,
+  registerPermissions,
+];
 
 function buildProgram(setExit: (code: ExitCode) => void): Command {
   const color = colorEnabled(process.stdout);
