@@ -4,16 +4,29 @@ import { Command, CommanderError } from 'commander';
 import { OptaError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import { colorEnabled, err } from './output.js';
-import type { ExitCode } from './context.js';
-import { registerDaemon } from './daemon.js';
-import { registerConfig } from './config.js';
+import { runtime, type ExitCode } from './context.js';
 
 /** Each command group registers itself; an action returns its exit code through `setExit`. */
 export type Register = (program: Command, setExit: (code: ExitCode) => void) => void;
 
-const GROUPS: Register[] = [registerDaemon, registerConfig];
+/**
+ * Command groups by name, loaded on demand: `opta doctor` must not pay for zod and the daemon lifecycle
+ * (~50 ms) that other groups import. Help and unknown commands load every group.
+ */
+const GROUPS: Record<string, () => Promise<Register>> = {
+  daemon: async () => (await import('./daemon.js')).registerDaemon,
+  config: async () => (await import('./config.js')).registerConfig,
+  doctor: async () => (await import('./doctor.js')).registerDoctor,
+  rules: async () => (await import('./rules.js')).registerRules,
+};
 
-function buildProgram(setExit: (code: ExitCode) => void): Command {
+async function loadGroups(argv: string[]): Promise<Register[]> {
+  const first = argv.slice(2).find((a) => !a.startsWith('-'));
+  const names = first && first in GROUPS ? [first] : Object.keys(GROUPS);
+  return Promise.all(names.map((n) => GROUPS[n]()));
+}
+
+function buildProgram(setExit: (code: ExitCode) => void, groups: Register[]): Command {
   const color = colorEnabled(process.stdout);
   const program = new Command('opta')
     .description('Opta Local CLI: run and diagnose the Opta daemon and its LMX inference server')
@@ -26,7 +39,7 @@ function buildProgram(setExit: (code: ExitCode) => void): Command {
     'after',
     '\nExit codes: 0 what was asked holds, 1 the answer is no or something is wrong, 2 the command could not run as asked.',
   );
-  for (const register of GROUPS) register(program, setExit);
+  for (const register of groups) register(program, setExit);
   // Make every subcommand reject unknown options and stray arguments, with exit code 2.
   const strict = (cmd: Command) => {
     cmd.exitOverride().allowExcessArguments(false).showHelpAfterError('(run with --help for usage)');
@@ -38,7 +51,7 @@ function buildProgram(setExit: (code: ExitCode) => void): Command {
 
 async function main(argv: string[]): Promise<ExitCode> {
   let code: ExitCode = 0;
-  const program = buildProgram((c) => (code = c));
+  const program = buildProgram((c) => (code = c), await loadGroups(argv));
   try {
     await program.parseAsync(argv);
     return code;
@@ -60,4 +73,8 @@ async function main(argv: string[]): Promise<ExitCode> {
 
 main(process.argv).then((code) => {
   process.exitCode = code;
+  if (runtime.hardStopAt !== undefined) {
+    // Unref'd: a process with nothing left to do exits at once; one held open (e.g. by a DNS lookup) ends at the deadline.
+    setTimeout(() => process.exit(code), Math.max(0, runtime.hardStopAt - Date.now())).unref();
+  }
 });
