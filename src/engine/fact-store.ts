@@ -78,6 +78,7 @@ export class FactStore {
     };
     if (this.opts.overrides && id in this.opts.overrides) {
       rec.overridden = true;
+      rec.timeoutMs = this.opts.factTimeoutMs ?? DEFAULT_FACT_TIMEOUT_MS;
       return finish({ ok: true, ...this.opts.overrides[id] });
     }
     const collector = this.opts.collectors.get(id);

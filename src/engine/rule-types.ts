@@ -96,15 +96,15 @@ export function templateFacts(text: string): string[] {
   return [...text.matchAll(PLACEHOLDER)].map((m) => m[1]);
 }
 
-/** Fills {{fact.path.to.value}} from resolved fact values; a missing value shows as "?". */
+/** Fills {{fact.path.to.value}} from resolved fact values; a missing value shows as "(unknown)". */
 export function fillTemplate(text: string, facts: Record<string, unknown>): string {
   return text.replace(PLACEHOLDER, (_m, fact: string, path: string) => {
     let cur: unknown = facts[fact];
     for (const part of path.split('.').filter(Boolean)) {
-      if (cur === null || typeof cur !== 'object') return '?';
+      if (cur === null || typeof cur !== 'object') return '(unknown)';
       cur = (cur as Record<string, unknown>)[part];
     }
-    if (cur === undefined || cur === null) return '?';
+    if (cur === undefined || cur === null) return '(unknown)';
     return typeof cur === 'object' ? JSON.stringify(cur) : String(cur);
   });
 }

@@ -48,7 +48,15 @@ export const config: FactCollector = {
       const { inspectConfig } = await import('../core/config.js');
       const r = inspectConfig(file);
       const list = r.valid ? [{ key: '(root)', message: lite.error }] : r.problems;
-      problems = list.map((p) => ({ ...p, kind: KNOWN.has(p.key) ? 'bad-value' : p.key === '(file)' ? 'file' : 'unknown-key' }));
+      problems = list.flatMap((p) => {
+        // zod reports a nested unknown key at its parent ("lmx") with the names in the message: name the keys themselves.
+        const names = /^Unrecognized keys?:/.test(p.message) ? [...p.message.matchAll(/"([^"]+)"/g)].map((m) => m[1]) : [];
+        if (names.length) {
+          const parent = p.key === '(root)' || p.key.includes(',') ? '' : `${p.key}.`;
+          return names.map((n) => ({ key: `${parent}${n}`, message: 'unknown key', kind: 'unknown-key' }));
+        }
+        return [{ ...p, kind: KNOWN.has(p.key) ? 'bad-value' : p.key === '(file)' ? 'file' : 'unknown-key' }];
+      });
     } else {
       problems = [{ key: '(file)', message: lite.error, kind: 'file' }];
     }

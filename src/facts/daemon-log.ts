@@ -4,6 +4,12 @@ import { readConfigLite, DEFAULT_CONFIG } from '../core/config-lite.js';
 import { displayPath } from '../core/paths.js';
 import type { FactCollector } from './fact.js';
 
+function human(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1048576) return `${Math.round((n / 1024) * 10) / 10} KiB`;
+  return `${Math.round((n / 1048576) * 10) / 10} MiB`;
+}
+
 export const daemonLog: FactCollector = {
   id: 'daemon-log',
   description: 'fs.stat of daemon/daemon.log and the configured logs.maxBytes',
@@ -19,6 +25,6 @@ export const daemonLog: FactCollector = {
     } catch {
       // No log yet: the daemon has not run in this home.
     }
-    return { path: file, display: displayPath(file, ctx.env), exists, sizeBytes, sizeMiB: Math.round((sizeBytes / 1048576) * 10) / 10, maxBytes, maxMiB: Math.round((maxBytes / 1048576) * 10) / 10 };
+    return { path: file, display: displayPath(file, ctx.env), exists, sizeBytes, size: human(sizeBytes), maxBytes, max: human(maxBytes) };
   },
 };

@@ -39,7 +39,7 @@ export function summaryLine(report: DoctorReport): string {
   const fixable = report.fixable;
   const tail =
     fixable.length === 0
-      ? 'opta doctor --fix cannot repair any of them; run the commands shown.'
+      ? `opta doctor --fix cannot repair ${problems === 1 ? 'it; run the command shown' : 'any of them; run the commands shown'}.`
       : `opta doctor --fix can repair ${fixable.length === problems ? (problems === 1 ? 'it' : 'all of them') : `${fixable.length} of them`}: ${fixable.join(', ')}.`;
   return `${head}; ${tail}`;
 }
