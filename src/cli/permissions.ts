@@ -1,0 +1,40 @@
+// `opta permissions list|allow|deny`: see and settle pending tool permission requests (through the crash guardian).
+import { listPendingPermissions, resolvePermission, type PendingPermission } from '../daemon/api.js';
+import { cliPaths } from './context.js';
+import { formatDuration, out } from './output.js';
+import type { Register } from './main.js';
+
+function table(rows: PendingPermission[]): string {
+  const head = ['REQUEST', 'SESSION', 'TOOL', 'AGE', 'CLIENT', 'ARGS'];
+  const body = rows.map((p) => [p.requestId, p.sessionId, p.tool, formatDuration(p.ageMs), p.clientConnected ? 'connected' : 'none', JSON.stringify(p.args)]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+  return [head, ...body].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+export const registerPermissions: Register = (program, setExit) => {
+  const permissions = program.command('permissions').description('list, allow or deny pending tool permission requests');
+
+  permissions
+    .command('list')
+    .description('list pending permission requests; CLIENT "none" means nobody is connected to answer it')
+    .option('--json', 'print as JSON (the GET /v3/permissions?state=pending shape)')
+    .action(async (opts: { json?: boolean }) => {
+      const list = await listPendingPermissions(cliPaths());
+      if (opts.json) out(JSON.stringify({ permissions: list }, null, 2));
+      else out(list.length ? table(list) : 'No pending permission requests.');
+      setExit(0);
+    });
+
+  for (const decision of ['allow', 'deny'] as const) {
+    permissions
+      .command(decision)
+      .description(`${decision} a pending permission request (see opta permissions list)`)
+      .argument('<requestId>', 'request id, e.g. perm_001')
+      .option('--session <id>', 'the session, when the same request id is pending in several')
+      .action(async (requestId: string, opts: { session?: string }) => {
+        const p = await resolvePermission(cliPaths(), requestId, decision, opts.session);
+        out(`${decision === 'allow' ? 'Allowed' : 'Denied'} ${p.requestId} (session ${p.sessionId}, tool ${p.tool} ${JSON.stringify(p.args)}).`);
+        setExit(0);
+      });
+  }
+};

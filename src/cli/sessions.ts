@@ -1,0 +1,37 @@
+// `opta sessions list|cancel`: thin adapters over the daemon's session API (through the crash guardian).
+import { cancelSession, listSessions, type SessionSummary } from '../daemon/api.js';
+import { cliPaths } from './context.js';
+import { out } from './output.js';
+import type { Register } from './main.js';
+
+function table(rows: SessionSummary[]): string {
+  const head = ['SESSION', 'TURNS', 'ACTIVE', 'QUEUED', 'PERMISSIONS', 'CLIENTS', 'LAST SEQ', 'CREATED'];
+  const body = rows.map((s) => [s.id, String(s.turns), s.activeTurn ?? '-', String(s.queuedTurns), String(s.pendingPermissions), String(s.wsClients), String(s.lastSeq), s.createdAt]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+  return [head, ...body].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+export const registerSessions: Register = (program, setExit) => {
+  const sessions = program.command('sessions').description('list the daemon\'s sessions and cancel stuck turns');
+
+  sessions
+    .command('list')
+    .description('list sessions with their active and queued turns and pending permission requests')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const list = await listSessions(cliPaths());
+      if (opts.json) out(JSON.stringify({ sessions: list }, null, 2));
+      else out(list.length ? table(list) : 'No sessions yet.');
+      setExit(0);
+    });
+
+  sessions
+    .command('cancel')
+    .description('cancel the active and queued turns of a session (the guide\'s "Cancel the stuck turn"); submit a new turn afterwards')
+    .argument('<id>', 'session id (see opta sessions list)')
+    .action(async (id: string) => {
+      const r = await cancelSession(cliPaths(), id);
+      out(r.cancelled ? `Cancelled ${r.cancelled} turn(s) in session ${id}: ${r.turnIds.join(', ')}.` : `Session ${id} had no active or queued turns; nothing to cancel.`);
+      setExit(0);
+    });
+};

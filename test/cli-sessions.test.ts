@@ -1,0 +1,130 @@
+// The CLI for sessions and permissions against a real daemon, the guardian starting one, and the guide's literal cancel curl.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { execFile } from 'node:child_process';
+import { startRig, type DaemonRig, WsRecorder } from './helpers/daemon.js';
+import { runOpta } from './helpers/env.js';
+
+const GUIDE_CANCEL = "curl -X POST http://127.0.0.1:9999/v3/sessions/SESSION_ID/cancel -H 'Authorization: Bearer TOKEN'";
+
+function sh(cmd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('sh', ['-c', cmd], { timeout: 15000 }, (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+  });
+}
+
+describe('opta sessions / opta permissions', () => {
+  let rig: DaemonRig;
+  let ws: WsRecorder;
+  before(async () => {
+    // No daemon yet: the first command must start one through the crash guardian. A long permission timeout
+    // keeps requests pending for as long as these tests need them.
+    rig = await startRig({ start: false, sim: { toolCalls: [{ name: 'list_dir', arguments: { path: '/' } }] }, config: { permissions: { timeoutMs: 60000 } } });
+  });
+  after(async () => {
+    await ws?.close();
+    await rig?.cleanup();
+  });
+
+  async function pendingTurn(): Promise<{ turnId: string; requestId: string }> {
+    const r = await rig.api('POST', '/v3/sessions/cli/turns', { content: 'list /' });
+    const req = await ws.turnEvent(r.body.turnId, 'permission.request');
+    return { turnId: r.body.turnId, requestId: req.payload.requestId };
+  }
+
+  test('sessions list starts a daemon when none runs (crash guardian) and lists nothing', async () => {
+    assert.equal(fs.existsSync(rig.h.paths.stateFile), false);
+    const r = await runOpta(rig.h, ['sessions', 'list', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { sessions: [] });
+    rig.refresh();
+    const text = await runOpta(rig.h, ['sessions', 'list']);
+    assert.equal(text.code, 0);
+    assert.match(text.stdout, /No sessions yet\./);
+    assert.equal((await rig.api('POST', '/v3/sessions', { id: 'cli' })).status, 201);
+    ws = await rig.ws('cli', 0);
+  });
+
+  test('permissions list shows the pending request; permissions allow lets the tool run', async () => {
+    const { turnId, requestId } = await pendingTurn();
+    const json = await runOpta(rig.h, ['permissions', 'list', '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    const list = JSON.parse(json.stdout).permissions;
+    assert.equal(list.length, 1);
+    assert.equal(list[0].requestId, requestId);
+    assert.equal(list[0].clientConnected, true);
+    const text = await runOpta(rig.h, ['permissions', 'list']);
+    assert.match(text.stdout, new RegExp(`${requestId}\\s+cli\\s+list_dir\\s+\\d+s\\s+connected`));
+    const sessions = await runOpta(rig.h, ['sessions', 'list']);
+    assert.match(sessions.stdout, new RegExp(`cli\\s+1\\s+${turnId}\\s+0\\s+1\\s+1`));
+    const allow = await runOpta(rig.h, ['permissions', 'allow', requestId]);
+    assert.equal(allow.code, 0, allow.stderr);
+    assert.match(allow.stdout, new RegExp(`Allowed ${requestId} \\(session cli, tool list_dir`));
+    assert.equal((await ws.turnEvent(turnId, 'tool.end')).payload.ok, true);
+    await ws.turnEvent(turnId, 'turn.done');
+  });
+
+  test('permissions deny: the tool is denied and the turn finishes; unknown ids are exit 1 with the next step', async () => {
+    const { turnId, requestId } = await pendingTurn();
+    const deny = await runOpta(rig.h, ['permissions', 'deny', requestId]);
+    assert.equal(deny.code, 0, deny.stderr);
+    assert.match(deny.stdout, new RegExp(`Denied ${requestId}`));
+    assert.equal((await ws.turnEvent(turnId, 'tool.end')).payload.denied, true);
+    await ws.turnEvent(turnId, 'turn.done');
+    const again = await runOpta(rig.h, ['permissions', 'allow', requestId]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /no pending permission request .*opta permissions list/);
+    assert.doesNotMatch(again.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  test('the guide\'s literal cancel curl answers {"cancelled":N>=1} for a turn stuck on a permission; a new turn works after it', async () => {
+    const { turnId } = await pendingTurn();
+    const cmd = GUIDE_CANCEL.replace('9999', String(rig.port)).replace('SESSION_ID', 'cli').replace('TOKEN', rig.token);
+    const r = await sh(cmd);
+    assert.equal(r.code, 0, r.stderr);
+    const body = JSON.parse(r.stdout);
+    assert.ok(body.cancelled >= 1, r.stdout);
+    const err = await ws.turnEvent(turnId, 'turn.error');
+    assert.equal(err.payload.code, 'CANCELLED');
+    const resolved = ws.events.find((e) => e.event === 'permission.resolved' && e.payload.turnId === turnId)!;
+    assert.deepEqual([resolved.payload.decision, resolved.payload.by], ['deny', 'cancel']);
+    await ws.waitFor((e) => e.event === 'session.cancelled' && e.seq > err.seq);
+    assert.deepEqual((await rig.api('GET', '/v3/permissions?state=pending')).body.permissions, []);
+
+    const next = await pendingTurn();
+    await rig.api('POST', `/v3/sessions/cli/permissions/${next.requestId}`, { decision: 'allow' });
+    const done = await ws.turnEvent(next.turnId, 'turn.done');
+    assert.equal(done.payload.text, 'Hello from LMX.');
+  });
+
+  test('sessions cancel cancels the active and queued turns; bad and unknown ids fail clearly', async () => {
+    const { turnId } = await pendingTurn();
+    const queued = await rig.api('POST', '/v3/sessions/cli/turns', { content: 'queued behind it' });
+    assert.equal(queued.body.position, 1);
+    const r = await runOpta(rig.h, ['sessions', 'cancel', 'cli']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`Cancelled 2 turn\\(s\\) in session cli: ${turnId}, ${queued.body.turnId}\\.`));
+    assert.equal((await ws.turnEvent(queued.body.turnId, 'turn.error')).payload.code, 'CANCELLED');
+    const none = await runOpta(rig.h, ['sessions', 'cancel', 'cli']);
+    assert.equal(none.code, 0);
+    assert.match(none.stdout, /nothing to cancel/);
+    const unknown = await runOpta(rig.h, ['sessions', 'cancel', 'nope']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /no session "nope".*opta sessions list/);
+    const bad = await runOpta(rig.h, ['sessions', 'cancel', '../etc']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /is not a session id/);
+  });
+
+  test('after the daemon crashes, the guardian restarts it and the CLI still answers', async () => {
+    const oldPid = rig.pid;
+    process.kill(oldPid, 'SIGKILL');
+    await ws.close();
+    const r = await runOpta(rig.h, ['sessions', 'list', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout).sessions.map((s: { id: string }) => s.id), ['cli']);
+    rig.refresh();
+    assert.notEqual(rig.pid, oldPid);
+  });
+});

@@ -1,0 +1,80 @@
+// Session storage on disk: the mkdir race line, private modes, and a kill -9 mid-turn that loses nothing a client saw.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startRig, type DaemonRig, type Envelope } from './helpers/daemon.js';
+import { alive, runOpta, waitUntil } from './helpers/env.js';
+
+const TIME = String.raw`^\[\d\d:\d\d:\d\d\] `;
+
+describe('session storage', () => {
+  let rig: DaemonRig;
+  before(async () => {
+    rig = await startRig();
+  });
+  after(async () => rig?.cleanup());
+
+  test('two concurrent creators of one session id both succeed; the second logs the guide\'s WARN line', async () => {
+    const [a, b] = await Promise.all([rig.api('POST', '/v3/sessions', { id: 'race' }), rig.api('POST', '/v3/sessions', { id: 'race' })]);
+    assert.ok(a.status >= 200 && a.status < 300 && b.status >= 200 && b.status < 300, `${a.status} ${b.status}`);
+    assert.deepEqual([a.body.created, b.body.created].sort(), [false, true]);
+    assert.equal(a.body.session.id, 'race');
+    assert.equal(b.body.session.id, 'race');
+    assert.match(rig.log(), new RegExp(`${TIME}WARN  session dir already exists, skipping mkdir$`, 'm'));
+    const list = (await rig.api('GET', '/v3/sessions')).body.sessions.filter((s: { id: string }) => s.id === 'race');
+    assert.equal(list.length, 1);
+  });
+
+  test('sessions live under sessions/<id>/ (not daemon/) with private modes', async () => {
+    const r = await rig.api('POST', '/v3/sessions', {});
+    assert.equal(r.status, 201);
+    const id = r.body.session.id as string;
+    const ws = await rig.ws(id, 0);
+    const t = await rig.api('POST', `/v3/sessions/${id}/turns`, { content: 'hi' });
+    await ws.turnEvent(t.body.turnId, 'turn.done');
+    await ws.close();
+    const dir = path.join(rig.h.paths.sessionsDir, id);
+    assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
+    assert.equal(fs.statSync(path.join(dir, 'events.jsonl')).mode & 0o777, 0o600);
+    assert.equal(fs.statSync(path.join(dir, 'meta.json')).mode & 0o777, 0o600);
+    const lines = fs.readFileSync(path.join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Envelope);
+    assert.deepEqual(lines, ws.events);
+  });
+
+  test('kill -9 mid-turn: after a restart every event a client saw is still there, seq continues, the file was only appended to', async () => {
+    await rig.api('POST', '/v3/sessions', { id: 'crash' });
+    await rig.sim.setConfig({ mode: 'slow', delayMs: 150 });
+    const ws = await rig.ws('crash', 0);
+    const r = await rig.api('POST', '/v3/sessions/crash/turns', { content: 'long answer please' });
+    await ws.turnEvent(r.body.turnId, 'turn.token');
+    const seen = [...ws.events];
+    process.kill(rig.pid, 'SIGKILL');
+    await waitUntil(() => !alive(rig.pid), 5000, 'the daemon to die');
+    const file = path.join(rig.h.paths.sessionsDir, 'crash', 'events.jsonl');
+    const before = fs.readFileSync(file);
+    await rig.sim.setConfig({ mode: 'ok' });
+
+    const start = await runOpta(rig.h, ['daemon', 'start']);
+    assert.equal(start.code, 0, start.stdout + start.stderr);
+    rig.refresh();
+    const after = fs.readFileSync(file);
+    assert.ok(after.subarray(0, before.length).equals(before), 'append only: the old bytes are unchanged');
+
+    const history = (await rig.api('GET', '/v3/sessions/crash/events?afterSeq=0')).body.events as Envelope[];
+    for (const e of seen) assert.deepEqual(history.find((h) => h.seq === e.seq), e, `event ${e.seq} survived`);
+    const maxSeen = Math.max(...seen.map((e) => e.seq));
+    const interrupted = history.find((e) => e.event === 'turn.error' && e.payload.turnId === r.body.turnId);
+    assert.equal(interrupted?.payload.code, 'DAEMON_RESTARTED');
+    assert.ok(interrupted!.seq > maxSeen);
+
+    const back = await rig.ws('crash', maxSeen);
+    const t2 = await rig.api('POST', '/v3/sessions/crash/turns', { content: 'again' });
+    assert.ok(t2.body.seq > interrupted!.seq, 'seq continues after the restart');
+    await back.turnEvent(t2.body.turnId, 'turn.done');
+    const seqs = back.events.map((e) => e.seq);
+    assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => maxSeen + 1 + i), 'replay after restart has no gap');
+    await back.close();
+    await ws.close();
+  });
+});

@@ -1,0 +1,87 @@
+// Tables over the daemon core's pure parts: log durations, session ids, SSE parsing and chunk folding, file headers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { shortDuration } from '../src/daemon/duration.js';
+import { isSafeSessionId } from '../src/daemon/session-id.js';
+import { BadChunkError, ChatAccumulator, SseParser } from '../src/daemon/sse.js';
+import { classify } from '../src/daemon/lmx-client.js';
+import { ROOT } from './helpers/env.js';
+
+test('shortDuration writes durations the way the guide\'s timeout line does', () => {
+  const table: Array<[number, string]> = [
+    [300000, '5m'],
+    [1000, '1s'],
+    [90000, '1m30s'],
+    [3600000, '1h'],
+    [1500, '1.5s'],
+    [250, '250ms'],
+  ];
+  for (const [ms, text] of table) assert.equal(shortDuration(ms), text, String(ms));
+});
+
+test('session ids are safe directory names', () => {
+  for (const ok of ['a', 'ses_1', 'A.b-c_d', 'x'.repeat(64)]) assert.equal(isSafeSessionId(ok), true, ok);
+  for (const bad of ['', '.', '..', '../x', 'a/b', 'a b', '-x', '.hidden', 'x'.repeat(65), 'a\\b', 'é']) assert.equal(isSafeSessionId(bad), false, bad);
+});
+
+test('SseParser reassembles events split anywhere, with \\n or \\r\\n, and keeps a trailing event for end()', () => {
+  const stream = 'data: {"a":1}\n\ndata: {"b":\r\ndata: 2}\r\n\r\n: comment\n\ndata: [DONE]';
+  for (let cut = 0; cut <= stream.length; cut++) {
+    const p = new SseParser();
+    const got = [...p.push(stream.slice(0, cut)), ...p.push(stream.slice(cut)), ...p.end()];
+    assert.deepEqual(got, ['{"a":1}', '{"b":\n2}', '[DONE]'], `cut at ${cut}`);
+  }
+});
+
+test('ChatAccumulator folds content tokens and tool-call fragments; anything else is a bad chunk', () => {
+  const acc = new ChatAccumulator();
+  const chunk = (delta: object, finish: string | null = null) => JSON.stringify({ choices: [{ index: 0, delta, finish_reason: finish }] });
+  assert.equal(acc.feed(chunk({ role: 'assistant' })), undefined);
+  assert.equal(acc.feed(chunk({ content: 'Hi' })), 'Hi');
+  acc.feed(chunk({ tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'read_file', arguments: '' } }] }));
+  acc.feed(chunk({ tool_calls: [{ index: 0, function: { arguments: '{"pa' } }] }));
+  acc.feed(chunk({ tool_calls: [{ index: 0, function: { arguments: 'th":"x"}' } }] }));
+  acc.feed(chunk({}, 'tool_calls'));
+  acc.feed('[DONE]');
+  assert.equal(acc.text, 'Hi');
+  assert.equal(acc.finishReason, 'tool_calls');
+  assert.equal(acc.done, true);
+  assert.deepEqual(acc.toolCalls(), [{ id: 'call_1', name: 'read_file', arguments: '{"path":"x"}' }]);
+  for (const bad of ['<html>oops</html>', '}{', '{"choices":"no"}', 'null']) assert.throws(() => new ChatAccumulator().feed(bad), BadChunkError, bad);
+});
+
+test('LMX errors are classified by code, not by class', () => {
+  const t = { host: 'lmx-host.local', port: 1234, timeoutMs: 500 };
+  const cases: Array<[unknown, boolean, boolean, string, string]> = [
+    [Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }), false, false, 'LMX_UNREACHABLE', 'ECONNREFUSED lmx-host.local:1234'],
+    [Object.assign(new TypeError('fetch failed'), { cause: { code: 'ENOTFOUND' } }), false, false, 'LMX_UNREACHABLE', 'ENOTFOUND lmx-host.local:1234'],
+    [Object.assign(new Error('headers'), { code: 'UND_ERR_HEADERS_TIMEOUT' }), false, false, 'LMX_TIMEOUT', 'TIMEOUT lmx-host.local:1234 (no answer within 500 ms)'],
+    [new Error('aborted'), true, false, 'LMX_TIMEOUT', 'TIMEOUT lmx-host.local:1234 (no answer within 500 ms)'],
+    [new Error('aborted'), false, true, 'CANCELLED', 'cancelled lmx-host.local:1234'],
+    [new BadChunkError('stream chunk is not JSON'), false, false, 'LMX_BAD_RESPONSE', 'bad response from lmx-host.local:1234 (stream chunk is not JSON)'],
+  ];
+  for (const [err, timedOut, cancelled, code, detail] of cases) {
+    const f = classify(err, t, timedOut, cancelled);
+    assert.equal(f.code, code, detail);
+    assert.equal(f.detail, detail);
+  }
+});
+
+test('every source, test and fixture file starts with a one-line comment saying what it is for', () => {
+  const bad: string[] = [];
+  const walk = (dir: string) => {
+    for (const d of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, d.name);
+      if (d.isDirectory()) walk(p);
+      else if (p.endsWith('.ts')) {
+        const lines = fs.readFileSync(p, 'utf8').split('\n');
+        const first = lines[0].startsWith('#!') ? lines[1] : lines[0];
+        if (!/^\/\/ \S/.test(first ?? '')) bad.push(path.relative(ROOT, p));
+      }
+    }
+  };
+  for (const top of ['src', 'test', 'fixtures']) if (fs.existsSync(path.join(ROOT, top))) walk(path.join(ROOT, top));
+  assert.deepEqual(bad, []);
+});

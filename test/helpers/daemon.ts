@@ -1,0 +1,180 @@
+// Test plumbing for the daemon core: a real daemon plus a real LMX simulator, an HTTP caller and a WebSocket recorder.
+import fs from 'node:fs';
+import WebSocket from 'ws';
+import { spawnLmxSim, type SpawnLmxSimArgs, type SpawnedLmxSim } from '../../fixtures/lmx-sim/client.js';
+import { daemonConfig, freePortBlock, makeHome, readJson, runOpta, waitUntil, type TestHome } from './env.js';
+
+export interface Envelope {
+  v: 1;
+  seq: number;
+  sessionId: string;
+  event: string;
+  ts: string;
+  payload: Record<string, any>;
+}
+
+export interface Api {
+  status: number;
+  body: any;
+}
+
+export interface DaemonRig {
+  h: TestHome;
+  sim: SpawnedLmxSim;
+  port: number;
+  token: string;
+  pid: number;
+  base: string;
+  api(method: string, path: string, body?: unknown, opts?: { raw?: string; headers?: Record<string, string> }): Promise<Api>;
+  ws(sessionId: string, afterSeq?: number): Promise<WsRecorder>;
+  log(): string;
+  /** Re-reads state.json (after a restart). */
+  refresh(): void;
+  cleanup(): Promise<void>;
+}
+
+/** A daemon configured against a fresh simulator; `config` is merged over the defaults (permissions 1 s). */
+export async function startRig(opts: { sim?: SpawnLmxSimArgs; config?: Record<string, unknown>; start?: boolean } = {}): Promise<DaemonRig> {
+  const sim = await spawnLmxSim({ port: 0, ...opts.sim });
+  const port = await freePortBlock(3);
+  const sections: Record<string, Record<string, unknown>> = {
+    lmx: { host: '127.0.0.1', port: sim.port, timeoutMs: 2000 },
+    permissions: { timeoutMs: 1000 },
+  };
+  // Merged one level deep, so { lmx: { timeoutMs } } keeps the simulator's host and port.
+  for (const [k, v] of Object.entries(opts.config ?? {})) sections[k] = { ...sections[k], ...(v as Record<string, unknown>) };
+  const h = makeHome({ config: daemonConfig(port, 2, sections) });
+  h.pids.add(sim.pid);
+  const rig: DaemonRig = {
+    h,
+    sim,
+    port: 0,
+    token: '',
+    pid: 0,
+    base: '',
+    async api(method, path, body, o = {}) {
+      const res = await fetch(rig.base + path, {
+        method,
+        headers: {
+          authorization: `Bearer ${rig.token}`,
+          ...(body !== undefined || o.raw !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...o.headers,
+        },
+        body: o.raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+      });
+      const text = await res.text();
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = text;
+      }
+      return { status: res.status, body: json };
+    },
+    ws: (sessionId, afterSeq) => WsRecorder.connect(rig, sessionId, afterSeq),
+    log: () => {
+      try {
+        return fs.readFileSync(h.paths.logFile, 'utf8');
+      } catch {
+        return '';
+      }
+    },
+    refresh() {
+      const s = readJson<{ port: number; token: string; pid: number; host: string }>(h.paths.stateFile);
+      rig.port = s.port;
+      rig.token = s.token;
+      rig.pid = s.pid;
+      rig.base = `http://127.0.0.1:${s.port}`;
+      h.pids.add(s.pid);
+    },
+    async cleanup() {
+      await sim.stop();
+      await h.cleanup();
+    },
+  };
+  if (opts.start !== false) {
+    const r = await runOpta(h, ['daemon', 'start']);
+    if (r.code !== 0) throw new Error(`daemon start failed: ${r.stdout}${r.stderr}`);
+    rig.refresh();
+  }
+  return rig;
+}
+
+/** Records every envelope a WebSocket receives; waitFor resolves on the first matching one (past or future). */
+export class WsRecorder {
+  readonly events: Envelope[] = [];
+  readonly other: any[] = [];
+  closed = false;
+  private waiters: Array<() => void> = [];
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      const msg = JSON.parse(data.toString());
+      if (msg && msg.v === 1 && typeof msg.seq === 'number') this.events.push(msg);
+      else this.other.push(msg);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    ws.on('close', () => {
+      this.closed = true;
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  static connect(rig: Pick<DaemonRig, 'port' | 'token'>, sessionId: string, afterSeq?: number, token = rig.token): Promise<WsRecorder> {
+    const q = new URLSearchParams({ sessionId });
+    if (afterSeq !== undefined) q.set('afterSeq', String(afterSeq));
+    const ws = new WebSocket(`ws://127.0.0.1:${rig.port}/v3/ws?${q}`, { headers: { authorization: `Bearer ${token}` } });
+    return new Promise((resolve, reject) => {
+      const rec = new WsRecorder(ws);
+      ws.once('open', () => resolve(rec));
+      ws.once('error', reject);
+    });
+  }
+
+  /** Resolves with the first event matching pred (searching what already arrived too). */
+  async waitFor(pred: (e: Envelope) => boolean, timeoutMs = 10000, what = 'event'): Promise<Envelope> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.events.find(pred);
+      if (hit) return hit;
+      if (this.closed) throw new Error(`socket closed while waiting for ${what}; got: ${this.names()}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${what}; got: ${this.names()}`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+
+  /** The event named `event` of turn `turnId`. */
+  turnEvent(turnId: string, event: string, timeoutMs?: number): Promise<Envelope> {
+    return this.waitFor((e) => e.event === event && e.payload.turnId === turnId, timeoutMs, `${event} of ${turnId}`);
+  }
+
+  /** turn.done or turn.error of a turn, whichever comes. */
+  turnEnd(turnId: string, timeoutMs?: number): Promise<Envelope> {
+    return this.waitFor((e) => (e.event === 'turn.done' || e.event === 'turn.error') && e.payload.turnId === turnId, timeoutMs, `end of ${turnId}`);
+  }
+
+  names(): string {
+    return this.events.map((e) => `${e.seq}:${e.event}`).join(' ');
+  }
+
+  send(msg: unknown): void {
+    this.ws.send(JSON.stringify(msg));
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((r) => {
+      this.ws.once('close', () => r());
+      this.ws.close();
+    });
+  }
+}
+
+export { waitUntil, runOpta };
