@@ -18,9 +18,7 @@ export function validateRuleText(file: string, text: string, knownFacts: readonl
   }
   const parsed = RuleFileSchema.safeParse(json);
   if (!parsed.success) {
-    return {
-      problems: parsed.error.issues.map((i) => ({ file, jsonPath: jsonPathOf(i.path), message: i.message })),
-    };
+    return { problems: flatten(parsed.error.issues as Issue[]).map((i) => ({ file, jsonPath: jsonPathOf(i.path), message: i.message })) };
   }
   const rule = parsed.data as RuleFile;
   const problems: RuleProblem[] = [];
@@ -37,6 +35,28 @@ export function validateRuleText(file: string, text: string, knownFacts: readonl
   }
   if (!conditionFacts(rule.conditions).size) problems.push({ file, jsonPath: '$.conditions', message: 'names no fact' });
   return problems.length ? { problems } : { rule, problems };
+}
+
+interface Issue {
+  code: string;
+  path: PropertyKey[];
+  message: string;
+  errors?: Issue[][];
+}
+
+/**
+ * A condition is a union (leaf | all | any | not), and zod reports a bad leaf as "Invalid input" at the union.
+ * Descend into the branch that came closest (fewest problems, then deepest) so the JSON path names the bad field.
+ */
+function flatten(issues: Issue[], prefix: PropertyKey[] = []): Array<{ path: PropertyKey[]; message: string }> {
+  return issues.flatMap((i) => {
+    if (i.code === 'invalid_union' && i.errors?.length) {
+      const depth = (b: Issue[]) => Math.max(...b.map((x) => x.path.length));
+      const best = [...i.errors].sort((a, b) => a.length - b.length || depth(b) - depth(a))[0];
+      if (best.length) return flatten(best, [...prefix, ...i.path]);
+    }
+    return [{ path: [...prefix, ...i.path], message: i.message }];
+  });
 }
 
 function walk(c: unknown, at: string, visit: (fact: string, at: string) => void): void {
