@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The opta entry point: builds the commander program, runs one command, and is the only place that sets the exit code.
-import { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import { OptaError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import { colorEnabled, err } from './output.js';
@@ -28,7 +28,7 @@ async function loadGroups(argv: string[]): Promise<Register[]> {
   return Promise.all(names.map((n) => GROUPS[n]()));
 }
 
-function buildProgram(setExit: (code: ExitCode) => void, groups: Register[]): Command {
+function buildProgram(Command: typeof import('commander').Command, setExit: (code: ExitCode) => void, groups: Register[]): Command {
   const color = colorEnabled(process.stdout);
   const program = new Command('opta')
     .description('Opta Local CLI: run and diagnose the Opta daemon and its LMX inference server')
@@ -53,15 +53,21 @@ function buildProgram(setExit: (code: ExitCode) => void, groups: Register[]): Co
 
 async function main(argv: string[]): Promise<ExitCode> {
   let code: ExitCode = 0;
-  const program = buildProgram((c) => (code = c), await loadGroups(argv));
+  const setExit = (c: ExitCode) => (code = c);
   try {
-    await program.parseAsync(argv);
+    // `opta doctor` with plain options skips commander entirely (start-up time is part of its contract).
+    if (argv[2] === 'doctor' && (await (await import('./doctor-fast.js')).tryFastDoctor(argv.slice(3), setExit))) return code;
+    const { Command, CommanderError } = await import('commander');
+    const program = buildProgram(Command, setExit, await loadGroups(argv));
+    try {
+      await program.parseAsync(argv);
+    } catch (e) {
+      // Help and version are successes; everything else commander rejects is a usage error.
+      if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+      throw e;
+    }
     return code;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      // Help and version are successes; everything else commander rejects is a usage error.
-      return e.exitCode === 0 ? 0 : 2;
-    }
     if (e instanceof OptaError) {
       err(`opta: ${e.message}`);
       return (e.exitCode === 2 ? 2 : 1) as ExitCode;
