@@ -3,14 +3,14 @@ import { daemonSettings } from '../core/config-lite.js';
 import { displayPath } from '../core/paths.js';
 import { shortCommand } from '../core/port-owners.js';
 import { inspectDaemon } from '../daemon/lifecycle/inspect.js';
-import type { FactCollector } from './fact.js';
+import { innerTimeout, type FactCollector } from './fact.js';
 
 export const daemon: FactCollector = {
   id: 'daemon',
   description: 'pid liveness (signal zero), command line, /v3/identity and /v3/health of the daemon state.json names',
   async collect(ctx) {
     const settings = daemonSettings(ctx.paths.configFile);
-    const i = await inspectDaemon(ctx.paths, { timeoutMs: Math.max(100, Math.min(1500, ctx.timeoutMs - 300)), lookForOrphan: true });
+    const i = await inspectDaemon(ctx.paths, { timeoutMs: innerTimeout(ctx, 1500), lookForOrphan: true });
     const health = i.health ?? {};
     const port = i.state?.port ?? null;
     return {

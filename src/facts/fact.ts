@@ -39,3 +39,12 @@ export interface FactFailure {
 export function isFailure(v: unknown): v is FactFailure {
   return typeof v === 'object' && v !== null && (v as FactFailure).ok === false && typeof (v as FactFailure).error === 'string';
 }
+
+/**
+ * The time a collector gives its own network calls: its budget minus a margin (15%, at most 250 ms), so its own
+ * precise timeout ("no answer within 1750 ms") fires before the fact store's blunt one.
+ */
+export function innerTimeout(ctx: Pick<FactContext, 'timeoutMs'>, cap = Infinity): number {
+  const budget = Math.min(ctx.timeoutMs, cap);
+  return Math.max(50, budget - Math.min(250, Math.ceil(ctx.timeoutMs * 0.15)));
+}

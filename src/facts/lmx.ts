@@ -1,7 +1,7 @@
 // Fact lmx: /healthz and /readyz (guide and real-LMX shapes) of the configured LMX, model name, latency, and why it failed.
 import { readConfigLite } from '../core/config-lite.js';
 import { httpJson, type HttpResult } from '../core/http-client.js';
-import type { FactCollector } from './fact.js';
+import { innerTimeout, type FactCollector } from './fact.js';
 
 type ErrorKind = 'refused' | 'not-found' | 'timeout' | 'bad-answer' | 'network';
 
@@ -39,8 +39,7 @@ export const lmx: FactCollector = {
     const h = host ?? 'lmx-host.local';
     const p = port ?? 1234;
     const base = `http://${h.includes(':') ? `[${h}]` : h}:${p}`;
-    // Leave the fact store's timer room to see our own, more precise, timeout first.
-    const timeoutMs = Math.max(50, ctx.timeoutMs - 250);
+    const timeoutMs = innerTimeout(ctx);
     const file = readConfigLite(ctx.paths.configFile);
     const apiKey = file.status === 'valid' ? file.config.lmx.apiKey : undefined;
     const headers: Record<string, string> = apiKey ? { authorization: `Bearer ${apiKey}` } : {};

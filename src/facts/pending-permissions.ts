@@ -2,7 +2,7 @@
 import { httpJson } from '../core/http-client.js';
 import { readStateLite } from '../core/state-lite.js';
 import { daemonUrl } from '../daemon/lifecycle/inspect.js';
-import type { FactCollector } from './fact.js';
+import { innerTimeout, type FactCollector } from './fact.js';
 
 interface PendingRequest {
   requestId: string;
@@ -24,7 +24,7 @@ export const pendingPermissions: FactCollector = {
     const st = readStateLite(ctx.paths.stateFile);
     if (st.class !== 'valid') return { ...none, available: false, reason: 'state.json changed while doctor ran' };
     const r = await httpJson(daemonUrl(st.state, '/v3/permissions?state=pending'), {
-      timeoutMs: Math.max(50, ctx.timeoutMs - 250),
+      timeoutMs: innerTimeout(ctx),
       headers: { authorization: `Bearer ${st.state.token}` },
     });
     if (r.status === 404) return { ...none, available: false, reason: `daemon ${String(d.version ?? '')} does not serve /v3/permissions`.replace('  ', ' ') };
