@@ -4,8 +4,13 @@ import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { VERSION } from '../src/core/version.js';
+import { factFailures } from '../src/facts/fact-failures.js';
+import type { FactCollector } from '../src/facts/fact.js';
+import { FactStore } from '../src/engine/fact-store.js';
+import { optaPaths } from '../src/core/paths.js';
+import http from 'node:http';
 import { startRig, type DaemonRig } from './helpers/daemon.js';
-import { collect, factStore } from './helpers/collect.js';
+import { collect } from './helpers/collect.js';
 import { daemonConfig, freePortBlock, holdPort, killAndWait, makeHome, waitUntil, type TestHome } from './helpers/env.js';
 
 describe('collectors against a running daemon and LMX simulator', () => {
@@ -114,13 +119,37 @@ describe('collectors against a running daemon and LMX simulator', () => {
     await rig.sim.setConfig({ mode: 'ok', readyzShape: 'guide', model: 'qwen3-30b-a3b' });
   });
 
-  test('a collector that runs out of time becomes a timed-out fact, not an exception', async () => {
+  test('a collector that runs out of time or throws becomes a fact (ok:false), and fact-failures names it and its checks', async () => {
     await rig.sim.setConfig({ mode: 'hang' });
-    const store = factStore(home(), env, { factTimeoutMs: 100 });
-    const f = await store.get('lmx');
-    // The collector's own HTTP budget (timeout - 250 ms, at least 50 ms) or the store's timer: both are results.
-    assert.equal(f.ok === false ? f.timedOut : f.error, f.ok === false ? true : 'timeout');
-    await rig.sim.setConfig({ mode: 'ok' });
+    try {
+      // Two collectors that misbehave for real: one waits on the hanging simulator with no timeout of its own, one throws.
+      const slow: FactCollector = {
+        id: 'slow-probe',
+        description: 'GET /healthz with no timeout of its own',
+        collect: (ctx) =>
+          new Promise((resolve) => {
+            const req = http.get(`http://127.0.0.1:${rig.sim.port}/healthz`, () => resolve({ answered: true }));
+            req.on('error', () => resolve({ answered: false }));
+            ctx.signal.addEventListener('abort', () => req.destroy());
+          }),
+      };
+      const broken: FactCollector = { id: 'broken-probe', description: 'throws', collect: () => { throw new Error('boom'); } };
+      const now = Date.now();
+      const collectors = new Map<string, FactCollector>([slow, broken].map((c) => [c.id, c]));
+      const store = new FactStore({ collectors, paths: optaPaths(home()), env, deadlineAt: now + 5000, startedAt: now, factTimeoutMs: 150 });
+      const started = Date.now();
+      const [s, b] = await Promise.all([store.get('slow-probe'), store.get('broken-probe')]);
+      assert.deepEqual(s, { ok: false, error: 'no answer within 150 ms', timedOut: true });
+      assert.ok(Date.now() - started < 1000);
+      assert.deepEqual([b.ok, b.timedOut], [false, false]);
+      assert.match(String(b.error), /collector "broken-probe" failed: boom/);
+      const failures = factFailures({ records: () => store.records(), checksOf: (id) => (id === 'slow-probe' ? ['lmx', 'model'] : ['disk']) });
+      const f = (await failures.collect({} as never)) as Record<string, any>;
+      assert.deepEqual([f.timedOutCount, f.timedOutChecks, f.timedOutFacts], [1, 'lmx, model', 'slow-probe (150 ms)']);
+      assert.deepEqual([f.failedCount, f.failedChecks], [1, 'disk']);
+    } finally {
+      await rig.sim.setConfig({ mode: 'ok' });
+    }
   });
 
   test('pending-permissions: a real turn waiting on a permission with no client connected', async () => {
