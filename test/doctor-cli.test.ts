@@ -30,7 +30,7 @@ function rulesCopy(edit?: { id: string; apply: (r: any) => void }, extra?: Recor
 describe('opta doctor on a live stack (real daemon + LMX simulator)', () => {
   let rig: DaemonRig;
   before(async () => {
-    rig = await startRig({ config: { permissions: { timeoutMs: 60000 } } });
+    rig = await startRig({ config: { permissions: { timeoutMs: 60000 }, logs: { maxBytes: 65536 } } });
   });
   after(async () => rig?.cleanup());
 
@@ -198,6 +198,36 @@ describe('opta doctor on a live stack (real daemon + LMX simulator)', () => {
     } finally {
       fs.chmodSync(rig.h.paths.configFile, 0o600);
     }
+  });
+
+  test('a stopped (SIGSTOP) daemon is unresponsive: exit 1 with opta daemon restart', async () => {
+    process.kill(rig.pid, 'SIGSTOP');
+    try {
+      const r = await runOpta(rig.h, ['doctor', '--only', 'daemon']);
+      assert.equal(r.code, 1);
+      assert.match(r.stdout, new RegExp(`^Checking daemon\\.\\.\\. +● unresponsive \\(pid ${rig.pid}, port ${rig.port}\\): TIMEOUT on 127\\.0\\.0\\.1:${rig.port}$`, 'm'), r.stdout);
+      assert.match(r.stdout, /next: opta daemon restart$/m);
+    } finally {
+      process.kill(rig.pid, 'SIGCONT');
+    }
+    assert.equal((await runOpta(rig.h, ['doctor', '--only', 'daemon'])).code, 0);
+  });
+
+  test('proxy variables without NO_PROXY for the LMX host, and a daemon.log past logs.maxBytes: warnings', async () => {
+    const p = await runOpta(rig.h, ['doctor'], { env: { HTTP_PROXY: 'http://user:pw@proxy.corp:3128' } });
+    assert.equal(p.code, 0);
+    assert.match(p.stdout, /^Checking proxy\.\.\. +● HTTP_PROXY set and NO_PROXY does not cover 127\.0\.0\.1$/m);
+    assert.match(p.stdout, /next: export NO_PROXY="\$\{NO_PROXY:\+\$NO_PROXY,\}127\.0\.0\.1"$/m);
+    assert.ok(!p.stdout.includes('user:pw'));
+    const covered = await runOpta(rig.h, ['doctor'], { env: { HTTP_PROXY: 'http://proxy.corp:3128', NO_PROXY: '127.0.0.1' } });
+    assert.ok(!covered.stdout.includes('Checking proxy'));
+    // The daemon rotates its own writes; something else appending (a crash trace, say) is what grows it.
+    fs.truncateSync(rig.h.paths.logFile, 0);
+    fs.appendFileSync(rig.h.paths.logFile, Buffer.alloc(100 * 1024, 0x78));
+    const l = await runOpta(rig.h, ['doctor']);
+    assert.equal(l.code, 0);
+    assert.match(l.stdout, /^Checking logs\.\.\. +● ~\/\.config\/opta\/daemon\/daemon\.log is 100 KiB, over logs\.maxBytes \(64 KiB\): it is not being rotated$/m);
+    fs.truncateSync(rig.h.paths.logFile, 0);
   });
 
   test('a broken rule file: exit 2 with its path and JSON path; the other rules still run', async () => {
