@@ -58,9 +58,21 @@ export class FactStore {
     return [...this.recs.values()].filter((r) => r.ms < 0).map((r) => r.id);
   }
 
-  /** Stops every collector still running (their sockets close; nothing keeps the process alive). */
-  abortAll(): void {
+  /**
+   * The run's deadline passed: stop every collector still running (their sockets close, nothing keeps the process
+   * alive) and record each as timed out, so the report says which checks ran out of time.
+   */
+  expire(): void {
     for (const c of this.controllers) c.abort();
+    const now = Date.now();
+    for (const r of this.recs.values()) {
+      if (r.ms >= 0) continue;
+      r.ms = now - this.opts.startedAt - r.startMs;
+      r.ok = false;
+      r.timedOut = true;
+      r.error = "the run's deadline passed";
+      this.values.set(r.id, Promise.resolve({ ok: false, error: r.error, timedOut: true }));
+    }
   }
 
   private async collect(id: string): Promise<FactValue> {

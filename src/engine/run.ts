@@ -107,9 +107,10 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   const fired: Fired[] = [];
   const byName = new Map(selected.map((r) => [r.rule.name, r]));
   if (outcome === 'deadline') {
-    // Collectors overran the run's deadline (they should not: each is capped by it). Report what is known.
+    // Collectors overran the run's deadline (each is capped by it, so only a blocking call can do this): report
+    // what is known, with the unfinished facts as timed out.
     deadlineReached = true;
-    store.abortAll();
+    store.expire();
     const timeoutRule = selected.find((r) => r.rule.event.params.id === 'check-timed-out');
     if (timeoutRule) fired.push({ rule: timeoutRule, evidence: [] });
   } else {
@@ -119,11 +120,11 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     }
   }
 
+  // Placeholders may name facts no condition needed; after a deadline, nothing new is started.
   const factValues: Record<string, unknown> = {};
-  const neededForText = new Set<string>();
-  for (const f of fired) f.rule.templateFacts.forEach((x) => neededForText.add(x));
-  const factIds = outcome === 'deadline' ? [...neededForText].filter((id) => store.records().some((r) => r.id === id && r.ms >= 0) || id === 'fact-failures') : [...new Set([...neededForText, ...store.records().map((r) => r.id)])];
-  await Promise.all(factIds.map(async (id) => (factValues[id] = await store.get(id))));
+  const wanted = new Set([...store.records().map((r) => r.id), ...fired.flatMap((f) => f.rule.templateFacts)]);
+  if (outcome === 'deadline') for (const id of [...wanted]) if (id !== 'fact-failures' && !store.records().some((r) => r.id === id)) wanted.delete(id);
+  await Promise.all([...wanted].map(async (id) => (factValues[id] = await store.get(id))));
 
   const findings: Finding[] = fired
     .map(({ rule, evidence }) => {
@@ -194,7 +195,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     fixable: findings.filter((f) => f.fixable).map((f) => f.id),
     checks,
     findings,
-    facts: records.map((r) => ({ ...r, ms: r.ms < 0 ? Date.now() - started - r.startMs : r.ms, timedOut: r.ms < 0 ? true : r.timedOut, ok: r.ms < 0 ? false : r.ok })),
+    facts: records,
     rules: { loaded: loaded.rules.length, selected: selected.length, validatedNow: loaded.validatedNow },
     ruleProblems: loaded.problems,
   };
