@@ -52,6 +52,8 @@ describe('session storage', () => {
     process.kill(rig.pid, 'SIGKILL');
     await waitUntil(() => !alive(rig.pid), 5000, 'the daemon to die');
     const file = path.join(rig.h.paths.sessionsDir, 'crash', 'events.jsonl');
+    // What a kill -9 in the middle of a write leaves: half a line, never sent to anyone.
+    fs.appendFileSync(file, '{"v":1,"seq":9999,"sessionId":"cra');
     const before = fs.readFileSync(file);
     await rig.sim.setConfig({ mode: 'ok' });
 
@@ -61,7 +63,9 @@ describe('session storage', () => {
     const after = fs.readFileSync(file);
     assert.ok(after.subarray(0, before.length).equals(before), 'append only: the old bytes are unchanged');
 
+    assert.match(rig.log(), /WARN  session crash: skipped 1 unreadable line\(s\) in events\.jsonl/);
     const history = (await rig.api('GET', '/v3/sessions/crash/events?afterSeq=0')).body.events as Envelope[];
+    assert.equal(history.some((e) => e.seq === 9999), false);
     for (const e of seen) assert.deepEqual(history.find((h) => h.seq === e.seq), e, `event ${e.seq} survived`);
     const maxSeen = Math.max(...seen.map((e) => e.seq));
     const interrupted = history.find((e) => e.event === 'turn.error' && e.payload.turnId === r.body.turnId);
@@ -74,6 +78,9 @@ describe('session storage', () => {
     await back.turnEvent(t2.body.turnId, 'turn.done');
     const seqs = back.events.map((e) => e.seq);
     assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => maxSeen + 1 + i), 'replay after restart has no gap');
+    // The torn line stays as it was, and the events after it start on a line of their own.
+    const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    assert.equal(lines.filter((l) => { try { JSON.parse(l); return false; } catch { return true; } }).length, 1);
     await back.close();
     await ws.close();
   });

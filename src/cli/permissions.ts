@@ -22,6 +22,14 @@ export const registerPermissions: Register = (program, setExit) => {
       const list = await listPendingPermissions(cliPaths());
       if (opts.json) out(JSON.stringify({ permissions: list }, null, 2));
       else out(list.length ? table(list) : 'No pending permission requests.');
+      const unattended = list.filter((p) => !p.clientConnected);
+      if (!opts.json && unattended.length) {
+        // The guide's "Permission Requests Hang": say how to unblock it, not just that it is stuck.
+        out(
+          `\n${unattended.length} request(s) have no client connected to answer them. Answer one: opta permissions allow|deny <requestId>; ` +
+            `or cancel the stuck turn: opta sessions cancel ${unattended[0].sessionId}`,
+        );
+      }
       setExit(0);
     });
 

@@ -19,6 +19,20 @@ export interface LoadedLog {
   skipped: number;
 }
 
+/** Makes a new directory entry durable (kill -9 does not need it; a power loss does). */
+function fsyncDir(dir: string): void {
+  try {
+    const fd = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    // Some platforms cannot open a directory; the data itself is still fsynced.
+  }
+}
+
 /**
  * Makes the session directory. mkdir without `recursive` so that of two concurrent creators exactly one makes it;
  * the other sees EEXIST, says so in the log and goes on with the existing directory (both succeed).
@@ -27,6 +41,7 @@ export function makeSessionDir(sessionsDir: string, id: string, logger: Logger):
   const dir = path.join(sessionsDir, id);
   try {
     fs.mkdirSync(dir, { mode: 0o700 });
+    fsyncDir(sessionsDir);
     return { dir, made: true };
   } catch (err) {
     if (errorCode(err) !== 'EEXIST') throw new OptaError(`failed to create session directory ${dir}: ${causeText(err)}`, 1, { cause: err });
@@ -50,6 +65,7 @@ export function writeMetaOnce(dir: string, meta: SessionMeta): void {
   } finally {
     fs.closeSync(fd);
   }
+  fsyncDir(dir);
 }
 
 export function readMeta(dir: string): SessionMeta | undefined {
@@ -114,7 +130,11 @@ export class EventLog {
   }
 
   append(e: EventEnvelope): void {
-    this.fd ??= fs.openSync(this.file, 'a', 0o600);
+    if (this.fd === undefined) {
+      const isNew = !fs.existsSync(this.file);
+      this.fd = fs.openSync(this.file, 'a', 0o600);
+      if (isNew) fsyncDir(this.dir);
+    }
     const line = (this.needsNewline ? '\n' : '') + JSON.stringify(e) + '\n';
     this.needsNewline = false;
     fs.writeSync(this.fd, line);

@@ -155,7 +155,7 @@ export class Session {
   }
 
   close(): void {
-    for (const t of [this.active, ...this.queue]) {
+    for (const t of [this.active, ...this.queue.splice(0)]) {
       if (t) {
         t.ended = true;
         t.controller.abort();
