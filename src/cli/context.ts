@@ -7,3 +7,6 @@ export type ExitCode = 0 | 1 | 2;
 export function cliPaths(): OptaPaths {
   return optaPaths(resolveHome());
 }
+
+/** Set by a command that has a deadline: the entry point ends the process at this time if something still holds it open. */
+export const runtime: { hardStopAt?: number } = {};

@@ -1,26 +1,34 @@
 #!/usr/bin/env node
 // The opta entry point: builds the commander program, runs one command, and is the only place that sets the exit code.
-import { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import { OptaError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import { colorEnabled, err } from './output.js';
-import type { ExitCode } from './context.js';
-import { registerDaemon } from './daemon.js';
-import { registerConfig } from './config.js';
-import { registerSessions } from './sessions.js';
-import { registerPermissions } from './permissions.js';
+import { runtime, type ExitCode } from './context.js';
 
 /** Each command group registers itself; an action returns its exit code through `setExit`. */
 export type Register = (program: Command, setExit: (code: ExitCode) => void) => void;
 
-const GROUPS: Register[] = [
-  registerDaemon,
-  registerConfig,
-  registerSessions,
-  registerPermissions,
-];
+/**
+ * Command groups by name, loaded on demand: `opta doctor` must not pay for zod and the daemon lifecycle
+ * (~50 ms) that other groups import. Help and unknown commands load every group.
+ */
+const GROUPS: Record<string, () => Promise<Register>> = {
+  daemon: async () => (await import('./daemon.js')).registerDaemon,
+  config: async () => (await import('./config.js')).registerConfig,
+  doctor: async () => (await import('./doctor.js')).registerDoctor,
+  rules: async () => (await import('./rules.js')).registerRules,
+  sessions: async () => (await import('./sessions.js')).registerSessions,
+  permissions: async () => (await import('./permissions.js')).registerPermissions,
+};
 
-function buildProgram(setExit: (code: ExitCode) => void): Command {
+async function loadGroups(argv: string[]): Promise<Register[]> {
+  const first = argv.slice(2).find((a) => !a.startsWith('-'));
+  const names = first && first in GROUPS ? [first] : Object.keys(GROUPS);
+  return Promise.all(names.map((n) => GROUPS[n]()));
+}
+
+function buildProgram(Command: typeof import('commander').Command, setExit: (code: ExitCode) => void, groups: Register[]): Command {
   const color = colorEnabled(process.stdout);
   const program = new Command('opta')
     .description('Opta Local CLI: run and diagnose the Opta daemon and its LMX inference server')
@@ -33,7 +41,7 @@ function buildProgram(setExit: (code: ExitCode) => void): Command {
     'after',
     '\nExit codes: 0 what was asked holds, 1 the answer is no or something is wrong, 2 the command could not run as asked.',
   );
-  for (const register of GROUPS) register(program, setExit);
+  for (const register of groups) register(program, setExit);
   // Make every subcommand reject unknown options and stray arguments, with exit code 2.
   const strict = (cmd: Command) => {
     cmd.exitOverride().allowExcessArguments(false).showHelpAfterError('(run with --help for usage)');
@@ -45,15 +53,21 @@ function buildProgram(setExit: (code: ExitCode) => void): Command {
 
 async function main(argv: string[]): Promise<ExitCode> {
   let code: ExitCode = 0;
-  const program = buildProgram((c) => (code = c));
+  const setExit = (c: ExitCode) => (code = c);
   try {
-    await program.parseAsync(argv);
+    // `opta doctor` with plain options skips commander entirely (start-up time is part of its contract).
+    if (argv[2] === 'doctor' && (await (await import('./doctor-fast.js')).tryFastDoctor(argv.slice(3), setExit))) return code;
+    const { Command, CommanderError } = await import('commander');
+    const program = buildProgram(Command, setExit, await loadGroups(argv));
+    try {
+      await program.parseAsync(argv);
+    } catch (e) {
+      // Help and version are successes; everything else commander rejects is a usage error.
+      if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+      throw e;
+    }
     return code;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      // Help and version are successes; everything else commander rejects is a usage error.
-      return e.exitCode === 0 ? 0 : 2;
-    }
     if (e instanceof OptaError) {
       err(`opta: ${e.message}`);
       return (e.exitCode === 2 ? 2 : 1) as ExitCode;
@@ -67,4 +81,8 @@ async function main(argv: string[]): Promise<ExitCode> {
 
 main(process.argv).then((code) => {
   process.exitCode = code;
+  if (runtime.hardStopAt !== undefined) {
+    // Unref'd: a process with nothing left to do exits at once; one held open (e.g. by a DNS lookup) ends at the deadline.
+    setTimeout(() => process.exit(code), Math.max(0, runtime.hardStopAt - Date.now())).unref();
+  }
 });

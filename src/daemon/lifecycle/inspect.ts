@@ -1,9 +1,11 @@
 // Read-only classification of this home's daemon: running, not-running, stale, foreign, unresponsive, corrupt-state.
-import { inspectConfig, parsePortRange } from '../../core/config.js';
+// config-lite/state-lite instead of config/state: inspection is read-only and must not pay for zod at start-up.
+import { daemonSettings, parsePortRange } from '../../core/config-lite.js';
 import { httpJson } from '../../core/http-client.js';
 import type { OptaPaths } from '../../core/paths.js';
 import { isOptaDaemonOf, pidLiveness, processCommand } from '../../core/proc.js';
-import { readState, type DaemonState, type StateClass } from '../../core/state.js';
+import type { DaemonState, StateClass } from '../../core/state.js';
+import { readStateLite as readState } from '../../core/state-lite.js';
 
 export type DaemonStatusName = 'running' | 'not-running' | 'stale' | 'foreign' | 'unresponsive' | 'corrupt-state';
 
@@ -44,8 +46,7 @@ function asIdentity(v: unknown): Identity | undefined {
 
 /** Looks for a daemon of this home on the configured ports (state.json deleted or corrupt while it runs). */
 export async function findOrphanDaemon(paths: OptaPaths, timeoutMs = 400): Promise<DaemonInspection['orphan']> {
-  const cfg = inspectConfig(paths.configFile);
-  const daemon = cfg.valid ? cfg.config.daemon : { host: '127.0.0.1', port: 9999, portRange: '10000-10020' };
+  const daemon = daemonSettings(paths.configFile);
   const ports = [daemon.port, ...parsePortRange(daemon.portRange).filter((p) => p !== daemon.port)];
   const found = await Promise.all(
     ports.map(async (port) => {

@@ -1,0 +1,31 @@
+// `opta doctor` for commander (help, errors): diagnose the whole stack read-only and print findings.
+import { Option, type Command } from 'commander';
+import { DEFAULT_DEADLINE_MS } from '../engine/run.js';
+import { doctorAction, DOCTOR_OPTIONS, parseList, parseMs, type DoctorFlags } from './doctor-command.js';
+import type { Register } from './main.js';
+
+export const registerDoctor: Register = (program: Command, setExit) => {
+  const cmd = program
+    .command('doctor')
+    .description('check the daemon, LMX, the model, config and permissions (read-only); prints what is wrong, why, and the next command');
+  for (const o of DOCTOR_OPTIONS) {
+    const flags = `${o.short ? `-${o.short}, ` : ''}--${o.long}${o.arg ? ` <${o.arg}>` : ''}`;
+    if (o.long === 'timeout') cmd.option(flags, o.description, parseMs, DEFAULT_DEADLINE_MS);
+    else if (o.long === 'only' || o.long === 'skip') cmd.option(flags, o.description, parseList);
+    else cmd.option(flags, o.description);
+  }
+  cmd
+    .addOption(new Option('--fix', 'repair what can be repaired (not in this release)').hideHelp())
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Checks: daemon, LMX, model, config, permissions (always printed), then node, disk, logs, version, proxy, ports, doctor',
+        '(printed when they have something to say). Rules: opta rules list.',
+        '',
+        'Exit codes: 0 healthy (warnings allowed unless --strict), 1 at least one error (or warning with --strict),',
+        '2 usage or internal error, including broken rule files (the other rules still run and are printed).',
+      ].join('\n'),
+    )
+    .action((flags: DoctorFlags) => doctorAction(flags, setExit));
+};

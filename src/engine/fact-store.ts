@@ -1,0 +1,134 @@
+// Collects facts once per run, each under its own timeout capped by the run's deadline, and records timings.
+import type { OptaPaths } from '../core/paths.js';
+import type { FactCollector, FactValue } from '../facts/fact.js';
+
+export const DEFAULT_FACT_TIMEOUT_MS = 2000;
+
+export interface FactRecord {
+  id: string;
+  ok: boolean;
+  timedOut: boolean;
+  error?: string;
+  /** Milliseconds since the run started when collection began, and how long it took. */
+  startMs: number;
+  ms: number;
+  timeoutMs: number;
+  overridden: boolean;
+  /** Other facts this collector asked for. */
+  uses: string[];
+}
+
+export interface FactStoreOptions {
+  collectors: Map<string, FactCollector>;
+  paths: OptaPaths;
+  env: NodeJS.ProcessEnv;
+  deadlineAt: number;
+  startedAt: number;
+  factTimeoutMs?: number;
+  /** Fact values that replace collectors (fixture scenarios, replays). */
+  overrides?: Record<string, FactValue>;
+}
+
+export class FactStore {
+  private values = new Map<string, Promise<FactValue>>();
+  private recs = new Map<string, FactRecord>();
+  private controllers = new Set<AbortController>();
+
+  constructor(private readonly opts: FactStoreOptions) {}
+
+  has(id: string): boolean {
+    return this.opts.collectors.has(id) || Boolean(this.opts.overrides && id in this.opts.overrides);
+  }
+
+  get(id: string): Promise<FactValue> {
+    let p = this.values.get(id);
+    if (!p) {
+      p = this.collect(id);
+      this.values.set(id, p);
+    }
+    return p;
+  }
+
+  records(): FactRecord[] {
+    return [...this.recs.values()];
+  }
+
+  /** Facts still being collected (used when the run's deadline passes). */
+  pending(): string[] {
+    return [...this.recs.values()].filter((r) => r.ms < 0).map((r) => r.id);
+  }
+
+  /**
+   * The run's deadline passed: stop every collector still running (their sockets close, nothing keeps the process
+   * alive) and record each as timed out, so the report says which checks ran out of time.
+   */
+  expire(): void {
+    for (const c of this.controllers) c.abort();
+    const now = Date.now();
+    for (const r of this.recs.values()) {
+      if (r.ms >= 0) continue;
+      r.ms = now - this.opts.startedAt - r.startMs;
+      r.ok = false;
+      r.timedOut = true;
+      r.error = "the run's deadline passed";
+      this.values.set(r.id, Promise.resolve({ ok: false, error: r.error, timedOut: true }));
+    }
+  }
+
+  private async collect(id: string): Promise<FactValue> {
+    const now = Date.now();
+    const rec: FactRecord = { id, ok: true, timedOut: false, startMs: now - this.opts.startedAt, ms: -1, timeoutMs: 0, overridden: false, uses: [] };
+    this.recs.set(id, rec);
+    const finish = (v: FactValue): FactValue => {
+      rec.ms = Date.now() - now;
+      if (v.ok === false) {
+        rec.ok = false;
+        rec.timedOut = v.timedOut === true;
+        rec.error = typeof v.error === 'string' ? v.error : undefined;
+      }
+      return v;
+    };
+    if (this.opts.overrides && id in this.opts.overrides) {
+      rec.overridden = true;
+      rec.timeoutMs = this.opts.factTimeoutMs ?? DEFAULT_FACT_TIMEOUT_MS;
+      return finish({ ok: true, ...this.opts.overrides[id] });
+    }
+    const collector = this.opts.collectors.get(id);
+    if (!collector) return finish({ ok: false, error: `no collector for fact "${id}"`, timedOut: false });
+    const budget = Math.max(1, Math.min(this.opts.factTimeoutMs ?? collector.timeoutMs ?? DEFAULT_FACT_TIMEOUT_MS, this.opts.deadlineAt - now));
+    rec.timeoutMs = budget;
+    const controller = new AbortController();
+    this.controllers.add(controller);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<FactValue>((resolve) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        resolve({ ok: false, error: `no answer within ${budget} ms`, timedOut: true });
+      }, budget);
+    });
+    const work = (async (): Promise<FactValue> => {
+      try {
+        const v = await collector.collect({
+          paths: this.opts.paths,
+          env: this.opts.env,
+          timeoutMs: budget,
+          signal: controller.signal,
+          fact: (dep) => {
+            if (!rec.uses.includes(dep)) rec.uses.push(dep);
+            return this.get(dep);
+          },
+        });
+        return { ok: true, ...v };
+      } catch (err) {
+        // A collector that throws is a bug in opta, reported as this fact's failure instead of sinking the run.
+        return { ok: false, error: `collector "${id}" failed: ${err instanceof Error ? err.message : String(err)}`, timedOut: false };
+      }
+    })();
+    try {
+      return finish(await Promise.race([work, timeout]));
+    } finally {
+      clearTimeout(timer);
+      this.controllers.delete(controller);
+    }
+  }
+}

@@ -1,0 +1,64 @@
+// The doctor report: what every renderer reads and what `opta doctor --json` prints (schema: schemas/doctor-report.schema.json).
+import type { Severity } from './rule-types.js';
+import type { FactRecord } from './fact-store.js';
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+export interface Evidence {
+  fact: string;
+  path: string | null;
+  operator: string;
+  /** The rule's value (or a fact reference), and what the fact held. */
+  value: unknown;
+  factResult: unknown;
+  result: boolean;
+}
+
+export interface Finding {
+  id: string;
+  check: string;
+  severity: Severity;
+  message: string;
+  why: string;
+  remediation: string;
+  guide: string;
+  fix: string | null;
+  fixable: boolean;
+  evidence: Evidence[];
+  ruleFile: string;
+}
+
+export type CheckStatus = 'ok' | 'error' | 'warn' | 'info' | 'skipped' | 'not-checked';
+
+export interface CheckResult {
+  id: string;
+  label: string;
+  status: CheckStatus;
+  /** The text after the dot. */
+  summary: string;
+  core: boolean;
+  findings: string[];
+  facts: string[];
+  ms: number;
+}
+
+export interface DoctorReport {
+  schemaVersion: number;
+  tool: { name: 'opta'; version: string };
+  home: string;
+  startedAt: string;
+  durationMs: number;
+  deadlineMs: number;
+  deadlineReached: boolean;
+  strict: boolean;
+  status: 'healthy' | 'warnings' | 'errors';
+  exitCode: 0 | 1 | 2;
+  counts: { errors: number; warnings: number; infos: number };
+  /** Ids of findings `opta doctor --fix` can repair. */
+  fixable: string[];
+  checks: CheckResult[];
+  findings: Finding[];
+  facts: FactRecord[];
+  rules: { loaded: number; selected: number; validatedNow: number };
+  ruleProblems: Array<{ file: string; jsonPath: string; message: string }>;
+}

@@ -1,0 +1,206 @@
+// Runs the doctor: selected rules -> json-rules-engine over lazily collected facts -> findings and check lines, under a deadline.
+import { createRequire } from 'node:module';
+import { displayPath, type OptaPaths } from '../core/paths.js';
+import { UsageError } from '../core/errors.js';
+import { VERSION } from '../core/version.js';
+import { factFailures } from '../facts/fact-failures.js';
+import type { FactCollector, FactValue } from '../facts/fact.js';
+import { COLLECTORS } from '../facts/registry.js';
+import { checkDef, checkOrder } from './checks.js';
+import { FactStore } from './fact-store.js';
+import { loadRules, DEFAULT_RULES_DIR } from './loader.js';
+import { REPORT_SCHEMA_VERSION, type CheckResult, type DoctorReport, type Evidence, type Finding } from './report-types.js';
+import { fillTemplate, resolvePath, type LoadedRule } from './rule-types.js';
+
+export const DEFAULT_DEADLINE_MS = 5000;
+/** Rules without a priority run first; rules about the run itself (priority 1) run last. */
+const DEFAULT_RULE_PRIORITY = 10;
+
+export interface DoctorOptions {
+  paths: OptaPaths;
+  env?: NodeJS.ProcessEnv;
+  rulesDir?: string;
+  only?: string[];
+  skip?: string[];
+  strict?: boolean;
+  deadlineMs?: number;
+  factTimeoutMs?: number;
+  /** Fact values that replace collectors (fixture scenarios). */
+  overrides?: Record<string, FactValue>;
+}
+
+function matches(rule: LoadedRule, tokens: string[]): boolean {
+  const p = rule.rule.event.params;
+  return tokens.includes(p.id) || tokens.includes(p.check);
+}
+
+export function selectRules(rules: LoadedRule[], only: string[] = [], skip: string[] = []): LoadedRule[] {
+  const known = new Set(rules.flatMap((r) => [r.rule.event.params.id, r.rule.event.params.check]));
+  const unknown = [...only, ...skip].filter((t) => !known.has(t));
+  if (unknown.length) {
+    throw new UsageError(`unknown rule id or check "${unknown.join('", "')}" in --only/--skip. Rule ids and checks: opta rules list`);
+  }
+  return rules.filter((r) => {
+    if (matches(r, skip)) return false;
+    // Rules about the run itself (timeouts) stay on with --only: a check that ran out of time must be reported.
+    if (only.length && !matches(r, only) && r.rule.event.params.check !== 'doctor') return false;
+    return true;
+  });
+}
+
+function evidenceOf(cond: unknown, out: Evidence[] = []): Evidence[] {
+  const c = cond as Record<string, unknown>;
+  if (typeof c.fact === 'string') {
+    if ('factResult' in c) {
+      out.push({ fact: c.fact, path: typeof c.path === 'string' ? c.path : null, operator: String(c.operator), value: c.value, factResult: c.factResult ?? null, result: c.result === true });
+    }
+    return out;
+  }
+  for (const k of ['all', 'any'] as const) if (Array.isArray(c[k])) (c[k] as unknown[]).forEach((x) => evidenceOf(x, out));
+  if (c.not) evidenceOf(c.not, out);
+  return out;
+}
+
+export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
+  const started = Date.now();
+  const deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  const deadlineAt = started + deadlineMs;
+  const loaded = await loadRules(opts.rulesDir ?? DEFAULT_RULES_DIR);
+  const selected = selectRules(loaded.rules, opts.only, opts.skip);
+
+  const factChecks = new Map<string, Set<string>>();
+  for (const r of selected) {
+    for (const f of [...r.facts, ...r.templateFacts]) {
+      if (!factChecks.has(f)) factChecks.set(f, new Set());
+      factChecks.get(f)!.add(r.rule.event.params.check);
+    }
+  }
+  const collectors = new Map<string, FactCollector>(COLLECTORS.map((c) => [c.id, c]));
+  const store = new FactStore({ collectors, paths: opts.paths, env: opts.env ?? process.env, deadlineAt, startedAt: started, factTimeoutMs: opts.factTimeoutMs, overrides: opts.overrides });
+  const checksOf = (fact: string) => [...(factChecks.get(fact) ?? [])].filter((c) => c !== 'doctor');
+  collectors.set('fact-failures', factFailures({ records: () => store.records(), checksOf }));
+
+  // Start the facts every selected rule's cheap conditions need now, so their sockets are in flight while
+  // json-rules-engine loads (~10 ms). Expensive facts (priority < 10, e.g. find-process) stay on demand.
+  for (const id of factChecks.keys()) {
+    if ((collectors.get(id)?.priority ?? 10) >= 10 && id !== 'fact-failures') void store.get(id);
+  }
+  // require, not import(): json-rules-engine is CommonJS, and the ESM translator adds ~3 ms for nothing here.
+  const { Engine } = createRequire(import.meta.url)('json-rules-engine') as typeof import('json-rules-engine');
+  const engine = new Engine([], { allowUndefinedFacts: true, pathResolver: resolvePath });
+  // json-rules-engine calls a fact only when a condition needs it, and caches it: collection is lazy by construction.
+  for (const [id, c] of collectors) engine.addFact(id, () => store.get(id), { cache: true, priority: c.priority ?? 10 });
+  for (const r of selected) {
+    const { $schema: _schema, ...rule } = r.rule;
+    engine.addRule({ ...rule, priority: rule.priority ?? DEFAULT_RULE_PRIORITY } as never);
+  }
+
+  let deadlineReached = false;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'deadline'>((resolve) => {
+    timer = setTimeout(() => resolve('deadline'), Math.max(0, deadlineAt - Date.now()) + 100);
+  });
+  const outcome = await Promise.race([engine.run(), deadline]);
+  clearTimeout(timer);
+
+  type Fired = { rule: LoadedRule; evidence: Evidence[] };
+  const fired: Fired[] = [];
+  const byName = new Map(selected.map((r) => [r.rule.name, r]));
+  if (outcome === 'deadline') {
+    // Collectors overran the run's deadline (each is capped by it, so only a blocking call can do this): report
+    // what is known, with the unfinished facts as timed out.
+    deadlineReached = true;
+    store.expire();
+    const timeoutRule = selected.find((r) => r.rule.event.params.id === 'check-timed-out');
+    if (timeoutRule) fired.push({ rule: timeoutRule, evidence: [] });
+  } else {
+    for (const res of outcome.results) {
+      const rule = byName.get(res.name as string);
+      if (rule) fired.push({ rule, evidence: evidenceOf((res as unknown as { conditions: unknown }).conditions) });
+    }
+  }
+
+  // Placeholders may name facts no condition needed; after a deadline, nothing new is started.
+  const factValues: Record<string, unknown> = {};
+  const wanted = new Set([...store.records().map((r) => r.id), ...fired.flatMap((f) => f.rule.templateFacts)]);
+  if (outcome === 'deadline') for (const id of [...wanted]) if (id !== 'fact-failures' && !store.records().some((r) => r.id === id)) wanted.delete(id);
+  await Promise.all([...wanted].map(async (id) => (factValues[id] = await store.get(id))));
+
+  const findings: Finding[] = fired
+    .map(({ rule, evidence }) => {
+      const p = rule.rule.event.params;
+      return {
+        id: p.id,
+        check: p.check,
+        severity: p.severity,
+        message: fillTemplate(p.message, factValues),
+        why: p.why,
+        remediation: fillTemplate(p.remediation, factValues),
+        guide: p.guide,
+        fix: p.fix,
+        fixable: p.fix !== null,
+        evidence,
+        ruleFile: rule.file,
+      };
+    })
+    .sort((a, b) => checkOrder(a.check) - checkOrder(b.check) || sevRank(a.severity) - sevRank(b.severity) || a.id.localeCompare(b.id));
+
+  const records = store.records();
+  const checkIds = [...new Set(selected.map((r) => r.rule.event.params.check))].sort((a, b) => checkOrder(a) - checkOrder(b));
+  const checks: CheckResult[] = [];
+  for (const id of checkIds) {
+    const def = checkDef(id);
+    const own = findings.filter((f) => f.check === id);
+    const facts = [...factChecks.entries()].filter(([, cs]) => cs.has(id)).map(([f]) => f).filter((f) => records.some((r) => r.id === f));
+    const used = records.filter((r) => facts.includes(r.id));
+    const ms = used.reduce((m, r) => Math.max(m, r.startMs + Math.max(0, r.ms)), 0);
+    const base = { id, label: def.label, core: def.core, facts, ms, findings: own.map((f) => f.id) };
+    if (own.length) {
+      const worst = own.reduce((w, f) => (sevRank(f.severity) < sevRank(w) ? f.severity : w), 'info' as Finding['severity']);
+      checks.push({ ...base, status: worst, summary: own[0].message });
+      continue;
+    }
+    const bad = used.filter((r) => !r.ok && id !== 'doctor');
+    if (bad.length) {
+      const r = bad[0];
+      checks.push({ ...base, status: 'not-checked', summary: `not checked: ${r.timedOut ? `${r.id} gave no answer within ${r.timeoutMs} ms` : `${r.id} failed (${r.error})`}` });
+      continue;
+    }
+    if (def.dependsOn && checks.some((c) => c.id === def.dependsOn && (c.status === 'error' || c.status === 'not-checked'))) {
+      checks.push({ ...base, status: 'skipped', summary: `not checked: ${checkDef(def.dependsOn).label} ${checks.find((c) => c.id === def.dependsOn)!.status === 'error' ? 'has a problem' : 'was not checked'}` });
+      continue;
+    }
+    checks.push({ ...base, status: 'ok', summary: fillTemplate(def.ok, factValues) });
+  }
+
+  const counts = {
+    errors: findings.filter((f) => f.severity === 'error').length,
+    warnings: findings.filter((f) => f.severity === 'warn').length,
+    infos: findings.filter((f) => f.severity === 'info').length,
+  };
+  const strict = Boolean(opts.strict);
+  const exitCode: 0 | 1 | 2 = loaded.problems.length ? 2 : counts.errors || (strict && counts.warnings) ? 1 : 0;
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: { name: 'opta', version: VERSION },
+    home: displayPath(opts.paths.home, opts.env ?? process.env),
+    startedAt: new Date(started).toISOString(),
+    durationMs: Date.now() - started,
+    deadlineMs,
+    deadlineReached,
+    strict,
+    status: counts.errors ? 'errors' : counts.warnings ? 'warnings' : 'healthy',
+    exitCode,
+    counts,
+    fixable: findings.filter((f) => f.fixable).map((f) => f.id),
+    checks,
+    findings,
+    facts: records,
+    rules: { loaded: loaded.rules.length, selected: selected.length, validatedNow: loaded.validatedNow },
+    ruleProblems: loaded.problems,
+  };
+}
+
+function sevRank(s: string): number {
+  return s === 'error' ? 0 : s === 'warn' ? 1 : 2;
+}

@@ -1,0 +1,41 @@
+// Fact daemon: this home's daemon classified by inspectDaemon (running, not-running, stale, foreign, unresponsive, corrupt-state).
+import { daemonSettings } from '../core/config-lite.js';
+import { displayPath } from '../core/paths.js';
+import { shortCommand } from '../core/port-owners.js';
+import { inspectDaemon } from '../daemon/lifecycle/inspect.js';
+import { innerTimeout, type FactCollector } from './fact.js';
+
+export const daemon: FactCollector = {
+  id: 'daemon',
+  description: 'pid liveness (signal zero), command line, /v3/identity and /v3/health of the daemon state.json names',
+  async collect(ctx) {
+    const settings = daemonSettings(ctx.paths.configFile);
+    const i = await inspectDaemon(ctx.paths, { timeoutMs: innerTimeout(ctx, 1500), lookForOrphan: true });
+    const health = i.health ?? {};
+    const port = i.state?.port ?? null;
+    return {
+      status: i.status,
+      stateClass: i.stateClass,
+      stateError: i.stateError ?? null,
+      statePath: i.statePath,
+      stateDisplay: displayPath(i.statePath, ctx.env),
+      pid: i.pid ?? null,
+      port,
+      host: i.state?.host ?? settings.host,
+      alive: i.alive ?? null,
+      command: i.command ?? null,
+      commandShort: i.command ? shortCommand(i.command) : null,
+      ours: i.ours ?? null,
+      identity: i.identity ?? null,
+      version: i.identity?.version ?? null,
+      problem: i.problem ?? null,
+      orphan: i.orphan ?? null,
+      hasOrphan: Boolean(i.orphan),
+      uptimeMs: typeof health.uptimeMs === 'number' ? health.uptimeMs : null,
+      counts: (health.counts as Record<string, number> | undefined) ?? null,
+      preferredPort: settings.port,
+      portRange: settings.portRange,
+      onFallbackPort: i.status === 'running' && port !== null && port !== settings.port,
+    };
+  },
+};

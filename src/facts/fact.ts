@@ -1,0 +1,50 @@
+// The contract of a fact collector: an id, a timeout, and a read-only collect() that returns plain JSON.
+import type { OptaPaths } from '../core/paths.js';
+
+export type FactValue = Record<string, unknown>;
+
+export interface FactContext {
+  paths: OptaPaths;
+  env: NodeJS.ProcessEnv;
+  /** This collector's budget in ms (its own timeout, capped by the run's deadline). */
+  timeoutMs: number;
+  /** Aborted when the budget is spent: stop work and let go of sockets. */
+  signal: AbortSignal;
+  /** Another fact's value (collected once per run and shared). */
+  fact(id: string): Promise<FactValue>;
+}
+
+export interface FactCollector {
+  id: string;
+  /** One line for `opta doctor --verbose` and the docs. */
+  description: string;
+  /**
+   * json-rules-engine fact priority (default 10): within a rule, conditions on higher-priority facts run first
+   * and a failing one stops the rule before lower-priority (expensive) facts are collected.
+   */
+  priority?: number;
+  /** Default 2000 ms. */
+  timeoutMs?: number;
+  /** Observes only: never binds a port, writes a file, or starts/stops a process. */
+  collect(ctx: FactContext): Promise<FactValue> | FactValue;
+}
+
+/** What a fact is when its collector failed or ran out of time: a result, never an exception. */
+export interface FactFailure {
+  ok: false;
+  error: string;
+  timedOut: boolean;
+}
+
+export function isFailure(v: unknown): v is FactFailure {
+  return typeof v === 'object' && v !== null && (v as FactFailure).ok === false && typeof (v as FactFailure).error === 'string';
+}
+
+/**
+ * The time a collector gives its own network calls: its budget minus a margin (15%, at most 250 ms), so its own
+ * precise timeout ("no answer within 1750 ms") fires before the fact store's blunt one.
+ */
+export function innerTimeout(ctx: Pick<FactContext, 'timeoutMs'>, cap = Infinity): number {
+  const budget = Math.min(ctx.timeoutMs, cap);
+  return Math.max(50, budget - Math.min(250, Math.ceil(ctx.timeoutMs * 0.15)));
+}

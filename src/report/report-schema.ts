@@ -1,0 +1,73 @@
+// The zod schema of the doctor --json report, kept in step with engine/report-types.ts and exported to schemas/.
+import { z } from 'zod';
+
+const Severity = z.enum(['error', 'warn', 'info']);
+
+export const DoctorReportSchema = z
+  .object({
+    schemaVersion: z.literal(1),
+    tool: z.object({ name: z.literal('opta'), version: z.string() }),
+    home: z.string().describe('the opta home, ~ for $HOME'),
+    startedAt: z.string().describe('ISO 8601'),
+    durationMs: z.number().int(),
+    deadlineMs: z.number().int().describe('the run deadline (--timeout)'),
+    deadlineReached: z.boolean().describe('true when the run itself hit its deadline'),
+    strict: z.boolean(),
+    status: z.enum(['healthy', 'warnings', 'errors']),
+    exitCode: z.union([z.literal(0), z.literal(1), z.literal(2)]),
+    counts: z.object({ errors: z.number().int(), warnings: z.number().int(), infos: z.number().int() }),
+    fixable: z.array(z.string()).describe('ids of findings `opta doctor --fix` can repair'),
+    checks: z.array(
+      z.object({
+        id: z.string(),
+        label: z.string(),
+        status: z.enum(['ok', 'error', 'warn', 'info', 'skipped', 'not-checked']),
+        summary: z.string().describe('the text after the dot'),
+        core: z.boolean().describe("one of the guide's five checks"),
+        findings: z.array(z.string()),
+        facts: z.array(z.string()).describe('facts this check used'),
+        ms: z.number().int().describe('when the last of its facts was ready, ms after the start'),
+      }),
+    ),
+    findings: z.array(
+      z.object({
+        id: z.string().describe('rule id (rules/doctor/<id>.json)'),
+        check: z.string(),
+        severity: Severity,
+        message: z.string(),
+        why: z.string(),
+        remediation: z.string().describe('the next command to run'),
+        guide: z.string().describe('section of the troubleshooting guide'),
+        fix: z.string().nullable().describe('fix pipeline id'),
+        fixable: z.boolean(),
+        evidence: z.array(
+          z.object({
+            fact: z.string(),
+            path: z.string().nullable(),
+            operator: z.string(),
+            value: z.unknown(),
+            factResult: z.unknown().describe('what the fact held (json-rules-engine factResult)'),
+            result: z.boolean(),
+          }),
+        ),
+        ruleFile: z.string(),
+      }),
+    ),
+    facts: z.array(
+      z.object({
+        id: z.string(),
+        ok: z.boolean(),
+        timedOut: z.boolean(),
+        error: z.string().optional(),
+        startMs: z.number().int(),
+        ms: z.number().int(),
+        timeoutMs: z.number().int(),
+        overridden: z.boolean(),
+        uses: z.array(z.string()),
+      }),
+    ),
+    rules: z.object({ loaded: z.number().int(), selected: z.number().int(), validatedNow: z.number().int() }),
+    ruleProblems: z.array(z.object({ file: z.string(), jsonPath: z.string(), message: z.string() })),
+  })
+  .strict()
+  .describe('The report printed by `opta doctor --json`.');

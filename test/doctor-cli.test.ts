@@ -1,0 +1,356 @@
+// `opta doctor` end to end on live systems: a real daemon and LMX simulator, foreign port holders, corrupt state files.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { spawnLmxSim, type SpawnedLmxSim } from '../fixtures/lmx-sim/client.js';
+import { DEFAULT_RULES_DIR } from '../src/engine/loader.js';
+import { DoctorReportSchema } from '../src/report/report-schema.js';
+import { startRig, type DaemonRig } from './helpers/daemon.js';
+import { daemonConfig, freePortBlock, holdPort, makeHome, runOpta, waitUntil, type TestHome } from './helpers/env.js';
+
+const pad = (label: string) => `Checking ${label}...`.padEnd(26);
+
+/** A copy of the built-in rules with one rule's JSON edited (rules are data: a test may tighten a threshold). */
+function rulesCopy(edit?: { id: string; apply: (r: any) => void }, extra?: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-rules-'));
+  for (const f of fs.readdirSync(DEFAULT_RULES_DIR)) fs.copyFileSync(path.join(DEFAULT_RULES_DIR, f), path.join(dir, f));
+  if (edit) {
+    const file = path.join(dir, `${edit.id}.json`);
+    const r = JSON.parse(fs.readFileSync(file, 'utf8'));
+    edit.apply(r);
+    fs.writeFileSync(file, JSON.stringify(r, null, 2));
+  }
+  for (const [name, text] of Object.entries(extra ?? {})) fs.writeFileSync(path.join(dir, name), text);
+  return dir;
+}
+
+describe('opta doctor on a live stack (real daemon + LMX simulator)', () => {
+  let rig: DaemonRig;
+  before(async () => {
+    rig = await startRig({ config: { permissions: { timeoutMs: 60000 }, logs: { maxBytes: 65536 } } });
+  });
+  after(async () => rig?.cleanup());
+
+  test('healthy: exit 0 and exactly the guide\'s lines, with the real pid, port and LMX address', async () => {
+    const r = await runOpta(rig.h, ['doctor']);
+    assert.equal(r.stderr, '');
+    assert.equal(r.code, 0);
+    assert.equal(
+      r.stdout,
+      [
+        `Checking daemon...        ● running (pid ${rig.pid}, port ${rig.port})`,
+        `Checking LMX...           ● reachable (127.0.0.1:${rig.sim.port})`,
+        'Checking model...         ● loaded (qwen3-30b-a3b)',
+        'Checking config...        ● valid',
+        'Checking permissions...   ● ok',
+        '',
+        'All checks passed.',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('--json: a report matching schemas/doctor-report.schema.json, with timings and no secrets', async () => {
+    const r = await runOpta(rig.h, ['doctor', '--json']);
+    assert.equal(r.code, 0);
+    const report = DoctorReportSchema.parse(JSON.parse(r.stdout));
+    assert.equal(report.status, 'healthy');
+    assert.deepEqual(report.checks.filter((c) => c.core).map((c) => c.id), ['daemon', 'lmx', 'model', 'config', 'permissions']);
+    assert.ok(report.facts.some((f) => f.id === 'daemon' && f.ok && f.ms >= 0));
+    assert.equal(report.rules.validatedNow, 0);
+    assert.ok(!r.stdout.includes(rig.token));
+  });
+
+  test('--verbose: the facts each check used and their timings; colour only when asked', async () => {
+    const r = await runOpta(rig.h, ['doctor', '--verbose']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^ {28}facts: daemon \(\d+ ms\)/m);
+    assert.match(r.stdout, /^Checking Node\.js\.\.\. +● v\d+/m);
+    assert.doesNotMatch(r.stdout, /\x1b\[/);
+    const c = await runOpta(rig.h, ['doctor'], { env: { NO_COLOR: '', FORCE_COLOR: '1' } });
+    assert.match(c.stdout, /^Checking daemon\.\.\. +\x1b\[32m●\x1b\[39m running/m);
+  });
+
+  test('LMX refusing: exit 1, what is wrong, why, the guide\'s next command; the model is not checked', async () => {
+    await rig.sim.setConfig({ mode: 'refuse' });
+    try {
+      const r = await runOpta(rig.h, ['doctor']);
+      assert.equal(r.code, 1);
+      const lines = r.stdout.split('\n');
+      const i = lines.indexOf(`${pad('LMX')}● unreachable: 127.0.0.1:${rig.sim.port} refused the connection (nothing listens there)`);
+      assert.ok(i > 0, r.stdout);
+      assert.match(lines[i + 1], /^ {28}why: {2}\S/);
+      assert.equal(lines[i + 2], `${' '.repeat(28)}next: curl http://127.0.0.1:${rig.sim.port}/healthz`);
+      assert.ok(lines.includes(`${pad('model')}● not checked: LMX has a problem`));
+      assert.equal(lines.filter(Boolean).at(-1), '1 problem (1 error); opta doctor --fix cannot repair it; run the command shown.');
+    } finally {
+      await rig.sim.setConfig({ mode: 'ok' });
+    }
+  });
+
+  test('LMX hanging: doctor still ends before its deadline and says LMX gave no answer', async () => {
+    await rig.sim.setConfig({ mode: 'hang' });
+    try {
+      const started = Date.now();
+      const r = await runOpta(rig.h, ['doctor', '--timeout', '1200']);
+      const elapsed = Date.now() - started;
+      assert.equal(r.code, 1);
+      assert.ok(elapsed < 1200 + 1500, `took ${elapsed} ms`);
+      assert.match(r.stdout, new RegExp(`^${pad('LMX').replace(/\./g, '\\.')}● unreachable: 127\\.0\\.0\\.1:${rig.sim.port} gave no answer`, 'm'));
+      const tight = await runOpta(rig.h, ['doctor', '--timeout', '300', '--json']);
+      const report = JSON.parse(tight.stdout);
+      assert.equal(tight.code, 1);
+      assert.ok(report.durationMs < 300 + 400, `report took ${report.durationMs} ms`);
+      assert.ok(report.findings.some((f: { check: string }) => f.check === 'lmx' || f.check === 'doctor'));
+    } finally {
+      await rig.sim.setConfig({ mode: 'ok' });
+    }
+  });
+
+  test('LMX answering garbage (HTML, HTTP 500): "not LMX"', async () => {
+    for (const mode of ['malformed', 'error500'] as const) {
+      await rig.sim.setConfig({ mode });
+      const r = await runOpta(rig.h, ['doctor']);
+      assert.equal(r.code, 1);
+      assert.match(r.stdout, new RegExp(`^Checking LMX\\.\\.\\. +● not LMX: GET /healthz answered HTTP ${mode === 'malformed' ? '200 with something that is not JSON' : '500'}`, 'm'), r.stdout);
+      assert.match(r.stdout, new RegExp(`next: curl -i http://127\\.0\\.0\\.1:${rig.sim.port}/healthz`));
+    }
+    await rig.sim.setConfig({ mode: 'ok' });
+  });
+
+  test('LMX up with no model, in the guide\'s and the real LMX\'s /readyz shapes', async () => {
+    for (const shape of ['guide', 'lmx'] as const) {
+      await rig.sim.setConfig({ mode: 'nomodel', readyzShape: shape });
+      const r = await runOpta(rig.h, ['doctor']);
+      assert.equal(r.code, 1, shape);
+      assert.ok(r.stdout.includes(`${pad('LMX')}● reachable (127.0.0.1:${rig.sim.port})`));
+      assert.match(r.stdout, new RegExp(`^Checking model\\.\\.\\. +● no model loaded on 127\\.0\\.0\\.1:${rig.sim.port}: GET /readyz answered HTTP 503${shape === 'lmx' ? ' \\(no models loaded\\)' : '$'}`, 'm'), r.stdout);
+      assert.match(r.stdout, new RegExp(`next: curl http://127\\.0\\.0\\.1:${rig.sim.port}/readyz`));
+    }
+    await rig.sim.setConfig({ mode: 'ok', readyzShape: 'lmx' });
+    const r = await runOpta(rig.h, ['doctor']);
+    assert.equal(r.code, 0, 'a real LMX /readyz with the model from /v1/models is healthy');
+    assert.ok(r.stdout.includes(`${pad('model')}● loaded (qwen3-30b-a3b)`));
+    await rig.sim.setConfig({ readyzShape: 'guide' });
+  });
+
+  test('a stuck permission from a real turn: found, with the guide\'s cancel command, which then clears it', async () => {
+    await rig.sim.setConfig({ toolCalls: [{ name: 'list_dir', arguments: { path: rig.h.home } }] });
+    await rig.api('POST', '/v3/sessions', { id: 'stuck' });
+    const turn = await rig.api('POST', '/v3/sessions/stuck/turns', { content: 'list it' });
+    assert.ok(turn.status < 300);
+    // The real threshold is 30 s (covered by the permission-stuck scenario); rules are data, so this run uses 300 ms.
+    const rules = rulesCopy({ id: 'permissions-request-stuck', apply: (r) => (r.conditions.all[0].value = 300) });
+    try {
+      await waitUntil(async () => {
+        const p = (await rig.api('GET', '/v3/permissions?state=pending')).body.permissions;
+        return p.length === 1 && p[0].ageMs > 400;
+      }, 10000, 'a permission pending for 400 ms');
+      const r = await runOpta(rig.h, ['doctor', '--rules', rules]);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /^Checking permissions\.\.\. +● permission request (\S+) \(list_dir\) in session stuck has waited \d+ s with no client connected$/m);
+      const next = `curl -X POST http://127.0.0.1:${rig.port}/v3/sessions/stuck/cancel -H 'Authorization: Bearer TOKEN'`;
+      assert.ok(r.stdout.includes(`next: ${next}`), r.stdout);
+      assert.ok(!r.stdout.includes(rig.token));
+      // The next command works as printed once TOKEN is replaced (opta daemon status --show-secrets shows it).
+      const cancel = spawn('sh', ['-c', next.replace('TOKEN', rig.token)], { stdio: 'ignore' });
+      assert.equal(await new Promise((res) => cancel.on('exit', res)), 0);
+      await waitUntil(async () => (await rig.api('GET', '/v3/permissions?state=pending')).body.permissions.length === 0, 5000, 'the request to go');
+      const again = await runOpta(rig.h, ['doctor', '--rules', rules]);
+      assert.equal(again.code, 0, again.stdout);
+    } finally {
+      fs.rmSync(rules, { recursive: true, force: true });
+      await rig.sim.setConfig({ toolCalls: [] });
+    }
+  });
+
+  test('--only/--skip select checks or rule ids; unknown names are usage errors (exit 2)', async () => {
+    const only = await runOpta(rig.h, ['doctor', '--only', 'lmx,model']);
+    assert.equal(only.code, 0);
+    assert.deepEqual(only.stdout.split('\n').filter((l) => l.startsWith('Checking')).map((l) => l.slice(0, 26).trim()), ['Checking LMX...', 'Checking model...']);
+    const skip = await runOpta(rig.h, ['doctor', '--skip', 'daemon', '--skip', 'lmx-no-model,lmx-model-unknown']);
+    assert.equal(skip.code, 0);
+    assert.ok(!skip.stdout.includes('Checking daemon') && !skip.stdout.includes('Checking model'));
+    const bad = await runOpta(rig.h, ['doctor', '--only', 'nonsense']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /unknown rule id or check "nonsense"/);
+    assert.equal((await runOpta(rig.h, ['doctor', '--timeout', 'soon'])).code, 2);
+    assert.equal((await runOpta(rig.h, ['doctor', '--bogus'])).code, 2);
+    const fix = await runOpta(rig.h, ['doctor', '--fix']);
+    assert.equal(fix.code, 2);
+    assert.match(fix.stderr, /not available in this release/);
+  });
+
+  test('warnings exit 0, or 1 with --strict', async () => {
+    fs.chmodSync(rig.h.paths.configFile, 0o644);
+    try {
+      const r = await runOpta(rig.h, ['doctor']);
+      assert.equal(r.code, 0);
+      assert.match(r.stdout, /^Checking permissions\.\.\. +● loose modes: ~\/\.config\/opta\/config\.json is 0644/m);
+      assert.match(r.stdout, /next: chmod 600 ~\/\.config\/opta\/config\.json$/m);
+      assert.match(r.stdout.trimEnd().split('\n').at(-1)!, /^All checks passed with 1 warning; opta doctor --fix can repair it: permissions-loose-modes\.$/);
+      const strict = await runOpta(rig.h, ['doctor', '--strict']);
+      assert.equal(strict.code, 1);
+      assert.match(strict.stdout, /^1 problem \(1 warning\)/m);
+    } finally {
+      fs.chmodSync(rig.h.paths.configFile, 0o600);
+    }
+  });
+
+  test('a stopped (SIGSTOP) daemon is unresponsive: exit 1 with opta daemon restart', async () => {
+    process.kill(rig.pid, 'SIGSTOP');
+    try {
+      const r = await runOpta(rig.h, ['doctor', '--only', 'daemon']);
+      assert.equal(r.code, 1);
+      assert.match(r.stdout, new RegExp(`^Checking daemon\\.\\.\\. +● unresponsive \\(pid ${rig.pid}, port ${rig.port}\\): TIMEOUT on 127\\.0\\.0\\.1:${rig.port}$`, 'm'), r.stdout);
+      assert.match(r.stdout, /next: opta daemon restart$/m);
+    } finally {
+      process.kill(rig.pid, 'SIGCONT');
+    }
+    assert.equal((await runOpta(rig.h, ['doctor', '--only', 'daemon'])).code, 0);
+  });
+
+  test('proxy variables without NO_PROXY for the LMX host, and a daemon.log past logs.maxBytes: warnings', async () => {
+    const p = await runOpta(rig.h, ['doctor'], { env: { HTTP_PROXY: 'http://user:pw@proxy.corp:3128' } });
+    assert.equal(p.code, 0);
+    assert.match(p.stdout, /^Checking proxy\.\.\. +● HTTP_PROXY set and NO_PROXY does not cover 127\.0\.0\.1$/m);
+    assert.match(p.stdout, /next: export NO_PROXY="\$\{NO_PROXY:\+\$NO_PROXY,\}127\.0\.0\.1"$/m);
+    assert.ok(!p.stdout.includes('user:pw'));
+    const covered = await runOpta(rig.h, ['doctor'], { env: { HTTP_PROXY: 'http://proxy.corp:3128', NO_PROXY: '127.0.0.1' } });
+    assert.ok(!covered.stdout.includes('Checking proxy'));
+    // The daemon rotates its own writes; something else appending (a crash trace, say) is what grows it.
+    fs.truncateSync(rig.h.paths.logFile, 0);
+    fs.appendFileSync(rig.h.paths.logFile, Buffer.alloc(100 * 1024, 0x78));
+    const l = await runOpta(rig.h, ['doctor']);
+    assert.equal(l.code, 0);
+    assert.match(l.stdout, /^Checking logs\.\.\. +● ~\/\.config\/opta\/daemon\/daemon\.log is 100 KiB, over logs\.maxBytes \(64 KiB\): it is not being rotated$/m);
+    fs.truncateSync(rig.h.paths.logFile, 0);
+  });
+
+  test('a broken rule file: exit 2 with its path and JSON path; the other rules still run', async () => {
+    const rules = rulesCopy(undefined, { 'zz-broken.json': JSON.stringify({ name: 'zz-broken', conditions: { all: [] }, event: { type: 'finding', params: {} } }) });
+    try {
+      const r = await runOpta(rig.h, ['doctor', '--rules', rules]);
+      assert.equal(r.code, 2);
+      assert.ok(r.stdout.includes(`${pad('daemon')}● running (pid ${rig.pid}, port ${rig.port})`));
+      assert.ok(r.stderr.includes(`opta: rule file ${path.join(rules, 'zz-broken.json')} is invalid at $.conditions.all: `), r.stderr);
+      assert.match(r.stderr, /is invalid at \$\.event\.params\.id: /);
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+    } finally {
+      fs.rmSync(rules, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('opta doctor without a running daemon', () => {
+  let h: TestHome;
+  let port: number;
+  let sim: SpawnedLmxSim;
+  before(async () => {
+    sim = await spawnLmxSim({ port: 0 });
+    port = await freePortBlock(3);
+    h = makeHome({ config: daemonConfig(port, 2, { lmx: { host: '127.0.0.1', port: sim.port } }) });
+    h.pids.add(sim.pid);
+    fs.mkdirSync(h.paths.daemonDir, { mode: 0o700 });
+    fs.mkdirSync(h.paths.sessionsDir, { mode: 0o700 });
+  });
+  after(async () => {
+    await sim?.stop();
+    await h?.cleanup();
+  });
+
+  test('not running: exit 1, "opta daemon start", which makes doctor healthy', async () => {
+    const r = await runOpta(h, ['doctor']);
+    assert.equal(r.code, 1);
+    assert.ok(r.stdout.startsWith(`${pad('daemon')}● not running (no daemon state at ~/.config/opta/daemon/state.json)\n`), r.stdout);
+    assert.match(r.stdout, /next: opta daemon start$/m);
+    assert.match(r.stdout, /opta doctor --fix can repair it: daemon-not-running\.\n$/);
+    assert.equal((await runOpta(h, ['daemon', 'start'])).code, 0);
+    const ok = await runOpta(h, ['doctor']);
+    assert.equal(ok.code, 0, ok.stdout);
+    assert.equal((await runOpta(h, ['daemon', 'stop'])).code, 0);
+  });
+
+  test('a foreign process (python3) on the daemon port: named with its pid, and the guide\'s kill command', async () => {
+    const holder = await holdPort(port, 'python3');
+    h.pids.add(holder.pid);
+    try {
+      const r = await runOpta(h, ['doctor']);
+      assert.equal(r.code, 1);
+      const lines = r.stdout.split('\n');
+      assert.equal(lines[0], `${pad('daemon')}● not running: port ${port} is held by python3 (pid ${holder.pid}), not an Opta daemon`);
+      assert.equal(lines[2], `${' '.repeat(28)}next: kill ${holder.pid} && opta daemon start`);
+      // With the daemon on a fallback port, the same holder is a warning of the ports check.
+      assert.equal((await runOpta(h, ['daemon', 'start'])).code, 0);
+      const w = await runOpta(h, ['doctor']);
+      assert.equal(w.code, 0, w.stdout);
+      assert.match(w.stdout, new RegExp(`^Checking ports\\.\\.\\. +● port ${port} is held by python3 \\(pid ${holder.pid}\\); the daemon runs on fallback port ${port + 1}$`, 'm'));
+      assert.equal((await runOpta(h, ['doctor', '--strict'])).code, 1);
+      await runOpta(h, ['daemon', 'stop']);
+    } finally {
+      await holder.stop();
+    }
+  });
+
+  test('every daemon port taken: "all ports taken"', async () => {
+    const holders = await Promise.all([0, 1, 2].map((i) => holdPort(port + i, 'node')));
+    holders.forEach((x) => h.pids.add(x.pid));
+    try {
+      const r = await runOpta(h, ['doctor', '--only', 'daemon']);
+      assert.equal(r.code, 1);
+      assert.match(r.stdout, new RegExp(`^Checking daemon\\.\\.\\. +● not running: port ${port} and every fallback port ${port + 1}-${port + 2} are taken`, 'm'));
+    } finally {
+      await Promise.all(holders.map((x) => x.stop()));
+    }
+  });
+
+  test('state.json corrupt, empty, wrong shape: the guide\'s rm command, which works', async () => {
+    for (const [text, cls] of [['{"pid": 12', 'not-json'], ['', 'empty'], ['{"pid": 12}', 'wrong-shape']]) {
+      fs.writeFileSync(h.paths.stateFile, text, { mode: 0o600 });
+      const r = await runOpta(h, ['doctor']);
+      assert.equal(r.code, 1);
+      assert.match(r.stdout, new RegExp(`^Checking daemon\\.\\.\\. +● corrupt state file ~/\\.config/opta/daemon/state\\.json \\(${cls}: `, 'm'), r.stdout);
+      assert.match(r.stdout, /next: rm ~\/\.config\/opta\/daemon\/state\.json && opta daemon start$/m);
+    }
+    const fixed = spawn('sh', ['-c', `rm ${h.paths.stateFile} && node ${path.join(process.cwd(), 'dist/src/cli/main.js')} daemon start`], { env: h.env, stdio: 'ignore' });
+    assert.equal(await new Promise((res) => fixed.on('exit', res)), 0);
+    assert.equal((await runOpta(h, ['doctor'])).code, 0);
+    await runOpta(h, ['daemon', 'stop']);
+  });
+
+  test('pid reuse: state.json names a live process that is not an Opta daemon -> foreign; a dead pid -> stale', async () => {
+    const other = await holdPort(port + 2, 'node');
+    h.pids.add(other.pid);
+    const state = { pid: other.pid, port, host: '127.0.0.1', token: 'b'.repeat(64), daemonId: 'gone', startedAt: new Date().toISOString(), version: '1.1.0' };
+    try {
+      fs.writeFileSync(h.paths.stateFile, JSON.stringify(state), { mode: 0o600 });
+      const r = await runOpta(h, ['doctor', '--only', 'daemon']);
+      assert.equal(r.code, 1);
+      assert.match(r.stdout, new RegExp(`● foreign: ~/\\.config/opta/daemon/state\\.json names pid ${other.pid}, which is node, not this home's Opta daemon`));
+      assert.ok(!r.stdout.includes('b'.repeat(32)));
+    } finally {
+      await other.stop();
+    }
+    const s = await runOpta(h, ['doctor', '--only', 'daemon']);
+    assert.match(s.stdout, new RegExp(`● stale: ~/\\.config/opta/daemon/state\\.json names pid ${other.pid}, which is not running`));
+    assert.match(s.stdout, /opta doctor --fix can repair it: daemon-stale-state\./);
+    fs.rmSync(h.paths.stateFile);
+  });
+
+  test('an LMX host that does not resolve: "not found", and the process ends by its deadline', async () => {
+    const other = makeHome({ config: daemonConfig(port, 2, { lmx: { host: 'no-such-host.invalid' } }) });
+    try {
+      const started = Date.now();
+      const r = await runOpta(other, ['doctor', '--timeout', '1500']);
+      assert.ok(Date.now() - started < 1500 + 1500);
+      assert.equal(r.code, 1);
+      assert.match(r.stdout, /^Checking LMX\.\.\. +● unreachable: host no-such-host\.invalid not found \((ENOTFOUND|EAI_AGAIN)\)$/m);
+      assert.match(r.stdout, /next: ping -c 3 no-such-host\.invalid$/m);
+    } finally {
+      await other.cleanup();
+    }
+  });
+});

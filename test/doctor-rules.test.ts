@@ -1,0 +1,119 @@
+// Structure of the doctor's rules: every rule file valid, documented, fired by a scenario; schemas up to date; rules CLI.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { schemaTexts, SCHEMAS_DIR } from '../src/engine/artifacts.js';
+import { DEFAULT_RULES_DIR, loadRules } from '../src/engine/loader.js';
+import { templateFacts } from '../src/engine/rule-types.js';
+import { validatePath, validateRuleText } from '../src/engine/validate.js';
+import { FACT_IDS } from '../src/facts/registry.js';
+import { EXPECTED } from './helpers/doctor-expectations.js';
+import { makeHome, ROOT, runOpta } from './helpers/env.js';
+
+const GUIDE = fs.readFileSync(path.join(ROOT, 'docs', 'opta-troubleshooting.txt'), 'utf8');
+const GUIDE_LINES = new Set(GUIDE.split('\n').map((l) => l.trim()));
+const files = fs.readdirSync(DEFAULT_RULES_DIR).filter((f) => f.endsWith('.json')).sort();
+
+test('the built-in rules validate, and every file is named by its id and points at the schema', () => {
+  const r = validatePath(DEFAULT_RULES_DIR, FACT_IDS);
+  assert.deepEqual(r.problems, []);
+  assert.equal(r.rules.length, files.length);
+  assert.ok(files.length >= 30);
+  for (const f of files) {
+    const raw = JSON.parse(fs.readFileSync(path.join(DEFAULT_RULES_DIR, f), 'utf8'));
+    assert.equal(raw.$schema, '../../schemas/rule.schema.json', f);
+    assert.equal(`${raw.event.params.id}.json`, f);
+  }
+});
+
+for (const f of files) {
+  const id = f.replace(/\.json$/, '');
+  test(`rule ${id}: documented (why, next command, guide section) and fired by a fixture scenario`, () => {
+    const p = JSON.parse(fs.readFileSync(path.join(DEFAULT_RULES_DIR, f), 'utf8')).event.params;
+    assert.ok(p.why.length >= 30, 'why it matters, in a sentence');
+    assert.ok(p.remediation.trim().length > 0, 'the next command');
+    assert.doesNotMatch(p.remediation, /^(see|check|try) /i, 'a command, not advice');
+    assert.ok(GUIDE_LINES.has(p.guide), `guide section "${p.guide}" is a heading of docs/opta-troubleshooting.txt`);
+    for (const fact of [...templateFacts(p.message), ...templateFacts(p.remediation)]) assert.ok(FACT_IDS.includes(fact), fact);
+    const scenarios = Object.entries(EXPECTED).filter(([, ids]) => ids.includes(id)).map(([s]) => s);
+    assert.ok(scenarios.length > 0, `no fixtures/doctor scenario fires ${id}`);
+  });
+}
+
+test('schemas/*.schema.json are what `npm run schemas` generates', () => {
+  for (const [name, text] of Object.entries(schemaTexts())) {
+    assert.equal(fs.readFileSync(path.join(SCHEMAS_DIR, name), 'utf8'), text, `${name} is stale: run npm run schemas`);
+  }
+});
+
+test('a broken rule file is reported with its path and the JSON path of each problem', () => {
+  const good = fs.readFileSync(path.join(DEFAULT_RULES_DIR, 'disk-low.json'), 'utf8');
+  const cases: Array<[string, (r: any) => void, string, RegExp]> = [
+    ['bad severity', (r) => (r.event.params.severity = 'fatal'), '$.event.params.severity', /error|warn|info/],
+    ['unknown fact', (r) => (r.conditions.all[0].fact = 'no-such-fact'), '$.conditions.all[0].fact', /unknown fact "no-such-fact"/],
+    ['no why', (r) => delete r.event.params.why, '$.event.params.why', /./],
+    ['bad operator', (r) => (r.conditions.all[0].operator = 'like'), '$.conditions.all[0]', /./],
+    ['bad placeholder', (r) => (r.event.params.message = 'x {{nope.a}}'), '$.event.params.message', /unknown fact "nope"/],
+    ['fix id', (r) => (r.event.params.fix = 'restart'), '$.event.params.fix', /fix-/],
+    ['complex path', (r) => (r.conditions.all[0].path = '$..freeBytes'), '$.conditions.all[0]', /./],
+  ];
+  for (const [what, mutate, jsonPath, message] of cases) {
+    const r = JSON.parse(good);
+    mutate(r);
+    const v = validateRuleText('/x/disk-low.json', JSON.stringify(r), FACT_IDS);
+    assert.ok(v.problems.length > 0, what);
+    assert.ok(v.problems.some((p) => p.jsonPath.startsWith(jsonPath) && message.test(p.message) && p.file === '/x/disk-low.json'), `${what}: ${JSON.stringify(v.problems)}`);
+  }
+  const notJson = validateRuleText('/x/a.json', '{"name": ', FACT_IDS);
+  assert.equal(notJson.problems[0].jsonPath, '$');
+  const misnamed = validateRuleText('/x/other.json', good, FACT_IDS);
+  assert.equal(misnamed.problems[0].jsonPath, '$.event.params.id');
+});
+
+test('the loader trusts files the build validated and validates a changed one with zod', async () => {
+  const builtIn = await loadRules();
+  assert.equal(builtIn.validatedNow, 0, 'the manifest covers every built-in rule');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-rules-'));
+  try {
+    for (const f of files) fs.copyFileSync(path.join(DEFAULT_RULES_DIR, f), path.join(dir, f));
+    const r = JSON.parse(fs.readFileSync(path.join(dir, 'disk-low.json'), 'utf8'));
+    r.event.params.message = 'changed: {{disk-space.freeMiB}} MiB';
+    fs.writeFileSync(path.join(dir, 'disk-low.json'), JSON.stringify(r));
+    fs.writeFileSync(path.join(dir, 'broken.json'), '{"name": "broken"}');
+    const loaded = await loadRules(dir);
+    assert.equal(loaded.validatedNow, 2);
+    assert.equal(loaded.rules.length, files.length);
+    assert.ok(loaded.rules.find((x) => x.rule.name === 'disk-low')!.rule.event.params.message.startsWith('changed'));
+    assert.ok(loaded.problems.length > 0 && loaded.problems.every((p) => p.file === path.join(dir, 'broken.json')));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('opta rules list/validate: exit 0 when valid, 2 with path and JSON path of each problem', async () => {
+  const h = makeHome();
+  try {
+    const list = await runOpta(h, ['rules', 'list', '--json']);
+    assert.equal(list.code, 0);
+    const rows = JSON.parse(list.stdout) as Array<{ id: string; severity: string; check: string; fix: string | null }>;
+    assert.equal(rows.length, files.length);
+    assert.deepEqual(rows.find((r) => r.id === 'daemon-stale-state'), { ...rows.find((r) => r.id === 'daemon-stale-state'), severity: 'error', check: 'daemon', fix: 'fix-stale-state' });
+    const text = await runOpta(h, ['rules', 'list']);
+    assert.match(text.stdout, /^daemon-stale-state\s+error\s+daemon\s+fix-stale-state$/m);
+    const ok = await runOpta(h, ['rules', 'validate']);
+    assert.equal(ok.code, 0);
+    assert.match(ok.stdout, new RegExp(`${files.length} rule file\\(s\\) valid`));
+    const bad = path.join(h.home, 'bad-rule.json');
+    fs.writeFileSync(bad, JSON.stringify({ name: 'bad-rule', conditions: { all: [{ fact: 'disk-space', path: '$.freeBytes', operator: 'lessThan', value: 1 }] }, event: { type: 'finding', params: { id: 'bad-rule', check: 'disk', severity: 'fatal', message: 'm', why: 'w', remediation: 'r', guide: 'opta doctor', fix: null } } }));
+    const v = await runOpta(h, ['rules', 'validate', bad]);
+    assert.equal(v.code, 2);
+    assert.match(v.stderr, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: \\$\\.event\\.params\\.severity: `));
+    assert.doesNotMatch(v.stderr, /\n\s+at /, 'no stack trace');
+    const missing = await runOpta(h, ['rules', 'validate', path.join(h.home, 'nope')]);
+    assert.equal(missing.code, 2);
+  } finally {
+    await h.cleanup();
+  }
+});
