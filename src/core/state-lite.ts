@@ -27,8 +27,13 @@ export function checkStateLite(json: unknown): { ok: true; state: DaemonState } 
   return { ok: true, state: state as unknown as DaemonState };
 }
 
-/** Same contract as readState: never throws for bad content; throws OptaError when the file cannot be read. */
-export function readStateLite(file: string): StateRead {
+export type StateCheck = (json: unknown) => { ok: true; state: DaemonState } | { ok: false; error: string };
+
+/**
+ * Reads and classifies state.json with the given validator. Never throws for bad content; throws OptaError
+ * when the file cannot be read. state.ts passes the zod schema; fast read-only paths pass checkStateLite.
+ */
+export function readStateWith(file: string, check: StateCheck): StateRead {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -43,6 +48,11 @@ export function readStateLite(file: string): StateRead {
   } catch (err) {
     return { class: 'not-json', path: file, error: causeText(err) };
   }
-  const r = checkStateLite(json);
+  const r = check(json);
   return r.ok ? { class: 'valid', path: file, state: r.state } : { class: 'wrong-shape', path: file, error: r.error };
+}
+
+/** Same contract as readState, without loading zod. */
+export function readStateLite(file: string): StateRead {
+  return readStateWith(file, checkStateLite);
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from './atomic.js';
 import { causeText, errorCode, OptaError } from './errors.js';
+import { readStateWith } from './state-lite.js';
 
 export const DaemonStateSchema = z.object({
   pid: z.number().int().positive(),
@@ -25,29 +26,15 @@ export type StateRead =
   | { class: 'wrong-shape'; path: string; error: string }
   | { class: 'valid'; path: string; state: DaemonState };
 
-/** Reads and classifies state.json. Never throws for bad content; throws OptaError when unreadable. */
+/** Reads and classifies state.json, validating with the zod schema. Never throws for bad content. */
 export function readState(file: string): StateRead {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if (errorCode(err) === 'ENOENT') return { class: 'missing', path: file };
-    throw new OptaError(`failed to read state file ${file}: ${causeText(err)}. Check its owner and mode (ls -l ${file}).`, 1, { cause: err });
-  }
-  if (text.trim() === '') return { class: 'empty', path: file };
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    return { class: 'not-json', path: file, error: causeText(err) };
-  }
-  const parsed = DaemonStateSchema.safeParse(json);
-  if (!parsed.success) {
+  return readStateWith(file, (json) => {
+    const parsed = DaemonStateSchema.safeParse(json);
+    if (parsed.success) return { ok: true, state: parsed.data };
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length ? issue.path.join('.') : '(root)';
-    return { class: 'wrong-shape', path: file, error: `${where}: ${issue?.message ?? 'invalid'}` };
-  }
-  return { class: 'valid', path: file, state: parsed.data };
+    return { ok: false, error: `${where}: ${issue?.message ?? 'invalid'}` };
+  });
 }
 
 export function writeState(file: string, state: DaemonState): void {

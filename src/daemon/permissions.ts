@@ -1,4 +1,5 @@
 // Permission requests: a tool call waits here for allow/deny from a client, a cancel, or the auto-deny timeout.
+import type { PendingPermission } from './api.js';
 import { causeText } from '../core/errors.js';
 import type { ClientTracker } from './client-tracker.js';
 import { shortDuration } from './duration.js';
@@ -9,16 +10,8 @@ export type Decision = 'allow' | 'deny';
 /** Who decided: a client, the auto-deny timeout, or a cancel of the turn. */
 export type DecidedBy = 'client' | 'timeout' | 'cancel';
 
-export interface PermissionView {
-  requestId: string;
-  sessionId: string;
-  turnId: string;
-  tool: string;
-  args: unknown;
-  createdAt: string;
-  ageMs: number;
-  clientConnected: boolean;
-}
+/** What GET /v3/permissions?state=pending lists; the shape is the client contract in api.ts. */
+export type PermissionView = PendingPermission;
 
 interface Pending {
   requestId: string;

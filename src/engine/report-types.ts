@@ -1,5 +1,5 @@
 // The doctor report: what every renderer reads and what `opta doctor --json` prints (schema: schemas/doctor-report.schema.json).
-import type { Severity } from './rule-types.js';
+import type { FindingParams } from './rule-types.js';
 import type { FactRecord } from './fact-store.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
@@ -14,15 +14,8 @@ export interface Evidence {
   result: boolean;
 }
 
-export interface Finding {
-  id: string;
-  check: string;
-  severity: Severity;
-  message: string;
-  why: string;
-  remediation: string;
-  guide: string;
-  fix: string | null;
+/** A rule's finding as a person reads it: the rule's own fields, filled from the facts, plus the evidence. */
+export interface Finding extends FindingParams {
   fixable: boolean;
   evidence: Evidence[];
   ruleFile: string;
