@@ -151,3 +151,19 @@ test('unknown flags and commands exit 2 with a message, never a stack trace', as
     await h.cleanup();
   }
 });
+
+test('a reader that closes the pipe early (| head -1) ends the output quietly, without a stack trace', async () => {
+  const h = makeHome();
+  try {
+    fs.mkdirSync(h.paths.daemonDir, { recursive: true });
+    fs.writeFileSync(h.paths.logFile, Array.from({ length: 50000 }, (_, i) => `[10:00:01] INFO  line ${i}`).join('\n') + '\n');
+    const { spawnSync } = await import('node:child_process');
+    const { OPTA_BIN } = await import('./helpers/env.js');
+    const r = spawnSync('bash', ['-c', `node ${JSON.stringify(OPTA_BIN)} daemon logs --lines 50000 | head -1; echo "status=\${PIPESTATUS[0]}" >&2`], { env: h.env, encoding: 'utf8' });
+    assert.equal(r.stdout, '[10:00:01] INFO  line 0\n');
+    assert.doesNotMatch(r.stderr, /EPIPE|\n\s+at /);
+    assert.match(r.stderr, /status=0/);
+  } finally {
+    await h.cleanup();
+  }
+});

@@ -169,10 +169,13 @@ export const registerDaemon: Register = (program, setExit) => {
     .option('-f, --follow', 'keep printing new lines until interrupted')
     .action(async (opts: { lines: number; follow?: boolean }) => {
       const paths = cliPaths();
-      const { follow, lastLines } = await import('../logs/tail.js');
+      const { follow, readTail } = await import('../logs/tail.js');
+      let from: import('../logs/tail.js').Position | undefined;
       let lines: string[] = [];
       try {
-        lines = lastLines(paths.logFile, opts.lines);
+        const tail = readTail(paths.logFile, opts.lines, { keepOpen: Boolean(opts.follow) });
+        lines = tail.lines;
+        from = tail.end;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new OptaError(`failed to read log file ${paths.logFile}: ${(e as Error).message}`);
         if (!opts.follow) {
@@ -182,7 +185,7 @@ export const registerDaemon: Register = (program, setExit) => {
       if (lines.length) out(lines.join('\n'));
       if (!opts.follow) return setExit(0);
       await new Promise<void>((resolve) => {
-        const stopFollow = follow(paths.logFile, (t) => process.stdout.write(t));
+        const stopFollow = follow(paths.logFile, (t) => process.stdout.write(t), { from });
         const end = () => {
           stopFollow();
           resolve();

@@ -79,6 +79,14 @@ async function main(argv: string[]): Promise<ExitCode> {
   }
 }
 
+// A reader that stops early (`opta rules list | head -5`) closes the pipe: that ends the output, not in a crash.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 main(process.argv).then((code) => {
   process.exitCode = code;
   if (runtime.hardStopAt !== undefined) {

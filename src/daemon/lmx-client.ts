@@ -106,6 +106,8 @@ export type Preflight = { ok: true; model: string } | LmxFailure;
 
 /** readyz (the guide's shape names the model; LMX's own shape does not, then /v1/models names it). */
 export async function preflight(t: LmxTarget, cancel: AbortSignal): Promise<Preflight> {
+  // Load the HTTP client before the clock starts: its first import is not LMX's time to answer.
+  await undici();
   const d = deadline(t, cancel);
   try {
     const r = await getJson(t, '/readyz', d.signal);

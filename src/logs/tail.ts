@@ -3,11 +3,26 @@ import fs from 'node:fs';
 
 const CHUNK = 64 * 1024;
 
+/** Where a read stopped: following from here misses nothing written after it, even across a rotation. */
+export interface Position {
+  ino: number;
+  pos: number;
+  /** With keepOpen, the still-open file, so a follower can drain it even after it was rotated away. */
+  fd?: number;
+}
+
 export function lastLines(file: string, n: number): string[] {
-  if (n <= 0) return [];
+  return readTail(file, n).lines;
+}
+
+/** The last n lines and the position right after them. */
+export function readTail(file: string, n: number, opts: { keepOpen?: boolean } = {}): { lines: string[]; end: Position } {
   const fd = fs.openSync(file, 'r');
   try {
-    const size = fs.fstatSync(fd).size;
+    const st = fs.fstatSync(fd);
+    const size = st.size;
+    const end: Position = { ino: st.ino, pos: size, fd: opts.keepOpen ? fd : undefined };
+    if (n <= 0) return { lines: [], end };
     let pos = size;
     let newlines = 0;
     const chunks: Buffer[] = [];
@@ -23,9 +38,9 @@ export function lastLines(file: string, n: number): string[] {
     const text = Buffer.concat(chunks).toString('utf8');
     const lines = text.split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
-    return lines.slice(-n);
+    return { lines: lines.slice(-n), end };
   } finally {
-    fs.closeSync(fd);
+    if (!opts.keepOpen) fs.closeSync(fd);
   }
 }
 
@@ -33,7 +48,8 @@ export function lastLines(file: string, n: number): string[] {
  * Calls onData with each new piece of the file as it grows; when the file is replaced (rotation, reset) it reopens
  * the new one from its start. Returns a stop function. Polls like `tail -F`: watchers miss renames on some systems.
  */
-export function follow(file: string, onData: (text: string) => void, intervalMs = 150): () => void {
+export function follow(file: string, onData: (text: string) => void, opts: { from?: Position; intervalMs?: number } = {}): () => void {
+  const intervalMs = opts.intervalMs ?? 150;
   let fd: number | undefined;
   let ino = -1;
   let pos = 0;
@@ -60,7 +76,13 @@ export function follow(file: string, onData: (text: string) => void, intervalMs 
       onData(buf.subarray(0, got).toString('utf8'));
     }
   };
-  open(true);
+  if (opts.from?.fd !== undefined) {
+    // Continue exactly where the caller's read ended, on the same open file: lines written between the read and
+    // now are drained even if the file was rotated meanwhile (the tick below then moves to the new file).
+    fd = opts.from.fd;
+    ino = opts.from.ino;
+    pos = opts.from.pos;
+  } else open(true);
   const timer = setInterval(() => {
     try {
       drain();
