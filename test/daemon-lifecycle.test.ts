@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import {
-  alive, daemonConfig, daemonPidsOfHome, freePortBlock, holdPort, makeHome, readJson, runOpta, waitUntil, type TestHome,
+  alive, daemonConfig, daemonPidsOfHome, freePortBlock, holdPort, killAndWait, makeHome, readJson, runOpta, spawnOpta, waitUntil, type TestHome,
 } from './helpers/env.js';
 import { ensureDaemonRunning } from '../src/daemon/lifecycle/control.js';
 import { optaPaths } from '../src/core/paths.js';
@@ -350,4 +350,22 @@ test('an invalid config.json stops start with a message naming the file and key,
   assert.match(r.stderr, new RegExp(`config file ${h.paths.configFile.replace(/[.]/g, '\\.')} is invalid \\(daemon\\.port: `));
   assert.doesNotMatch(r.stderr, /\n\s+at /);
   assert.deepEqual(daemonPidsOfHome(h.optaHome), []);
+});
+
+test('daemon run: the foreground daemon serves, logs to stderr too, refuses a second instance, and exits 0 on SIGTERM', async (t) => {
+  const { h, port } = await homeWithPorts(2);
+  t.after(() => h.cleanup());
+  const fg = spawnOpta(h, ['daemon', 'run']);
+  t.after(() => killAndWait(fg.child.pid!));
+  await waitUntil(() => fg.output().includes(`INFO  daemon started on 127.0.0.1:${port}`), 10000, 'foreground daemon to start');
+  const state = readJson<State>(h.paths.stateFile);
+  assert.equal((await runOpta(h, ['daemon', 'status'])).code, 0);
+  const second = await runOpta(h, ['daemon', 'run']);
+  assert.equal(second.code, 1);
+  assert.match(second.stderr, /already running.*Never run two/);
+  const exited = new Promise<number | null>((resolve) => fg.child.once('exit', (code) => resolve(code)));
+  fg.child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+  assert.ok(!alive(state.pid), 'the daemon child is gone with the foreground command');
+  assert.ok(!fs.existsSync(h.paths.stateFile));
 });
