@@ -22,7 +22,7 @@ export const DOCTOR_OPTIONS = [
   { long: 'json', short: undefined, arg: undefined, description: 'print the report as JSON (schema: schemas/doctor-report.schema.json)' },
   { long: 'verbose', short: 'v', arg: undefined, description: 'also show which facts each check used and how long each took' },
   { long: 'strict', short: undefined, arg: undefined, description: 'exit 1 on warnings too' },
-  { long: 'timeout', short: undefined, arg: 'ms', description: `deadline for the whole run (default: ${DEFAULT_DEADLINE_MS})` },
+  { long: 'timeout', short: undefined, arg: 'ms', description: `deadline for the whole run in milliseconds` },
   { long: 'only', short: undefined, arg: 'ids', description: 'run only these rule ids or checks (comma-separated, repeatable)' },
   { long: 'skip', short: undefined, arg: 'ids', description: 'skip these rule ids or checks (comma-separated, repeatable)' },
   { long: 'rules', short: undefined, arg: 'dir', description: 'load rule files from this directory instead of the built-in rules/doctor' },

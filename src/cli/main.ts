@@ -24,6 +24,8 @@ const GROUPS: Record<string, () => Promise<Register>> = {
 
 async function loadGroups(argv: string[]): Promise<Register[]> {
   const first = argv.slice(2).find((a) => !a.startsWith('-'));
+  // `opta --version` needs no command group; help and unknown commands need them all.
+  if (!first && argv.slice(2).some((a) => a === '-V' || a === '--version')) return [];
   const names = first && first in GROUPS ? [first] : Object.keys(GROUPS);
   return Promise.all(names.map((n) => GROUPS[n]()));
 }
