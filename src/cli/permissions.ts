@@ -1,14 +1,13 @@
 // `opta permissions list|allow|deny`: see and settle pending tool permission requests (through the crash guardian).
 import { listPendingPermissions, resolvePermission, type PendingPermission } from '../daemon/api.js';
 import { cliPaths } from './context.js';
-import { formatDuration, out } from './output.js';
+import { formatDuration, formatTable, out } from './output.js';
 import type { Register } from './main.js';
 
 function table(rows: PendingPermission[]): string {
   const head = ['REQUEST', 'SESSION', 'TOOL', 'AGE', 'CLIENT', 'ARGS'];
   const body = rows.map((p) => [p.requestId, p.sessionId, p.tool, formatDuration(p.ageMs), p.clientConnected ? 'connected' : 'none', JSON.stringify(p.args)]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-  return [head, ...body].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return formatTable(head, body);
 }
 
 export const registerPermissions: Register = (program, setExit) => {

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { OptaError } from '../core/errors.js';
 import { DEFAULT_RULES_DIR, loadRules } from '../engine/loader.js';
 import { FACT_IDS } from '../facts/registry.js';
-import { err, out } from './output.js';
+import { err, formatTable, out } from './output.js';
 import type { Register } from './main.js';
 
 export const registerRules: Register = (program: Command, setExit) => {
@@ -24,9 +24,7 @@ export const registerRules: Register = (program: Command, setExit) => {
       });
       if (opts.json) out(JSON.stringify(rows, null, 2));
       else {
-        const w = Math.max(...rows.map((x) => x.id.length), 2);
-        out(`${'ID'.padEnd(w)}  SEVERITY  CHECK        FIX`);
-        for (const x of rows) out(`${x.id.padEnd(w)}  ${x.severity.padEnd(8)}  ${x.check.padEnd(11)}  ${x.fix ?? '-'}`);
+        out(formatTable(['ID', 'SEVERITY', 'CHECK', 'FIX'], rows.map((x) => [x.id, x.severity, x.check, x.fix ?? '-'])));
       }
       for (const p of r.problems) err(`opta: rule file ${p.file} is invalid at ${p.jsonPath}: ${p.message}`);
       setExit(r.problems.length ? 2 : 0);

@@ -1,14 +1,13 @@
 // `opta sessions list|cancel`: thin adapters over the daemon's session API (through the crash guardian).
 import { cancelSession, listSessions, type SessionSummary } from '../daemon/api.js';
 import { cliPaths } from './context.js';
-import { out } from './output.js';
+import { formatTable, out } from './output.js';
 import type { Register } from './main.js';
 
 function table(rows: SessionSummary[]): string {
   const head = ['SESSION', 'TURNS', 'ACTIVE', 'QUEUED', 'PERMISSIONS', 'CLIENTS', 'LAST SEQ', 'CREATED'];
   const body = rows.map((s) => [s.id, String(s.turns), s.activeTurn ?? '-', String(s.queuedTurns), String(s.pendingPermissions), String(s.wsClients), String(s.lastSeq), s.createdAt]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-  return [head, ...body].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return formatTable(head, body);
 }
 
 export const registerSessions: Register = (program, setExit) => {
