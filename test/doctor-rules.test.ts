@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { schemaTexts, SCHEMAS_DIR } from '../src/engine/artifacts.js';
+import { KINDS } from '../src/engine/kinds.js';
 import { DEFAULT_RULES_DIR, loadRules } from '../src/engine/loader.js';
 import { templateFacts } from '../src/engine/rule-types.js';
 import { validatePath, validateRuleText } from '../src/engine/validate.js';
@@ -42,8 +43,8 @@ for (const f of files) {
   });
 }
 
-test('schemas/*.schema.json are what `npm run schemas` generates', () => {
-  for (const [name, text] of Object.entries(schemaTexts())) {
+test('schemas/*.schema.json are what `npm run schemas` generates', async () => {
+  for (const [name, text] of Object.entries(await schemaTexts())) {
     assert.equal(fs.readFileSync(path.join(SCHEMAS_DIR, name), 'utf8'), text, `${name} is stale: run npm run schemas`);
   }
 });
@@ -97,14 +98,16 @@ test('opta rules list/validate: exit 0 when valid, 2 with path and JSON path of 
   try {
     const list = await runOpta(h, ['rules', 'list', '--json']);
     assert.equal(list.code, 0);
-    const rows = JSON.parse(list.stdout) as Array<{ id: string; severity: string; check: string; fix: string | null }>;
+    const rows = (JSON.parse(list.stdout) as Array<{ kind: string; id: string; severity: string; check: string; fix: string | null }>).filter((r) => r.kind === 'doctor');
     assert.equal(rows.length, files.length);
     assert.deepEqual(rows.find((r) => r.id === 'daemon-stale-state'), { ...rows.find((r) => r.id === 'daemon-stale-state'), severity: 'error', check: 'daemon', fix: 'fix-stale-state' });
     const text = await runOpta(h, ['rules', 'list']);
     assert.match(text.stdout, /^daemon-stale-state\s+error\s+daemon\s+fix-stale-state$/m);
     const ok = await runOpta(h, ['rules', 'validate']);
     assert.equal(ok.code, 0);
-    assert.match(ok.stdout, new RegExp(`${files.length} rule file\\(s\\) valid`));
+    const total = KINDS.filter((k) => fs.existsSync(k.dir)).reduce((n, k) => n + fs.readdirSync(k.dir).filter((f) => f.endsWith('.json')).length, 0);
+    assert.match(ok.stdout, new RegExp(`^doctor: ${files.length} file\\(s\\) valid$`, 'm'));
+    assert.match(ok.stdout, new RegExp(`^${total} rule file\\(s\\) valid\\.$`, 'm'));
     const bad = path.join(h.home, 'bad-rule.json');
     fs.writeFileSync(bad, JSON.stringify({ name: 'bad-rule', conditions: { all: [{ fact: 'disk-space', path: '$.freeBytes', operator: 'lessThan', value: 1 }] }, event: { type: 'finding', params: { id: 'bad-rule', check: 'disk', severity: 'fatal', message: 'm', why: 'w', remediation: 'r', guide: 'opta doctor', fix: null } } }));
     const v = await runOpta(h, ['rules', 'validate', bad]);

@@ -1,49 +1,96 @@
-// `opta rules list|validate`: the doctor's rule files, listed or fully validated (zod schema + cross-checks).
+// `opta rules list|validate`: every kind of rule file (doctor checks, log patterns, fix pipelines, ...), listed or fully validated.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { OptaError } from '../core/errors.js';
-import { DEFAULT_RULES_DIR, loadRules } from '../engine/loader.js';
-import { FACT_IDS } from '../facts/registry.js';
+import { OptaError, UsageError } from '../core/errors.js';
+import { KINDS, kindById, kindOfPath, type RuleKind } from '../engine/kinds.js';
+import { loadKind } from '../engine/loader.js';
+import { conditionFacts, type RuleFile } from '../engine/rule-types.js';
 import { err, formatTable, out } from './output.js';
 import type { Register } from './main.js';
 
+function kindOption(id: string | undefined): RuleKind | undefined {
+  if (id === undefined) return undefined;
+  const k = kindById(id);
+  if (!k) throw new UsageError(`unknown rule kind "${id}"; kinds: ${KINDS.map((x) => x.id).join(', ')}`);
+  return k;
+}
+
+/** The `$schema` a rule file (or the first file of a directory) names, to tell its kind. */
+function schemaRefOf(target: string): unknown {
+  try {
+    const file = fs.statSync(target).isDirectory() ? fs.readdirSync(target).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(target, f))[0] : target;
+    return file ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { $schema?: unknown }).$schema : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const rel = (file: string) => path.relative(process.cwd(), file) || file;
+
 export const registerRules: Register = (program: Command, setExit) => {
-  const rules = program.command('rules').description('list and validate the rule files opta doctor runs');
+  const kinds = KINDS.map((k) => k.id).join(', ');
+  const rules = program.command('rules').description(`list and validate opta's rule files (${kinds})`);
 
   rules
     .command('list')
-    .description('list the doctor rules: id, severity, check, fix pipeline')
+    .description('list the rules of every kind (or one): id and what each does')
     .option('--json', 'print the rules as JSON')
-    .option('--rules <dir>', 'rule directory (default: the built-in rules/doctor)')
-    .action(async (opts: { json?: boolean; rules?: string }) => {
-      const r = await loadRules(opts.rules ?? DEFAULT_RULES_DIR);
-      const rows = r.rules.map((x) => {
-        const p = x.rule.event.params;
-        return { id: p.id, severity: p.severity, check: p.check, fix: p.fix, guide: p.guide, facts: x.facts, file: path.relative(process.cwd(), x.file) || x.file };
-      });
-      if (opts.json) out(JSON.stringify(rows, null, 2));
-      else {
-        out(formatTable(['ID', 'SEVERITY', 'CHECK', 'FIX'], rows.map((x) => [x.id, x.severity, x.check, x.fix ?? '-'])));
+    .option('--kind <kind>', `only this kind (${kinds})`)
+    .option('--rules <dir>', 'list the rule files of this directory instead (its kind from --kind, its $schema or its name)')
+    .action(async (opts: { json?: boolean; kind?: string; rules?: string }) => {
+      const only = kindOption(opts.kind);
+      const targets: Array<{ kind: RuleKind; dir: string }> = opts.rules
+        ? [{ kind: only ?? kindOfPath(opts.rules, schemaRefOf(opts.rules)) ?? kindById('doctor')!, dir: opts.rules }]
+        : (only ? [only] : KINDS).map((k) => ({ kind: k, dir: k.dir }));
+      const rows: Array<Record<string, unknown>> = [];
+      const tables: string[] = [];
+      let problems = 0;
+      for (const { kind, dir } of targets) {
+        if (!opts.rules && !fs.existsSync(dir)) continue;
+        const r = await loadKind(kind, dir);
+        const mine: Array<Record<string, unknown>> = r.items.map((x) => ({
+          kind: kind.id,
+          ...kind.summary(x.rule),
+          ...(kind.id === 'doctor' ? { facts: [...conditionFacts((x.rule as RuleFile).conditions)] } : {}),
+          file: rel(x.file),
+        }));
+        rows.push(...mine);
+        const cell = (v: unknown) => (v === null || v === undefined ? '-' : Array.isArray(v) ? v.join(',') : String(v));
+        const body = mine.map((m) => kind.columns.map((c) => cell(m[c])));
+        tables.push(`${kind.id} (${rel(dir)}): ${kind.description}\n${formatTable(kind.columns.map((c) => c.toUpperCase()), body)}`);
+        for (const p of r.problems) err(`opta: rule file ${p.file} is invalid at ${p.jsonPath}: ${p.message}`);
+        problems += r.problems.length;
       }
-      for (const p of r.problems) err(`opta: rule file ${p.file} is invalid at ${p.jsonPath}: ${p.message}`);
-      setExit(r.problems.length ? 2 : 0);
+      out(opts.json ? JSON.stringify(rows, null, 2) : tables.join('\n\n'));
+      setExit(problems ? 2 : 0);
     });
 
   rules
     .command('validate [path]')
-    .description('validate a rule file or directory against schemas/rule.schema.json and the known facts; exit 0 valid, 2 invalid')
-    .action(async (target: string | undefined) => {
-      const where = target ?? DEFAULT_RULES_DIR;
-      if (!fs.existsSync(where)) throw new OptaError(`no rule file or directory at ${where}`, 2);
-      const { validatePath } = await import('../engine/validate.js');
-      const r = validatePath(where, FACT_IDS);
-      for (const p of r.problems) err(`${p.file}: ${p.jsonPath}: ${p.message}`);
-      if (r.problems.length) {
-        err(`${r.problems.length} problem(s) in ${new Set(r.problems.map((p) => p.file)).size} file(s).`);
+    .description('validate rule files against their schema (schemas/) and cross-checks: every built-in kind, or a file or directory; exit 0 valid, 2 invalid')
+    .option('--kind <kind>', `the kind of the file or directory given (default: from its $schema or its directory name, else doctor)`)
+    .action(async (target: string | undefined, opts: { kind?: string }) => {
+      const only = kindOption(opts.kind);
+      if (target !== undefined && !fs.existsSync(target)) throw new OptaError(`no rule file or directory at ${target}`, 2);
+      const targets: Array<{ kind: RuleKind; dir: string }> = target
+        ? [{ kind: only ?? kindOfPath(target, schemaRefOf(target)) ?? kindById('doctor')!, dir: target }]
+        : (only ? [only] : KINDS).filter((k) => fs.existsSync(k.dir)).map((k) => ({ kind: k, dir: k.dir }));
+      const { validateKindPath } = await import('../engine/validate.js');
+      let valid = 0;
+      const problems: Array<{ file: string }> = [];
+      for (const { kind, dir } of targets) {
+        const r = validateKindPath(kind, await kind.validator(), dir);
+        for (const p of r.problems) err(`${p.file}: ${p.jsonPath}: ${p.message}`);
+        problems.push(...r.problems);
+        valid += r.rules.length;
+        if (!target) out(`${kind.id}: ${r.rules.length} file(s) valid${r.problems.length ? `, ${r.problems.length} problem(s)` : ''}`);
+      }
+      if (problems.length) {
+        err(`${problems.length} problem(s) in ${new Set(problems.map((p) => p.file)).size} file(s).`);
         setExit(2);
       } else {
-        out(`${r.rules.length} rule file(s) valid.`);
+        out(`${valid} rule file(s) valid.`);
         setExit(0);
       }
     });

@@ -1,40 +1,81 @@
-// Full validation of rule files (zod schema + cross-checks): used by `opta rules validate`, the build, and changed files.
+// Full validation of rule files of any kind (zod schema + the kind's cross-checks): `opta rules validate`, the build, changed files.
 import fs from 'node:fs';
 import path from 'node:path';
-import { RuleFileSchema } from './rule-schema.js';
-import { conditionFacts, templateFacts, type RuleFile, type RuleProblem, type TopCondition } from './rule-types.js';
+import type { z } from 'zod';
+import { doctorChecks, doctorValidator } from './doctor-validator.js';
+import { KINDS, kindById, type KindValidator, type RuleKind } from './kinds.js';
+import type { RuleFile, RuleProblem } from './rule-types.js';
 
 export function jsonPathOf(segments: ReadonlyArray<PropertyKey>): string {
   return '$' + segments.map((s) => (typeof s === 'number' ? `[${s}]` : /^[A-Za-z_$][\w$]*$/.test(String(s)) ? `.${String(s)}` : `[${JSON.stringify(String(s))}]`)).join('');
 }
 
-/** Validates one rule file's text; returns the parsed rule or every problem with its JSON path. */
-export function validateRuleText(file: string, text: string, knownFacts: readonly string[]): { rule?: RuleFile; problems: RuleProblem[] } {
+/** Validates one file's text against its kind: JSON, the schema, the file name equal to its id, then the kind's checks. */
+export function validateKindText(kind: RuleKind, v: KindValidator, file: string, text: string): { rule?: unknown; problems: RuleProblem[] } {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
     return { problems: [{ file, jsonPath: '$', message: `not valid JSON: ${err instanceof Error ? err.message : String(err)}` }] };
   }
-  const parsed = RuleFileSchema.safeParse(json);
+  const parsed = (v.schema as z.ZodType).safeParse(json);
   if (!parsed.success) {
     return { problems: flatten(parsed.error.issues as Issue[]).map((i) => ({ file, jsonPath: jsonPathOf(i.path), message: i.message })) };
   }
-  const rule = parsed.data as RuleFile;
+  const rule = parsed.data;
   const problems: RuleProblem[] = [];
   const expected = path.basename(file, '.json');
-  if (rule.event.params.id !== expected) problems.push({ file, jsonPath: '$.event.params.id', message: `must equal the file name "${expected}"` });
-  const known = new Set(knownFacts);
-  walk(rule.conditions, '$.conditions', (fact, at) => {
-    if (!known.has(fact)) problems.push({ file, jsonPath: at, message: `unknown fact "${fact}" (known: ${knownFacts.join(', ')})` });
-  });
-  for (const field of ['message', 'remediation'] as const) {
-    for (const f of templateFacts(rule.event.params[field])) {
-      if (!known.has(f)) problems.push({ file, jsonPath: `$.event.params.${field}`, message: `placeholder names unknown fact "${f}"` });
+  if (kind.idOf(rule) !== expected) problems.push({ file, jsonPath: kind.idPath, message: `must equal the file name "${expected}"` });
+  problems.push(...v.check(file, rule));
+  return problems.length ? { problems } : { rule, problems };
+}
+
+/** Validates a file, or every *.json in a directory, of one kind (duplicate ids included). */
+export function validateKindPath(kind: RuleKind, v: KindValidator, target: string): { rules: Array<{ file: string; rule: unknown }>; problems: RuleProblem[] } {
+  const files = fs.statSync(target).isDirectory()
+    ? fs.readdirSync(target).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(target, f))
+    : [target];
+  const rules: Array<{ file: string; rule: unknown }> = [];
+  const problems: RuleProblem[] = [];
+  const seen = new Map<string, string>();
+  for (const file of files) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      problems.push({ file, jsonPath: '$', message: `cannot be read: ${err instanceof Error ? err.message : String(err)}` });
+      continue;
+    }
+    const r = validateKindText(kind, v, file, text);
+    problems.push(...r.problems);
+    if (r.rule === undefined) continue;
+    const id = kind.idOf(r.rule);
+    const prev = seen.get(id);
+    if (prev) problems.push({ file, jsonPath: kind.idPath, message: `duplicate id, also in ${prev}` });
+    else {
+      seen.set(id, file);
+      rules.push({ file, rule: r.rule });
     }
   }
-  if (!conditionFacts(rule.conditions).size) problems.push({ file, jsonPath: '$.conditions', message: 'names no fact' });
-  return problems.length ? { problems } : { rule, problems };
+  return { rules, problems };
+}
+
+/** Every kind's validator, loaded (build time and `opta rules validate`). */
+export async function allValidators(): Promise<Array<{ kind: RuleKind; v: KindValidator }>> {
+  return Promise.all(KINDS.map(async (kind) => ({ kind, v: await kind.validator() })));
+}
+
+const doctorKind = () => kindById('doctor')!;
+
+/** Doctor rules with an explicit list of known facts (tests pass their own). */
+export function validateRuleText(file: string, text: string, knownFacts: readonly string[]): { rule?: RuleFile; problems: RuleProblem[] } {
+  const v: KindValidator = { ...doctorValidator, check: (f, r) => doctorChecks(f, r as RuleFile, knownFacts) };
+  return validateKindText(doctorKind(), v, file, text) as { rule?: RuleFile; problems: RuleProblem[] };
+}
+
+export function validatePath(target: string, knownFacts: readonly string[]): { rules: Array<{ file: string; rule: RuleFile }>; problems: RuleProblem[] } {
+  const v: KindValidator = { ...doctorValidator, check: (f, r) => doctorChecks(f, r as RuleFile, knownFacts) };
+  return validateKindPath(doctorKind(), v, target) as { rules: Array<{ file: string; rule: RuleFile }>; problems: RuleProblem[] };
 }
 
 interface Issue {
@@ -45,7 +86,7 @@ interface Issue {
 }
 
 /**
- * A condition is a union (leaf | all | any | not), and zod reports a bad leaf as "Invalid input" at the union.
+ * A union (a condition is leaf | all | any | not) is reported by zod as "Invalid input" at the union.
  * Descend into the branch that came closest (fewest problems, then deepest) so the JSON path names the bad field.
  */
 function flatten(issues: Issue[], prefix: PropertyKey[] = []): Array<{ path: PropertyKey[]; message: string }> {
@@ -58,39 +99,3 @@ function flatten(issues: Issue[], prefix: PropertyKey[] = []): Array<{ path: Pro
     return [{ path: [...prefix, ...i.path], message: i.message }];
   });
 }
-
-function walk(c: unknown, at: string, visit: (fact: string, at: string) => void): void {
-  const o = c as Record<string, unknown>;
-  if (typeof o.fact === 'string') {
-    visit(o.fact, `${at}.fact`);
-    const v = o.value as { fact?: unknown } | undefined;
-    if (v && typeof v === 'object' && typeof v.fact === 'string') visit(v.fact, `${at}.value.fact`);
-    return;
-  }
-  for (const k of ['all', 'any'] as const) if (Array.isArray(o[k])) (o[k] as unknown[]).forEach((x, i) => walk(x, `${at}.${k}[${i}]`, visit));
-  if (o.not) walk(o.not, `${at}.not`, visit);
-}
-
-/** Validates a rule file or every *.json in a directory (duplicate ids included). */
-export function validatePath(target: string, knownFacts: readonly string[]): { rules: Array<{ file: string; rule: RuleFile }>; problems: RuleProblem[] } {
-  const files = fs.statSync(target).isDirectory()
-    ? fs.readdirSync(target).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(target, f))
-    : [target];
-  const rules: Array<{ file: string; rule: RuleFile }> = [];
-  const problems: RuleProblem[] = [];
-  const seen = new Map<string, string>();
-  for (const file of files) {
-    const r = validateRuleText(file, fs.readFileSync(file, 'utf8'), knownFacts);
-    problems.push(...r.problems);
-    if (!r.rule) continue;
-    const prev = seen.get(r.rule.event.params.id);
-    if (prev) problems.push({ file, jsonPath: '$.event.params.id', message: `duplicate rule id, also in ${prev}` });
-    else {
-      seen.set(r.rule.event.params.id, file);
-      rules.push({ file, rule: r.rule });
-    }
-  }
-  return { rules, problems };
-}
-
-export type { TopCondition };

@@ -1,0 +1,72 @@
+// The kinds of rule files under rules/ (doctor checks, log patterns, fix pipelines, redaction shapes): one registry, zod-free.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RuleProblem } from './rule-types.js';
+
+/**
+ * A kind's full validator, loaded only when a file is not covered by the build's manifest (zod costs ~45 ms of
+ * start-up). `schema` is the zod schema of one file (exported to schemas/<schemaFile>); `check` adds the problems
+ * a schema cannot see (names that must exist elsewhere, a regex that can match the empty string, ...).
+ */
+export interface KindValidator {
+  title: string;
+  schema: import('zod').ZodType;
+  check(file: string, rule: unknown): RuleProblem[];
+}
+
+export interface RuleKind {
+  id: string;
+  /** The built-in directory (rules/<id>/). */
+  dir: string;
+  /** The JSON Schema file under schemas/, which every rule file of this kind names in `$schema`. */
+  schemaFile: string;
+  /** What `opta rules list` says of the kind. */
+  description: string;
+  /** The id of a validated file's content (must equal the file name), and its JSON path for problems. */
+  idOf(rule: unknown): string;
+  idPath: string;
+  /** What `opta rules list --json` shows of a rule (id first); `columns` are the keys its table shows. */
+  summary(rule: unknown): Record<string, unknown>;
+  columns: string[];
+  validator(): Promise<KindValidator>;
+}
+
+const RULES_ROOT = fileURLToPath(new URL('../../../rules/', import.meta.url));
+export const rulesDir = (kind: string) => path.join(RULES_ROOT, kind) + path.sep;
+
+type DoctorRule = import('./rule-types.js').RuleFile;
+
+/** Kinds in the order `opta rules list` shows them. A new kind adds one entry here and its schema module in its room. */
+export const KINDS: RuleKind[] = [
+  {
+    id: 'doctor',
+    dir: rulesDir('doctor'),
+    schemaFile: 'rule.schema.json',
+    description: 'checks opta doctor runs (json-rules-engine conditions over facts, and the finding they produce)',
+    idOf: (r) => (r as DoctorRule).event.params.id,
+    idPath: '$.event.params.id',
+    summary: (r) => {
+      const p = (r as DoctorRule).event.params;
+      return { id: p.id, severity: p.severity, check: p.check, fix: p.fix, guide: p.guide };
+    },
+    columns: ['id', 'severity', 'check', 'fix'],
+    validator: async () => (await import('./doctor-validator.js')).doctorValidator,
+  },
+];
+
+export function kindById(id: string): RuleKind | undefined {
+  return KINDS.find((k) => k.id === id);
+}
+
+/**
+ * Which kind a file or directory holds: the `$schema` a file names, else the name of its directory
+ * (rules/logs/x.json is a log pattern), else undefined (the caller decides; doctor for compatibility).
+ */
+export function kindOfPath(target: string, schemaRef?: unknown): RuleKind | undefined {
+  if (typeof schemaRef === 'string') {
+    const byRef = KINDS.find((k) => path.basename(schemaRef) === k.schemaFile);
+    if (byRef) return byRef;
+  }
+  const names = [path.basename(target), path.basename(path.dirname(target))];
+  return KINDS.find((k) => names.includes(k.id));
+}
