@@ -1,5 +1,5 @@
 // Table tests for the pure core: path resolution, state file classification, atomic writes, config keys, log format.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,7 +12,15 @@ import { formatLogLine } from '../src/daemon/logger.js';
 import { VERSION } from '../src/core/version.js';
 import { ROOT } from './helpers/env.js';
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'opta-unit-'));
+const made: string[] = [];
+const tmp = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-unit-'));
+  made.push(d);
+  return d;
+};
+after(() => {
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
 
 test('home resolution: OPTA_HOME, then XDG_CONFIG_HOME, then APPDATA on Windows, then ~/.config/opta', () => {
   const cases: Array<[NodeJS.ProcessEnv, NodeJS.Platform, string]> = [

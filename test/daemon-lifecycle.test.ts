@@ -2,10 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import {
-  alive, daemonConfig, daemonPidsOfHome, freePortBlock, holdPort, killAndWait, makeHome, readJson, runOpta, spawnOpta, waitUntil, type TestHome,
+  alive, daemonConfig, daemonPidsOfHome, freePortBlock, holdPort, killAndWait, makeHome, readJson, runOpta, spawnOpta, waitUntil, type TestHome, PKG_VERSION,
 } from './helpers/env.js';
 import { ensureDaemonRunning } from '../src/daemon/lifecycle/control.js';
 import { optaPaths } from '../src/core/paths.js';
@@ -39,7 +40,7 @@ test('start, status, stop round trip in the default ~/.config/opta under a throw
   assert.match(st.stdout, new RegExp(`Daemon started \\(pid ${state.pid}, port ${port}\\)`));
   assert.equal(state.port, port);
   assert.equal(state.host, '127.0.0.1');
-  assert.equal(state.version, '1.1.0');
+  assert.equal(state.version, PKG_VERSION);
   assert.match(state.token, /^[0-9a-f]{64}$/, '256-bit token');
   assert.equal(fs.statSync(h.paths.stateFile).mode & 0o777, 0o600);
   assert.equal(fs.statSync(h.paths.daemonDir).mode & 0o777, 0o700);
@@ -260,7 +261,7 @@ test('HTTP: identity answers without a token and tells nothing secret; everythin
   assert.equal(id.status, 200);
   const idj = (await id.json()) as Record<string, unknown>;
   assert.deepEqual(Object.keys(idj).sort(), ['daemonId', 'name', 'pid', 'version']);
-  assert.deepEqual(idj, { name: 'opta-daemon', version: '1.1.0', daemonId: s.daemonId, pid: s.pid });
+  assert.deepEqual(idj, { name: 'opta-daemon', version: PKG_VERSION, daemonId: s.daemonId, pid: s.pid });
 
   for (const auth of [undefined, 'Bearer wrong', `Bearer ${s.token}x`, s.token]) {
     const r = await fetch(`${base}/v3/health`, { headers: auth ? { authorization: auth } : {} });
@@ -275,14 +276,28 @@ test('HTTP: identity answers without a token and tells nothing secret; everythin
   assert.equal(typeof health.uptimeMs, 'number');
   assert.equal(typeof health.counts, 'object');
 
-  // DNS rebinding: a non-loopback Host is refused even with the token.
-  const { request } = await import('node:http');
-  const status = await new Promise<number>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: s.port, path: '/v3/identity', headers: { host: 'evil.example:80' } }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
-    req.on('error', reject);
-    req.end();
-  });
-  assert.equal(status, 403);
+  // DNS rebinding: a Host that is not a loopback name is refused even with the token; so is a request with no Host
+  // at all (HTTP/1.0 allows it). Raw requests, so no client library fills the header in.
+  const rawStatus = (head: string) =>
+    new Promise<number>((resolve, reject) => {
+      const sock = net.connect({ host: '127.0.0.1', port: s.port }, () => sock.write(head + '\r\n'));
+      let buf = '';
+      sock.on('data', (d) => (buf += d));
+      sock.on('error', reject);
+      sock.on('close', () => resolve(Number(/^HTTP\/1\.[01] (\d{3})/.exec(buf)?.[1] ?? 0)));
+    });
+  const auth = `Authorization: Bearer ${s.token}\r\nConnection: close\r\n`;
+  const hostCases: Array<[string, string, number]> = [
+    ['no Host header (HTTP/1.0)', `GET /v3/health HTTP/1.0\r\n${auth}`, 403],
+    ['Host: evil.example:80', `GET /v3/health HTTP/1.1\r\nHost: evil.example:80\r\n${auth}`, 403],
+    ['Host: localhost.evil.com', `GET /v3/health HTTP/1.1\r\nHost: localhost.evil.com\r\n${auth}`, 403],
+    ['Host: 127.0.0.1.evil.com', `GET /v3/health HTTP/1.1\r\nHost: 127.0.0.1.evil.com:${s.port}\r\n${auth}`, 403],
+    ['Host: evil.com on identity', `GET /v3/identity HTTP/1.1\r\nHost: evil.com\r\nConnection: close\r\n`, 403],
+    ['Host: localhost:port', `GET /v3/health HTTP/1.1\r\nHost: localhost:${s.port}\r\n${auth}`, 200],
+    ['Host: 127.0.0.1:port', `GET /v3/health HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\n${auth}`, 200],
+    ['Host: [::1]:port', `GET /v3/health HTTP/1.1\r\nHost: [::1]:${s.port}\r\n${auth}`, 200],
+  ];
+  for (const [what, head, want] of hostCases) assert.equal(await rawStatus(head), want, what);
   const notFound = await fetch(`${base}/v3/nope`, { headers: { authorization: `Bearer ${s.token}` } });
   assert.equal(notFound.status, 404);
   // The daemon's command line names its home (how a reused pid is told apart).

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { daemonConfig, freePortBlock, makeHome, runOpta, spawnOpta, waitUntil, killAndWait, readJson } from './helpers/env.js';
+import { daemonConfig, freePortBlock, makeHome, runOpta, spawnOpta, waitUntil, killAndWait, readJson, PKG_VERSION } from './helpers/env.js';
 import { lastLines } from '../src/logs/tail.js';
 import { Logger } from '../src/daemon/logger.js';
 
@@ -146,7 +146,7 @@ test('unknown flags and commands exit 2 with a message, never a stack trace', as
     const help = await runOpta(h, ['--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /Exit codes: 0/);
-    assert.equal((await runOpta(h, ['--version'])).stdout.trim(), '1.1.0');
+    assert.equal((await runOpta(h, ['--version'])).stdout.trim(), PKG_VERSION);
   } finally {
     await h.cleanup();
   }

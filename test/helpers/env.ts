@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 export const OPTA_BIN = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
+/** package.json's version: what `opta --version`, state.json and /v3/identity must say (never a hard-coded copy). */
+export const PKG_VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 export interface TestHome {
   /** The throwaway HOME. */
@@ -117,22 +119,14 @@ export async function killAndWait(pid: number, signal: NodeJS.Signals = 'SIGTERM
   }
 }
 
-/** A port the OS says is free right now (bound to 0, read, released). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** `count` consecutive free ports (preferred + fallback range), e.g. for daemon.port and daemon.portRange. */
+/**
+ * `count` consecutive free ports (preferred + fallback range), e.g. for daemon.port and daemon.portRange. Chosen
+ * from 20000-32000: below the kernel's ephemeral range (32768-60999), where an outgoing connection of any process
+ * could take one between the check and the daemon's bind, and far from the user's 9999-10020.
+ */
 export async function freePortBlock(count: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 40000);
+    const base = 20000 + Math.floor(Math.random() * (12000 - count));
     const ok = await Promise.all(Array.from({ length: count }, (_, i) => isFree(base + i)));
     if (ok.every(Boolean)) return base;
   }

@@ -1,0 +1,109 @@
+// Mutation check (npm run mutate, outside npm test): breaks one promise at a time in a scratch copy and expects the tests to go red.
+//
+// Each mutant in scripts/mutants.json names a source file (TypeScript under src/ or fixtures/, or a data file such as a
+// rule), an exact text to find and its replacement, and the test files (and optional name pattern) that must catch it.
+// TypeScript is mutated in the source and transpiled with the project's compiler options into the scratch copy's
+// dist/, so a mutant costs one test run, not a build. A mutant that leaves its tests green "survived": the promise it
+// breaks is not tested. Exit 0 when every mutant was killed, 1 when one survived, 2 when the list itself is wrong.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+interface Mutant {
+  id: string;
+  /** The promise it breaks, in the README's or the guide's words. */
+  promise: string;
+  file: string;
+  find: string;
+  replace: string;
+  tests: string[];
+  pattern?: string;
+}
+
+const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const args = process.argv.slice(2);
+const only = args.filter((a) => !a.startsWith('-'));
+const list = JSON.parse(fs.readFileSync(path.join(ROOT, 'scripts', 'mutants.json'), 'utf8')) as Mutant[];
+const selected = only.length ? list.filter((m) => only.some((o) => m.id.includes(o))) : list;
+
+function fail(msg: string): never {
+  process.stderr.write(`mutate: ${msg}\n`);
+  process.exit(2);
+}
+
+const tsconfig = ts.readConfigFile(path.join(ROOT, 'tsconfig.json'), ts.sys.readFile);
+const compilerOptions = ts.convertCompilerOptionsFromJson(tsconfig.config.compilerOptions, ROOT).options;
+
+if (!fs.existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'main.js'))) fail('build first: npm run build');
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-mutate-'));
+process.on('exit', () => fs.rmSync(scratch, { recursive: true, force: true }));
+for (const entry of ['package.json', 'dist', 'rules', 'schemas', 'fixtures', 'docs', 'README.md']) {
+  if (fs.existsSync(path.join(ROOT, entry))) fs.cpSync(path.join(ROOT, entry), path.join(scratch, entry), { recursive: true });
+}
+fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(scratch, 'node_modules'));
+
+/** Where a mutated file lands in the scratch copy: dist/<x>.js for TypeScript, the same path for data. */
+function target(file: string): string {
+  return file.endsWith('.ts') ? path.join(scratch, 'dist', file.replace(/\.ts$/, '.js')) : path.join(scratch, file);
+}
+
+function apply(m: Mutant): () => void {
+  const src = fs.readFileSync(path.join(ROOT, m.file), 'utf8');
+  const at = src.indexOf(m.find);
+  if (at < 0) fail(`${m.id}: "${m.find}" is not in ${m.file} (the code moved: update scripts/mutants.json)`);
+  if (src.indexOf(m.find, at + 1) >= 0) fail(`${m.id}: "${m.find}" occurs more than once in ${m.file}; make it unique`);
+  const mutated = src.slice(0, at) + m.replace + src.slice(at + m.find.length);
+  const out = target(m.file);
+  const before = fs.readFileSync(out);
+  const text = m.file.endsWith('.ts') ? ts.transpileModule(mutated, { compilerOptions, fileName: m.file }).outputText : mutated;
+  fs.writeFileSync(out, text);
+  return () => fs.writeFileSync(out, before);
+}
+
+function runTests(m: Mutant): { ok: boolean; out: string } {
+  const files = m.tests.map((t) => path.join('dist', 'test', `${t.replace(/(\.test)?\.(ts|js)$/, '')}.test.js`));
+  const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...(m.pattern ? ['--test-name-pattern', m.pattern] : []), ...files], {
+    cwd: scratch,
+    encoding: 'utf8',
+    env: { ...process.env, NODE_TEST_CONTEXT: undefined },
+    timeout: 300_000,
+  });
+  const passed = /^# pass (\d+)/m.exec(r.stdout ?? '')?.[1];
+  const failed = Number(/^# fail (\d+)/m.exec(r.stdout ?? '')?.[1] ?? 0);
+  if (passed === undefined) fail(`${m.id}: the test run printed no summary (status ${r.status}): ${(r.stderr ?? '').slice(0, 400)}`);
+  if (Number(passed) + failed === 0) fail(`${m.id}: no test matched ${m.tests.join(', ')} ${m.pattern ?? ''}`);
+  return { ok: r.status === 0, out: r.stdout };
+}
+
+// The unmutated copy must pass the same tests, or a "kill" proves nothing.
+const baselines = new Map<string, boolean>();
+for (const m of selected) {
+  const key = JSON.stringify([m.tests, m.pattern]);
+  if (baselines.has(key)) continue;
+  const r = runTests(m);
+  baselines.set(key, r.ok);
+  if (!r.ok) fail(`${m.id}: its tests fail without the mutant (${m.tests.join(', ')} ${m.pattern ?? ''}); fix them first:\n${r.out.split('\n').filter((l) => /^not ok|error:/.test(l.trim())).slice(0, 10).join('\n')}`);
+}
+
+const verbose = args.includes('--verbose');
+const results: Array<{ id: string; killed: boolean; ms: number }> = [];
+for (const m of selected) {
+  const restore = apply(m);
+  const started = Date.now();
+  let r: { ok: boolean; out: string };
+  try {
+    r = runTests(m);
+  } finally {
+    restore();
+  }
+  const killed = !r.ok;
+  if (verbose && killed) process.stdout.write(r.out.split('\n').filter((l) => /^\s*not ok/.test(l)).join('\n') + '\n');
+  results.push({ id: m.id, killed, ms: Date.now() - started });
+  process.stdout.write(`${killed ? 'killed  ' : 'SURVIVED'}  ${m.id}  (${((Date.now() - started) / 1000).toFixed(1)} s)${killed ? '' : `\n          promise: ${m.promise}`}\n`);
+}
+const survived = results.filter((r) => !r.killed);
+process.stdout.write(`\n${results.length - survived.length} of ${results.length} mutants killed${survived.length ? `; survived: ${survived.map((s) => s.id).join(', ')}` : ''}.\n`);
+process.exitCode = survived.length ? 1 : 0;
