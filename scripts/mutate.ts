@@ -35,7 +35,8 @@ function fail(msg: string): never {
 }
 
 const tsconfig = ts.readConfigFile(path.join(ROOT, 'tsconfig.json'), ts.sys.readFile);
-const compilerOptions = ts.convertCompilerOptionsFromJson(tsconfig.config.compilerOptions, ROOT).options;
+// transpileModule cannot see package.json's "type", so NodeNext would emit CommonJS: say ESM outright.
+const compilerOptions = { ...ts.convertCompilerOptionsFromJson(tsconfig.config.compilerOptions, ROOT).options, module: ts.ModuleKind.ESNext };
 
 if (!fs.existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'main.js'))) fail('build first: npm run build');
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-mutate-'));
@@ -99,6 +100,9 @@ for (const m of selected) {
   } finally {
     restore();
   }
+  // A file that fails to load is not a kill: the mutant broke the build, not a promise.
+  const crashed = r.out.split('\n').find((l) => /^not ok \d+ - \/.*\.test\.js$/.test(l));
+  if (crashed) fail(`${m.id}: the test file did not load with the mutant (${crashed}); the mutant must keep the code valid`);
   const killed = !r.ok;
   if (verbose && killed) process.stdout.write(r.out.split('\n').filter((l) => /^\s*not ok/.test(l)).join('\n') + '\n');
   results.push({ id: m.id, killed, ms: Date.now() - started });

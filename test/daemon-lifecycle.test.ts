@@ -231,6 +231,30 @@ test('pid reuse: state naming a live foreign process is "foreign" and stop never
   assert.notEqual(readJson<State>(h.paths.stateFile).pid, foreign.pid);
 });
 
+test("another home's running daemon named by this home's state.json is foreign: status, doctor, stop and start never count or signal it", async (t) => {
+  const other = await homeWithPorts(2);
+  const mine = await homeWithPorts(2);
+  t.after(() => Promise.all([other.h.cleanup(), mine.h.cleanup()]));
+  const theirs = await started(other.h);
+  // A state file copied from the other home (a restored backup, a shared dotfile repo): a live Opta daemon, not ours.
+  fs.mkdirSync(mine.h.paths.daemonDir, { recursive: true, mode: 0o700 });
+  fs.copyFileSync(other.h.paths.stateFile, mine.h.paths.stateFile);
+  const st = await runOpta(mine.h, ['daemon', 'status']);
+  assert.equal(st.code, 1);
+  assert.match(st.stdout, new RegExp(`^Daemon: foreign \\(state.json names pid ${theirs.pid}, `, 'm'));
+  const doc = await runOpta(mine.h, ['doctor', '--json', '--only', 'daemon']);
+  assert.ok((JSON.parse(doc.stdout) as { findings: Array<{ id: string }> }).findings.some((f) => f.id === 'daemon-foreign'), doc.stdout);
+  const stop = await runOpta(mine.h, ['daemon', 'stop']);
+  assert.equal(stop.code, 1);
+  assert.ok(alive(theirs.pid), "the other home's daemon was not signalled by stop");
+  const start = await runOpta(mine.h, ['daemon', 'start']);
+  assert.equal(start.code, 0, start.stderr);
+  const now = readJson<State>(mine.h.paths.stateFile);
+  assert.notEqual(now.pid, theirs.pid, 'this home got its own daemon');
+  assert.ok(alive(theirs.pid), "the other home's daemon was not signalled by start");
+  assert.equal((await runOpta(other.h, ['daemon', 'status'])).code, 0, 'the other home still has its daemon');
+});
+
 test('unresponsive: a stopped (SIGSTOP) daemon is ours but does not answer; restart replaces it', async (t) => {
   const { h } = await homeWithPorts(2);
   t.after(() => h.cleanup());
