@@ -136,3 +136,15 @@ test('the CLI version is package.json version 1.1.0 (the guide\'s "Installed CLI
   assert.equal(VERSION, pkg.version);
   assert.equal(VERSION, '1.1.0');
 });
+
+test('bounded resolution: literals, localhost and /etc/hosts are answered without any resolver', async () => {
+  const { hostsFileLookup, resolveHost } = await import('../src/core/resolve.js');
+  const hosts = '127.0.0.1 localhost\n# 10.0.0.9 commented.example\n10.1.2.3   lmx-box.lan lmx   # trailing\n::1 ip6-localhost\nfe80::1 lmx-box.lan\nnot-an-ip bogus.lan\n';
+  assert.deepEqual(hostsFileLookup('lmx-box.lan', hosts), [{ address: '10.1.2.3', family: 4 }, { address: 'fe80::1', family: 6 }]);
+  assert.deepEqual(hostsFileLookup('lmx', hosts), [{ address: '10.1.2.3', family: 4 }]);
+  assert.deepEqual(hostsFileLookup('commented.example', hosts), []);
+  assert.deepEqual(hostsFileLookup('bogus.lan', hosts), []);
+  assert.deepEqual(await resolveHost('10.0.0.7', { timeoutMs: 50 }), [{ address: '10.0.0.7', family: 4 }]);
+  assert.deepEqual(await resolveHost('::1', { timeoutMs: 50 }), [{ address: '::1', family: 6 }]);
+  assert.deepEqual((await resolveHost('LOCALHOST.', { timeoutMs: 50 })).map((a) => a.address), ['127.0.0.1', '::1']);
+});

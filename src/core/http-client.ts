@@ -1,6 +1,7 @@
 // A small JSON-over-HTTP client on node:http for loopback calls: cheap to load, with hard timeouts.
 import http from 'node:http';
 import { errorCode } from './errors.js';
+import { boundedLookup } from './resolve.js';
 
 export interface HttpResult {
   ok: boolean;
@@ -33,15 +34,18 @@ export function httpJson(url: string, opts: HttpOptions = {}): Promise<HttpResul
       resolve({ ...r, ms: ms() });
     };
     const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
+    const timeoutMs = opts.timeoutMs ?? 2000;
     const req = http.request(url, {
       method: opts.method ?? 'GET',
+      // Never getaddrinfo where it can hang: a pending one holds the process open past any deadline (see resolve.ts).
+      lookup: boundedLookup({ timeoutMs }),
       headers: { accept: 'application/json', ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}), ...opts.headers },
       agent: false,
     });
     const timer = setTimeout(() => {
-      done({ ok: false, errorCode: 'TIMEOUT', error: `no answer within ${opts.timeoutMs ?? 2000} ms` });
+      done({ ok: false, errorCode: 'TIMEOUT', error: `no answer within ${timeoutMs} ms` });
       req.destroy();
-    }, opts.timeoutMs ?? 2000);
+    }, timeoutMs);
     req.on('error', (err) => done({ ok: false, errorCode: errorCode(err) ?? 'ERROR', error: err.message }));
     req.on('response', (res) => {
       const chunks: Buffer[] = [];

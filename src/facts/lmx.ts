@@ -15,6 +15,7 @@ function kindOf(r: HttpResult): ErrorKind {
     case 'EAI_FAIL':
       return 'not-found';
     case 'TIMEOUT':
+    case 'DNS_TIMEOUT':
       return 'timeout';
     case 'BAD_JSON':
     case undefined:
