@@ -156,6 +156,26 @@ describe('daemon turns against LMX', () => {
     }
   });
 
+  test('events stored while no client was connected (the whole turn ran meanwhile) are replayed on reconnect with afterSeq', async () => {
+    await rig.api('POST', '/v3/sessions', { id: 'offline' });
+    const first = await rig.ws('offline', 0);
+    const r = await rig.api('POST', '/v3/sessions/offline/turns', { content: 'while away' });
+    await first.turnEvent(r.body.turnId, 'turn.queued');
+    await first.close();
+    const seen = Math.max(...first.events.map((e) => e.seq));
+    // Wait, with no socket open, until the daemon has stored the turn's end.
+    let stored: Envelope[] = [];
+    await waitUntil(async () => {
+      stored = (await rig.api('GET', `/v3/sessions/offline/events?afterSeq=${seen}`)).body.events as Envelope[];
+      return stored.some((e) => e.event === 'turn.done' || e.event === 'turn.error');
+    }, 10000, 'the turn to finish while nobody listens');
+    assert.ok(stored.length >= 3, `turn.start, tokens and the end were missed: ${stored.map((e) => e.event).join(',')}`);
+    const back = await rig.ws('offline', seen);
+    await back.waitFor((e) => e.seq === stored[stored.length - 1].seq, 5000, 'the replay of every missed event');
+    assert.deepEqual(back.events, stored, 'exactly the stored events after afterSeq, in order, once');
+    await back.close();
+  });
+
   test('the WebSocket answers 401 without or with a wrong token, 403 for a foreign Host, 404 for an unknown session, 409 for a seq from the future', async () => {
     await rig.api('POST', '/v3/sessions', { id: 'auth' });
     const status = (url: string, headers: Record<string, string> = {}) =>
