@@ -9,7 +9,17 @@ import { spawnLmxSim, type SpawnedLmxSim } from '../fixtures/lmx-sim/client.js';
 import { DEFAULT_RULES_DIR } from '../src/engine/loader.js';
 import { DoctorReportSchema } from '../src/report/report-schema.js';
 import { startRig, type DaemonRig } from './helpers/daemon.js';
-import { daemonConfig, freePortBlock, holdPort, makeHome, OPTA_BIN, runOpta, waitUntil, type TestHome } from './helpers/env.js';
+import { daemonConfig, freePortBlock, hashTree, holdPort, makeHome, OPTA_BIN, runOpta as run, treeChanges, waitUntil, type RunResult, type TestHome } from './helpers/env.js';
+
+/** Every doctor run in this file is checked for its read-only promise: no byte, mode or entry under HOME changes. */
+async function runOpta(h: Pick<TestHome, 'env'>, args: string[], opts?: Parameters<typeof run>[2]): Promise<RunResult> {
+  if (args[0] !== 'doctor') return run(h, args, opts);
+  const home = h.env.HOME!;
+  const before = hashTree(home);
+  const r = await run(h, args, opts);
+  assert.deepEqual(treeChanges(before, hashTree(home)), [], `opta ${args.join(' ')} changed the home`);
+  return r;
+}
 
 const pad = (label: string) => `Checking ${label}...`.padEnd(26);
 /**
@@ -424,6 +434,24 @@ test('a port-owner tool that hangs (lsof on a dead NFS mount): the doctor still 
     assert.ok(r.ms < 1000 + DEADLINE_SLACK_MS, `ended ${r.ms} ms after it started, deadline 1000 ms`);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, /^Checking daemon\.\.\. +● not running/m);
+  } finally {
+    await h.cleanup();
+  }
+});
+
+test('loose modes on a live home (0755 home, a config.json with an API key readable by all): reported, and not one mode changed', async () => {
+  const port = await freePortBlock(3);
+  const h = makeHome({ config: daemonConfig(port, 2, { lmx: { host: '127.0.0.1', port: 1, apiKey: 'sk-live-abcdefghijklmnopqrstuvwxyz012345' } }) });
+  try {
+    fs.chmodSync(h.optaHome, 0o755);
+    fs.chmodSync(h.paths.configFile, 0o644);
+    const r = await runOpta(h, ['doctor', '--json', '--only', 'permissions']);
+    const report = JSON.parse(r.stdout) as { findings: Array<{ id: string; message: string }> };
+    const loose = report.findings.find((f) => f.id === 'permissions-loose-modes');
+    assert.ok(loose, r.stdout);
+    assert.match(loose.message, /config\.json is 0644/);
+    assert.doesNotMatch(r.stdout, /sk-live-/, 'the key itself is never printed');
+    assert.equal(fs.statSync(h.paths.configFile).mode & 0o777, 0o644);
   } finally {
     await h.cleanup();
   }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import net from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
 
 export const ROOT = path.resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 export const OPTA_BIN = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -200,4 +201,39 @@ export async function holdPort(port: number, kind: 'node' | 'python3' = 'node'):
 
 export function readJson<T = Record<string, unknown>>(file: string): T {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+}
+
+/** Every entry under `dir` with its type, mode and content hash (or link target): what "changed no byte" compares. */
+export function hashTree(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(d, e.name);
+      const rel = path.relative(dir, p);
+      const st = fs.lstatSync(p);
+      const mode = (st.mode & 0o7777).toString(8);
+      if (e.isDirectory()) {
+        out.set(rel, `dir ${mode}`);
+        walk(p);
+      } else if (e.isSymbolicLink()) out.set(rel, `link ${fs.readlinkSync(p)}`);
+      else if (e.isFile()) out.set(rel, `file ${mode} ${createHash('sha256').update(fs.readFileSync(p)).digest('hex')}`);
+      else out.set(rel, `other ${mode}`);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** What differs between two hashTree() results, one line per path (empty: nothing changed). */
+export function treeChanges(before: Map<string, string>, after: Map<string, string>): string[] {
+  const out: string[] = [];
+  for (const [k, v] of before) if (after.get(k) !== v) out.push(`${after.has(k) ? 'changed' : 'removed'}: ${k}`);
+  for (const k of after.keys()) if (!before.has(k)) out.push(`added: ${k}`);
+  return out.sort();
 }

@@ -1,0 +1,52 @@
+// Both sides of every threshold the README promises: a value just past it fires the rule, the boundary itself does not.
+// (Scenarios test only the side where a rule fires; a threshold moved in either direction must turn this red.)
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runDoctor } from '../src/engine/run.js';
+import { loadScenario } from './helpers/doctor-scenarios.js';
+
+const GiB = 1024 ** 3;
+
+/** Sets `path` (dot-separated) inside a copy of the healthy scenario's fact. */
+function patch(facts: Record<string, Record<string, unknown>>, fact: string, values: Record<string, unknown>): Record<string, Record<string, unknown>> {
+  const copy = structuredClone(facts);
+  for (const [p, v] of Object.entries(values)) {
+    const parts = p.split('.');
+    let cur = (copy[fact] ??= {}) as Record<string, unknown>;
+    for (const k of parts.slice(0, -1)) cur = (cur[k] ??= {}) as Record<string, unknown>;
+    cur[parts.at(-1)!] = v;
+  }
+  return copy;
+}
+
+const stuck = (ageMs: number) => ({
+  oldestUnattendedAgeMs: ageMs,
+  unattendedCount: 1,
+  count: 1,
+  oldestUnattended: { requestId: 'perm_001', sessionId: 's1', turnId: 't1', tool: 'read_file', ageMs, ageS: Math.round(ageMs / 1000), clientConnected: false },
+});
+
+/** [rule, what the README promises, fact, values that must fire it, values that must not]. */
+const CASES: Array<[string, string, string, Record<string, unknown>[], Record<string, unknown>[]]> = [
+  ['disk-low', 'less than 1 GiB free is a warning', 'disk-space', [{ freeBytes: GiB - 1, freeMiB: 1023 }, { freeBytes: 0.5 * GiB, freeMiB: 512 }], [{ freeBytes: GiB, freeMiB: 1024 }, { freeBytes: 2 * GiB, freeMiB: 2048 }]],
+  ['node-version-old', 'Node.js 20 or newer', 'node-version', [{ major: 19, version: '19.9.0' }, { major: 18, version: '18.20.0' }], [{ major: 20, version: '20.0.0' }, { major: 22, version: '22.1.0' }]],
+  ['permissions-request-stuck', 'a permission request pending for more than 30 s with no client connected', 'pending-permissions', [stuck(30001), stuck(45000)], [stuck(30000), stuck(5000)]],
+  ['logs-large', 'a daemon.log larger than logs.maxBytes', 'daemon-log', [{ sizeBytes: 10485761, maxBytes: 10485760, exists: true }], [{ sizeBytes: 10485760, maxBytes: 10485760, exists: true }, { sizeBytes: 100, maxBytes: 10485760, exists: true }]],
+];
+
+for (const [rule, promise, fact, fire, quiet] of CASES) {
+  test(`threshold of ${rule} (${promise}): fires past it, silent at and before it`, async () => {
+    const s = loadScenario('healthy');
+    try {
+      const fired = async (values: Record<string, unknown>) => {
+        const report = await runDoctor({ paths: s.paths, env: s.env, overrides: patch(s.overrides, fact, values), deadlineMs: 4000, only: [rule] });
+        assert.deepEqual(report.ruleProblems, []);
+        return report.findings.some((f) => f.id === rule);
+      };
+      for (const v of fire) assert.equal(await fired(v), true, `${rule} must fire for ${JSON.stringify(v)}`);
+      for (const v of quiet) assert.equal(await fired(v), false, `${rule} must not fire for ${JSON.stringify(v)}`);
+    } finally {
+      s.cleanup();
+    }
+  });
+}
