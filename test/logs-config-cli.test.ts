@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { daemonConfig, freePortBlock, makeHome, runOpta, spawnOpta, waitUntil, killAndWait, readJson, PKG_VERSION } from './helpers/env.js';
+import { daemonConfig, freePortBlock, makeHome, runOpta, spawnOpta, waitUntil, killAndWait, readJson, PKG_VERSION, alive } from './helpers/env.js';
 import { lastLines } from '../src/logs/tail.js';
 import { Logger } from '../src/daemon/logger.js';
 
@@ -131,7 +131,8 @@ test('the daemon log captures the start line and a stop; logs --lines 200 shows 
   const r = await runOpta(h, ['daemon', 'logs', '--lines', '200']);
   assert.match(r.stdout, new RegExp(`INFO  daemon started on 127\\.0\\.0\\.1:${port}`));
   assert.match(r.stdout, /INFO  daemon stopping \(SIGTERM\)/);
-  assert.ok(pid > 0);
+  assert.match(r.stdout, /INFO  daemon stopped$/m);
+  assert.ok(!alive(pid), `daemon pid ${pid} is gone after stop`);
 });
 
 test('unknown flags and commands exit 2 with a message, never a stack trace', async () => {
