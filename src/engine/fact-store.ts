@@ -112,6 +112,7 @@ export class FactStore {
           paths: this.opts.paths,
           env: this.opts.env,
           timeoutMs: budget,
+          endsAt: now + budget,
           signal: controller.signal,
           fact: (dep) => {
             if (!rec.uses.includes(dep)) rec.uses.push(dep);

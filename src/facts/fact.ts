@@ -6,8 +6,9 @@ export type FactValue = Record<string, unknown>;
 export interface FactContext {
   paths: OptaPaths;
   env: NodeJS.ProcessEnv;
-  /** This collector's budget in ms (its own timeout, capped by the run's deadline). */
+  /** This collector's budget in ms (its own timeout, capped by the run's deadline), and when it ends (epoch ms). */
   timeoutMs: number;
+  endsAt?: number;
   /** Aborted when the budget is spent: stop work and let go of sockets. */
   signal: AbortSignal;
   /** Another fact's value (collected once per run and shared). */
@@ -41,10 +42,12 @@ export function isFailure(v: unknown): v is FactFailure {
 }
 
 /**
- * The time a collector gives its own network calls: its budget minus a margin (15%, at most 250 ms), so its own
- * precise timeout ("no answer within 1750 ms") fires before the fact store's blunt one.
+ * The time a collector gives its own network calls: what is left of its budget minus a margin (15%, at most 250 ms),
+ * so its own precise timeout ("no answer within 1750 ms") fires before the fact store's blunt one, even when the
+ * collector first waited for another fact (on a loaded machine that wait can eat much of a short budget).
  */
-export function innerTimeout(ctx: Pick<FactContext, 'timeoutMs'>, cap = Infinity): number {
-  const budget = Math.min(ctx.timeoutMs, cap);
-  return Math.max(50, budget - Math.min(250, Math.ceil(ctx.timeoutMs * 0.15)));
+export function innerTimeout(ctx: Pick<FactContext, 'timeoutMs' | 'endsAt'>, cap = Infinity): number {
+  const left = ctx.endsAt === undefined ? ctx.timeoutMs : Math.max(0, ctx.endsAt - Date.now());
+  const budget = Math.min(left, cap);
+  return Math.max(20, budget - Math.min(250, Math.ceil(left * 0.15)));
 }
