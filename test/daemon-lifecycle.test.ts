@@ -8,7 +8,9 @@ import { spawn } from 'node:child_process';
 import {
   alive, daemonConfig, daemonPidsOfHome, freePortBlock, holdPort, killAndWait, makeHome, readJson, runOpta, spawnOpta, waitUntil, type TestHome, PKG_VERSION,
 } from './helpers/env.js';
-import { ensureDaemonRunning } from '../src/daemon/lifecycle/control.js';
+import { ensureDaemonRunning, withDaemon } from '../src/daemon/lifecycle/control.js';
+import { daemonUrl } from '../src/daemon/lifecycle/inspect.js';
+import { httpJson } from '../src/core/http-client.js';
 import { optaPaths } from '../src/core/paths.js';
 
 interface State { pid: number; port: number; host: string; token: string; daemonId: string; startedAt: string; version: string }
@@ -145,6 +147,28 @@ test('kill -9: status says stale, and the crash guardian starts a new daemon wit
   const again = await ensureDaemonRunning(optaPaths(h.optaHome));
   assert.equal(again.outcome, 'already-running');
   assert.equal(again.state.pid, r.state.pid);
+});
+
+test('the crash guardian retries once when the daemon dies between its check and the call', async (t) => {
+  const { h } = await homeWithPorts(2);
+  t.after(() => h.cleanup());
+  const first = await started(h);
+  const paths = optaPaths(h.optaHome);
+  const seen: number[] = [];
+  const r = await withDaemon(paths, async (state) => {
+    seen.push(state.pid);
+    if (seen.length === 1) {
+      // The crash lands after the guardian found the daemon running, before the call reaches it.
+      process.kill(state.pid, 'SIGKILL');
+      await waitUntil(() => !alive(state.pid), 5000, 'daemon to die');
+    }
+    return httpJson(daemonUrl(state, '/v3/health'), { headers: { authorization: `Bearer ${state.token}` } });
+  });
+  assert.equal(seen.length, 2, 'called twice: once on the dead daemon, once on the new one');
+  assert.equal(seen[0], first.pid);
+  assert.notEqual(seen[1], first.pid);
+  assert.equal(r.ok, true, JSON.stringify(r));
+  assert.deepEqual(daemonPidsOfHome(h.optaHome), [seen[1]]);
 });
 
 test("state.json deleted while running (the guide's rm && opta daemon start) still gives exactly one daemon", async (t) => {
