@@ -57,8 +57,8 @@ export async function watchDoctor(opts: WatchOptions): Promise<ExitCode> {
         if (!prev) throw e;
         err(`${localTimestamp()} opta: this run failed: ${e instanceof Error ? e.message : String(e)}; trying again in ${shortDuration(opts.intervalMs)}`);
       }
-      inFlight = false;
       if (stopped) break;
+      inFlight = false;
       if (report) {
         const ts = localTimestamp();
         for (const line of prev ? describeChanges(prev, report) : describeState(report)) print(`${ts} ${line}`);
