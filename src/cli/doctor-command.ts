@@ -69,7 +69,7 @@ export async function doctorAction(flags: DoctorFlags, setExit: (code: ExitCode)
   if (flags.interval !== undefined && !flags.watch) throw new UsageError('--interval sets the pause between --watch runs; add --watch (e.g. opta doctor --watch --interval 30s).');
   // Every destination is checked before any work: a typo in --output fails now, not after the checks ran.
   const destinations = pairDestinations(flags.outputs ?? (flags.json ? [{ kind: 'json' }] : []));
-  checkDestinations(destinations, { watch: flags.watch });
+  await checkDestinations(destinations, { watch: flags.watch });
   const options: DoctorOptions = {
     paths: cliPaths(),
     env: process.env,

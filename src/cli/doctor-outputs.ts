@@ -2,7 +2,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError, causeText } from '../core/errors.js';
-import { checkReportTarget, writeReportFile } from '../core/report-file.js';
 import type { DoctorReport } from '../engine/report-types.js';
 import { err } from './output.js';
 
@@ -83,9 +82,11 @@ export async function renderFormat(format: ReportFormat, report: DoctorReport, c
 }
 
 /** Up front: every --output writable; with --watch, standard output is the change log, so only text may go there. */
-export function checkDestinations(dests: Destination[], opts: { watch?: boolean } = {}): void {
+export async function checkDestinations(dests: Destination[], opts: { watch?: boolean } = {}): Promise<void> {
+  // The file writer loads only when a file is asked for: the plain doctor writes nothing.
+  const files = dests.some((d) => d.file !== undefined) ? await import('../core/report-file.js') : undefined;
   for (const d of dests) {
-    if (d.file !== undefined) checkReportTarget(d.file);
+    if (d.file !== undefined) files!.checkReportTarget(d.file);
     else if (opts.watch && d.format !== 'text') {
       throw new UsageError(`--watch prints what changed on standard output; give --format ${d.format} a file: --format ${d.format} --output FILE.`);
     }
@@ -107,7 +108,7 @@ export async function emitReport(report: DoctorReport, dests: Destination[], ctx
       continue;
     }
     try {
-      writeReportFile(d.file, text);
+      (await import('../core/report-file.js')).writeReportFile(d.file, text);
     } catch (e) {
       err(`opta: ${e instanceof Error ? e.message : String(e)}`);
       ok = false;
