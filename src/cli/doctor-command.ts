@@ -1,10 +1,11 @@
 // The `opta doctor` action, shared by the commander registration and the fast path: run the rules, render, set the exit code.
+import os from 'node:os';
 import { UsageError } from '../core/errors.js';
-import { DEFAULT_DEADLINE_MS, runDoctor } from '../engine/run.js';
-import { renderJson } from '../report/json.js';
-import { renderRuleProblems, renderText } from '../report/text.js';
+import { runDoctor, type DoctorOptions } from '../engine/run.js';
+import { renderRuleProblems } from '../report/text.js';
 import { cliPaths, runtime, type ExitCode } from './context.js';
-import { colorEnabled, err, out } from './output.js';
+import { checkDestinations, emitReport, pairDestinations, type OutputToken } from './doctor-outputs.js';
+import { colorEnabled, err } from './output.js';
 
 export interface DoctorFlags {
   json?: boolean;
@@ -15,22 +16,48 @@ export interface DoctorFlags {
   skip?: string[];
   rules?: string;
   fix?: boolean;
+  /** No colour, no prompts, no spinners, whatever the terminal says. */
+  ci?: boolean;
+  /** --format, --output and --json in command-line order (paired in doctor-outputs.ts); absent: --json or text. */
+  outputs?: OutputToken[];
+  watch?: boolean;
+  /** --watch's pause between runs, in ms. */
+  interval?: number;
 }
 
 /** The options of `opta doctor`, declared once for commander (help) and node:util parseArgs (the fast path). */
 export const DOCTOR_OPTIONS = [
-  { long: 'json', short: undefined, arg: undefined, description: 'print the report as JSON (schema: schemas/doctor-report.schema.json)' },
+  { long: 'json', short: undefined, arg: undefined, description: 'the report as JSON, same as --format json (schema: schemas/doctor-report.schema.json)' },
   { long: 'verbose', short: 'v', arg: undefined, description: 'also show which facts each check used and how long each took' },
   { long: 'strict', short: undefined, arg: undefined, description: 'exit 1 on warnings too' },
   { long: 'timeout', short: undefined, arg: 'ms', description: `deadline for the whole run in milliseconds` },
   { long: 'only', short: undefined, arg: 'ids', description: 'run only these rule ids or checks (comma-separated, repeatable)' },
   { long: 'skip', short: undefined, arg: 'ids', description: 'skip these rule ids or checks (comma-separated, repeatable)' },
   { long: 'rules', short: undefined, arg: 'dir', description: 'load rule files from this directory instead of the built-in rules/doctor' },
+  // CI gate and monitoring (README: "opta doctor in CI and monitoring").
+  { long: 'ci', short: undefined, arg: undefined, description: 'for CI: no colour, no prompts, no spinners whatever the terminal says; never reads input' },
+  { long: 'format', short: undefined, arg: 'format', description: 'text, json, junit, github or openmetrics; repeatable; to standard output unless an --output follows' },
+  { long: 'output', short: undefined, arg: 'file', description: 'write the --format just before it to this file (atomically); repeatable' },
+  { long: 'watch', short: undefined, arg: undefined, description: 'keep running: re-run every --interval and print only what changed (read-only; stop with Ctrl-C)' },
+  { long: 'interval', short: undefined, arg: 'duration', description: 'pause between --watch runs: 30s (default), 1500ms, 5m, 1h' },
 ] as const;
+
+/** Options that may be given more than once (their values accumulate, in order). */
+export const REPEATABLE: ReadonlySet<string> = new Set(['only', 'skip', 'format', 'output']);
+
+export const DEFAULT_INTERVAL_MS = 30_000;
 
 export function parseMs(v: string): number {
   if (!/^\d+$/.test(v) || Number(v) < 100 || Number(v) > 600000) throw new UsageError(`--timeout takes milliseconds from 100 to 600000, not "${v}"`);
   return Number(v);
+}
+
+/** "30s", "1500ms", "5m", "1h", or plain seconds; from 1 s to 24 h. */
+export function parseInterval(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
+  const ms = m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'] : NaN;
+  if (!(ms >= 1000 && ms <= 86_400_000)) throw new UsageError(`--interval takes a duration from 1s to 24h (30s, 1500ms, 5m, 1h), not "${v}"`);
+  return Math.round(ms);
 }
 
 export function parseList(v: string, prev: string[] = []): string[] {
@@ -39,9 +66,11 @@ export function parseList(v: string, prev: string[] = []): string[] {
 
 export async function doctorAction(flags: DoctorFlags, setExit: (code: ExitCode) => void): Promise<void> {
   if (flags.fix) throw new UsageError('opta doctor --fix is not available in this release yet; run the "next:" commands that opta doctor prints.');
-  // Nothing may keep a finished doctor alive past its deadline (a DNS lookup of an unreachable host, say).
-  runtime.hardStopAt = Date.now() + flags.timeout + 250;
-  const report = await runDoctor({
+  if (flags.interval !== undefined && !flags.watch) throw new UsageError('--interval sets the pause between --watch runs; add --watch (e.g. opta doctor --watch --interval 30s).');
+  // Every destination is checked before any work: a typo in --output fails now, not after the checks ran.
+  const destinations = pairDestinations(flags.outputs ?? (flags.json ? [{ kind: 'json' }] : []));
+  await checkDestinations(destinations, { watch: flags.watch });
+  const options: DoctorOptions = {
     paths: cliPaths(),
     env: process.env,
     rulesDir: flags.rules,
@@ -49,18 +78,24 @@ export async function doctorAction(flags: DoctorFlags, setExit: (code: ExitCode)
     skip: flags.skip,
     strict: flags.strict,
     deadlineMs: flags.timeout,
-  });
-  if (flags.json) out(renderJson(report));
-  else {
-    let kleur;
-    if (colorEnabled(process.stdout)) {
-      // kleur reads NO_COLOR/FORCE_COLOR its own way: load it only when colour is on, and tell it so.
-      kleur = (await import('kleur')).default;
-      kleur.enabled = true;
-    }
-    process.stdout.write(renderText(report, { kleur, verbose: flags.verbose }));
+  };
+  let kleur;
+  if (!flags.ci && colorEnabled(process.stdout) && destinations.some((d) => d.format === 'text' && d.file === undefined)) {
+    // kleur reads NO_COLOR/FORCE_COLOR its own way: load it only when colour is on, and tell it so.
+    kleur = (await import('kleur')).default;
+    kleur.enabled = true;
   }
+  const ctx = { kleur, verbose: flags.verbose, hostname: os.hostname() };
+  if (flags.watch) {
+    const { watchDoctor } = await import('./doctor-watch.js');
+    setExit(await watchDoctor({ run: () => runDoctor(options), destinations, ctx, intervalMs: flags.interval ?? DEFAULT_INTERVAL_MS }));
+    return;
+  }
+  // Nothing may keep a finished doctor alive past its deadline (a DNS lookup of an unreachable host, say).
+  runtime.hardStopAt = Date.now() + flags.timeout + 250;
+  const report = await runDoctor(options);
+  const written = await emitReport(report, destinations, ctx, { githubSummary: process.env.GITHUB_STEP_SUMMARY });
   for (const line of renderRuleProblems(report)) err(line);
   if (report.ruleProblems.length) err('opta: fix the rule files above (check them with: opta rules validate); the other rules ran.');
-  setExit(report.exitCode);
+  setExit(written ? report.exitCode : 2);
 }

@@ -1,7 +1,8 @@
 // The fast path of `opta doctor`: parse its options with node:util instead of loading commander (~10 ms of start-up).
 import { parseArgs } from 'node:util';
 import type { ExitCode } from './context.js';
-import { doctorAction, DOCTOR_OPTIONS, parseList, parseMs, type DoctorFlags } from './doctor-command.js';
+import { doctorAction, DOCTOR_OPTIONS, parseInterval, parseList, parseMs, REPEATABLE, type DoctorFlags } from './doctor-command.js';
+import type { OutputToken } from './doctor-outputs.js';
 import { DEFAULT_DEADLINE_MS } from '../engine/run.js';
 
 /**
@@ -10,14 +11,22 @@ import { DEFAULT_DEADLINE_MS } from '../engine/run.js';
  */
 export async function tryFastDoctor(args: string[], setExit: (code: ExitCode) => void): Promise<boolean> {
   const options: Record<string, { type: 'boolean' | 'string'; short?: string; multiple?: boolean }> = { debug: { type: 'boolean' }, fix: { type: 'boolean' } };
-  for (const o of DOCTOR_OPTIONS) options[o.long] = { type: o.arg ? 'string' : 'boolean', ...(o.short ? { short: o.short } : {}), ...(o.long === 'only' || o.long === 'skip' ? { multiple: true } : {}) };
-  let values: Record<string, unknown>;
+  for (const o of DOCTOR_OPTIONS) options[o.long] = { type: o.arg ? 'string' : 'boolean', ...(o.short ? { short: o.short } : {}), ...(REPEATABLE.has(o.long) ? { multiple: true } : {}) };
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options; strict: true; allowPositionals: false; tokens: true }>>;
   try {
-    values = parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: false, tokens: true });
   } catch {
     return false;
   }
+  const values = parsed.values as Record<string, unknown>;
   const list = (v: unknown) => (Array.isArray(v) ? v.reduce<string[]>((acc, x: string) => parseList(x, acc), []) : undefined);
+  // --format/--output pair by position, which the values lose: read them from the tokens, in order.
+  const outputs: OutputToken[] = [];
+  for (const t of parsed.tokens) {
+    if (t.kind !== 'option') continue;
+    if (t.name === 'json') outputs.push({ kind: 'json' });
+    else if (t.name === 'format' || t.name === 'output') outputs.push({ kind: t.name, value: t.value ?? '' });
+  }
   const flags: DoctorFlags = {
     json: values.json === true,
     verbose: values.verbose === true,
@@ -27,6 +36,10 @@ export async function tryFastDoctor(args: string[], setExit: (code: ExitCode) =>
     skip: list(values.skip),
     rules: typeof values.rules === 'string' ? values.rules : undefined,
     fix: values.fix === true,
+    ci: values.ci === true,
+    outputs,
+    watch: values.watch === true,
+    interval: typeof values.interval === 'string' ? parseInterval(values.interval) : undefined,
   };
   await doctorAction(flags, setExit);
   return true;

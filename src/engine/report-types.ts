@@ -35,6 +35,16 @@ export interface CheckResult {
   ms: number;
 }
 
+/** A selected rule and what became of it: fired (a finding), passed, or unknown (a fact it consulted failed or timed out). */
+export interface RuleRun {
+  id: string;
+  check: string;
+  severity: FindingParams['severity'];
+  outcome: 'fired' | 'passed' | 'unknown';
+  /** Why the outcome is unknown ("lmx gave no answer within 2000 ms"), else null. */
+  reason: string | null;
+}
+
 export interface DoctorReport {
   schemaVersion: number;
   tool: { name: 'opta'; version: string };
@@ -52,6 +62,6 @@ export interface DoctorReport {
   checks: CheckResult[];
   findings: Finding[];
   facts: FactRecord[];
-  rules: { loaded: number; selected: number; validatedNow: number };
+  rules: { loaded: number; selected: number; validatedNow: number; ran: RuleRun[] };
   ruleProblems: Array<{ file: string; jsonPath: string; message: string }>;
 }

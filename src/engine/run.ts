@@ -9,7 +9,7 @@ import { COLLECTORS } from '../facts/registry.js';
 import { checkDef, checkOrder } from './checks.js';
 import { FactStore } from './fact-store.js';
 import { loadRules, DEFAULT_RULES_DIR } from './loader.js';
-import { REPORT_SCHEMA_VERSION, type CheckResult, type DoctorReport, type Evidence, type Finding } from './report-types.js';
+import { REPORT_SCHEMA_VERSION, type CheckResult, type DoctorReport, type Evidence, type Finding, type RuleRun } from './report-types.js';
 import { fillTemplate, resolvePath, type LoadedRule } from './rule-types.js';
 
 export const DEFAULT_DEADLINE_MS = 5000;
@@ -61,6 +61,18 @@ function evidenceOf(cond: unknown, out: Evidence[] = []): Evidence[] {
   return out;
 }
 
+/** The facts whose conditions json-rules-engine evaluated (a condition it short-circuited has no `result`). */
+function consultedFacts(cond: unknown, out = new Set<string>()): Set<string> {
+  const c = cond as Record<string, unknown>;
+  if (typeof c.fact === 'string') {
+    if ('result' in c) out.add(c.fact);
+    return out;
+  }
+  for (const k of ['all', 'any'] as const) if (Array.isArray(c[k])) (c[k] as unknown[]).forEach((x) => consultedFacts(x, out));
+  if (c.not) consultedFacts(c.not, out);
+  return out;
+}
+
 export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   const started = Date.now();
   const deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
@@ -106,6 +118,8 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   type Fired = { rule: LoadedRule; evidence: Evidence[] };
   const fired: Fired[] = [];
   const byName = new Map(selected.map((r) => [r.rule.name, r]));
+  /** Rules that did not fire, by name: the facts they consulted (unknown after a deadline: the engine did not finish). */
+  const notFired = new Map<string, Set<string>>();
   if (outcome === 'deadline') {
     // Collectors overran the run's deadline (each is capped by it, so only a blocking call can do this): report
     // what is known, with the unfinished facts as timed out.
@@ -118,6 +132,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
       const rule = byName.get(res.name as string);
       if (rule) fired.push({ rule, evidence: evidenceOf((res as unknown as { conditions: unknown }).conditions) });
     }
+    for (const res of outcome.failureResults) notFired.set(res.name as string, consultedFacts((res as unknown as { conditions: unknown }).conditions));
   }
 
   // Placeholders may name facts no condition needed; after a deadline, nothing new is started.
@@ -173,6 +188,22 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     checks.push({ ...base, status: 'ok', summary: fillTemplate(def.ok, factValues) });
   }
 
+  // A rule that did not fire is a pass only if every fact it consulted answered; otherwise its result is unknown.
+  const recordOf = new Map(records.map((r) => [r.id, r]));
+  const firedIds = new Set(findings.map((f) => f.id));
+  const ran: RuleRun[] = selected
+    .map((r): RuleRun => {
+      const p = r.rule.event.params;
+      const base = { id: p.id, check: p.check, severity: p.severity };
+      if (firedIds.has(p.id)) return { ...base, outcome: 'fired', reason: null };
+      const consulted = notFired.get(r.rule.name);
+      if (!consulted) return { ...base, outcome: 'unknown', reason: "not evaluated before the run's deadline" };
+      const bad = [...consulted].map((f) => recordOf.get(f)).find((rec) => rec && !rec.ok);
+      if (bad) return { ...base, outcome: 'unknown', reason: bad.timedOut ? `${bad.id} gave no answer within ${bad.timeoutMs} ms` : `${bad.id} failed (${bad.error})` };
+      return { ...base, outcome: 'passed', reason: null };
+    })
+    .sort((a, b) => checkOrder(a.check) - checkOrder(b.check) || a.id.localeCompare(b.id));
+
   const counts = {
     errors: findings.filter((f) => f.severity === 'error').length,
     warnings: findings.filter((f) => f.severity === 'warn').length,
@@ -196,7 +227,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     checks,
     findings,
     facts: records,
-    rules: { loaded: loaded.rules.length, selected: selected.length, validatedNow: loaded.validatedNow },
+    rules: { loaded: loaded.rules.length, selected: selected.length, validatedNow: loaded.validatedNow, ran },
     ruleProblems: loaded.problems,
   };
 }

@@ -66,7 +66,22 @@ export const DoctorReportSchema = z
         uses: z.array(z.string()),
       }),
     ),
-    rules: z.object({ loaded: z.number().int(), selected: z.number().int(), validatedNow: z.number().int() }),
+    rules: z.object({
+      loaded: z.number().int(),
+      selected: z.number().int(),
+      validatedNow: z.number().int(),
+      ran: z
+        .array(
+          z.object({
+            id: z.string(),
+            check: z.string(),
+            severity: Severity,
+            outcome: z.enum(['fired', 'passed', 'unknown']).describe('unknown: a fact the rule consulted failed or timed out'),
+            reason: z.string().nullable(),
+          }),
+        )
+        .describe('every selected rule, in check order (JUnit testcases, OpenMetrics rule series)'),
+    }),
     ruleProblems: z.array(z.object({ file: z.string(), jsonPath: z.string(), message: z.string() })),
   })
   .strict()
