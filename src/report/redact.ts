@@ -101,11 +101,10 @@ export class Redactor {
       this.occurrences += parts.length - 2;
       s = parts.join(p);
     }
+    // Replacements only remove text (a placeholder can add a keyword, which costs a regex run, nothing more).
+    const lower = s.toLowerCase();
     for (const shape of this.shapes) {
-      if (shape.keywords) {
-        const lower = s.toLowerCase();
-        if (!shape.keywords.some((w) => lower.includes(w))) continue;
-      }
+      if (shape.keywords && !shape.keywords.some((w) => lower.includes(w))) continue;
       for (const re of shape.regexes) s = this.apply(s, re, shape.label);
     }
     return s;
@@ -162,4 +161,20 @@ export class Redactor {
 export async function loadShapes(dir?: string): Promise<{ shapes: Shape[]; rules: RedactRule[]; problems: RuleProblem[] }> {
   const r = await loadKind<RedactRule>(kindById('redact')!, dir);
   return { shapes: r.items.map((i) => compileShape(i.rule)), rules: r.items.map((i) => i.rule), problems: r.problems };
+}
+
+/**
+ * A redactor for one home: every shape plus the exact secrets it knows (daemon token, secret settings, secret-named
+ * OPTA_* variables). Throws RuleProblemsError when a shape file is broken: redacting with a shape missing could leak.
+ */
+export async function homeRedactor(paths: import('../core/paths.js').OptaPaths, env: NodeJS.ProcessEnv, dir?: string): Promise<Redactor> {
+  const [{ shapes, problems }, { knownSecrets }] = await Promise.all([loadShapes(dir), import('./redact-secrets.js')]);
+  if (problems.length) throw new RedactShapesError(problems);
+  return new Redactor(shapes, knownSecrets(paths, env, shapes));
+}
+
+export class RedactShapesError extends Error {
+  constructor(readonly problems: RuleProblem[]) {
+    super(`a redaction shape could not be loaded: ${problems.map((p) => `rule file ${p.file} is invalid at ${p.jsonPath}: ${p.message}`).join('; ')}`);
+  }
 }
