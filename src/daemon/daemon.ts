@@ -78,7 +78,7 @@ export async function startDaemon(home: string, opts: { echo?: boolean } = {}): 
  * Whatever an error message carries (a URL with credentials, an Authorization header, the token itself), the log
  * gets the redacted form: the same shapes as the support bundle (rules/redact) plus this daemon's exact secrets.
  */
-async function installLogScrubber(logger: Logger, token: string, config: OptaConfig): Promise<void> {
+export async function installLogScrubber(logger: Logger, token: string, config: OptaConfig): Promise<void> {
   const { loadShapes, Redactor } = await import('../report/redact.js');
   const known = [{ value: token, label: 'daemon-token' }, ...(config.lmx.apiKey ? [{ value: config.lmx.apiKey, label: 'lmx-api-key' }] : [])];
   let shapes: Awaited<ReturnType<typeof loadShapes>> | undefined;

@@ -143,7 +143,9 @@ export class Redactor {
     if (key !== undefined && (typeof v === 'string' || typeof v === 'number')) {
       const keyShape = this.shapes.find((s) => s.keys?.test(key));
       const str = String(v);
-      if (keyShape && str !== '' && !MASKED.test(str) && !PLACEHOLDER.test(str)) return this.placeholder(str, keyShape.label);
+      // A value known exactly keeps its own label (daemon-token, lmx-api-key), whoever finds it first.
+      const known = this.known.find((k) => k.value === str);
+      if (keyShape && str !== '' && !MASKED.test(str) && !PLACEHOLDER.test(str)) return this.placeholder(str, known?.label ?? keyShape.label);
     }
     if (typeof v === 'string') return this.text(v);
     if (Array.isArray(v)) return v.map((x) => this.walk(x, undefined));
