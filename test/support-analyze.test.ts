@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { runDoctorCapture } from '../src/engine/run.js';
+import { runDoctorCapture, type DoctorCapture } from '../src/engine/run.js';
 import { analyzeBundle } from '../src/report/analyze.js';
 import { buildBundle, renderBundleJson, renderBundleText, type Section } from '../src/report/bundle.js';
 import { readBundle } from '../src/report/bundle-read.js';
@@ -16,7 +16,7 @@ import { makeHome, runOpta } from './helpers/env.js';
 const pick = (ids: string[]) => SECTIONS.filter((s) => ids.includes(s.id));
 
 /** A bundle of a fixture scenario: its home for the file-reading sections, its fact overrides for the doctor. */
-async function scenarioBundle(s: Scenario, ids = ['doctor', 'daemon-logs', 'config-list', 'doctor-report'], seen: { live?: Awaited<ReturnType<typeof runDoctorCapture>> } = {}) {
+async function scenarioBundle(s: Scenario, ids = ['doctor', 'daemon-logs', 'config-list', 'doctor-report'], seen: { live?: DoctorCapture } = {}) {
   return buildBundle({
     paths: s.paths,
     env: s.env,
@@ -30,7 +30,7 @@ for (const [name, expected] of Object.entries(EXPECTED)) {
   test(`scenario ${name}: bundled (text and JSON) then analysed offline -> [${expected.join(', ')}]`, async () => {
     const s = loadScenario(name);
     try {
-      const seen: Parameters<typeof scenarioBundle>[2] = {};
+      const seen: { live?: DoctorCapture } = {};
       const b = await scenarioBundle(s, ['doctor', 'doctor-report'], seen);
       for (const [form, content] of [['text', renderBundleText(b)], ['json', renderBundleJson(b)]] as const) {
         const read = readBundle(`${name}.${form}`, content);
@@ -38,7 +38,7 @@ for (const [name, expected] of Object.entries(EXPECTED)) {
         const a = await analyzeBundle(`${name}.${form}`, read);
         assert.deepEqual(a.report.findings.map((f) => f.id).sort(), expected, `${name} (${form})`);
         // Against the unredacted run that made the bundle: redaction took nothing a finding says.
-        const live = seen.live!.report.findings;
+        const live: DoctorCapture['report']['findings'] = seen.live!.report.findings;
         assert.deepEqual(a.report.findings.map((f) => [f.id, f.message, f.remediation]), live.map((f) => [f.id, f.message, f.remediation]), 'same wording as the run that made the bundle');
         assert.deepEqual(a.missingFacts, []);
         assert.ok(a.comparedWithBundle.same);
