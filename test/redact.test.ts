@@ -12,6 +12,8 @@ import { DEFAULT_CONFIG } from '../src/core/config-lite.js';
 import { loadShapes, Redactor, type RedactRule } from '../src/report/redact.js';
 import { redactValidator } from '../src/report/redact-kind.js';
 import { knownSecrets, labelOfKey } from '../src/report/redact-secrets.js';
+import { FACT_ID_LIST } from '../src/facts/ids.js';
+import { FACT_IDS } from '../src/facts/registry.js';
 import { makeHome, ROOT, runOpta } from './helpers/env.js';
 
 const DIR = path.join(ROOT, 'rules', 'redact');
@@ -168,4 +170,8 @@ test('opta rules validate/list cover the redact kind', async () => {
   } finally {
     await h.cleanup();
   }
+});
+
+test('the fact id list the rule loader keys its manifest on (facts/ids.ts) is the registry\'s', () => {
+  assert.deepEqual([...FACT_ID_LIST], FACT_IDS);
 });

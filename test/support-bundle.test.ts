@@ -151,6 +151,12 @@ test('planted secrets (config, state.json, the log, the environment, a proxy URL
   assert.ok(fs.readFileSync(rawFile, 'utf8').includes(BEARER));
   assert.match(fs.readFileSync(rawFile, 'utf8'), /^# Redacted: NOTHING/m);
 
+  const intoDir = await runOpta(h, ['support', 'bundle', '--json', '--out', h.home], { env });
+  assert.match(intoDir.stdout, new RegExp(`^Saved ${h.home.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/opta-support-\\d{8}-\\d{6}\\.json\n$`));
+  const nowhere = await runOpta(h, ['support', 'bundle', '--out', path.join(h.home, 'no', 'such', 'dir', 'b.txt')], { env });
+  assert.equal(nowhere.code, 2);
+  assert.match(nowhere.stderr, /the directory .*no\/such\/dir does not exist/);
+
   const stdout = await runOpta(h, ['support', 'bundle', '--out', '-'], { env });
   assert.match(stdout.stdout, /^# Opta Support Bundle\n/);
   noSecrets('the bundle on stdout', stdout.stdout, secrets);

@@ -40,7 +40,7 @@ export const registerSupport: Register = (program: Command, setExit) => {
   support
     .command('bundle')
     .description("write the guide's support bundle (doctor, daemon status, last 200 log lines, config) plus versions, paths, environment, ports and the doctor's facts; secrets redacted; read-only")
-    .option('--out <path>', 'write here instead of ~/Desktop/opta-support-<time>.txt ("-" for stdout)')
+    .option('--out <path>', 'write this file (or into this directory) instead of ~/Desktop/opta-support-<time>.txt; "-" for stdout')
     .option('--json', 'write the bundle as one JSON document (schemas/support-bundle.schema.json)')
     .addOption(new Option('--timeout <ms>', 'deadline of the whole bundle in milliseconds').default(15000).argParser(parseMs))
     .option('--no-redact', 'leave secrets in (warns; the file name says UNREDACTED)')
@@ -75,7 +75,10 @@ export const registerSupport: Register = (program: Command, setExit) => {
         process.stdout.write(text);
         return setExit(0);
       }
-      let file = flags.out ? path.resolve(flags.out) : path.join(defaultDir(process.env), bundleFileName(new Date(started), { json: flags.json, unredacted: !flags.redact }));
+      const name = bundleFileName(new Date(started), { json: flags.json, unredacted: !flags.redact });
+      // --out naming a directory puts the usual file name there.
+      const outIsDir = flags.out !== undefined && fs.existsSync(flags.out) && fs.statSync(flags.out).isDirectory();
+      let file = flags.out && !outIsDir ? path.resolve(flags.out) : path.join(outIsDir ? path.resolve(flags.out!) : defaultDir(process.env), name);
       if (!flags.redact) file = markUnredacted(file);
       const dir = path.dirname(file);
       if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`cannot write the bundle to ${file}: the directory ${dir} does not exist. Name an existing directory with --out.`);
