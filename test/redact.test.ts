@@ -9,7 +9,7 @@ import { validateKindText } from '../src/engine/validate.js';
 import { Logger } from '../src/daemon/logger.js';
 import { installLogScrubber } from '../src/daemon/daemon.js';
 import { DEFAULT_CONFIG } from '../src/core/config-lite.js';
-import { loadShapes, Redactor, type RedactRule } from '../src/report/redact.js';
+import { lineRedactor, loadShapes, Redactor, type RedactRule } from '../src/report/redact.js';
 import { redactValidator } from '../src/report/redact-kind.js';
 import { knownSecrets, labelOfKey } from '../src/report/redact-secrets.js';
 import { FACT_ID_LIST } from '../src/facts/ids.js';
@@ -174,4 +174,15 @@ test('opta rules validate/list cover the redact kind', async () => {
 
 test('the fact id list the rule loader keys its manifest on (facts/ids.ts) is the registry\'s', () => {
   assert.deepEqual([...FACT_ID_LIST], FACT_IDS);
+});
+
+test('a followed stream is redacted whole lines at a time: a secret split across reads is still found', () => {
+  const out: string[] = [];
+  const s = lineRedactor(new Redactor(shapes), (t) => out.push(t));
+  s.push('[10:00:02] ERROR Authorization: Bearer abc123de');
+  assert.deepEqual(out, [], 'nothing of an unfinished line is written');
+  s.push('f456ghi789\n[10:00:03] INFO  next');
+  s.push(' line\nlast without newline ghp_0123456789abcdefghij');
+  s.end();
+  assert.deepEqual(out, ['[10:00:02] ERROR Authorization: Bearer [REDACTED:bearer-1]\n', '[10:00:03] INFO  next line\n', 'last without newline ghp_0123456789abcdefghij']);
 });

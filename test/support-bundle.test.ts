@@ -8,7 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { spawnLmxSim } from '../fixtures/lmx-sim/client.js';
 import { SupportBundleSchema } from '../src/report/bundle-schema.js';
-import { daemonConfig, freePortBlock, makeHome, OPTA_BIN, readJson, ROOT, runOpta, type TestHome } from './helpers/env.js';
+import { daemonConfig, freePortBlock, killAndWait, makeHome, OPTA_BIN, readJson, ROOT, runOpta, spawnOpta, waitUntil } from './helpers/env.js';
 
 const TITLES = [
   'opta doctor',
@@ -264,4 +264,18 @@ test("the guide's one-liner, verbatim, in a throwaway HOME with opta on PATH: a 
   const a = await runOpta(h, ['support', 'analyze', saved[1]]);
   assert.equal(a.code, 2);
   assert.match(a.stderr, /no bundle format line: it was made by the troubleshooting guide's shell one-liner/);
+});
+
+test('opta daemon logs --follow redacts what it follows', async (t) => {
+  const h = makeHome();
+  t.after(() => h.cleanup());
+  fs.mkdirSync(h.paths.daemonDir, { recursive: true, mode: 0o700 });
+  fs.writeFileSync(h.paths.logFile, '[10:00:01] INFO  daemon started on 127.0.0.1:9999\n');
+  const f = spawnOpta(h, ['daemon', 'logs', '--follow', '--lines', '5']);
+  t.after(() => killAndWait(f.child.pid!));
+  await waitUntil(() => f.output().includes('daemon started'), 10000, 'the first line');
+  fs.appendFileSync(h.paths.logFile, `[10:00:02] ERROR upstream: Authorization: Bearer ${BEARER}\n[10:00:03] WARN  permission request perm_001 timed out (5m), auto-denying\n`);
+  await waitUntil(() => f.output().includes('perm_001'), 10000, 'the lines after the secret');
+  assert.ok(!f.output().includes(BEARER), f.output());
+  assert.match(f.output(), /Authorization: Bearer \[REDACTED:bearer-1\]\n/);
 });

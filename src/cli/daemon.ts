@@ -197,21 +197,14 @@ export const registerDaemon: Register = (program, setExit) => {
       }
       if (lines.length) out(redactor ? redactor.text(lines.join('\n')) : lines.join('\n'));
       if (!opts.follow) return setExit(0);
-      // Whole lines only go through the redactor, so a secret split across two reads is still seen whole.
-      let pending = '';
-      const write = (t: string) => {
-        if (!redactor) return void process.stdout.write(t);
-        pending += t;
-        const end = pending.lastIndexOf('\n');
-        if (end < 0) return;
-        process.stdout.write(redactor.text(pending.slice(0, end + 1)));
-        pending = pending.slice(end + 1);
-      };
+      const { lineRedactor } = await import('../report/redact.js');
+      const sink = (t: string) => void process.stdout.write(t);
+      const stream = redactor ? lineRedactor(redactor, sink) : { push: sink, end: () => undefined };
       await new Promise<void>((resolve) => {
-        const stopFollow = follow(paths.logFile, write, { from });
+        const stopFollow = follow(paths.logFile, (t) => stream.push(t), { from });
         const end = () => {
           stopFollow();
-          if (pending) process.stdout.write(redactor!.text(pending));
+          stream.end();
           resolve();
         };
         process.once('SIGINT', end);
