@@ -88,12 +88,10 @@ function readTextBundle(name: string, text: string): ReadBundle {
   // Sections start at "## <title>" lines; the doctor report is the last one, so a "## " inside a log line cannot fake it.
   const sections: ReadBundle['sections'] = [];
   let cur: { title: string; body: string[] } | undefined;
-  let ended = false;
-  for (const line of lines.slice(1)) {
-    if (line === BUNDLE_END) {
-      ended = true;
-      break;
-    }
+  // The last end line counts: a log line that happens to read like one cannot cut the bundle short.
+  const endAt = lines.lastIndexOf(BUNDLE_END);
+  const ended = endAt > 0;
+  for (const line of lines.slice(1, ended ? endAt : undefined)) {
     if (line.startsWith('## ')) {
       if (cur) sections.push({ id: null, title: cur.title, text: cur.body.join('\n').trim() });
       cur = { title: line.slice(3), body: [] };

@@ -180,3 +180,24 @@ export class RedactShapesError extends Error {
     super(`a redaction shape could not be loaded: ${problems.map((p) => `rule file ${p.file} is invalid at ${p.jsonPath}: ${p.message}`).join('; ')}`);
   }
 }
+
+/**
+ * A stream of text (a followed log) redacted whole lines at a time, so a secret split across two reads is still seen
+ * whole; end() flushes a last line without its newline.
+ */
+export function lineRedactor(redactor: Redactor, write: (text: string) => void): { push(text: string): void; end(): void } {
+  let pending = '';
+  return {
+    push(text) {
+      pending += text;
+      const end = pending.lastIndexOf('\n');
+      if (end < 0) return;
+      write(redactor.text(pending.slice(0, end + 1)));
+      pending = pending.slice(end + 1);
+    },
+    end() {
+      if (pending) write(redactor.text(pending));
+      pending = '';
+    },
+  };
+}
