@@ -1,6 +1,6 @@
 // `opta config list|get|set|unset|path`: reads and writes config.json through the schema; secrets stay masked.
 // The config module (and zod) is imported inside actions so other commands do not pay for it.
-import { displayPath } from '../core/paths.js';
+import { displayPath, type OptaPaths } from '../core/paths.js';
 import { cliPaths } from './context.js';
 import { out } from './output.js';
 import type { Register } from './main.js';
@@ -13,6 +13,29 @@ function shown({ configKey, maskSecret }: Core, key: string, value: unknown, sho
   return configKey(key).secret && !showSecrets ? maskSecret(value) : value;
 }
 
+async function configRows(paths: OptaPaths, showSecrets: boolean) {
+  const c = await core();
+  const { CONFIG_KEYS, getPath, inspectConfig, loadConfig } = c;
+  const cfg = loadConfig(paths.configFile);
+  const source = inspectConfig(paths.configFile);
+  const explicit = source.valid ? source.raw : {};
+  const rows = CONFIG_KEYS.map((k) => ({
+    key: k.key,
+    value: shown(c, k.key, getPath(cfg, k.key), showSecrets),
+    source: getPath(explicit, k.key) === undefined ? 'default' : 'file',
+  }));
+  return { rows, defaults: source.valid && source.source === 'defaults' };
+}
+
+/** What `opta config list` prints (the support bundle shows the same text); throws OptaError for an invalid file. */
+export async function configListText(paths: OptaPaths, showSecrets: boolean): Promise<string> {
+  const { rows, defaults } = await configRows(paths, showSecrets);
+  const width = Math.max(...rows.map((r) => r.key.length));
+  const lines = [`# ${displayPath(paths.configFile)}${defaults ? ' (not created yet: defaults)' : ''}`];
+  for (const r of rows) lines.push(`${r.key.padEnd(width)} = ${r.value === undefined ? '(not set)' : JSON.stringify(r.value)}${r.source === 'default' && r.value !== undefined ? '  (default)' : ''}`);
+  return lines.join('\n');
+}
+
 export const registerConfig: Register = (program, setExit) => {
   const config = program.command('config').description('read and change ~/.config/opta/config.json');
 
@@ -22,24 +45,11 @@ export const registerConfig: Register = (program, setExit) => {
     .option('--json', 'print as JSON')
     .option('--show-secrets', 'show secret values')
     .action(async (opts: { json?: boolean; showSecrets?: boolean }) => {
-      const c = await core();
-      const { CONFIG_KEYS, getPath, inspectConfig, loadConfig } = c;
       const paths = cliPaths();
-      const cfg = loadConfig(paths.configFile);
-      const source = inspectConfig(paths.configFile);
-      const explicit = source.valid ? source.raw : {};
-      const rows = CONFIG_KEYS.map((k) => ({
-        key: k.key,
-        value: shown(c, k.key, getPath(cfg, k.key), Boolean(opts.showSecrets)),
-        source: getPath(explicit, k.key) === undefined ? 'default' : 'file',
-      }));
       if (opts.json) {
+        const { rows } = await configRows(paths, Boolean(opts.showSecrets));
         out(JSON.stringify({ path: paths.configFile, settings: rows }, null, 2));
-      } else {
-        out(`# ${displayPath(paths.configFile)}${source.valid && source.source === 'defaults' ? ' (not created yet: defaults)' : ''}`);
-        const width = Math.max(...rows.map((r) => r.key.length));
-        for (const r of rows) out(`${r.key.padEnd(width)} = ${r.value === undefined ? '(not set)' : JSON.stringify(r.value)}${r.source === 'default' && r.value !== undefined ? '  (default)' : ''}`);
-      }
+      } else out(await configListText(paths, Boolean(opts.showSecrets)));
       setExit(0);
     });
 

@@ -164,12 +164,25 @@ export const registerDaemon: Register = (program, setExit) => {
 
   daemon
     .command('logs')
-    .description('print the end of the daemon log (default 200 lines); --follow keeps printing, across rotation')
+    .description('print the end of the daemon log (default 200 lines), secrets redacted; --follow keeps printing, across rotation')
     .option('-n, --lines <n>', 'how many lines from the end', parseLines, 200)
     .option('-f, --follow', 'keep printing new lines until interrupted')
-    .action(async (opts: { lines: number; follow?: boolean }) => {
+    .option('--show-secrets', 'print the lines as they are, without redacting secrets')
+    .action(async (opts: { lines: number; follow?: boolean; showSecrets?: boolean }) => {
       const paths = cliPaths();
       const { follow, readTail } = await import('../logs/tail.js');
+      // The guide's support one-liner pipes this into a file: the token, API keys and anything shaped like a secret
+      // are replaced by [REDACTED:<kind>-<n>] unless a person asks for them.
+      let redactor: import('../report/redact.js').Redactor | undefined;
+      if (!opts.showSecrets) {
+        const { homeRedactor, RedactShapesError } = await import('../report/redact.js');
+        try {
+          redactor = await homeRedactor(paths, process.env);
+        } catch (e) {
+          if (e instanceof RedactShapesError) throw new OptaError(`cannot redact the log: ${e.message}. Fix the rule file (opta rules validate --kind redact), or print the log as it is with --show-secrets.`, 2);
+          throw e;
+        }
+      }
       let from: import('../logs/tail.js').Position | undefined;
       let lines: string[] = [];
       try {
@@ -182,12 +195,16 @@ export const registerDaemon: Register = (program, setExit) => {
           throw new OptaError(`no daemon log at ${displayPath(paths.logFile)} yet: the daemon has not run in this home. Start it: opta daemon start`);
         }
       }
-      if (lines.length) out(lines.join('\n'));
+      if (lines.length) out(redactor ? redactor.text(lines.join('\n')) : lines.join('\n'));
       if (!opts.follow) return setExit(0);
+      const { lineRedactor } = await import('../report/redact.js');
+      const sink = (t: string) => void process.stdout.write(t);
+      const stream = redactor ? lineRedactor(redactor, sink) : { push: sink, end: () => undefined };
       await new Promise<void>((resolve) => {
-        const stopFollow = follow(paths.logFile, (t) => process.stdout.write(t), { from });
+        const stopFollow = follow(paths.logFile, (t) => stream.push(t), { from });
         const end = () => {
           stopFollow();
+          stream.end();
           resolve();
         };
         process.once('SIGINT', end);

@@ -20,6 +20,7 @@ const GROUPS: Record<string, () => Promise<Register>> = {
   rules: async () => (await import('./rules.js')).registerRules,
   sessions: async () => (await import('./sessions.js')).registerSessions,
   permissions: async () => (await import('./permissions.js')).registerPermissions,
+  support: async () => (await import('./support.js')).registerSupport,
 };
 
 async function loadGroups(argv: string[]): Promise<Register[]> {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import { writeFileAtomic } from './atomic.js';
 import { causeText, errorCode, OptaError, UsageError } from './errors.js';
+import { configKey, type ConfigKey } from './config-keys.js';
 
 const portRange = z
   .string()
@@ -48,32 +49,7 @@ export const ConfigSchema = z
   .strict();
 export type OptaConfig = z.infer<typeof ConfigSchema>;
 
-export interface ConfigKey {
-  key: string;
-  type: 'string' | 'number';
-  secret?: boolean;
-  description: string;
-}
-
-/** Every settable key; `opta config list` prints them in this order. */
-export const CONFIG_KEYS: ConfigKey[] = [
-  { key: 'lmx.host', type: 'string', description: 'LMX inference server host' },
-  { key: 'lmx.port', type: 'number', description: 'LMX inference server port' },
-  { key: 'lmx.apiKey', type: 'string', secret: true, description: 'LMX API key (secret)' },
-  { key: 'lmx.timeoutMs', type: 'number', description: 'LMX request timeout in milliseconds' },
-  { key: 'daemon.host', type: 'string', description: 'address the daemon binds (keep 127.0.0.1)' },
-  { key: 'daemon.port', type: 'number', description: 'preferred daemon port' },
-  { key: 'daemon.portRange', type: 'string', description: 'fallback ports tried when daemon.port is taken' },
-  { key: 'permissions.timeoutMs', type: 'number', description: 'auto-deny permission requests after this long' },
-  { key: 'logs.maxBytes', type: 'number', description: 'rotate daemon.log to daemon.log.1 past this size' },
-  { key: 'tools.memoryLimitMb', type: 'number', description: 'heap limit of the tool worker' },
-];
-
-export function configKey(key: string): ConfigKey {
-  const k = CONFIG_KEYS.find((c) => c.key === key);
-  if (!k) throw new UsageError(`unknown config key "${key}". Known keys: ${CONFIG_KEYS.map((c) => c.key).join(', ')}.`);
-  return k;
-}
+export { CONFIG_KEYS, configKey, type ConfigKey } from './config-keys.js';
 
 export interface ConfigProblem {
   key: string;

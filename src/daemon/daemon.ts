@@ -40,8 +40,9 @@ export async function startDaemon(home: string, opts: { echo?: boolean } = {}): 
   ensurePrivateDir(paths.daemonDir);
   ensurePrivateDir(paths.sessionsDir);
   const logger = new Logger(paths.logFile, config.logs.maxBytes, opts.echo);
-
   const token = crypto.randomBytes(32).toString('hex');
+  await installLogScrubber(logger, token, config);
+
   const router = new Router();
   const server = http.createServer();
   server.on('request', router.handler({ token: () => token, bindHost: config.daemon.host, onError: (e) => logger.error(`request failed: ${causeText(e)}`) }));
@@ -71,6 +72,25 @@ export async function startDaemon(home: string, opts: { echo?: boolean } = {}): 
   if (bound.port !== config.daemon.port) logger.warn(`port ${config.daemon.port} in use, using fallback port ${bound.port}`);
   logger.info(`daemon started on ${state.host}:${state.port}`);
   return { ok: true, ctx };
+}
+
+/**
+ * Whatever an error message carries (a URL with credentials, an Authorization header, the token itself), the log
+ * gets the redacted form: the same shapes as the support bundle (rules/redact) plus this daemon's exact secrets.
+ */
+export async function installLogScrubber(logger: Logger, token: string, config: OptaConfig): Promise<void> {
+  const { loadShapes, Redactor } = await import('../report/redact.js');
+  const known = [{ value: token, label: 'daemon-token' }, ...(config.lmx.apiKey ? [{ value: config.lmx.apiKey, label: 'lmx-api-key' }] : [])];
+  let shapes: Awaited<ReturnType<typeof loadShapes>> | undefined;
+  try {
+    shapes = await loadShapes();
+  } catch (err) {
+    shapes = undefined;
+    logger.warn(`redaction shapes not loaded (${causeText(err)}); only the token and API key are kept out of this log`);
+  }
+  if (shapes?.problems.length) logger.warn(`redaction shapes with problems were left out: ${shapes.problems.map((p) => p.file).join(', ')} (opta rules validate --kind redact)`);
+  const redactor = new Redactor(shapes?.shapes ?? [], known);
+  logger.setScrubber((m) => redactor.text(m));
 }
 
 /** Restores state.json when a person deleted it while the daemon runs (SIGHUP asks for this). */

@@ -15,7 +15,13 @@ export function formatLogLine(level: Level, message: string, at = new Date()): s
 
 export class Logger {
   private fd: number | undefined;
+  /** Applied to every message before it is written: the log never holds the token, the API key or a secret-shaped value. */
+  private scrub?: (message: string) => string;
   constructor(private readonly file: string, private readonly maxBytes: number, private readonly echo = false) {}
+
+  setScrubber(scrub: (message: string) => string): void {
+    this.scrub = scrub;
+  }
 
   private open(): number {
     ensurePrivateDir(path.dirname(this.file));
@@ -44,7 +50,7 @@ export class Logger {
   }
 
   write(level: Level, message: string): void {
-    const line = formatLogLine(level, message);
+    const line = formatLogLine(level, this.scrub ? this.scrub(message) : message);
     if (this.echo) process.stderr.write(line);
     try {
       const fd = this.rotateIfNeeded(this.current(), Buffer.byteLength(line));

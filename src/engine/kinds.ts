@@ -52,6 +52,20 @@ export const KINDS: RuleKind[] = [
     columns: ['id', 'severity', 'check', 'fix'],
     validator: async () => (await import('./doctor-validator.js')).doctorValidator,
   },
+  {
+    id: 'redact',
+    dir: rulesDir('redact'),
+    schemaFile: 'redact.schema.json',
+    description: 'secret shapes the support bundle and opta daemon logs replace by [REDACTED:<label>-<n>] (regexes, examples, look-alikes)',
+    idOf: (r) => (r as { id: string }).id,
+    idPath: '$.id',
+    summary: (r) => {
+      const x = r as { id: string; label: string; priority?: number; description: string };
+      return { id: x.id, label: x.label, priority: x.priority ?? 50, description: x.description };
+    },
+    columns: ['id', 'label', 'priority'],
+    validator: async () => (await import('../report/redact-kind.js')).redactValidator,
+  },
 ];
 
 export function kindById(id: string): RuleKind | undefined {

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FACT_IDS } from '../facts/registry.js';
+import { FACT_ID_LIST } from '../facts/ids.js';
 import { KINDS, kindById, type RuleKind } from './kinds.js';
 import { conditionFacts, templateFacts, type LoadedRule, type RuleFile, type RuleProblem } from './rule-types.js';
 
@@ -17,7 +17,7 @@ export interface Manifest {
 }
 
 export function validatorKey(): string {
-  return `${KINDS.map((k) => k.id).join(',')};${FACT_IDS.join(',')}`;
+  return `${KINDS.map((k) => k.id).join(',')};${FACT_ID_LIST.join(',')}`;
 }
 
 /**

@@ -25,8 +25,21 @@ export interface DoctorOptions {
   strict?: boolean;
   deadlineMs?: number;
   factTimeoutMs?: number;
-  /** Fact values that replace collectors (fixture scenarios). */
+  /** Fact values that replace collectors (fixture scenarios, support bundles). */
   overrides?: Record<string, FactValue>;
+  /**
+   * Replay: facts come only from `overrides`; a fact not among them is not collected on this machine but fails with
+   * `missing` as its error (its checks say "not checked"), and is not counted by fact-failures.
+   */
+  offline?: { missing: string };
+  /** Also collect the facts no selected rule needed (within the deadline), so a support bundle holds them all. */
+  collectAll?: boolean;
+}
+
+/** A report and the values of every fact the run collected (what `opta support analyze` replays). */
+export interface DoctorCapture {
+  report: DoctorReport;
+  facts: Record<string, FactValue>;
 }
 
 function matches(rule: LoadedRule, tokens: string[]): boolean {
@@ -74,6 +87,10 @@ function consultedFacts(cond: unknown, out = new Set<string>()): Set<string> {
 }
 
 export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
+  return (await runDoctorCapture(opts)).report;
+}
+
+export async function runDoctorCapture(opts: DoctorOptions): Promise<DoctorCapture> {
   const started = Date.now();
   const deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const deadlineAt = started + deadlineMs;
@@ -87,10 +104,13 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
       factChecks.get(f)!.add(r.rule.event.params.check);
     }
   }
-  const collectors = new Map<string, FactCollector>(COLLECTORS.map((c) => [c.id, c]));
+  const offline = opts.offline;
+  const missing = (c: FactCollector): FactCollector => ({ ...c, collect: () => ({ ok: false, error: offline!.missing, timedOut: false }) });
+  const collectors = new Map<string, FactCollector>(COLLECTORS.map((c) => [c.id, offline ? missing(c) : c]));
   const store = new FactStore({ collectors, paths: opts.paths, env: opts.env ?? process.env, deadlineAt, startedAt: started, factTimeoutMs: opts.factTimeoutMs, overrides: opts.overrides });
   const checksOf = (fact: string) => [...(factChecks.get(fact) ?? [])].filter((c) => c !== 'doctor');
-  collectors.set('fact-failures', factFailures({ records: () => store.records(), checksOf }));
+  const failureRecords = () => store.records().filter((r) => !(offline && !r.overridden && r.error === offline.missing));
+  collectors.set('fact-failures', factFailures({ records: failureRecords, checksOf }));
 
   // Start the facts every selected rule's cheap conditions need now, so their sockets are in flight while
   // json-rules-engine loads (~10 ms). Expensive facts (priority < 10, e.g. find-process) stay on demand.
@@ -211,7 +231,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   };
   const strict = Boolean(opts.strict);
   const exitCode: 0 | 1 | 2 = loaded.problems.length ? 2 : counts.errors || (strict && counts.warnings) ? 1 : 0;
-  return {
+  const report: DoctorReport = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'opta', version: VERSION },
     home: displayPath(opts.paths.home, opts.env ?? process.env),
@@ -230,6 +250,12 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     rules: { loaded: loaded.rules.length, selected: selected.length, validatedNow: loaded.validatedNow, ran },
     ruleProblems: loaded.problems,
   };
+  if (opts.collectAll && outcome !== 'deadline') {
+    // After the report, so it says exactly what `opta doctor` would; fact-failures is already cached.
+    const extra = [...collectors.keys()].filter((id) => !(id in factValues));
+    await Promise.all(extra.map(async (id) => (factValues[id] = await store.get(id))));
+  }
+  return { report, facts: factValues as Record<string, FactValue> };
 }
 
 function sevRank(s: string): number {

@@ -1,0 +1,134 @@
+// Reads a support bundle back (text or JSON): its format version, its sections, and the doctor facts `opta support analyze` replays.
+import { OptaError } from '../core/errors.js';
+import type { DoctorReport } from '../engine/report-types.js';
+import type { FactValue } from '../facts/fact.js';
+import { BUNDLE_END, BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, BUNDLE_TITLE, type Bundle } from './bundle.js';
+
+export interface ReadBundle {
+  form: 'text' | 'json';
+  generatedAt: string | null;
+  toolVersion: string | null;
+  formatVersion: number;
+  sections: Array<{ id: string | null; title: string; text: string }>;
+  capture: { report: DoctorReport; facts: Record<string, FactValue> };
+  /** What the reader had to skip or could not check (a cut-off end, ...). */
+  notes: string[];
+}
+
+/** A bundle that cannot be analysed: exit 2, one paragraph naming the file and the next step. */
+export class BundleError extends OptaError {
+  constructor(message: string) {
+    super(message, 2);
+  }
+}
+
+const ASK = 'Ask for a new one, made with: opta support bundle';
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function checkVersion(name: string, version: number | null, tool: string | null): void {
+  if (version === null) {
+    throw new BundleError(
+      `${name} has no bundle format line: it was made by the troubleshooting guide's shell one-liner or by an opta older than \`opta support bundle\`. ` +
+        `It holds the doctor's text but none of its facts, so there is nothing to analyse offline; read its "opta doctor" part as it is. ${ASK}`,
+    );
+  }
+  if (version > BUNDLE_FORMAT_VERSION) {
+    throw new BundleError(`${name} was made by opta ${tool ?? '(unknown)'} in bundle format ${version}; this opta reads bundle format ${BUNDLE_FORMAT_VERSION} and older. Analyse it with opta ${tool ?? 'of that version'} or newer.`);
+  }
+  if (version < 1) throw new BundleError(`${name} says it is in bundle format ${version}, which no opta ever wrote. ${ASK}`);
+}
+
+function checkCapture(name: string, data: unknown, where: string): ReadBundle['capture'] {
+  const d = data as { report?: unknown; facts?: unknown } | undefined;
+  if (!isObject(d) || !isObject(d.report) || !isObject(d.facts) || !Array.isArray((d.report as { findings?: unknown }).findings)) {
+    throw new BundleError(`${name}: ${where} is not a doctor report with facts (expected {"report": {...}, "facts": {...}}). ${ASK}`);
+  }
+  return { report: d.report as unknown as DoctorReport, facts: d.facts as Record<string, FactValue> };
+}
+
+function readJsonBundle(name: string, text: string): ReadBundle {
+  let b: Partial<Bundle>;
+  try {
+    b = JSON.parse(text) as Partial<Bundle>;
+  } catch (err) {
+    if (text.includes(`"${BUNDLE_FORMAT}"`)) {
+      throw new BundleError(`${name} is a JSON support bundle cut off before its end (${(err as Error).message}); the facts analyze reads may be in the missing part. ${ASK} and send the whole file.`);
+    }
+    throw notABundle(name);
+  }
+  if (!isObject(b) || b.format !== BUNDLE_FORMAT) throw notABundle(name);
+  const version = typeof b.formatVersion === 'number' ? b.formatVersion : null;
+  const tool = typeof b.tool?.version === 'string' ? b.tool.version : null;
+  checkVersion(name, version, tool);
+  const sections = Array.isArray(b.sections) ? b.sections : [];
+  const dr = sections.find((s) => s?.id === 'doctor-report');
+  if (!dr) throw new BundleError(`${name} has no doctor report section, so it holds no facts to analyse. ${ASK}`);
+  if (dr.status !== 'ok') throw new BundleError(`${name} holds no doctor facts: when it was made, its doctor report section ${dr.status === 'timed-out' ? 'ran out of time' : 'failed'} (${dr.error ?? dr.text}). Its other sections are readable as they are. ${ASK}, perhaps with a longer --timeout.`);
+  return {
+    form: 'json',
+    generatedAt: typeof b.generatedAt === 'string' ? b.generatedAt : null,
+    toolVersion: tool,
+    formatVersion: version!,
+    sections: sections.map((s) => ({ id: s.id, title: s.title, text: s.text })),
+    capture: checkCapture(name, dr.data, 'its doctor report section'),
+    notes: [],
+  };
+}
+
+function notABundle(name: string): BundleError {
+  return new BundleError(`${name} is not an opta support bundle: it neither begins with "${BUNDLE_TITLE}" nor is a JSON bundle (format "${BUNDLE_FORMAT}"). Make one with: opta support bundle`);
+}
+
+function readTextBundle(name: string, text: string): ReadBundle {
+  const lines = text.split(/\r?\n/);
+  const header = lines.slice(0, 8);
+  const fmt = header.map((l) => /^# opta (\S+), bundle format (\d+)/.exec(l)).find(Boolean);
+  const generated = header.map((l) => /^# Generated: (\S+)/.exec(l)).find(Boolean);
+  checkVersion(name, fmt ? Number(fmt[2]) : null, fmt ? fmt[1].replace(/,$/, '') : null);
+  // Sections start at "## <title>" lines; the doctor report is the last one, so a "## " inside a log line cannot fake it.
+  const sections: ReadBundle['sections'] = [];
+  let cur: { title: string; body: string[] } | undefined;
+  // The last end line counts: a log line that happens to read like one cannot cut the bundle short.
+  const endAt = lines.lastIndexOf(BUNDLE_END);
+  const ended = endAt > 0;
+  for (const line of lines.slice(1, ended ? endAt : undefined)) {
+    if (line.startsWith('## ')) {
+      if (cur) sections.push({ id: null, title: cur.title, text: cur.body.join('\n').trim() });
+      cur = { title: line.slice(3), body: [] };
+    } else cur?.body.push(line);
+  }
+  if (cur) sections.push({ id: null, title: cur.title, text: cur.body.join('\n').trim() });
+  const notes: string[] = [];
+  const last = sections.at(-1);
+  const dr = [...sections].reverse().find((s) => s.title.startsWith('doctor report (JSON'));
+  if (!dr) {
+    if (!ended) throw new BundleError(`${name} is cut off: it ends ${last ? `inside its "${last.title}" section` : 'in its header'}, before the doctor report that analyze reads (no "${BUNDLE_END}" line). ${ASK} and send the whole file.`);
+    throw new BundleError(`${name} has no doctor report section, so it holds no facts to analyse. ${ASK}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(dr.text);
+  } catch {
+    if (!ended) throw new BundleError(`${name} is cut off inside its doctor report (no "${BUNDLE_END}" line), so the facts analyze reads are incomplete. ${ASK} and send the whole file.`);
+    throw new BundleError(`${name} holds no doctor facts: its doctor report section says ${JSON.stringify(dr.text.split('\n')[0])}. Its other sections are readable as they are. ${ASK}, perhaps with a longer --timeout.`);
+  }
+  if (!ended) notes.push(`the bundle has no "${BUNDLE_END}" line: it was cut off after its doctor report`);
+  return {
+    form: 'text',
+    generatedAt: generated ? generated[1] : null,
+    toolVersion: fmt![1].replace(/,$/, ''),
+    formatVersion: Number(fmt![2]),
+    sections,
+    capture: checkCapture(name, data, 'its doctor report section'),
+    notes,
+  };
+}
+
+/** Parses a bundle's content; `name` is how errors refer to it (the path given). */
+export function readBundle(name: string, content: string): ReadBundle {
+  const text = content.replace(/^\uFEFF/, '');
+  const start = text.trimStart();
+  if (start.startsWith('{')) return readJsonBundle(name, start);
+  if (start.startsWith(BUNDLE_TITLE)) return readTextBundle(name, start);
+  throw notABundle(name);
+}

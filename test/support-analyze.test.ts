@@ -1,0 +1,143 @@
+// Bundles as data: every doctor scenario survives a bundle round trip to the same findings; sections fail or time out alone; analyze refuses what it cannot read.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { runDoctorCapture, type DoctorCapture } from '../src/engine/run.js';
+import { analyzeBundle } from '../src/report/analyze.js';
+import { buildBundle, renderBundleJson, renderBundleText, type Section } from '../src/report/bundle.js';
+import { readBundle } from '../src/report/bundle-read.js';
+import { SECTIONS } from '../src/report/bundle-sections.js';
+import { EXPECTED } from './helpers/doctor-expectations.js';
+import { loadScenario, type Scenario } from './helpers/doctor-scenarios.js';
+import { makeHome, runOpta } from './helpers/env.js';
+
+const pick = (ids: string[]) => SECTIONS.filter((s) => ids.includes(s.id));
+
+/** A bundle of a fixture scenario: its home for the file-reading sections, its fact overrides for the doctor. */
+async function scenarioBundle(s: Scenario, ids = ['doctor', 'daemon-logs', 'config-list', 'doctor-report'], seen: { live?: DoctorCapture } = {}) {
+  return buildBundle({
+    paths: s.paths,
+    env: s.env,
+    sections: pick(ids),
+    deadlineMs: 8000,
+    probes: { doctor: async () => (seen.live = await runDoctorCapture({ paths: s.paths, env: s.env, overrides: s.overrides, deadlineMs: 4000, collectAll: true })) },
+  });
+}
+
+for (const [name, expected] of Object.entries(EXPECTED)) {
+  test(`scenario ${name}: bundled (text and JSON) then analysed offline -> [${expected.join(', ')}]`, async () => {
+    const s = loadScenario(name);
+    try {
+      const seen: { live?: DoctorCapture } = {};
+      const b = await scenarioBundle(s, ['doctor', 'doctor-report'], seen);
+      for (const [form, content] of [['text', renderBundleText(b)], ['json', renderBundleJson(b)]] as const) {
+        const read = readBundle(`${name}.${form}`, content);
+        assert.equal(read.form, form);
+        const a = await analyzeBundle(`${name}.${form}`, read);
+        assert.deepEqual(a.report.findings.map((f) => f.id).sort(), expected, `${name} (${form})`);
+        // Against the unredacted run that made the bundle: redaction took nothing a finding says.
+        const live: DoctorCapture['report']['findings'] = seen.live!.report.findings;
+        assert.deepEqual(a.report.findings.map((f) => [f.id, f.message, f.remediation]), live.map((f) => [f.id, f.message, f.remediation]), 'same wording as the run that made the bundle');
+        assert.deepEqual(a.missingFacts, []);
+        assert.ok(a.comparedWithBundle.same);
+      }
+    } finally {
+      s.cleanup();
+    }
+  });
+}
+
+test('each section stands alone: one that throws and one that hangs give a line each, the rest still appear, all within the deadline', async () => {
+  const h = makeHome();
+  try {
+    const never = new Promise<never>(() => undefined);
+    const sections: Section[] = [
+      { id: 'first', title: 'first', timeoutMs: 1000, collect: async () => ({ text: 'one' }) },
+      { id: 'boom', title: 'boom', timeoutMs: 1000, collect: async () => { throw new Error('disk on fire\nsecond line'); } },
+      { id: 'hang', title: 'hang', timeoutMs: 400, collect: () => never },
+      { id: 'capped', title: 'capped', timeoutMs: 60000, collect: () => never },
+      { id: 'shared', title: 'shared', timeoutMs: 1000, collect: async (ctx) => ({ text: String((await ctx.daemon()).status) }) },
+      { id: 'last', title: 'last', timeoutMs: 1000, collect: async () => ({ data: { a: 1 } }), render: (d) => JSON.stringify(d) },
+    ];
+    const started = Date.now();
+    let inspections = 0;
+    const b = await buildBundle({ paths: { ...makePaths(h.optaHome) }, env: h.env, sections, deadlineMs: 1500, probes: { daemon: async () => (inspections++, { status: 'not-running', stateClass: 'missing', statePath: '' }) } });
+    const took = Date.now() - started;
+    assert.ok(took < 1500, `took ${took} ms`);
+    assert.deepEqual(b.sections.map((s) => [s.id, s.status]), [['first', 'ok'], ['boom', 'failed'], ['hang', 'timed-out'], ['capped', 'timed-out'], ['shared', 'ok'], ['last', 'ok']]);
+    assert.equal(b.sections[1].text, '(not available: disk on fire)');
+    assert.equal(b.sections[2].text, '(ran out of time: no answer within 400 ms)');
+    assert.ok(b.sections[3].timeoutMs < 1500, 'a section budget is capped by the bundle deadline');
+    assert.equal(inspections, 1);
+    const text = renderBundleText(b);
+    assert.match(text, /^# Sections: 3 of 6 complete in \d\.\d s \(deadline 1\.5 s\); ran out of time: hang, capped; not available: boom$/m);
+    assert.match(text, /\n## last\n\{"a":1\}\n\n# End of Opta Support Bundle\n$/);
+  } finally {
+    await h.cleanup();
+  }
+});
+
+function makePaths(home: string) {
+  const d = path.join(home, 'daemon');
+  return { home, daemonDir: d, stateFile: path.join(d, 'state.json'), logFile: path.join(d, 'daemon.log'), lockFile: path.join(d, 'daemon.lock'), sessionsDir: path.join(home, 'sessions'), configFile: path.join(home, 'config.json') };
+}
+
+test('analyze: a clear exit-2 paragraph for a random file, a cut-off bundle, another format version, a bundle without facts; a partial analysis names what is missing', async (t) => {
+  const s = loadScenario('many-problems');
+  t.after(() => s.cleanup());
+  const b = await scenarioBundle(s);
+  const text = renderBundleText(b);
+  const json = renderBundleJson(b);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-analyze-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const h = makeHome();
+  t.after(() => h.cleanup());
+  const write = (name: string, content: string) => {
+    const f = path.join(dir, name);
+    fs.writeFileSync(f, content);
+    return f;
+  };
+  const logsAt = text.indexOf('## opta daemon logs --lines 200');
+  const jsonAt = text.indexOf('"facts"');
+  const noFacts = JSON.parse(json);
+  const dr = noFacts.sections.find((x: { id: string }) => x.id === 'doctor-report');
+  Object.assign(dr, { status: 'timed-out', text: '(ran out of time: no answer within 9000 ms)', error: 'ran out of time: no answer within 9000 ms' });
+  delete dr.data;
+  const cases: Array<[string, string, RegExp]> = [
+    ['random.txt', 'hello, this is a shopping list\nmilk\n', /is not an opta support bundle: it neither begins with "# Opta Support Bundle" nor is a JSON bundle/],
+    ['random.json', '{"name": "package"}', /is not an opta support bundle/],
+    ['cut-in-logs.txt', text.slice(0, logsAt + 60), /is cut off: it ends inside its "opta daemon logs --lines 200" section, before the doctor report/],
+    ['cut-in-json.txt', text.slice(0, jsonAt + 100), /is cut off inside its doctor report/],
+    ['cut.json', json.slice(0, json.length / 2), /is a JSON support bundle cut off before its end/],
+    ['newer.txt', text.replace('# opta 1.1.0, bundle format 1;', '# opta 9.0.0, bundle format 2;'), /made by opta 9\.0\.0 in bundle format 2; this opta reads bundle format 1 and older/],
+    ['newer.json', json.replace('"formatVersion": 1', '"formatVersion": 3'), /in bundle format 3; this opta reads bundle format 1/],
+    ['no-facts.json', JSON.stringify(noFacts), /holds no doctor facts: when it was made, its doctor report section ran out of time/],
+    ['no-facts.txt', renderBundleText(noFacts), /holds no doctor facts: its doctor report section says "\(ran out of time/],
+  ];
+  for (const [name, content, message] of cases) {
+    const r = await runOpta(h, ['support', 'analyze', write(name, content)]);
+    assert.equal(r.code, 2, `${name}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, message, name);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+  const missing = await runOpta(h, ['support', 'analyze', path.join(dir, 'nope.txt')]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /cannot read the bundle .*nope\.txt: ENOENT/);
+
+  // The end line lost, the facts whole: analysed, with a note.
+  const endless = await runOpta(h, ['support', 'analyze', write('endless.txt', text.replace('# End of Opta Support Bundle\n', ''))]);
+  assert.equal(endless.code, 1, endless.stderr);
+  assert.match(endless.stdout, /Note: the bundle has no "# End of Opta Support Bundle" line: it was cut off after its doctor report\./);
+  // A bundle without the lmx fact (older opta, or edited): its checks are "not checked", and the note says why.
+  const partial = JSON.parse(json);
+  delete partial.sections.find((x: { id: string }) => x.id === 'doctor-report').data.facts.lmx;
+  const p = await runOpta(h, ['support', 'analyze', write('partial.json', JSON.stringify(partial))]);
+  assert.equal(p.code, 1, p.stderr);
+  assert.match(p.stdout, /Checking LMX\.\.\. +● not checked: lmx failed \(not in the bundle\)/);
+  assert.match(p.stdout, /Facts missing from the bundle: lmx \(lmx, model/);
+  assert.match(p.stdout, /Compared with the report opta 1\.1\.0 made then: no longer reported: lmx-connection-refused\./);
+  const pj = JSON.parse((await runOpta(h, ['support', 'analyze', path.join(dir, 'partial.json'), '--json'])).stdout) as { missingFacts: Array<{ fact: string }> };
+  assert.deepEqual(pj.missingFacts.map((m) => m.fact), ['lmx']);
+});
