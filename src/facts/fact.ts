@@ -47,7 +47,8 @@ export function isFailure(v: unknown): v is FactFailure {
  * collector first waited for another fact (on a loaded machine that wait can eat much of a short budget).
  */
 export function innerTimeout(ctx: Pick<FactContext, 'timeoutMs' | 'endsAt'>, cap = Infinity): number {
-  const left = ctx.endsAt === undefined ? ctx.timeoutMs : Math.max(0, ctx.endsAt - Date.now());
-  const budget = Math.min(left, cap);
-  return Math.max(20, budget - Math.min(250, Math.ceil(left * 0.15)));
+  // The same figure for the same budget (reports are compared run to run), unless waiting ate into the margin.
+  const planned = Math.min(ctx.timeoutMs, cap) - Math.min(250, Math.ceil(ctx.timeoutMs * 0.15));
+  const left = ctx.endsAt === undefined ? Infinity : ctx.endsAt - Date.now() - 20;
+  return Math.max(20, Math.min(planned, left));
 }
