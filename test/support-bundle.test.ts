@@ -257,7 +257,9 @@ test("the guide's one-liner, verbatim, in a throwaway HOME with opta on PATH: a 
   const b = await runOpta(h, ['support', 'bundle']);
   assert.equal(b.code, 0, b.stderr);
   const file = /^Saved (.*)\n$/.exec(b.stdout)![1];
-  assert.match(path.basename(file), /^opta-support-\d{8}-\d{6}\.txt$/);
+  assert.match(path.basename(file), /^opta-support-\d{8}-\d{6}(-\d+)?\.txt$/);
+  assert.notEqual(file, saved[1], "the one-liner's bundle is never overwritten, even within the same second");
+  assert.equal(fs.readFileSync(saved[1], 'utf8'), text);
   assert.equal(path.dirname(file), path.join(h.home, 'Desktop'));
   noSecrets('opta support bundle', fs.readFileSync(file, 'utf8'), [token, API_KEY, BEARER]);
   // A one-liner bundle holds no facts: analyze says so instead of guessing.
@@ -278,4 +280,19 @@ test('opta daemon logs --follow redacts what it follows', async (t) => {
   await waitUntil(() => f.output().includes('perm_001'), 10000, 'the lines after the secret');
   assert.ok(!f.output().includes(BEARER), f.output());
   assert.match(f.output(), /Authorization: Bearer \[REDACTED:bearer-1\]\n/);
+});
+
+test('a bundle name opta chooses never replaces an earlier bundle of the same second', async () => {
+  const { unusedName } = await import('../src/cli/support.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-names-'));
+  try {
+    const first = path.join(dir, 'opta-support-20261125-100001.txt');
+    assert.equal(unusedName(first), first);
+    fs.writeFileSync(first, 'one-liner');
+    assert.equal(unusedName(first), path.join(dir, 'opta-support-20261125-100001-2.txt'));
+    fs.writeFileSync(path.join(dir, 'opta-support-20261125-100001-2.txt'), 'second');
+    assert.equal(unusedName(first), path.join(dir, 'opta-support-20261125-100001-3.txt'));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -22,6 +22,15 @@ export function markUnredacted(file: string): string {
   return file.slice(0, file.length - ext.length) + '-UNREDACTED' + ext;
 }
 
+/** opta-support-<time>.txt, else opta-support-<time>-2.txt, -3, ... whichever does not exist yet. */
+export function unusedName(file: string): string {
+  const ext = path.extname(file);
+  const stem = file.slice(0, file.length - ext.length);
+  let candidate = file;
+  for (let n = 2; fs.existsSync(candidate); n++) candidate = `${stem}-${n}${ext}`;
+  return candidate;
+}
+
 function defaultDir(env: NodeJS.ProcessEnv): string {
   const desktop = env.HOME ? path.join(env.HOME, 'Desktop') : undefined;
   return desktop && fs.existsSync(desktop) && fs.statSync(desktop).isDirectory() ? desktop : process.cwd();
@@ -80,6 +89,8 @@ export const registerSupport: Register = (program: Command, setExit) => {
       const outIsDir = flags.out !== undefined && fs.existsSync(flags.out) && fs.statSync(flags.out).isDirectory();
       let file = flags.out && !outIsDir ? path.resolve(flags.out) : path.join(outIsDir ? path.resolve(flags.out!) : defaultDir(process.env), name);
       if (!flags.redact) file = markUnredacted(file);
+      // A name opta chose never replaces an earlier bundle made in the same second (the guide's one-liner's, say).
+      if (!flags.out || outIsDir) file = unusedName(file);
       const dir = path.dirname(file);
       if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`cannot write the bundle to ${file}: the directory ${dir} does not exist. Name an existing directory with --out.`);
       const { writeFileAtomic } = await import('../core/atomic.js');
