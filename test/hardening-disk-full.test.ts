@@ -8,6 +8,9 @@ import { startRig, type Envelope } from './helpers/daemon.js';
 import { alive, daemonConfig, daemonPidsOfHome, freePortBlock, makeHome, readJson, runOpta, waitUntil } from './helpers/env.js';
 import { mountTmpfs, PAGE, tempFiles } from './helpers/tmpfs.js';
 import { readState, writeState } from '../src/core/state.js';
+import { StorageError } from '../src/daemon/durable-fs.js';
+import { EventLog } from '../src/daemon/event-log.js';
+import { SpaceGuard } from '../src/daemon/space-reserve.js';
 
 const NO_STACK = /\n\s+at /;
 const validState = { pid: 4242, port: 9999, host: '127.0.0.1', token: 'a'.repeat(64), daemonId: 'd-1', startedAt: '2026-11-25T10:00:01Z', version: '1.1.0' };
@@ -97,23 +100,21 @@ test('daemon start and daemon run on a full disk: exit 1 saying so, no daemon, n
   ];
   for (const [sub, leave, failing] of cases) {
     const cmd = ['daemon', sub];
-    {
-      fsx.fill(leave);
-      const r = await runOpta(h, cmd, { timeoutMs: 20000 });
-      const what = `${cmd.join(' ')} with ${leave} bytes free`;
-      assert.equal(r.code, 1, `${what}: ${r.stdout}${r.stderr}`);
-      assert.match(r.stderr, /disk is full/, what);
-      assert.match(r.stderr, new RegExp(`failed to write \\S*${failing.source}|cannot write \\S*${failing.source}`), what);
-      assert.doesNotMatch(r.stderr, NO_STACK, what);
-      assert.deepEqual(daemonPidsOfHome(h.optaHome), [], `${what}: no daemon left`);
-      assert.ok(await refusing(), `${what}: nothing listens on ${port}`);
-      assert.ok(!fs.existsSync(h.paths.stateFile), `${what}: no state.json`);
-      assert.ok(!fs.existsSync(h.paths.lockFile), `${what}: no lock left`);
-      assert.ok(!fs.existsSync(path.join(h.paths.daemonDir, 'space.reserve')), `${what}: no reserve left`);
-      assert.deepEqual(tempFiles(h.optaHome), [], `${what}: no temp file`);
-      assert.deepEqual(snapshot(h.paths.sessionsDir), stored, `${what}: sessions/ untouched`);
-      fsx.unfill();
-    }
+    fsx.fill(leave);
+    const r = await runOpta(h, cmd, { timeoutMs: 20000 });
+    const what = `${cmd.join(' ')} with ${leave} bytes free`;
+    assert.equal(r.code, 1, `${what}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, /disk is full/, what);
+    assert.match(r.stderr, new RegExp(`failed to write \\S*${failing.source}|cannot write \\S*${failing.source}`), what);
+    assert.doesNotMatch(r.stderr, NO_STACK, what);
+    assert.deepEqual(daemonPidsOfHome(h.optaHome), [], `${what}: no daemon left`);
+    assert.ok(await refusing(), `${what}: nothing listens on ${port}`);
+    assert.ok(!fs.existsSync(h.paths.stateFile), `${what}: no state.json`);
+    assert.ok(!fs.existsSync(h.paths.lockFile), `${what}: no lock left`);
+    assert.ok(!fs.existsSync(path.join(h.paths.daemonDir, 'space.reserve')), `${what}: no reserve left`);
+    assert.deepEqual(tempFiles(h.optaHome), [], `${what}: no temp file`);
+    assert.deepEqual(snapshot(h.paths.sessionsDir), stored, `${what}: sessions/ untouched`);
+    fsx.unfill();
   }
   const ok = await runOpta(h, ['daemon', 'start']);
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
@@ -191,6 +192,38 @@ test('an event that does not fit: not stored in part, not published; the turn en
   const all = (await rig.api('GET', '/v3/sessions/full/events?afterSeq=0')).body.events as Envelope[];
   assert.deepEqual(all, linesOf(file));
   assert.doesNotMatch(rig.log(), /skipped \d+ unreadable line/);
+});
+
+test('the space reserve: an event that does not fit is cut back and refused, the reserve is given back, the closing turn.error fits in its room', async (t) => {
+  const h = makeHome();
+  const fsx = await mountTmpfs(t, h);
+  if (!fsx) return;
+  const dir = path.join(h.paths.sessionsDir, 's');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.mkdirSync(h.paths.daemonDir, { mode: 0o700 });
+  const reserve = path.join(h.paths.daemonDir, 'space.reserve');
+  const guard = new SpaceGuard(reserve, h.paths.sessionsDir);
+  guard.claim();
+  assert.equal(fs.statSync(reserve).size, 64 * 1024);
+  const log = new EventLog(dir, guard);
+  const ev = (seq: number, event: string, pad: number) => ({ v: 1 as const, seq, sessionId: 's', event: event as 'turn.token', ts: '2026-11-25T10:00:01.000Z', payload: { turnId: 'turn_1', text: 'x'.repeat(pad) } });
+  // events.jsonl ends 10 bytes short of a page: the next event can only be written in part.
+  log.append(ev(1, 'turn.token', 4096 - 10 - (JSON.stringify(ev(1, 'turn.token', 0)).length + 1)));
+  assert.equal(fs.statSync(log.file).size, 4086);
+  fsx.fill(0);
+  assert.throws(() => log.append(ev(2, 'turn.token', 500)), (e: unknown) => e instanceof StorageError && e.diskFull && e.code === 'DISK_FULL');
+  assert.equal(fs.statSync(log.file).size, 4086, 'cut back to the last whole line');
+  assert.ok(!fs.existsSync(reserve), 'the reserve was given back');
+  log.append(ev(2, 'turn.error', 200));
+  assert.throws(() => log.append(ev(3, 'turn.token', 10)), StorageError, 'ordinary events wait until the reserve is back');
+  fsx.unfill();
+  log.append(ev(3, 'turn.token', 10));
+  assert.equal(fs.statSync(reserve).size, 64 * 1024, 'the reserve is back');
+  log.close();
+  const again = new EventLog(dir, guard);
+  const seqs: number[] = [];
+  again.load((e) => seqs.push(e.seq));
+  assert.deepEqual([seqs, again.skipped], [[1, 2, 3], 0]);
 });
 
 test('opta doctor on a home with less free space than a few state writes need: an error, exit 1', async (t) => {

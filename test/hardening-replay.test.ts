@@ -1,52 +1,11 @@
 // Event replay from a 50 MB session: exact answers from an index of byte offsets, and /v3/health stays fast meanwhile.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { startRig, WsRecorder, type DaemonRig, type Envelope } from './helpers/daemon.js';
 import { runOpta } from './helpers/env.js';
-
-const TARGET_BYTES = 50 * 1024 * 1024;
-
-/** Writes a finished session of ~50 MB as an earlier daemon would have, with one torn line in the middle (a kill -9). */
-function writeBigSession(dir: string, id: string): { count: number; sample: Map<number, Envelope>; tornAfter: number } {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  fs.writeFileSync(path.join(dir, 'meta.json'), JSON.stringify({ id, createdAt: '2026-11-25T10:00:00.000Z' }) + '\n', { mode: 0o600 });
-  const fd = fs.openSync(path.join(dir, 'events.jsonl'), 'w', 0o600);
-  const sample = new Map<number, Envelope>();
-  const text = 'token '.repeat(40);
-  let seq = 0;
-  let size = 0;
-  let turn = 0;
-  let tornAfter = 0;
-  const lines: string[] = [];
-  const flush = () => {
-    const buf = lines.join('');
-    fs.writeSync(fd, buf);
-    size += Buffer.byteLength(buf);
-    lines.length = 0;
-  };
-  const push = (event: string, payload: Record<string, unknown>) => {
-    const e = { v: 1 as const, seq: ++seq, sessionId: id, event, ts: '2026-11-25T10:00:01.000Z', payload };
-    if (seq % 9973 === 1) sample.set(seq, e);
-    lines.push(JSON.stringify(e) + '\n');
-  };
-  while (size < TARGET_BYTES) {
-    const turnId = `turn_${++turn}`;
-    push('turn.queued', { turnId, content: `question ${turn}`, position: 0 });
-    push('turn.start', { turnId });
-    for (let i = 0; i < 50; i++) push('turn.token', { turnId, text: `${text}${i}` });
-    push('turn.done', { turnId, text: 'answer', model: 'm', toolRounds: 0 });
-    flush();
-    if (turn === 500) {
-      tornAfter = seq;
-      fs.writeSync(fd, '{"v":1,"seq":99999999,"sessionId":"bi\n');
-    }
-  }
-  fs.closeSync(fd);
-  return { count: seq, sample, tornAfter };
-}
+import { TARGET_BYTES, writeBigSession } from './helpers/big-session.js';
 
 /** GETs a URL and counts the bytes of the answer without parsing them (the test must not be the bottleneck). */
 async function drain(url: string, token: string): Promise<number> {

@@ -28,7 +28,8 @@ export class WriteError extends OptaError {
   }
 }
 
-function fsyncDir(dir: string): void {
+/** Makes a new directory entry durable (a kill -9 does not need it; a power loss does). */
+export function fsyncDir(dir: string): void {
   try {
     const dfd = fs.openSync(dir, 'r');
     try { fs.fsyncSync(dfd); } finally { fs.closeSync(dfd); }

@@ -1,6 +1,7 @@
 // A session's events.jsonl: loaded once into an index of seq -> byte range, appended whole and fsynced, replayed by range.
 import fs from 'node:fs';
 import path from 'node:path';
+import { fsyncDir } from '../core/atomic.js';
 import { isEnvelope, type EventEnvelope } from './events.js';
 import { AppendFile, StorageError } from './durable-fs.js';
 import type { SpaceGuard } from './space-reserve.js';
@@ -17,20 +18,6 @@ export interface ReplayLine {
   seq: number;
   /** The event exactly as stored: one JSON object, no newline. */
   line: Buffer;
-}
-
-/** fsync a directory so a new entry in it survives a power loss (a kill -9 does not need it). */
-export function fsyncDir(dir: string): void {
-  try {
-    const fd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    // Some platforms cannot open a directory; the data itself is still fsynced.
-  }
 }
 
 /**

@@ -2,9 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { errorCode } from '../core/errors.js';
-import { writeFileOnce } from '../core/atomic.js';
+import { fsyncDir, writeFileOnce } from '../core/atomic.js';
 import { StorageError } from './durable-fs.js';
-import { fsyncDir } from './event-log.js';
 import type { Logger } from './logger.js';
 
 export const META_FILE = 'meta.json';
