@@ -129,7 +129,7 @@ export function installSessionRoutes(ctx: DaemonContext, core: SessionCore): voi
           parts.push(l.line);
           first = false;
         }
-        if (!res.write(Buffer.concat(parts))) await drained(res);
+        if (!res.write(Buffer.concat(parts)) && !res.destroyed) await drained(res);
         if (res.destroyed) return void (await chunks.return(undefined));
         next = await chunks.next();
       }

@@ -19,6 +19,7 @@ export const MIN_FREE_BYTES = 64 * 1024;
  */
 export class SpaceGuard {
   private held = false;
+  private lastError: StorageError | undefined;
 
   constructor(private readonly reserveFile: string, private readonly dataDir: string) {}
 
@@ -31,8 +32,6 @@ export class SpaceGuard {
         `Free some space (df -h ${dir}) and start again.`,
     );
   }
-
-  private lastError: StorageError | undefined;
 
   /** (Re)writes the reserve whole; false (and no partial file) when the disk cannot hold it yet. */
   private restore(): boolean {

@@ -112,13 +112,15 @@ function readFile(job: ToolJob): { output: string; truncated: boolean } {
   carry += decoder.end();
   if (carry !== '' || lines.length === 0) add(carry);
   const note = more ? `[truncated: read the first ${job.maxReadBytes} of ${size > job.maxReadBytes ? size : `more than ${job.maxReadBytes}`} bytes (tools.maxReadBytes)]` : undefined;
-  return withNote(firstChars(lines, job.maxOutputChars - (note ? note.length + 1 : 0)), note);
+  return withNote(firstChars(lines, job.maxOutputChars - (note ?? CUT).length - 1), note);
 }
+
+const CUT = '[output truncated]';
 
 /** Appends the note about a cut, if any, as a last line the model reads. */
 function withNote(r: { output: string; truncated: boolean }, note: string | undefined): { output: string; truncated: boolean } {
   if (!note && !r.truncated) return r;
-  return { output: `${r.output}\n${note ?? '[output truncated]'}`, truncated: true };
+  return { output: `${r.output}\n${note ?? CUT}`, truncated: true };
 }
 
 /** Joins lines up to the output cap without ever building the whole text as one string. */
@@ -143,7 +145,7 @@ function listDir(job: ToolJob): { output: string; truncated: boolean } {
     .readdirSync(real, { withFileTypes: true })
     .map((d) => (d.isDirectory() ? `${d.name}/` : d.name))
     .sort();
-  return withNote(firstChars(names, job.maxOutputChars - 20), undefined);
+  return withNote(firstChars(names, job.maxOutputChars - CUT.length - 1), undefined);
 }
 
 const TOOLS: Record<string, (job: ToolJob) => { output: string; truncated: boolean }> = { read_file: readFile, list_dir: listDir };

@@ -73,8 +73,13 @@ export function installEventSocket(ctx: DaemonContext, core: SessionCore): void 
   function sendStored(ws: WebSocket, lines: Buffer[]): Promise<void> {
     return new Promise((resolve) => {
       if (ws.readyState !== ws.OPEN || lines.length === 0) return resolve();
+      const done = () => {
+        ws.off('close', done);
+        resolve();
+      };
+      ws.once('close', done);
       for (let i = 0; i < lines.length - 1; i++) ws.send(lines[i], { binary: false });
-      ws.send(lines[lines.length - 1], { binary: false }, () => resolve());
+      ws.send(lines[lines.length - 1], { binary: false }, done);
     });
   }
 
