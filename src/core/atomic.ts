@@ -83,10 +83,35 @@ export function writeFileOnce(file: string, data: string | Buffer, mode = FILE_M
     fs.linkSync(tmp, file);
   } catch (err) {
     if (errorCode(err) === 'EEXIST') return false;
-    throw new WriteError(file, err);
+    if (!NO_LINKS.has(errorCode(err) ?? '')) throw new WriteError(file, err);
+    return createExclusive(file, data, mode);
   } finally {
     fs.rmSync(tmp, { force: true });
   }
   fsyncDir(path.dirname(file));
+  return true;
+}
+
+/** File systems without hard links (FAT, some network shares) answer link() with these. */
+const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/** The fallback where link() is not available: an exclusive create, removed again if its content cannot be written. */
+function createExclusive(file: string, data: string | Buffer, mode: number): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'wx', mode);
+  } catch (err) {
+    if (errorCode(err) === 'EEXIST') return false;
+    throw new WriteError(file, err);
+  }
+  try {
+    writeAll(fd, data);
+    fs.fsyncSync(fd);
+  } catch (err) {
+    fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+    throw new WriteError(file, err);
+  }
+  fs.closeSync(fd);
   return true;
 }
