@@ -42,7 +42,7 @@ describe('opta sessions / opta permissions', () => {
     const text = await runOpta(rig.h, ['sessions', 'list']);
     assert.equal(text.code, 0);
     assert.match(text.stdout, /No sessions yet\./);
-    assert.equal((await rig.api('POST', '/v3/sessions', { id: 'cli' })).status, 201);
+    assert.equal((await rig.api('POST', '/v3/sessions', { id: 'cli', workspace: '/' })).status, 201);
     ws = await rig.ws('cli', 0);
   });
 

@@ -14,7 +14,8 @@ describe('permissions and tools', () => {
   before(async () => {
     rig = await startRig({
       sim: { toolCalls: [{ name: 'list_dir', arguments: { path: '.' } }] },
-      config: { permissions: { timeoutMs: 1000 }, tools: { memoryLimitMb: 16 } },
+      // A read cap far above the heap, so the big file really is loaded: the OOM case is the heap limit's.
+      config: { permissions: { timeoutMs: 1000 }, tools: { memoryLimitMb: 16, maxReadBytes: 64 * 1024 * 1024 } },
     });
     dir = path.join(rig.h.home, 'work');
     fs.mkdirSync(dir);
@@ -25,7 +26,7 @@ describe('permissions and tools', () => {
   after(async () => rig?.cleanup());
 
   test('allow over HTTP: permission.request, permission.resolved, the tool runs, its result goes back to the model, turn.done', async () => {
-    await rig.api('POST', '/v3/sessions', { id: 'allow' });
+    await rig.api('POST', '/v3/sessions', { id: 'allow', workspace: rig.h.home });
     const ws = await rig.ws('allow', 0);
     const r = await rig.api('POST', '/v3/sessions/allow/turns', { content: 'list it' });
     const req = await ws.turnEvent(r.body.turnId, 'permission.request');
@@ -55,7 +56,7 @@ describe('permissions and tools', () => {
   });
 
   test('deny over the WebSocket: the tool does not run and the turn still finishes', async () => {
-    await rig.api('POST', '/v3/sessions', { id: 'deny' });
+    await rig.api('POST', '/v3/sessions', { id: 'deny', workspace: rig.h.home });
     const ws = await rig.ws('deny', 0);
     const r = await rig.api('POST', '/v3/sessions/deny/turns', { content: 'list it' });
     const req = await ws.turnEvent(r.body.turnId, 'permission.request');
@@ -68,7 +69,7 @@ describe('permissions and tools', () => {
   });
 
   test('a client that disconnects leaves the request pending (clientConnected false); after 1 s it is auto-denied with the guide\'s WARN line', async () => {
-    await rig.api('POST', '/v3/sessions', { id: 'hang' });
+    await rig.api('POST', '/v3/sessions', { id: 'hang', workspace: rig.h.home });
     const ws = await rig.ws('hang', 0);
     const r = await rig.api('POST', '/v3/sessions/hang/turns', { content: 'list it' });
     const req = await ws.turnEvent(r.body.turnId, 'permission.request');
@@ -96,7 +97,7 @@ describe('permissions and tools', () => {
     for (let i = 0; i < 40; i++) fs.writeSync(fd, chunk); // 32 MB against a 16 MB heap
     fs.closeSync(fd);
     await rig.sim.setConfig({ toolCalls: [{ name: 'read_file', arguments: { path: big } }] });
-    await rig.api('POST', '/v3/sessions', { id: 'oom' });
+    await rig.api('POST', '/v3/sessions', { id: 'oom', workspace: rig.h.home });
     const ws = await rig.ws('oom', 0);
     try {
       const r = await rig.api('POST', '/v3/sessions/oom/turns', { content: 'read it' });

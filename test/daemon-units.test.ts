@@ -8,6 +8,8 @@ import { isSafeSessionId } from '../src/daemon/session-id.js';
 import { BadChunkError, ChatAccumulator, SseParser } from '../src/daemon/sse.js';
 import { classify } from '../src/daemon/lmx-client.js';
 import { ROOT } from './helpers/env.js';
+import { isInside } from '../src/daemon/workspace.js';
+import { originAllowed } from '../src/daemon/http.js';
 
 test('shortDuration writes durations the way the guide\'s timeout line does', () => {
   const table: Array<[number, string]> = [
@@ -84,4 +86,35 @@ test('every source, test and fixture file starts with a one-line comment saying 
   };
   for (const top of ['src', 'test', 'fixtures']) if (fs.existsSync(path.join(ROOT, top))) walk(path.join(ROOT, top));
   assert.deepEqual(bad, []);
+});
+
+test('isInside: a path is inside a directory only below it, never through "..", whatever the names look like', () => {
+  const cases: Array<[string, string, boolean]> = [
+    ['/w', '/w', true],
+    ['/w/a.txt', '/w', true],
+    ['/w/..b/c', '/w', true],
+    ['/w2/a', '/w', false],
+    ['/', '/w', false],
+    ['/w/../etc/passwd', '/w', false],
+    ['/etc', '/', true],
+  ];
+  for (const [p, dir, want] of cases) assert.equal(isInside(path.resolve(p), dir), want, `${p} in ${dir}`);
+});
+
+test('originAllowed: no Origin (not a browser) or a loopback page only', () => {
+  const cases: Array<[string | undefined, boolean]> = [
+    [undefined, true],
+    ['http://127.0.0.1:9999', true],
+    ['https://localhost', true],
+    ['http://[::1]:3000', true],
+    ['http://LOCALHOST:1', true],
+    ['null', false],
+    ['file://', false],
+    ['http://evil.example', false],
+    ['http://127.0.0.1.evil.example', false],
+    ['http://localhost.evil.example:9999', false],
+    ['chrome-extension://abc', false],
+    ['not a url', false],
+  ];
+  for (const [origin, want] of cases) assert.equal(originAllowed(origin, '127.0.0.1'), want, String(origin));
 });

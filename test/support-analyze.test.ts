@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { optaPaths } from '../src/core/paths.js';
 import { test } from 'node:test';
 import { runDoctorCapture, type DoctorCapture } from '../src/engine/run.js';
 import { analyzeBundle } from '../src/report/analyze.js';
@@ -63,7 +64,7 @@ test('each section stands alone: one that throws and one that hangs give a line 
     ];
     const started = Date.now();
     let inspections = 0;
-    const b = await buildBundle({ paths: { ...makePaths(h.optaHome) }, env: h.env, sections, deadlineMs: 1500, probes: { daemon: async () => (inspections++, { status: 'not-running', stateClass: 'missing', statePath: '' }) } });
+    const b = await buildBundle({ paths: optaPaths(h.optaHome), env: h.env, sections, deadlineMs: 1500, probes: { daemon: async () => (inspections++, { status: 'not-running', stateClass: 'missing', statePath: '' }) } });
     const took = Date.now() - started;
     assert.ok(took < 1500, `took ${took} ms`);
     assert.deepEqual(b.sections.map((s) => [s.id, s.status]), [['first', 'ok'], ['boom', 'failed'], ['hang', 'timed-out'], ['capped', 'timed-out'], ['shared', 'ok'], ['last', 'ok']]);
@@ -79,10 +80,6 @@ test('each section stands alone: one that throws and one that hangs give a line 
   }
 });
 
-function makePaths(home: string) {
-  const d = path.join(home, 'daemon');
-  return { home, daemonDir: d, stateFile: path.join(d, 'state.json'), logFile: path.join(d, 'daemon.log'), lockFile: path.join(d, 'daemon.lock'), sessionsDir: path.join(home, 'sessions'), configFile: path.join(home, 'config.json') };
-}
 
 test('analyze: a clear exit-2 paragraph for a random file, a cut-off bundle, another format version, a bundle without facts; a partial analysis names what is missing', async (t) => {
   const s = loadScenario('many-problems');

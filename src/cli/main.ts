@@ -83,10 +83,18 @@ async function main(argv: string[]): Promise<ExitCode> {
 }
 
 // A reader that stops early (`opta rules list | head -5`) closes the pipe: that ends the output, not in a crash.
+// Any other output failure (a full disk, /dev/full) means the command could not do what was asked: one line, exit 2.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw e;
+    if (stream !== process.stderr) {
+      try {
+        process.stderr.write(`opta: cannot write the output: ${e.code ? `${e.code}: ` : ''}${e.message.replace(`${e.code}: `, '')}\n`);
+      } catch {
+        // stderr is gone too: the exit code is all that is left.
+      }
+    }
+    process.exit(2);
   });
 }
 

@@ -1,12 +1,12 @@
 // `opta sessions list|cancel`: thin adapters over the daemon's session API (through the crash guardian).
-import { cancelSession, listSessions, type SessionSummary } from '../daemon/api.js';
+import { cancelSession, createSession, listSessions, type SessionSummary } from '../daemon/api.js';
 import { cliPaths } from './context.js';
 import { formatTable, out } from './output.js';
 import type { Register } from './main.js';
 
 function table(rows: SessionSummary[]): string {
-  const head = ['SESSION', 'TURNS', 'ACTIVE', 'QUEUED', 'PERMISSIONS', 'CLIENTS', 'LAST SEQ', 'CREATED'];
-  const body = rows.map((s) => [s.id, String(s.turns), s.activeTurn ?? '-', String(s.queuedTurns), String(s.pendingPermissions), String(s.wsClients), String(s.lastSeq), s.createdAt]);
+  const head = ['SESSION', 'TURNS', 'ACTIVE', 'QUEUED', 'PERMISSIONS', 'CLIENTS', 'LAST SEQ', 'CREATED', 'WORKSPACE'];
+  const body = rows.map((s) => [s.id, String(s.turns), s.activeTurn ?? '-', String(s.queuedTurns), String(s.pendingPermissions), String(s.wsClients), String(s.lastSeq), s.createdAt, s.workspace ?? '-']);
   return formatTable(head, body);
 }
 
@@ -21,6 +21,18 @@ export const registerSessions: Register = (program, setExit) => {
       const list = await listSessions(cliPaths());
       if (opts.json) out(JSON.stringify({ sessions: list }, null, 2));
       else out(list.length ? table(list) : 'No sessions yet.');
+      setExit(0);
+    });
+
+  sessions
+    .command('create')
+    .description('create a session whose tools may read the current directory (or --workspace <dir>), never the opta home')
+    .argument('[id]', 'session id (default: a generated one)')
+    .option('--workspace <dir>', 'the directory the session\'s tools may read (default: the current directory)')
+    .action(async (id: string | undefined, opts: { workspace?: string }) => {
+      const r = await createSession(cliPaths(), { id, workspace: opts.workspace ?? process.cwd() });
+      const s = r.session;
+      out(r.created ? `Session ${s.id} created (workspace ${s.workspace}).` : `Session ${s.id} already exists (workspace ${s.workspace ?? 'none'}); it was left as it was.`);
       setExit(0);
     });
 

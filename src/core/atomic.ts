@@ -1,7 +1,9 @@
-// Atomic, private file writes: temp file, fsync, rename, so a kill -9 leaves the old or the new file.
+// Atomic, private file writes: temp file, fsync, rename (or link, for create-once), so a crash or a full disk leaves the old or the new file.
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import { errorCode, OptaError } from './errors.js';
+import { isDiskFull, writeAll, writeFailureText } from './write-all.js';
 
 export const DIR_MODE = 0o700;
 export const FILE_MODE = 0o600;
@@ -10,28 +12,106 @@ export function ensurePrivateDir(dir: string): void {
   fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
 }
 
-export function writeFileAtomic(file: string, data: string | Buffer, mode = FILE_MODE): void {
-  const dir = path.dirname(file);
-  ensurePrivateDir(dir);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
-  const fd = fs.openSync(tmp, 'wx', mode);
-  try {
-    fs.writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+/** A write that failed as a whole: the message names the file, says the old one is intact, and the next step. */
+export class WriteError extends OptaError {
+  readonly diskFull: boolean;
+  constructor(file: string, cause: unknown) {
+    const full = isDiskFull(cause);
+    super(
+      `failed to write ${file}: ${writeFailureText(cause)}. ${path.basename(file)} is unchanged` +
+        (full ? `; free some space (df -h ${path.dirname(file)}) and try again.` : '.'),
+      1,
+      { cause },
+    );
+    this.name = 'WriteError';
+    this.diskFull = full;
   }
-  try {
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-  // fsync the directory so the rename itself survives a power loss.
+}
+
+/** Makes a new directory entry durable (a kill -9 does not need it; a power loss does). */
+export function fsyncDir(dir: string): void {
   try {
     const dfd = fs.openSync(dir, 'r');
     try { fs.fsyncSync(dfd); } finally { fs.closeSync(dfd); }
   } catch {
     // Some platforms cannot open directories; the rename is still atomic.
   }
+}
+
+/** Writes data to a new temp file beside `file` and fsyncs it; on any failure the temp file is gone. */
+function writeTemp(file: string, data: string | Buffer, mode: number): string {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(tmp, 'wx', mode);
+    writeAll(fd, data);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    return tmp;
+  } catch (err) {
+    if (fd !== undefined) {
+      try { fs.closeSync(fd); } catch { /* already failing */ }
+    }
+    fs.rmSync(tmp, { force: true });
+    throw new WriteError(file, err);
+  }
+}
+
+/** Replaces `file` with `data`, or throws WriteError and leaves `file` (and no temp file) as it was. */
+export function writeFileAtomic(file: string, data: string | Buffer, mode = FILE_MODE): void {
+  const dir = path.dirname(file);
+  ensurePrivateDir(dir);
+  const tmp = writeTemp(file, data, mode);
+  try {
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw new WriteError(file, err);
+  }
+  // fsync the directory so the rename itself survives a power loss.
+  fsyncDir(dir);
+}
+
+/**
+ * Creates `file` with `data` only if it does not exist, whole or not at all (temp file + link, which fails on an
+ * existing name). Returns false when the file already existed. Used for the lock and for write-once metadata.
+ */
+export function writeFileOnce(file: string, data: string | Buffer, mode = FILE_MODE): boolean {
+  const tmp = writeTemp(file, data, mode);
+  try {
+    fs.linkSync(tmp, file);
+  } catch (err) {
+    if (errorCode(err) === 'EEXIST') return false;
+    if (!NO_LINKS.has(errorCode(err) ?? '')) throw new WriteError(file, err);
+    return createExclusive(file, data, mode);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+  fsyncDir(path.dirname(file));
+  return true;
+}
+
+/** File systems without hard links (FAT, some network shares) answer link() with these. */
+const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/** The fallback where link() is not available: an exclusive create, removed again if its content cannot be written. */
+function createExclusive(file: string, data: string | Buffer, mode: number): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'wx', mode);
+  } catch (err) {
+    if (errorCode(err) === 'EEXIST') return false;
+    throw new WriteError(file, err);
+  }
+  try {
+    writeAll(fd, data);
+    fs.fsyncSync(fd);
+  } catch (err) {
+    fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+    throw new WriteError(file, err);
+  }
+  fs.closeSync(fd);
+  return true;
 }

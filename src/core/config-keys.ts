@@ -20,6 +20,8 @@ export const CONFIG_KEYS: ConfigKey[] = [
   { key: 'permissions.timeoutMs', type: 'number', description: 'auto-deny permission requests after this long' },
   { key: 'logs.maxBytes', type: 'number', description: 'rotate daemon.log to daemon.log.1 past this size' },
   { key: 'tools.memoryLimitMb', type: 'number', description: 'heap limit of the tool worker' },
+  { key: 'tools.maxReadBytes', type: 'number', description: 'read_file reads at most this many bytes of a file (the cut is reported)' },
+  { key: 'tools.timeoutMs', type: 'number', description: 'a tool call running longer is stopped and fails' },
 ];
 
 export function configKey(key: string): ConfigKey {

@@ -17,7 +17,7 @@ export const DEFAULT_CONFIG: OptaConfig = {
   daemon: { host: '127.0.0.1', port: 9999, portRange: '10000-10020' },
   permissions: { timeoutMs: 300000 },
   logs: { maxBytes: 10 * 1024 * 1024 },
-  tools: { memoryLimitMb: 64 },
+  tools: { memoryLimitMb: 64, maxReadBytes: 1024 * 1024, timeoutMs: 30000 },
 };
 
 type Check = (v: unknown) => string | undefined;
@@ -35,7 +35,7 @@ const SECTIONS: Record<string, Record<string, Check>> = {
   daemon: { host: str, port: int(1, 65535), portRange: range },
   permissions: { timeoutMs: int(100, 86400000) },
   logs: { maxBytes: int(4096) },
-  tools: { memoryLimitMb: int(8, 4096) },
+  tools: { memoryLimitMb: int(8, 4096), maxReadBytes: int(1, 1024 * 1024 * 1024), timeoutMs: int(10, 600000) },
 };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

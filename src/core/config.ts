@@ -42,7 +42,11 @@ export const ConfigSchema = z
       .strict()
       .prefault({}),
     tools: z
-      .object({ memoryLimitMb: z.number().int().min(8).max(4096).default(64) })
+      .object({
+        memoryLimitMb: z.number().int().min(8).max(4096).default(64),
+        maxReadBytes: z.number().int().min(1).max(1024 * 1024 * 1024).default(1024 * 1024),
+        timeoutMs: z.number().int().min(10).max(600000).default(30000),
+      })
       .strict()
       .prefault({}),
   })
@@ -52,6 +56,7 @@ export type OptaConfig = z.infer<typeof ConfigSchema>;
 export { CONFIG_KEYS, configKey, type ConfigKey } from './config-keys.js';
 
 export interface ConfigProblem {
+  /** The full key ("lmx.port", "lmx.hots", "bogus"), or "(file)" / "(root)". */
   key: string;
   message: string;
 }
@@ -59,6 +64,9 @@ export interface ConfigProblem {
 export type ConfigRead =
   | { valid: true; source: 'defaults' | 'file'; path: string; config: OptaConfig; raw: Record<string, unknown> }
   | { valid: false; path: string; problems: ConfigProblem[] };
+
+/** The message of a ConfigProblem about a key the schema does not know. */
+export const UNKNOWN_KEY = 'unknown key';
 
 /** Reads config.json without throwing for bad content: a missing file means defaults and is valid. */
 export function inspectConfig(file: string): ConfigRead {
@@ -80,10 +88,12 @@ export function inspectConfig(file: string): ConfigRead {
     return {
       valid: false,
       path: file,
-      problems: parsed.error.issues.map((i) => ({
-        key: i.path.length ? i.path.join('.') : i.code === 'unrecognized_keys' ? (i as { keys?: string[] }).keys?.join(', ') ?? '(root)' : '(root)',
-        message: i.message,
-      })),
+      // zod reports unknown keys at their parent ("lmx", or the root); name each key by its own full path instead.
+      problems: parsed.error.issues.flatMap((i) =>
+        i.code === 'unrecognized_keys'
+          ? i.keys.map((k) => ({ key: [...i.path, k].join('.'), message: UNKNOWN_KEY }))
+          : [{ key: i.path.length ? i.path.join('.') : '(root)', message: i.message }],
+      ),
     };
   }
   return { valid: true, source: 'file', path: file, config: parsed.data, raw: raw as Record<string, unknown> };

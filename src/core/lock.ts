@@ -1,24 +1,48 @@
-// A per-home lock file (O_EXCL) that serialises daemon start and the crash guardian across processes.
+// A per-home lock file (created whole, exclusively) that serialises daemon start and the crash guardian across processes.
 import fs from 'node:fs';
 import crypto from 'node:crypto';
-import { ensurePrivateDir } from './atomic.js';
 import path from 'node:path';
-import { causeText, errorCode, OptaError } from './errors.js';
-import { isAlive } from './proc.js';
+import { ensurePrivateDir, writeFileOnce } from './atomic.js';
+import { OptaError } from './errors.js';
+import { isAlive, processStartId } from './proc.js';
 
 export interface Lock {
   release(): void;
 }
 
-function readHolder(file: string): { text: string; pid?: number; ageMs: number } | undefined {
+interface Holder {
+  text: string;
+  pid?: number;
+  start?: string;
+  home?: string;
+}
+
+function readHolder(file: string): Holder | undefined {
+  let text: string;
   try {
-    const text = fs.readFileSync(file, 'utf8');
-    const ageMs = Date.now() - fs.statSync(file).mtimeMs;
-    const pid = Number(/"pid":\s*(\d+)/.exec(text)?.[1]);
-    return { text, pid: Number.isFinite(pid) && pid > 0 ? pid : undefined, ageMs };
+    text = fs.readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
+  let body: { pid?: unknown; start?: unknown; home?: unknown } = {};
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    // Not ours (opta writes the lock whole): it is judged stale below.
+  }
+  const pid = typeof body?.pid === 'number' && Number.isSafeInteger(body.pid) && body.pid > 0 ? body.pid : undefined;
+  return { text, pid, start: typeof body?.start === 'string' ? body.start : undefined, home: typeof body?.home === 'string' ? body.home : undefined };
+}
+
+/**
+ * A lock is held only by the very opta process that wrote it for this home: it names this home, and its pid is alive
+ * and still has the start time recorded in the lock. Anything else (a dead pid, a reused pid, `{"pid":1}`, a lock copied from another home,
+ * garbage) is stale and must not make a start wait.
+ */
+export function holderIsLive(h: Holder, home: string): boolean {
+  if (h.pid === undefined || h.home !== home || !isAlive(h.pid)) return false;
+  // Where no start time can be read (an unusual platform), liveness is all there is to go on.
+  return h.start === undefined || processStartId(h.pid) === h.start;
 }
 
 /** Moves a stale lock out of the way, putting it back if it turned out to be a fresh one. */
@@ -37,15 +61,14 @@ function breakStale(file: string, seen: string): void {
   fs.rmSync(aside, { force: true });
 }
 
-export async function acquireLock(file: string, timeoutMs = 20000): Promise<Lock> {
+/** `home` is the opta home the lock serialises; the lock file lives in it. Throws WriteError when it cannot be created. */
+export async function acquireLock(file: string, home: string, timeoutMs = 20000): Promise<Lock> {
   ensurePrivateDir(path.dirname(file));
   const deadline = Date.now() + timeoutMs;
-  const body = JSON.stringify({ pid: process.pid, at: new Date().toISOString() });
+  const body = JSON.stringify({ pid: process.pid, start: processStartId(process.pid), home, at: new Date().toISOString() });
   for (let attempt = 0; ; attempt++) {
-    try {
-      const fd = fs.openSync(file, 'wx', 0o600);
-      fs.writeSync(fd, body);
-      fs.closeSync(fd);
+    // Created whole or not at all: a full disk can never leave an empty lock behind.
+    if (writeFileOnce(file, body)) {
       let released = false;
       return {
         release() {
@@ -55,12 +78,9 @@ export async function acquireLock(file: string, timeoutMs = 20000): Promise<Lock
           if (h && h.text === body) fs.rmSync(file, { force: true });
         },
       };
-    } catch (err) {
-      if (errorCode(err) !== 'EEXIST') throw new OptaError(`failed to create lock file ${file}: ${causeText(err)}`, 1, { cause: err });
     }
     const holder = readHolder(file);
-    // A holder that died, or a lock that stayed unreadable for 2 s (crash between open and write), is stale.
-    if (holder && ((holder.pid !== undefined && !isAlive(holder.pid)) || (holder.pid === undefined && holder.ageMs > 2000))) {
+    if (holder && !holderIsLive(holder, home)) {
       breakStale(file, holder.text);
       continue;
     }

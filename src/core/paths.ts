@@ -8,6 +8,8 @@ export interface OptaPaths {
   stateFile: string;
   logFile: string;
   lockFile: string;
+  /** Room the running daemon keeps so that, on a full disk, interrupted turns can still record their turn.error. */
+  reserveFile: string;
   sessionsDir: string;
   configFile: string;
 }
@@ -30,6 +32,7 @@ export function optaPaths(home: string = resolveHome()): OptaPaths {
     stateFile: path.join(daemonDir, 'state.json'),
     logFile: path.join(daemonDir, 'daemon.log'),
     lockFile: path.join(daemonDir, 'daemon.lock'),
+    reserveFile: path.join(daemonDir, 'space.reserve'),
     sessionsDir: path.join(home, 'sessions'),
     configFile: path.join(home, 'config.json'),
   };

@@ -54,6 +54,27 @@ export function processArgv(pid: number): string[] | undefined {
   }
 }
 
+/**
+ * Something that tells this run of a pid from any later process given the same pid: the start time in clock ticks
+ * since boot on Linux (/proc/<pid>/stat field 22), `ps -o lstart=` elsewhere. Undefined when the pid is gone.
+ */
+export function processStartId(pid: number): string | undefined {
+  if (process.platform === 'linux') {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // Fields after the command name (which may hold spaces and parentheses): state is field 3, starttime field 22.
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    } catch {
+      return undefined;
+    }
+  }
+  try {
+    return execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function processCommand(pid: number): string | undefined {
   return processArgv(pid)?.join(' ');
 }

@@ -1,4 +1,5 @@
 // The daemon's session and permission API as seen by commands and actions: each call goes through the crash guardian.
+import nodePath from 'node:path';
 import { OptaError, UsageError } from '../core/errors.js';
 import { httpJson, type HttpResult } from '../core/http-client.js';
 import { displayPath, type OptaPaths } from '../core/paths.js';
@@ -9,6 +10,8 @@ import { isSafeSessionId, SESSION_ID_RULE } from './session-id.js';
 export interface SessionSummary {
   id: string;
   createdAt: string;
+  /** The directory the session's tools may read, or null (no file access). */
+  workspace: string | null;
   lastSeq: number;
   turns: number;
   activeTurn: string | null;
@@ -65,6 +68,18 @@ export async function listSessions(paths: OptaPaths): Promise<SessionSummary[]> 
   const r = await call(paths, 'GET', '/v3/sessions');
   if (!r.ok) throw unexpected(r, 'list sessions');
   return (r.json as { sessions: SessionSummary[] }).sessions;
+}
+
+/**
+ * Creates a session (or finds the existing one of that id) whose tools may read `workspace`: the caller's directory
+ * unless another is given. Sent absolute; the daemon resolves symlinks and refuses the opta home.
+ */
+export async function createSession(paths: OptaPaths, opts: { id?: string; workspace: string }): Promise<{ created: boolean; session: SessionSummary }> {
+  if (opts.id !== undefined) checkSessionId(opts.id);
+  const r = await call(paths, 'POST', '/v3/sessions', { ...(opts.id !== undefined ? { id: opts.id } : {}), workspace: nodePath.resolve(opts.workspace) });
+  if (r.status === 400) throw new UsageError(`the daemon refused the session: ${errorOf(r).message ?? 'bad request'}`);
+  if (!r.ok) throw unexpected(r, 'create a session');
+  return r.json as { created: boolean; session: SessionSummary };
 }
 
 export async function cancelSession(paths: OptaPaths, id: string): Promise<{ cancelled: number; turnIds: string[] }> {

@@ -14,7 +14,7 @@ export interface SessionCore {
 export function createSessionCore(ctx: DaemonContext): SessionCore {
   const clients = new ClientTracker();
   const broker = new PermissionBroker(ctx.config.permissions.timeoutMs, ctx.logger, clients);
-  const registry = new SessionRegistry(ctx.paths.sessionsDir, ctx.logger, turnRunner({ config: ctx.config, logger: ctx.logger, broker }));
+  const registry = new SessionRegistry(ctx.paths.sessionsDir, ctx.logger, turnRunner({ config: ctx.config, logger: ctx.logger, broker, optaHome: ctx.paths.home }), ctx.space);
   registry.loadAll();
   ctx.counts.sessions = () => registry.list().length;
   ctx.counts.activeTurns = () => registry.activeTurns();

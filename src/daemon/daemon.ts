@@ -8,9 +8,10 @@ import { optaPaths, type OptaPaths } from '../core/paths.js';
 import { readState, removeStateIfOwned, writeState, type DaemonState } from '../core/state.js';
 import { VERSION } from '../core/version.js';
 import { allPortsTakenMessage, bindFirstFree } from './bind.js';
-import { Router } from './http.js';
+import { answerClientError, Router } from './http.js';
 import { Logger } from './logger.js';
 import { installFeatures } from './features.js';
+import { SpaceGuard } from './space-reserve.js';
 
 export interface DaemonContext {
   paths: OptaPaths;
@@ -20,6 +21,8 @@ export interface DaemonContext {
   server: http.Server;
   state: DaemonState;
   startedAtMs: number;
+  /** The space reserve and the admission of new turns on a nearly full disk. */
+  space: SpaceGuard;
   /** Named counters shown by GET /v3/health; features add their own. */
   counts: Record<string, () => number>;
   /** Run in reverse order on shutdown. */
@@ -28,6 +31,25 @@ export interface DaemonContext {
 
 export type StartOutcome = { ok: true; ctx: DaemonContext } | { ok: false; message: string };
 
+async function closeServer(server: http.Server): Promise<void> {
+  server.closeAllConnections?.();
+  await new Promise<void>((r) => server.close(() => r()));
+}
+
+async function runShutdown(ctx: DaemonContext): Promise<void> {
+  for (const fn of [...ctx.onShutdown].reverse()) {
+    try {
+      await fn();
+    } catch (err) {
+      ctx.logger.warn(`shutdown step failed: ${causeText(err)}`);
+    }
+  }
+}
+
+/**
+ * Starts the daemon, or undoes everything it began and says why: a daemon that cannot write its state file (a full
+ * disk) must not listen half-started, and leaves no state.json, reserve or temp file behind.
+ */
 export async function startDaemon(home: string, opts: { echo?: boolean } = {}): Promise<StartOutcome> {
   const paths = optaPaths(home);
   let config: OptaConfig;
@@ -40,13 +62,19 @@ export async function startDaemon(home: string, opts: { echo?: boolean } = {}): 
   ensurePrivateDir(paths.daemonDir);
   ensurePrivateDir(paths.sessionsDir);
   const logger = new Logger(paths.logFile, config.logs.maxBytes, opts.echo);
+  try {
+    logger.open();
+  } catch (err) {
+    return { ok: false, message: causeText(err) };
+  }
+
   const token = crypto.randomBytes(32).toString('hex');
   await installLogScrubber(logger, token, config);
 
   const router = new Router();
   const server = http.createServer();
   server.on('request', router.handler({ token: () => token, bindHost: config.daemon.host, onError: (e) => logger.error(`request failed: ${causeText(e)}`) }));
-  server.on('clientError', (_err, socket) => socket.destroy());
+  server.on('clientError', answerClientError);
 
   const ports = [config.daemon.port, ...parsePortRange(config.daemon.portRange).filter((p) => p !== config.daemon.port)];
   const bound = await bindFirstFree(server, config.daemon.host, ports);
@@ -66,9 +94,22 @@ export async function startDaemon(home: string, opts: { echo?: boolean } = {}): 
     startedAt: new Date().toISOString(),
     version: VERSION,
   };
-  const ctx: DaemonContext = { paths, config, logger, router, server, state, startedAtMs: Date.now(), counts: {}, onShutdown: [] };
-  await installFeatures(ctx);
-  writeState(paths.stateFile, state);
+  const space = new SpaceGuard(paths.reserveFile, paths.sessionsDir);
+  const ctx: DaemonContext = { paths, config, logger, router, server, state, startedAtMs: Date.now(), space, counts: {}, onShutdown: [] };
+  try {
+    space.claim();
+    await installFeatures(ctx);
+    writeState(paths.stateFile, state);
+  } catch (err) {
+    await runShutdown(ctx);
+    await closeServer(server);
+    // Give the reserve's room back first: the log line below may need it.
+    space.release();
+    const message = `cannot start the daemon: ${causeText(err)}`;
+    logger.error(message);
+    logger.close();
+    return { ok: false, message };
+  }
   if (bound.port !== config.daemon.port) logger.warn(`port ${config.daemon.port} in use, using fallback port ${bound.port}`);
   logger.info(`daemon started on ${state.host}:${state.port}`);
   return { ok: true, ctx };
@@ -108,16 +149,10 @@ export function reassertState(ctx: DaemonContext): boolean {
 
 export async function stopDaemon(ctx: DaemonContext, reason: string): Promise<void> {
   ctx.logger.info(`daemon stopping (${reason})`);
-  for (const fn of [...ctx.onShutdown].reverse()) {
-    try {
-      await fn();
-    } catch (err) {
-      ctx.logger.warn(`shutdown step failed: ${causeText(err)}`);
-    }
-  }
-  ctx.server.closeAllConnections?.();
-  await new Promise<void>((r) => ctx.server.close(() => r()));
+  await runShutdown(ctx);
+  await closeServer(ctx.server);
   removeStateIfOwned(ctx.paths.stateFile, ctx.state.daemonId);
+  ctx.space.release();
   ctx.logger.info('daemon stopped');
   ctx.logger.close();
 }

@@ -34,6 +34,8 @@ export type TurnErrorCode =
   | 'CANCELLED'
   | 'DAEMON_RESTARTED'
   | 'TOO_MANY_TOOL_ROUNDS'
+  | 'DISK_FULL'
+  | 'STORAGE_ERROR'
   | 'INTERNAL';
 
 export function isEnvelope(v: unknown): v is EventEnvelope {

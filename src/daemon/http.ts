@@ -21,6 +21,19 @@ export interface RequestContext {
 
 export type Handler = (ctx: RequestContext) => Promise<unknown> | unknown;
 
+/** An error of another layer that carries its own HTTP answer (e.g. a StorageError: 507 when the disk is full). */
+interface Exposed {
+  expose: true;
+  status: number;
+  code: string;
+  message: string;
+}
+
+function isExposed(err: unknown): err is Exposed {
+  const e = err as Partial<Exposed> | null;
+  return !!e && e.expose === true && typeof e.status === 'number' && typeof e.code === 'string';
+}
+
 interface Route {
   method: string;
   parts: string[];
@@ -53,6 +66,45 @@ export function hostAllowed(hostHeader: string | undefined, bindHost: string): b
   return LOOPBACK_HOSTS.has(name.toLowerCase()) || name === bindHost;
 }
 
+/**
+ * A browser page sends its Origin: only loopback pages (any port) may talk to the daemon, so a page on the internet
+ * cannot try tokens through a visitor's browser. Clients that send no Origin (curl, the CLI) are not browsers.
+ */
+export function originAllowed(origin: string | undefined, bindHost: string): boolean {
+  if (origin === undefined) return true;
+  let u: URL;
+  try {
+    u = new URL(origin);
+  } catch {
+    return false; // "null" (sandboxed frames, file: pages) and garbage
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return false;
+  return LOOPBACK_HOSTS.has(u.hostname.toLowerCase()) || u.hostname === bindHost;
+}
+
+const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+
+/**
+ * The server's clientError: a request node could not parse gets an answer, not a reset. Oversized headers are 431, the
+ * rest 400; then the socket closes (half-close first, so the answer is not lost to a reset of unread input).
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
+  const code = err.code ?? '';
+  if (code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, errCode, message] =
+    code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'HEADERS_TOO_LARGE', `request headers larger than ${http.maxHeaderSize} bytes`]
+      : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'REQUEST_TIMEOUT', 'the request took too long to arrive']
+        : [400, 'BAD_REQUEST', 'malformed HTTP request'];
+  const body = JSON.stringify({ error: { code: errCode, message } });
+  socket.end(`HTTP/1.1 ${status} ${REASONS[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  setTimeout(() => socket.destroy(), 5000).unref();
+}
+
 export function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   if (res.headersSent) return;
   const text = JSON.stringify(body);
@@ -64,12 +116,27 @@ export function sendError(res: http.ServerResponse, status: number, code: string
   sendJson(res, status, { error: { code, message } });
 }
 
+/** After a 413 the rest of a body is read and dropped (so the client gets the answer, not a reset), up to this much. */
+const MAX_DISCARD_BYTES = 16 * 1024 * 1024;
+
+/** Drops the rest of a body that is too large; a client that keeps sending past MAX_DISCARD_BYTES is cut off. */
+function discardRest(req: http.IncomingMessage, already: number): void {
+  let dropped = already;
+  req.removeAllListeners('data');
+  req.on('data', (c: Buffer) => {
+    dropped += c.length;
+    if (dropped > MAX_DISCARD_BYTES) req.socket.destroy();
+  });
+  req.resume();
+}
+
 function readBody(req: http.IncomingMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
+    const tooLarge = () => new HttpError(413, 'PAYLOAD_TOO_LARGE', `body larger than ${MAX_BODY_BYTES} bytes`);
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > MAX_BODY_BYTES) {
-      reject(new HttpError(413, 'PAYLOAD_TOO_LARGE', `body larger than ${MAX_BODY_BYTES} bytes`));
-      req.resume();
+      reject(tooLarge());
+      discardRest(req, 0);
       return;
     }
     const chunks: Buffer[] = [];
@@ -77,8 +144,10 @@ function readBody(req: http.IncomingMessage): Promise<unknown> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY_BYTES) {
-        reject(new HttpError(413, 'PAYLOAD_TOO_LARGE', `body larger than ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
+        // A chunked body has no length up front: it is refused here, answered 413 like a declared one.
+        reject(tooLarge());
+        chunks.length = 0;
+        discardRest(req, size);
         return;
       }
       chunks.push(c);
@@ -131,6 +200,10 @@ export class Router {
         sendError(res, 403, 'FORBIDDEN_HOST', 'requests must use a loopback host name (127.0.0.1 or localhost)');
         return;
       }
+      if (!originAllowed(req.headers.origin, opts.bindHost)) {
+        sendError(res, 403, 'FORBIDDEN_ORIGIN', 'requests from a web page are only accepted from a loopback origin');
+        return;
+      }
       const { route, params, pathMatched } = this.match(req.method ?? 'GET', url.pathname);
       if (!route) {
         if (pathMatched) sendError(res, 405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}`);
@@ -149,7 +222,7 @@ export class Router {
           if (!res.headersSent && result !== undefined) sendJson(res, 200, result);
         })
         .catch((err: unknown) => {
-          if (err instanceof HttpError) sendError(res, err.status, err.code, err.message);
+          if (err instanceof HttpError || isExposed(err)) sendError(res, err.status, err.code, err.message);
           else {
             opts.onError?.(err);
             sendError(res, 500, 'INTERNAL', 'internal error; see daemon.log');

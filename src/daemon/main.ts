@@ -16,7 +16,15 @@ function send(msg: StarterMessage): void {
   }
 }
 
+/** A daemon that could not start must be gone, whatever handle might still be open: its starter waits for the exit. */
+function exitSoon(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 2000).unref();
+}
+
 async function main(): Promise<void> {
+  // stderr is daemon.log (or a terminal): a full disk or a closed terminal there must not crash the daemon.
+  process.stderr.on('error', () => undefined);
   const argv = process.argv.slice(2);
   const i = argv.indexOf('--home');
   if (!argv.includes(DAEMON_MARKER) || i < 0 || !argv[i + 1]) {
@@ -27,7 +35,7 @@ async function main(): Promise<void> {
   const outcome = await startDaemon(argv[i + 1], { echo: argv.includes('--foreground') });
   if (!outcome.ok) {
     send({ type: 'failed', message: outcome.message });
-    process.exitCode = 1;
+    exitSoon(1);
     return;
   }
   const ctx = outcome.ctx;
@@ -56,5 +64,5 @@ async function main(): Promise<void> {
 
 main().catch((err) => {
   send({ type: 'failed', message: `daemon failed to start: ${causeText(err)}` });
-  process.exitCode = 1;
+  exitSoon(1);
 });

@@ -40,15 +40,16 @@ export class PermissionBroker {
   /** Emits permission.request and resolves with the decision; a client that disconnects leaves it pending. */
   request(session: Session, turn: Turn, tool: string, args: unknown): Promise<Decision> {
     const requestId = session.nextPermissionId();
+    const createdAtMs = Date.now();
+    // Pending only once the request is stored and published; a turn that ended (cancelled, or a full disk) asks nobody.
+    if (!session.emitForTurn(turn, 'permission.request', { requestId, tool, args, timeoutMs: this.timeoutMs })) return Promise.resolve('deny');
     return new Promise<Decision>((resolve) => {
       const timer = setTimeout(() => {
         this.logger.warn(`permission request ${requestId} timed out (${shortDuration(this.timeoutMs)}), auto-denying`);
         this.resolve(session.id, requestId, 'deny', 'timeout');
       }, this.timeoutMs);
       timer.unref();
-      const p: Pending = { requestId, session, turn, tool, args, createdAtMs: Date.now(), timer, settle: resolve };
-      this.pending.set(this.key(session.id, requestId), p);
-      session.emitForTurn(turn, 'permission.request', { requestId, tool, args, timeoutMs: this.timeoutMs });
+      this.pending.set(this.key(session.id, requestId), { requestId, session, turn, tool, args, createdAtMs, timer, settle: resolve });
     });
   }
 

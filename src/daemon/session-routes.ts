@@ -1,15 +1,21 @@
 // HTTP routes for sessions: create/list/get, submit a turn, cancel, resolve a permission, and poll events.
+import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { causeText } from '../core/errors.js';
 import type { DaemonContext } from './daemon.js';
 import type { SessionCore } from './core.js';
 import { HttpError, sendJson, type RequestContext } from './http.js';
 import type { Session } from './session.js';
 import { isSafeSessionId, SESSION_ID_RE, SESSION_ID_RULE } from './session-id.js';
-import { readEvents } from './session-store.js';
 import { parseInput } from './validate.js';
-import path from 'node:path';
+import { checkWorkspace } from './workspace.js';
 
-const CreateBody = z.object({ id: z.string().regex(SESSION_ID_RE, SESSION_ID_RULE).optional() }).strict();
+const CreateBody = z
+  .object({
+    id: z.string().regex(SESSION_ID_RE, SESSION_ID_RULE).optional(),
+    workspace: z.string().min(1, 'must be a non-empty absolute path').optional(),
+  })
+  .strict();
 const TurnBody = z.object({ content: z.string().min(1, 'must be a non-empty string').max(256 * 1024) }).strict();
 const DecisionBody = z.object({ decision: z.enum(['allow', 'deny']) }).strict();
 const AfterSeq = z.coerce.number().int().min(0);
@@ -18,6 +24,7 @@ export function sessionView(s: Session, core: SessionCore) {
   return {
     id: s.id,
     createdAt: s.createdAt,
+    workspace: s.workspace,
     lastSeq: s.lastSeq,
     turns: s.turnCount,
     activeTurn: s.active?.id ?? null,
@@ -42,12 +49,33 @@ export function afterSeqParam(url: URL): number | undefined {
   return parseInput(AfterSeq, raw, 'afterSeq');
 }
 
+const COMMA = Buffer.from(',');
+
+/** Resolves when the response can take more, or is gone. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
+}
+
 export function installSessionRoutes(ctx: DaemonContext, core: SessionCore): void {
   const r = ctx.router;
 
   r.add('POST', '/v3/sessions', async (c: RequestContext) => {
     const body = parseInput(CreateBody, (await c.body()) ?? {});
-    const { session, created } = core.registry.create(body.id);
+    let workspace: string | null = null;
+    if (body.workspace !== undefined) {
+      const w = checkWorkspace(body.workspace, ctx.paths.home);
+      if (!w.ok) throw new HttpError(400, 'BAD_REQUEST', `workspace: ${w.problem}`);
+      workspace = w.dir;
+    }
+    const { session, created } = core.registry.create(body.id, workspace);
     sendJson(c.res, created ? 201 : 200, { created, session: sessionView(session, core) });
   });
 
@@ -81,10 +109,34 @@ export function installSessionRoutes(ctx: DaemonContext, core: SessionCore): voi
     return { requestId, sessionId: s.id, decision: body.decision };
   });
 
-  r.add('GET', '/v3/sessions/:id/events', (c) => {
+  // Streams the stored lines as they are (no parse, no stringify), a chunk at a time, waiting for the client to take
+  // each: the cost is the events returned, and other requests are served in between.
+  r.add('GET', '/v3/sessions/:id/events', async (c) => {
     const s = sessionOr404(core, c.params.id);
     const after = afterSeqParam(c.url) ?? 0;
-    const { events } = readEvents(path.dirname(s.eventLogFile));
-    return { sessionId: s.id, lastSeq: s.lastSeq, events: events.filter((e) => e.seq > after) };
+    const { count, lastSeq } = s.events.snapshot();
+    const chunks = s.events.replay(after, count);
+    let next = await chunks.next(); // an unreadable file fails here, as a 500, before any byte is sent
+    const res = c.res;
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+    res.write(`{"sessionId":${JSON.stringify(s.id)},"lastSeq":${lastSeq},"events":[`);
+    let first = true;
+    try {
+      while (!next.done) {
+        const parts: Buffer[] = [];
+        for (const l of next.value) {
+          if (!first) parts.push(COMMA);
+          parts.push(l.line);
+          first = false;
+        }
+        if (!res.write(Buffer.concat(parts)) && !res.destroyed) await drained(res);
+        if (res.destroyed) return void (await chunks.return(undefined));
+        next = await chunks.next();
+      }
+      res.end(']}');
+    } catch (err) {
+      ctx.logger.error(`replay of session ${s.id} failed: ${causeText(err)}`);
+      res.destroy();
+    }
   });
 }

@@ -1,6 +1,10 @@
 // One session in memory: its seq counter, append-then-broadcast events, the per-session turn queue and cancel.
-import type { EventLog, SessionMeta } from './session-store.js';
+import type { SessionMeta } from './session-store.js';
+import type { EventLog } from './event-log.js';
 import type { EventEnvelope, EventName, TurnErrorCode } from './events.js';
+import { StorageError } from './durable-fs.js';
+import type { Logger } from './logger.js';
+import type { SpaceGuard } from './space-reserve.js';
 import { newTurnId } from './session-id.js';
 
 export interface ChatMessage {
@@ -21,51 +25,73 @@ export interface Turn {
 export type TurnRunner = (session: Session, turn: Turn) => Promise<void>;
 export type Listener = (e: EventEnvelope) => void;
 
+export interface SessionDeps {
+  log: EventLog;
+  runner: TurnRunner;
+  logger: Logger;
+  space: SpaceGuard;
+}
+
 export class Session {
   readonly id: string;
   readonly createdAt: string;
-  private seq: number;
-  private permCounter: number;
+  readonly workspace: string | null;
+  private seq = 0;
+  private permCounter = 0;
   private readonly listeners = new Set<Listener>();
   private readonly history: ChatMessage[] = [];
+  /** Turns queued in the stored history that never ended (a daemon stopped or crashed under them). */
+  private readonly interrupted = new Set<string>();
   readonly queue: Turn[] = [];
   active: Turn | undefined;
   turnCount = 0;
 
-  constructor(meta: SessionMeta, private readonly log: EventLog, past: EventEnvelope[], private readonly runner: TurnRunner) {
+  /** Loads the session's stored events (once, at start-up or creation). */
+  constructor(meta: SessionMeta, private readonly deps: SessionDeps) {
     this.id = meta.id;
     this.createdAt = meta.createdAt;
-    this.seq = past.reduce((m, e) => Math.max(m, e.seq), 0);
-    this.permCounter = 0;
+    this.workspace = meta.workspace;
     const asked = new Map<string, string>();
-    for (const e of past) {
+    deps.log.load((e) => {
       const p = e.payload;
-      if (e.event === 'turn.queued' && typeof p.turnId === 'string') {
-        asked.set(p.turnId, String(p.content ?? ''));
+      const turnId = typeof p.turnId === 'string' ? p.turnId : undefined;
+      if (e.event === 'turn.queued' && turnId) {
+        asked.set(turnId, String(p.content ?? ''));
+        this.interrupted.add(turnId);
         this.turnCount++;
       }
-      if (e.event === 'turn.done' && typeof p.turnId === 'string' && asked.has(p.turnId)) {
-        this.history.push({ role: 'user', content: asked.get(p.turnId)! }, { role: 'assistant', content: String(p.text ?? '') });
+      if ((e.event === 'turn.done' || e.event === 'turn.error') && turnId) this.interrupted.delete(turnId);
+      if (e.event === 'turn.done' && turnId && asked.has(turnId)) {
+        this.history.push({ role: 'user', content: asked.get(turnId)! }, { role: 'assistant', content: String(p.text ?? '') });
       }
       if (e.event === 'permission.request' && typeof p.requestId === 'string') {
         const n = Number(/^perm_(\d+)$/.exec(p.requestId)?.[1]);
         if (Number.isFinite(n)) this.permCounter = Math.max(this.permCounter, n);
       }
-    }
+    });
+    this.seq = deps.log.lastSeq;
   }
 
   get lastSeq(): number {
     return this.seq;
   }
 
-  get eventLogFile(): string {
-    return this.log.file;
+  get events(): EventLog {
+    return this.deps.log;
   }
 
-  /** Appends (fsync) first and only then tells listeners, so a client never saw an event the disk lacks. */
+  /** Lines of events.jsonl that are not events (a torn write from a kill -9), left on disk as they are. */
+  get skippedLines(): number {
+    return this.deps.log.skipped;
+  }
+
+  /**
+   * Appends (fsync) first and only then tells listeners, so a client never saw an event the disk lacks. Throws
+   * StorageError when the event could not be stored: then it was not stored in part, not published, and seq is unchanged.
+   */
   emit(event: EventName, payload: Record<string, unknown>): EventEnvelope {
     const e: EventEnvelope = { v: 1, seq: this.seq + 1, sessionId: this.id, event, ts: new Date().toISOString(), payload };
-    this.log.append(e);
+    this.deps.log.append(e);
     this.seq = e.seq;
     for (const l of [...this.listeners]) {
       try {
@@ -77,11 +103,24 @@ export class Session {
     return e;
   }
 
-  /** Emits on behalf of a turn, unless the turn already ended (a cancelled runner unwinding). */
+  /**
+   * Emits on behalf of a turn, unless the turn already ended (a cancelled runner unwinding). When the event cannot be
+   * stored (a full disk), the turn ends here with turn.error DISK_FULL / STORAGE_ERROR and undefined is returned: the
+   * runner sees `turn.ended` and stops.
+   */
   emitForTurn(turn: Turn, event: EventName, payload: Record<string, unknown>): EventEnvelope | undefined {
     if (turn.ended) return undefined;
     if (event === 'turn.done' || event === 'turn.error') turn.ended = true;
-    return this.emit(event, { turnId: turn.id, ...payload });
+    try {
+      return this.emit(event, { turnId: turn.id, ...payload });
+    } catch (err) {
+      if (!(err instanceof StorageError)) throw err;
+      turn.ended = true;
+      turn.controller.abort();
+      this.deps.logger.error(`session ${this.id}: cannot record ${event} of ${turn.id}: ${err.message}; the turn ends with turn.error ${err.code}`);
+      this.failTurn(turn.id, err.code, `the daemon cannot record this turn's events: ${err.diskFull ? 'the disk is full' : err.message}. Free some space, then submit the turn again.`);
+      return undefined;
+    }
   }
 
   subscribe(l: Listener): () => void {
@@ -102,7 +141,9 @@ export class Session {
     this.history.push({ role: 'user', content: user }, { role: 'assistant', content: assistant });
   }
 
+  /** Queues a turn; throws StorageError (nothing queued, nothing stored) when the disk has no room for it. */
   submit(content: string): { turn: Turn; position: number; seq: number } {
+    this.deps.space.admit();
     const turn: Turn = { id: newTurnId(), content, controller: new AbortController(), ended: false };
     const position = this.queue.length + (this.active ? 1 : 0);
     const e = this.emit('turn.queued', { turnId: turn.id, content, position });
@@ -116,7 +157,7 @@ export class Session {
     if (this.active || this.queue.length === 0) return;
     const turn = this.queue.shift()!;
     this.active = turn;
-    this.runner(this, turn)
+    this.runner(turn)
       .catch(() => undefined)
       .finally(() => {
         if (this.active === turn) this.active = undefined;
@@ -124,9 +165,27 @@ export class Session {
       });
   }
 
-  /** Ends a turn with turn.error (used for cancel and for turns a restart interrupted). */
+  private runner(turn: Turn): Promise<void> {
+    return this.deps.runner(this, turn);
+  }
+
+  /**
+   * Ends a turn with turn.error (cancel, a restart, a full disk). A closing event may use the space reserve; if even
+   * that fails, the turn is over in memory anyway, the log says so, and the next start closes it with DAEMON_RESTARTED.
+   */
   failTurn(turnId: string, code: TurnErrorCode, message: string): void {
-    this.emit('turn.error', { turnId, code, message });
+    try {
+      this.emit('turn.error', { turnId, code, message });
+    } catch (err) {
+      if (!(err instanceof StorageError)) throw err;
+      this.deps.logger.error(`session ${this.id}: cannot record turn.error ${code} of ${turnId} either: ${err.message}; the next start closes it`);
+    }
+  }
+
+  /** Closes the turns the stored history left open (the daemon stopped under them). */
+  closeInterruptedTurns(): void {
+    for (const turnId of this.interrupted) this.failTurn(turnId, 'DAEMON_RESTARTED', 'the daemon stopped while this turn was queued or running; submit it again');
+    this.interrupted.clear();
   }
 
   /**
@@ -150,7 +209,12 @@ export class Session {
       this.failTurn(t.id, 'CANCELLED', 'the turn was cancelled before it started');
       turnIds.push(t.id);
     }
-    this.emit('session.cancelled', { cancelled: turnIds.length, turnIds });
+    try {
+      this.emit('session.cancelled', { cancelled: turnIds.length, turnIds });
+    } catch (err) {
+      if (!(err instanceof StorageError)) throw err;
+      this.deps.logger.error(`session ${this.id}: cannot record session.cancelled: ${err.message}`);
+    }
     return { cancelled: turnIds.length, turnIds };
   }
 
@@ -161,6 +225,6 @@ export class Session {
         t.controller.abort();
       }
     }
-    this.log.close();
+    this.deps.log.close();
   }
 }

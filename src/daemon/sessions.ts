@@ -2,10 +2,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { causeText, errorCode } from '../core/errors.js';
+import { EventLog } from './event-log.js';
 import type { Logger } from './logger.js';
 import { Session, type TurnRunner } from './session.js';
 import { isSafeSessionId, newSessionId } from './session-id.js';
-import { EventLog, makeSessionDir, readEvents, readMeta, writeMetaOnce } from './session-store.js';
+import { makeSessionDir, readMeta, writeMetaOnce, type SessionMeta } from './session-store.js';
+import type { SpaceGuard } from './space-reserve.js';
 
 export class SessionRegistry {
   private readonly sessions = new Map<string, Session>();
@@ -14,6 +16,7 @@ export class SessionRegistry {
     private readonly sessionsDir: string,
     private readonly logger: Logger,
     private readonly runner: TurnRunner,
+    private readonly space: SpaceGuard,
   ) {}
 
   /** Loads what is on disk; turns a previous daemon left running are closed with turn.error DAEMON_RESTARTED. */
@@ -30,37 +33,46 @@ export class SessionRegistry {
       const dir = path.join(this.sessionsDir, name);
       try {
         if (!fs.statSync(dir).isDirectory()) continue;
-        this.open(name, dir);
+        this.open(readMeta(dir) ?? { id: name, createdAt: fs.statSync(dir).birthtime.toISOString(), workspace: null }, dir);
       } catch (err) {
         this.logger.warn(`session ${name} could not be loaded: ${causeText(err)}`);
       }
     }
   }
 
-  private open(id: string, dir: string): Session {
-    const meta = readMeta(dir) ?? { id, createdAt: fs.statSync(dir).birthtime.toISOString() };
-    const { events, skipped } = readEvents(dir);
-    if (skipped) this.logger.warn(`session ${id}: skipped ${skipped} unreadable line(s) in events.jsonl (left on disk as they are)`);
-    const session = new Session({ id, createdAt: meta.createdAt }, new EventLog(dir), events, this.runner);
-    this.sessions.set(id, session);
-    const open = new Set<string>();
-    for (const e of events) {
-      const turnId = e.payload.turnId;
-      if (typeof turnId !== 'string') continue;
-      if (e.event === 'turn.queued') open.add(turnId);
-      if (e.event === 'turn.done' || e.event === 'turn.error') open.delete(turnId);
-    }
-    for (const turnId of open) session.failTurn(turnId, 'DAEMON_RESTARTED', 'the daemon stopped while this turn was queued or running; submit it again');
+  private open(meta: SessionMeta, dir: string): Session {
+    const session = new Session(meta, { log: new EventLog(dir, this.space), runner: this.runner, logger: this.logger, space: this.space });
+    if (session.skippedLines) this.logger.warn(`session ${meta.id}: skipped ${session.skippedLines} unreadable line(s) in events.jsonl (left on disk as they are)`);
+    this.sessions.set(meta.id, session);
+    session.closeInterruptedTurns();
     return session;
   }
 
-  /** Creates (or, when the id exists, joins) a session. `created` is false when it already existed. */
-  create(id: string = newSessionId()): { session: Session; created: boolean } {
-    const { dir, made } = makeSessionDir(this.sessionsDir, id, this.logger);
+  /**
+   * Creates (or, when the id exists, joins) a session. `created` is false when it already existed, whose workspace then
+   * stays as it was. Throws StorageError (and leaves no new directory) when the disk has no room for it.
+   */
+  create(id: string = newSessionId(), workspace: string | null = null): { session: Session; created: boolean } {
     const existing = this.sessions.get(id);
-    if (existing) return { session: existing, created: false };
-    writeMetaOnce(dir, { id, createdAt: new Date().toISOString() });
-    return { session: this.open(id, dir), created: made };
+    if (existing) {
+      makeSessionDir(this.sessionsDir, id, this.logger);
+      return { session: existing, created: false };
+    }
+    this.space.admit();
+    const { dir, made } = makeSessionDir(this.sessionsDir, id, this.logger);
+    const again = this.sessions.get(id);
+    if (again) return { session: again, created: false };
+    try {
+      writeMetaOnce(dir, { id, createdAt: new Date().toISOString(), workspace });
+    } catch (err) {
+      // Only the empty directory this call made goes (rmdir refuses anything else): no session without its metadata.
+      if (made) {
+        try { fs.rmdirSync(dir); } catch { /* not empty after all: leave it */ }
+      }
+      throw err;
+    }
+    const meta = readMeta(dir) ?? { id, createdAt: new Date().toISOString(), workspace };
+    return { session: this.open(meta, dir), created: made };
   }
 
   get(id: string): Session | undefined {

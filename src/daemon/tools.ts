@@ -1,4 +1,4 @@
-// Runs a built-in tool in a worker thread with a heap limit; a crashed worker is a tool error, not a daemon crash.
+// Runs a built-in tool in a worker thread with a heap limit and a time limit; a crashed or stuck worker is a tool error.
 import { Worker } from 'node:worker_threads';
 import { errorCode } from '../core/errors.js';
 import type { Logger } from './logger.js';
@@ -29,13 +29,24 @@ export const TOOL_SPECS: ToolSpec[] = [
 
 export const TOOL_NAMES = new Set(TOOL_SPECS.map((t) => t.function.name));
 
-export function runTool(
-  tool: string,
-  args: Record<string, unknown>,
-  opts: { memoryLimitMb: number; signal: AbortSignal; logger: Logger },
-): Promise<ToolReply> {
+export interface ToolRunOptions {
+  memoryLimitMb: number;
+  maxReadBytes: number;
+  timeoutMs: number;
+  /** The session's workspace (real path), or null. */
+  workspace: string | null;
+  optaHome: string;
+  signal: AbortSignal;
+  logger: Logger;
+}
+
+/**
+ * Runs one tool call in its own worker: a heap limit fences off what it loads, and after `timeoutMs` the worker is
+ * terminated and the call fails, so no tool can hold a turn (or the daemon's shutdown) for ever.
+ */
+export function runTool(tool: string, args: Record<string, unknown>, opts: ToolRunOptions): Promise<ToolReply> {
   return new Promise((resolve) => {
-    const job: ToolJob = { tool, args, maxOutputChars: MAX_TOOL_OUTPUT_CHARS };
+    const job: ToolJob = { tool, args, maxOutputChars: MAX_TOOL_OUTPUT_CHARS, maxReadBytes: opts.maxReadBytes, workspace: opts.workspace, optaHome: opts.optaHome };
     const worker = new Worker(WORKER_URL, {
       workerData: job,
       resourceLimits: { maxOldGenerationSizeMb: opts.memoryLimitMb, maxYoungGenerationSizeMb: Math.max(4, Math.floor(opts.memoryLimitMb / 4)) },
@@ -43,9 +54,16 @@ export function runTool(
       stderr: true,
     });
     let settled = false;
+    const timer = setTimeout(() => {
+      if (settled) return;
+      worker.terminate().catch(() => undefined);
+      opts.logger.error(`tool ${tool} timed out after ${opts.timeoutMs} ms; worker terminated`);
+      done({ ok: false, error: `the tool did not finish within ${opts.timeoutMs} ms (tools.timeoutMs) and was stopped` });
+    }, opts.timeoutMs);
     const done = (r: ToolReply) => {
       if (settled) return;
       settled = true;
+      clearTimeout(timer);
       opts.signal.removeEventListener('abort', onAbort);
       resolve(r);
     };

@@ -16,6 +16,8 @@ export interface TurnDeps {
   config: OptaConfig;
   logger: Logger;
   broker: PermissionBroker;
+  /** Tools never read the opta home, whatever a session's workspace. */
+  optaHome: string;
 }
 
 export function lmxTarget(config: OptaConfig): LmxTarget {
@@ -51,7 +53,16 @@ async function toolCall(deps: TurnDeps, session: Session, turn: Turn, call: Tool
     session.emitForTurn(turn, 'tool.end', { ...base, ok: false, denied: true, error: 'permission denied' });
     return 'error: permission denied: the user did not allow this tool call, so it was not run. Continue without its result.';
   }
-  const r = await runTool(call.name, args, { memoryLimitMb: deps.config.tools.memoryLimitMb, signal: turn.controller.signal, logger: deps.logger });
+  const t = deps.config.tools;
+  const r = await runTool(call.name, args, {
+    memoryLimitMb: t.memoryLimitMb,
+    maxReadBytes: t.maxReadBytes,
+    timeoutMs: t.timeoutMs,
+    workspace: session.workspace,
+    optaHome: deps.optaHome,
+    signal: turn.controller.signal,
+    logger: deps.logger,
+  });
   if (turn.ended) return '';
   if (!r.ok) {
     session.emitForTurn(turn, 'tool.end', { ...base, ok: false, error: r.error });
@@ -63,7 +74,8 @@ async function toolCall(deps: TurnDeps, session: Session, turn: Turn, call: Tool
     truncated: r.truncated,
     output: r.output.length > TOOL_END_OUTPUT_CHARS ? r.output.slice(0, TOOL_END_OUTPUT_CHARS) : r.output,
   });
-  return r.truncated ? `${r.output}\n[output truncated]` : r.output;
+  // A cut output already ends with a line saying so.
+  return r.output;
 }
 
 async function run(deps: TurnDeps, session: Session, turn: Turn): Promise<void> {

@@ -1,18 +1,17 @@
 // The WebSocket event plane: /v3/ws?sessionId=&afterSeq=, authenticated on upgrade, replay-then-live without gaps.
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
-import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
 import { causeText } from '../core/errors.js';
 import type { DaemonContext } from './daemon.js';
 import type { SessionCore } from './core.js';
 import type { EventEnvelope } from './events.js';
-import { bearerFrom, HttpError, hostAllowed, MAX_BODY_BYTES, tokenMatches } from './http.js';
+import { bearerFrom, HttpError, hostAllowed, MAX_BODY_BYTES, originAllowed, tokenMatches } from './http.js';
 import { afterSeqParam, sessionOr404 } from './session-routes.js';
-import { readEvents } from './session-store.js';
 
 const HEARTBEAT_MS = 30_000;
+const WS_REPLAY_CHUNK_BYTES = 256 * 1024;
 
 const ClientMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('permission.resolve'), requestId: z.string().min(1), decision: z.enum(['allow', 'deny']) }),
@@ -41,6 +40,8 @@ export function installEventSocket(ctx: DaemonContext, core: SessionCore): void 
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (url.pathname !== '/v3/ws') return refuse(socket, 404, 'NOT_FOUND', `no WebSocket endpoint at ${url.pathname} (use /v3/ws)`);
     if (!hostAllowed(req.headers.host, ctx.config.daemon.host)) return refuse(socket, 403, 'FORBIDDEN_HOST', 'requests must use a loopback host name (127.0.0.1 or localhost)');
+    // A browser page elsewhere could otherwise open sockets with guessed tokens: like the Host check, loopback only.
+    if (!originAllowed(req.headers.origin, ctx.config.daemon.host)) return refuse(socket, 403, 'FORBIDDEN_ORIGIN', 'WebSocket connections from a web page are only accepted from a loopback origin');
     if (!tokenMatches(bearerFrom(req, url, true), ctx.state.token)) {
       return refuse(socket, 401, 'UNAUTHORIZED', 'missing or wrong bearer token (Authorization: Bearer or ?token=; see opta daemon status --show-secrets)', { 'WWW-Authenticate': 'Bearer' });
     }
@@ -60,20 +61,33 @@ export function installEventSocket(ctx: DaemonContext, core: SessionCore): void 
       return refuse(socket, e.status ?? 400, e.code ?? 'BAD_REQUEST', e.message);
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      try {
-        attach(ws, sessionId, afterSeq);
-      } catch (err) {
+      attach(ws, sessionId, afterSeq).catch((err: unknown) => {
         // Reading the backlog failed (an unreadable events.jsonl): this client gets a close code, the daemon lives on.
         ctx.logger.error(`WebSocket for session ${sessionId} failed: ${causeText(err)}`);
         ws.close(1011, 'internal error; see daemon.log');
-      }
+      });
     });
   });
 
-  function attach(ws: WebSocket, sessionId: string, afterSeq: number | undefined): void {
+  /** Sends stored lines as text frames, then waits until the socket took the last one (backpressure for big replays). */
+  function sendStored(ws: WebSocket, lines: Buffer[]): Promise<void> {
+    return new Promise((resolve) => {
+      if (ws.readyState !== ws.OPEN || lines.length === 0) return resolve();
+      const done = () => {
+        ws.off('close', done);
+        resolve();
+      };
+      ws.once('close', done);
+      for (let i = 0; i < lines.length - 1; i++) ws.send(lines[i], { binary: false });
+      ws.send(lines[lines.length - 1], { binary: false }, done);
+    });
+  }
+
+  async function attach(ws: WebSocket, sessionId: string, afterSeq: number | undefined): Promise<void> {
     const session = core.registry.get(sessionId)!;
     let lastSent = afterSeq ?? session.lastSeq;
     let replaying = true;
+    let closed = false;
     const held: EventEnvelope[] = [];
     const deliver = (e: EventEnvelope) => {
       if (e.seq <= lastSent) return;
@@ -82,16 +96,7 @@ export function installEventSocket(ctx: DaemonContext, core: SessionCore): void 
     };
     // Live first, backlog second: anything emitted while the backlog is read is held, then deduped by seq.
     const unsubscribe = session.subscribe((e) => (replaying ? held.push(e) : deliver(e)));
-    if (afterSeq !== undefined) {
-      try {
-        for (const e of readEvents(path.dirname(session.eventLogFile)).events) if (e.seq > afterSeq) deliver(e);
-      } catch (err) {
-        unsubscribe();
-        throw err;
-      }
-    }
-    for (const e of held.splice(0)) deliver(e);
-    replaying = false;
+    const { count } = session.events.snapshot();
     core.clients.add(sessionId);
 
     let alive = true;
@@ -125,10 +130,28 @@ export function installEventSocket(ctx: DaemonContext, core: SessionCore): void 
     });
     ws.on('error', () => undefined);
     ws.once('close', () => {
+      closed = true;
       clearInterval(beat);
       unsubscribe();
       core.clients.remove(sessionId);
     });
+
+    if (afterSeq !== undefined) {
+      // The stored events up to now, by byte range, as stored; the socket's pace sets the reading pace.
+      // Smaller chunks than HTTP's: each event is a frame of its own, and a chunk's frames are queued in one go.
+      for await (const chunk of session.events.replay(afterSeq, count, WS_REPLAY_CHUNK_BYTES)) {
+        if (closed) break;
+        const lines: Buffer[] = [];
+        for (const l of chunk) {
+          if (l.seq <= lastSent) continue;
+          lastSent = l.seq;
+          lines.push(l.line);
+        }
+        await sendStored(ws, lines);
+      }
+    }
+    for (const e of held.splice(0)) deliver(e);
+    replaying = false;
   }
 
   ctx.onShutdown.push(async () => {

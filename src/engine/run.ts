@@ -8,7 +8,7 @@ import type { FactCollector, FactValue } from '../facts/fact.js';
 import { COLLECTORS } from '../facts/registry.js';
 import { checkDef, checkOrder } from './checks.js';
 import { FactStore } from './fact-store.js';
-import { loadRules, DEFAULT_RULES_DIR } from './loader.js';
+import { loadRules, DEFAULT_RULES_DIR, type LoadResult } from './loader.js';
 import { REPORT_SCHEMA_VERSION, type CheckResult, type DoctorReport, type Evidence, type Finding, type RuleRun } from './report-types.js';
 import { fillTemplate, resolvePath, type LoadedRule } from './rule-types.js';
 
@@ -94,7 +94,9 @@ export async function runDoctorCapture(opts: DoctorOptions): Promise<DoctorCaptu
   const started = Date.now();
   const deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const deadlineAt = started + deadlineMs;
-  const loaded = await loadRules(opts.rulesDir ?? DEFAULT_RULES_DIR);
+  const rulesDir = opts.rulesDir ?? DEFAULT_RULES_DIR;
+  const loaded = await loadRules(rulesDir);
+  requireRules(rulesDir, loaded);
   const selected = selectRules(loaded.rules, opts.only, opts.skip);
 
   const factChecks = new Map<string, Set<string>>();
@@ -256,6 +258,18 @@ export async function runDoctorCapture(opts: DoctorOptions): Promise<DoctorCaptu
     await Promise.all(extra.map(async (id) => (factValues[id] = await store.get(id))));
   }
   return { report, facts: factValues as Record<string, FactValue> };
+}
+
+/** A run with no rules checks nothing and must not say "All checks passed.": no rules is a usage error. */
+function requireRules(dir: string, loaded: LoadResult): void {
+  if (loaded.rules.length) return;
+  const unreadable = loaded.problems.find((p) => p.file === dir && p.jsonPath === '$');
+  const next = 'Give --rules a directory of doctor rule files (see opta rules list for the built-in ones).';
+  if (unreadable) throw new UsageError(`${unreadable.message.replace('cannot read the rules directory', `cannot read the rules directory ${dir}`)}. ${next}`);
+  if (loaded.problems.length) {
+    throw new UsageError(`no usable rule file in ${dir}: ${loaded.problems.length} problem(s), the first in ${loaded.problems[0].file} at ${loaded.problems[0].jsonPath}: ${loaded.problems[0].message}. Check them with: opta rules validate ${dir}`);
+  }
+  throw new UsageError(`no rule files (*.json) in ${dir}, so there is nothing to check. ${next}`);
 }
 
 function sevRank(s: string): number {

@@ -4,7 +4,7 @@ import { checkConfigLite, DEFAULT_CONFIG, readConfigLite } from '../core/config-
 import { displayPath } from '../core/paths.js';
 import type { FactCollector, FactValue } from './fact.js';
 
-const KNOWN = new Set(['lmx.host', 'lmx.port', 'lmx.apiKey', 'lmx.timeoutMs', 'daemon.host', 'daemon.port', 'daemon.portRange', 'permissions.timeoutMs', 'logs.maxBytes', 'tools.memoryLimitMb']);
+const KNOWN = new Set(['lmx.host', 'lmx.port', 'lmx.apiKey', 'lmx.timeoutMs', 'daemon.host', 'daemon.port', 'daemon.portRange', 'permissions.timeoutMs', 'logs.maxBytes', 'tools.memoryLimitMb', 'tools.maxReadBytes', 'tools.timeoutMs']);
 
 /** Each setting from the file when that one value is valid, else its default: probes go where the person meant. */
 function effective(file: string): typeof DEFAULT_CONFIG {
@@ -45,18 +45,11 @@ export const config: FactCollector = {
     let problems: Array<{ key: string; message: string; kind: string }>;
     if (lite.status === 'invalid') {
       // Only an invalid file pays for zod, so the wording matches `opta config set` exactly.
-      const { inspectConfig } = await import('../core/config.js');
+      const { inspectConfig, UNKNOWN_KEY } = await import('../core/config.js');
       const r = inspectConfig(file);
       const list = r.valid ? [{ key: '(root)', message: lite.error }] : r.problems;
-      problems = list.flatMap((p) => {
-        // zod reports a nested unknown key at its parent ("lmx") with the names in the message: name the keys themselves.
-        const names = /^Unrecognized keys?:/.test(p.message) ? [...p.message.matchAll(/"([^"]+)"/g)].map((m) => m[1]) : [];
-        if (names.length) {
-          const parent = p.key === '(root)' || p.key.includes(',') ? '' : `${p.key}.`;
-          return names.map((n) => ({ key: `${parent}${n}`, message: 'unknown key', kind: 'unknown-key' }));
-        }
-        return [{ ...p, kind: KNOWN.has(p.key) ? 'bad-value' : p.key === '(file)' ? 'file' : 'unknown-key' }];
-      });
+      // inspectConfig names each unknown key by its full path ("bogus", "lmx.hots").
+      problems = list.map((p) => ({ ...p, kind: p.message === UNKNOWN_KEY ? 'unknown-key' : KNOWN.has(p.key) ? 'bad-value' : p.key === '(file)' ? 'file' : 'unknown-key' }));
     } else {
       problems = [{ key: '(file)', message: lite.error, kind: 'file' }];
     }

@@ -5,7 +5,7 @@ import type { FactCollector } from './fact.js';
 
 export const diskSpace: FactCollector = {
   id: 'disk-space',
-  description: 'fs.statfs of the home (or its nearest existing parent): free and total bytes',
+  description: 'fs.statfs of the home (or its nearest existing parent): free and total bytes (also in KiB and MiB)',
   async collect(ctx) {
     let dir = ctx.paths.home;
     while (!fs.existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir);
@@ -17,6 +17,7 @@ export const diskSpace: FactCollector = {
       freeBytes,
       totalBytes,
       freeMiB: Math.floor(freeBytes / 1048576),
+      freeKiB: Math.floor(freeBytes / 1024),
       freePercent: totalBytes ? Math.round((freeBytes / totalBytes) * 1000) / 10 : null,
     };
   },

@@ -35,6 +35,7 @@ export const EXPECTED: Record<string, string[]> = {
   'permission-pending-attended': [],
   'node-old': ['node-version-old'],
   'disk-low': ['disk-low'],
+  'disk-full': ['disk-full'],
   'log-large': ['logs-large'],
   'version-mismatch': ['version-mismatch'],
   'proxy-no-bypass': ['proxy-no-bypass'],

@@ -155,10 +155,10 @@ export interface RunResult {
 }
 
 /** Runs opta as a real process with the test home's environment. */
-export function runOpta(h: Pick<TestHome, 'env'>, args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+export function runOpta(h: Pick<TestHome, 'env'>, args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<RunResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [OPTA_BIN, ...args], { env: { ...h.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [OPTA_BIN, ...args], { env: { ...h.env, ...opts.env }, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

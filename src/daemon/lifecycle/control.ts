@@ -16,7 +16,7 @@ export interface StartResult {
 }
 
 async function withLock<T>(paths: OptaPaths, fn: () => Promise<T>): Promise<T> {
-  const lock = await acquireLock(paths.lockFile);
+  const lock = await acquireLock(paths.lockFile, paths.home);
   try {
     return await fn();
   } finally {

@@ -7,6 +7,7 @@ import { OptaError } from '../../core/errors.js';
 import type { OptaPaths } from '../../core/paths.js';
 import { DAEMON_MARKER } from '../../core/proc.js';
 import type { StarterMessage } from '../main.js';
+import { openLogFd } from '../logger.js';
 
 export const DAEMON_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 
@@ -18,8 +19,8 @@ export type Ready = Extract<StarterMessage, { type: 'ready' }>;
 
 export function spawnDaemon(paths: OptaPaths, timeoutMs = 15000): Promise<Ready> {
   ensurePrivateDir(paths.daemonDir);
-  // Whatever the daemon prints to stderr (a crash trace) lands in its log, not in a closed terminal.
-  const logFd = fs.openSync(paths.logFile, 'a', 0o600);
+  // Whatever the daemon prints to stderr (a crash trace) lands in its log, not in a closed terminal (never via a link).
+  const logFd = openLogFd(paths.logFile);
   const child = spawn(process.execPath, daemonArgs(paths.home), {
     detached: true,
     stdio: ['ignore', 'ignore', logFd, 'ipc'],

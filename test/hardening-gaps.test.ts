@@ -1,0 +1,189 @@
+// The smaller bad-input gaps, one table case each: oversized bodies and headers, foreign Origins, a symlinked log, empty rule dirs, ...
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import WebSocket from 'ws';
+import { startRig, type DaemonRig } from './helpers/daemon.js';
+import { daemonConfig, daemonPidsOfHome, freePortBlock, killAndWait, makeHome, OPTA_BIN, runOpta } from './helpers/env.js';
+
+const NO_STACK = /\n\s+at /;
+
+/** A raw request whose body is sent in chunks (no content-length), as a streaming client would. */
+function chunkedPost(port: number, token: string, path: string, totalBytes: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'transfer-encoding': 'chunked' } });
+    let answered = false;
+    req.on('response', (res) => {
+      answered = true;
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    // Once answered, the rest of the upload may be cut off: that is the server's right.
+    req.on('error', (e) => (answered ? undefined : reject(e)));
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    let sent = 0;
+    const pump = () => {
+      while (sent < totalBytes && !answered) {
+        sent += chunk.length;
+        if (!req.write(chunk)) return void req.once('drain', pump);
+      }
+      if (!answered) req.end();
+    };
+    req.write('{"content":"');
+    pump();
+  });
+}
+
+function upgradeStatus(url: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      res.resume();
+      ws.terminate();
+    });
+    ws.once('open', () => {
+      ws.terminate();
+      resolve(101);
+    });
+    ws.once('error', (e) => (e.message.includes('Unexpected server response') ? undefined : reject(e)));
+  });
+}
+
+describe('smaller gaps', () => {
+  let rig: DaemonRig;
+  before(async () => {
+    rig = await startRig();
+    await rig.api('POST', '/v3/sessions', { id: 'gaps' });
+  });
+  after(async () => rig?.cleanup());
+
+  const GAPS: Array<[string, () => Promise<void>]> = [
+    ['a chunked body over 1 MiB is answered 413, not reset', async () => {
+      const r = await chunkedPost(rig.port, rig.token, '/v3/sessions/gaps/turns', 1536 * 1024);
+      assert.equal(r.status, 413, r.body);
+      assert.equal(JSON.parse(r.body).error.code, 'PAYLOAD_TOO_LARGE');
+      assert.equal((await rig.api('GET', '/v3/health')).status, 200);
+    }],
+    ['oversized headers are answered 431, not reset', async () => {
+      const res = await fetch(`${rig.base}/v3/health`, { headers: { authorization: `Bearer ${rig.token}`, 'x-padding': 'p'.repeat(20000) } });
+      assert.equal(res.status, 431);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'HEADERS_TOO_LARGE');
+    }],
+    ['the WebSocket upgrade refuses a non-loopback Origin (403) and accepts loopback ones or none', async () => {
+      const url = `ws://127.0.0.1:${rig.port}/v3/ws?sessionId=gaps`;
+      const auth = { authorization: `Bearer ${rig.token}` };
+      const cases: Array<[Record<string, string>, number]> = [
+        [{ origin: 'http://evil.example' }, 403],
+        [{ origin: 'https://127.0.0.1.evil.example' }, 403],
+        [{ origin: 'null' }, 403],
+        [{ origin: 'file://' }, 403],
+        [{ origin: `http://127.0.0.1:${rig.port}` }, 101],
+        [{ origin: 'http://localhost:3000' }, 101],
+        [{ origin: 'http://[::1]:8080' }, 101],
+        [{}, 101],
+      ];
+      for (const [extra, want] of cases) assert.equal(await upgradeStatus(url, { ...auth, ...extra }), want, JSON.stringify(extra));
+      const res = await fetch(`${rig.base}/v3/health`, { headers: { ...auth, origin: 'http://evil.example' } });
+      assert.equal(res.status, 403, 'the HTTP routes refuse it too');
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'FORBIDDEN_ORIGIN');
+    }],
+    ['daemon.log is never appended through a symlink: start refuses and says why; the link target is untouched', async () => {
+      const port = await freePortBlock(3);
+      const h = makeHome({ config: daemonConfig(port, 2) });
+      try {
+        fs.mkdirSync(h.paths.daemonDir, { mode: 0o700 });
+        const target = path.join(h.home, 'elsewhere.log');
+        fs.writeFileSync(target, 'precious\n');
+        fs.symlinkSync(target, h.paths.logFile);
+        for (const cmd of [['daemon', 'start'], ['daemon', 'run']]) {
+          const r = await runOpta(h, cmd);
+          assert.equal(r.code, 1, `${cmd.join(' ')}: ${r.stdout}${r.stderr}`);
+          assert.match(r.stderr, /daemon\.log is a symbolic link/);
+          assert.doesNotMatch(r.stderr, NO_STACK);
+          assert.equal(fs.readFileSync(target, 'utf8'), 'precious\n');
+          assert.deepEqual(daemonPidsOfHome(h.optaHome), []);
+        }
+      } finally {
+        await h.cleanup();
+      }
+    }],
+    ['opta doctor --rules <empty dir> and --rules <missing dir> are usage errors (exit 2), never "All checks passed."', async () => {
+      const empty = path.join(rig.h.home, 'no-rules');
+      fs.mkdirSync(empty);
+      for (const [dir, message] of [[empty, /no rule files \(\*\.json\) in .*no-rules/], ['/nonexistent', /cannot read the rules directory \/nonexistent/]] as const) {
+        for (const extra of [[], ['--json']]) {
+          const r = await runOpta(rig.h, ['doctor', '--rules', dir, ...extra]);
+          assert.equal(r.code, 2, `${dir} ${extra}: ${r.stdout}${r.stderr}`);
+          assert.match(r.stderr, message);
+          assert.doesNotMatch(r.stdout, /All checks passed/);
+          assert.doesNotMatch(r.stderr, NO_STACK);
+        }
+      }
+    }],
+    ['an output error other than EPIPE (stdout on /dev/full) is one line on stderr and exit 2', async () => {
+      const full = fs.openSync('/dev/full', 'w');
+      try {
+        const child = spawn(process.execPath, [OPTA_BIN, 'config', 'list'], { env: rig.h.env, stdio: ['ignore', full, 'pipe'] });
+        let stderr = '';
+        child.stderr!.on('data', (d) => (stderr += d));
+        const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+        assert.equal(code, 2, stderr);
+        assert.match(stderr, /^opta: cannot write the output: ENOSPC/);
+        assert.equal(stderr.trim().split('\n').length, 1, stderr);
+        assert.doesNotMatch(stderr, NO_STACK);
+      } finally {
+        fs.closeSync(full);
+      }
+    }],
+    ['a lock held by something that is not an opta CLI of this home (pid 1, a sleep) is stale: start does not wait for it', async () => {
+      const port = await freePortBlock(3);
+      const h = makeHome({ config: daemonConfig(port, 2) });
+      const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+      try {
+        fs.mkdirSync(h.paths.daemonDir, { mode: 0o700 });
+        for (const pid of [1, sleeper.pid!]) {
+          fs.writeFileSync(h.paths.lockFile, JSON.stringify({ pid }));
+          const r = await runOpta(h, ['daemon', 'start']);
+          assert.equal(r.code, 0, r.stdout + r.stderr);
+          assert.ok(r.ms < 5000, `pid ${pid}: start took ${r.ms} ms`);
+          assert.ok(!fs.existsSync(h.paths.lockFile), 'the lock is gone afterwards');
+          assert.equal((await runOpta(h, ['daemon', 'stop'])).code, 0);
+        }
+      } finally {
+        await killAndWait(sleeper.pid!);
+        await h.cleanup();
+      }
+    }],
+    ['an unknown top-level config key is reported by its own name ("unknown key bogus"), a nested one by its path', async () => {
+      const h = makeHome();
+      try {
+        const cases: Array<[Record<string, unknown>, string]> = [
+          [{ bogus: 1 }, 'bogus'],
+          [{ bogus: { bogus: 1 } }, 'bogus'],
+          [{ lmx: { hots: 'x' } }, 'lmx.hots'],
+          [{ bogus: 1, other: 2 }, 'bogus, other'],
+        ];
+        for (const [config, keys] of cases) {
+          fs.writeFileSync(h.paths.configFile, JSON.stringify(config));
+          const r = await runOpta(h, ['doctor', '--only', 'config', '--json']);
+          const f = (JSON.parse(r.stdout) as { findings: Array<{ id: string; message: string }> }).findings.find((x) => x.id === 'config-unknown-key');
+          assert.ok(f, `${JSON.stringify(config)}: ${r.stdout}`);
+          assert.match(f.message, new RegExp(`^invalid: unknown key ${keys} in `), JSON.stringify(config));
+          const list = await runOpta(h, ['config', 'list']);
+          assert.equal(list.code, 1);
+          assert.match(list.stderr, new RegExp(`\\(${keys.split(', ')[0]}: unknown key`), JSON.stringify(config));
+        }
+      } finally {
+        await h.cleanup();
+      }
+    }],
+  ];
+
+  for (const [name, run] of GAPS) test(name, run);
+});
