@@ -52,7 +52,7 @@ const JUNIT_TABLE: Array<{ scenario: string; strict?: boolean; failure: string[]
     error: ['check-timed-out', 'daemon-port-foreign', 'daemon-port-held', 'daemon-ports-exhausted'],
     skipped: [],
   },
-  { scenario: 'check-failed', failure: [], error: ['check-failed', 'disk-low'], skipped: [] },
+  { scenario: 'check-failed', failure: [], error: ['check-failed', 'disk-full', 'disk-low'], skipped: [] },
 ];
 
 describe('JUnit', () => {
