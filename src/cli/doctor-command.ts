@@ -15,6 +15,8 @@ export interface DoctorFlags {
   skip?: string[];
   rules?: string;
   fix?: boolean;
+  yes?: boolean;
+  dryRun?: boolean;
 }
 
 /** The options of `opta doctor`, declared once for commander (help) and node:util parseArgs (the fast path). */
@@ -26,6 +28,10 @@ export const DOCTOR_OPTIONS = [
   { long: 'only', short: undefined, arg: 'ids', description: 'run only these rule ids or checks (comma-separated, repeatable)' },
   { long: 'skip', short: undefined, arg: 'ids', description: 'skip these rule ids or checks (comma-separated, repeatable)' },
   { long: 'rules', short: undefined, arg: 'dir', description: 'load rule files from this directory instead of the built-in rules/doctor' },
+  // --fix and its companions: the pipelines of rules/fixes, run through listr2 (loaded only for --fix).
+  { long: 'fix', short: undefined, arg: undefined, description: 'repair what the fix pipelines can, then check again on fresh facts and say rule by rule what was fixed' },
+  { long: 'yes', short: 'y', arg: undefined, description: 'with --fix: run the steps that ask (stop a process, cancel a turn, change config, delete files) without asking' },
+  { long: 'dry-run', short: undefined, arg: undefined, description: 'with --fix: show the plan (pipelines, steps, the files and pids each would touch, which ask) and change nothing' },
 ] as const;
 
 export function parseMs(v: string): number {
@@ -38,7 +44,8 @@ export function parseList(v: string, prev: string[] = []): string[] {
 }
 
 export async function doctorAction(flags: DoctorFlags, setExit: (code: ExitCode) => void): Promise<void> {
-  if (flags.fix) throw new UsageError('opta doctor --fix is not available in this release yet; run the "next:" commands that opta doctor prints.');
+  if ((flags.yes || flags.dryRun) && !flags.fix) throw new UsageError(`${flags.yes ? '--yes' : '--dry-run'} only goes with --fix: opta doctor --fix${flags.yes ? ' --yes' : ' --dry-run'}`);
+  if (flags.fix) return (await import('./doctor-fix.js')).fixAction(flags, setExit);
   // Nothing may keep a finished doctor alive past its deadline (a DNS lookup of an unreachable host, say).
   runtime.hardStopAt = Date.now() + flags.timeout + 250;
   const report = await runDoctor({

@@ -9,7 +9,7 @@ import { DEFAULT_DEADLINE_MS } from '../engine/run.js';
  * rejects, so commander prints its usual help or usage error (exit 2) from the one option table.
  */
 export async function tryFastDoctor(args: string[], setExit: (code: ExitCode) => void): Promise<boolean> {
-  const options: Record<string, { type: 'boolean' | 'string'; short?: string; multiple?: boolean }> = { debug: { type: 'boolean' }, fix: { type: 'boolean' } };
+  const options: Record<string, { type: 'boolean' | 'string'; short?: string; multiple?: boolean }> = { debug: { type: 'boolean' } };
   for (const o of DOCTOR_OPTIONS) options[o.long] = { type: o.arg ? 'string' : 'boolean', ...(o.short ? { short: o.short } : {}), ...(o.long === 'only' || o.long === 'skip' ? { multiple: true } : {}) };
   let values: Record<string, unknown>;
   try {
@@ -27,6 +27,8 @@ export async function tryFastDoctor(args: string[], setExit: (code: ExitCode) =>
     skip: list(values.skip),
     rules: typeof values.rules === 'string' ? values.rules : undefined,
     fix: values.fix === true,
+    yes: values.yes === true,
+    dryRun: values['dry-run'] === true,
   };
   await doctorAction(flags, setExit);
   return true;

@@ -1,5 +1,5 @@
 // `opta doctor` for commander (help, errors): diagnose the whole stack read-only and print findings.
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { DEFAULT_DEADLINE_MS } from '../engine/run.js';
 import { doctorAction, DOCTOR_OPTIONS, parseList, parseMs, type DoctorFlags } from './doctor-command.js';
 import type { Register } from './main.js';
@@ -15,7 +15,6 @@ export const registerDoctor: Register = (program: Command, setExit) => {
     else cmd.option(flags, o.description);
   }
   cmd
-    .addOption(new Option('--fix', 'repair what can be repaired (not in this release)').hideHelp())
     .addHelpText(
       'after',
       [
@@ -25,6 +24,8 @@ export const registerDoctor: Register = (program: Command, setExit) => {
         '',
         'Exit codes: 0 healthy (warnings allowed unless --strict), 1 at least one error (or warning with --strict),',
         '2 usage or internal error, including broken rule files (the other rules still run and are printed).',
+        'With --fix: 0 every error found was fixed and re-verified on fresh facts, 1 something remains or needs',
+        'confirmation (no terminal and no --yes), 2 usage error. --dry-run exits like opta doctor.',
       ].join('\n'),
     )
     .action((flags: DoctorFlags) => doctorAction(flags, setExit));

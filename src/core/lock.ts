@@ -1,4 +1,4 @@
-// A per-home lock file (O_EXCL) that serialises daemon start and the crash guardian across processes.
+// A per-home lock file (O_EXCL) that serialises daemon start, the crash guardian and fix runs across processes.
 import fs from 'node:fs';
 import crypto from 'node:crypto';
 import { ensurePrivateDir } from './atomic.js';
@@ -8,6 +8,14 @@ import { isAlive } from './proc.js';
 
 export interface Lock {
   release(): void;
+}
+
+/** Who holds a lock file (its pid and when it took it), or undefined when nobody does. */
+export function lockHolder(file: string): { pid?: number; at?: string } | undefined {
+  const h = readHolder(file);
+  if (!h) return undefined;
+  const at = /"at":\s*"([^"]+)"/.exec(h.text)?.[1];
+  return { pid: h.pid, at };
 }
 
 function readHolder(file: string): { text: string; pid?: number; ageMs: number } | undefined {

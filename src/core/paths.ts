@@ -8,6 +8,8 @@ export interface OptaPaths {
   stateFile: string;
   logFile: string;
   lockFile: string;
+  /** Held by `opta doctor --fix` and `opta daemon reset` for their whole run (separate from daemon.lock, which start takes). */
+  fixLockFile: string;
   sessionsDir: string;
   configFile: string;
 }
@@ -30,6 +32,7 @@ export function optaPaths(home: string = resolveHome()): OptaPaths {
     stateFile: path.join(daemonDir, 'state.json'),
     logFile: path.join(daemonDir, 'daemon.log'),
     lockFile: path.join(daemonDir, 'daemon.lock'),
+    fixLockFile: path.join(daemonDir, 'fix.lock'),
     sessionsDir: path.join(home, 'sessions'),
     configFile: path.join(home, 'config.json'),
   };

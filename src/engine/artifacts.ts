@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { DoctorReportSchema } from '../report/report-schema.js';
+import { FixReportSchema } from '../report/fix-report-schema.js';
 import { MANIFEST_FILE, ruleHash, validatorKey, type Manifest } from './loader.js';
 import { allValidators, validateKindPath } from './validate.js';
 
@@ -17,6 +18,7 @@ export async function schemaTexts(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const { kind, v } of await allValidators()) out[kind.schemaFile] = schemaText(v.title, v.schema);
   out['doctor-report.schema.json'] = schemaText('opta doctor --json report', DoctorReportSchema);
+  out['fix-report.schema.json'] = schemaText('opta doctor --fix --json report', FixReportSchema);
   return out;
 }
 

@@ -27,6 +27,14 @@ export interface DoctorOptions {
   factTimeoutMs?: number;
   /** Fact values that replace collectors (fixture scenarios). */
   overrides?: Record<string, FactValue>;
+  /** Facts to collect even when no selected rule needs them (the guards of fix pipelines); not after a deadline. */
+  collectFacts?: string[];
+}
+
+/** The report, plus every fact value the run collected (fix pipelines' guards read them). */
+export interface DoctorRun {
+  report: DoctorReport;
+  factValues: Record<string, FactValue>;
 }
 
 function matches(rule: LoadedRule, tokens: string[]): boolean {
@@ -62,6 +70,10 @@ function evidenceOf(cond: unknown, out: Evidence[] = []): Evidence[] {
 }
 
 export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
+  return (await runDoctorDetailed(opts)).report;
+}
+
+export async function runDoctorDetailed(opts: DoctorOptions): Promise<DoctorRun> {
   const started = Date.now();
   const deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const deadlineAt = started + deadlineMs;
@@ -121,8 +133,9 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   }
 
   // Placeholders may name facts no condition needed; after a deadline, nothing new is started.
-  const factValues: Record<string, unknown> = {};
-  const wanted = new Set([...store.records().map((r) => r.id), ...fired.flatMap((f) => f.rule.templateFacts)]);
+  const factValues: Record<string, FactValue> = {};
+  const extra = (opts.collectFacts ?? []).filter((id) => store.has(id) || id === 'fact-failures');
+  const wanted = new Set([...store.records().map((r) => r.id), ...fired.flatMap((f) => f.rule.templateFacts), ...extra]);
   if (outcome === 'deadline') for (const id of [...wanted]) if (id !== 'fact-failures' && !store.records().some((r) => r.id === id)) wanted.delete(id);
   await Promise.all([...wanted].map(async (id) => (factValues[id] = await store.get(id))));
 
@@ -180,7 +193,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   };
   const strict = Boolean(opts.strict);
   const exitCode: 0 | 1 | 2 = loaded.problems.length ? 2 : counts.errors || (strict && counts.warnings) ? 1 : 0;
-  return {
+  const report: DoctorReport = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'opta', version: VERSION },
     home: displayPath(opts.paths.home, opts.env ?? process.env),
@@ -199,6 +212,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     rules: { loaded: loaded.rules.length, selected: selected.length, validatedNow: loaded.validatedNow },
     ruleProblems: loaded.problems,
   };
+  return { report, factValues };
 }
 
 function sevRank(s: string): number {
