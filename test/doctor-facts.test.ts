@@ -248,7 +248,8 @@ describe('collectors against foreign and dead processes', () => {
 
   test('home-permissions: missing sessions/, loose modes, read-only access check', async () => {
     fs.rmSync(h.paths.sessionsDir, { recursive: true, force: true });
-    fs.chmodSync(h.paths.daemonDir, 0o755);
+    // daemon/ writable by its group matters; 0755 would not (others could only list it).
+    fs.chmodSync(h.paths.daemonDir, 0o775);
     fs.writeFileSync(h.paths.stateFile, '{}', { mode: 0o644 });
     fs.chmodSync(h.paths.stateFile, 0o644);
     const before = fs.readdirSync(h.optaHome).sort();
@@ -257,6 +258,9 @@ describe('collectors against foreign and dead processes', () => {
     assert.match(f.missingList, /sessions$/);
     assert.equal(f.looseCount, 2);
     assert.match(f.chmodCommand, /chmod 700 .*daemon && chmod 600 .*state\.json/);
+    assert.match(f.looseList, /daemon is 0775 \(others can write to it\), .*state\.json is 0644 \(holds the daemon token; others can read it\)$/);
+    fs.chmodSync(h.paths.daemonDir, 0o755);
+    assert.equal((await collect('home-permissions', h.optaHome, h.env)).looseCount, 1, 'a 0755 directory is not loose');
     assert.deepEqual(fs.readdirSync(h.optaHome).sort(), before, 'doctor created nothing');
     fs.chmodSync(h.paths.daemonDir, 0o700);
     fs.rmSync(h.paths.stateFile);

@@ -30,7 +30,8 @@ function askYesNo(question: string): Promise<boolean> {
 export async function fixAction(flags: DoctorFlags, setExit: (code: ExitCode) => void): Promise<void> {
   const env = process.env;
   const ci = isCI(env);
-  const terminal = Boolean(process.stdout.isTTY) && !ci;
+  // A terminal that reports no width (some CI ptys) cannot be redrawn sensibly: it gets plain lines too.
+  const terminal = Boolean(process.stdout.isTTY) && !ci && (process.stdout.columns ?? 0) > 0;
   // One colour decision for kleur, commander and listr2 (NO_COLOR, FORCE_COLOR, TTY).
   const color = !flags.json && colorEnabled(process.stdout);
   let kleur;
