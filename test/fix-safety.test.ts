@@ -236,7 +236,7 @@ test('Ctrl-C during a step: the step finishes, nothing further starts, no re-che
   child.kill('SIGINT');
   assert.equal(await exit, 1, stdout + stderr);
   assert.match(stderr, /opta: interrupted: the step under way finishes/);
-  assert.match(stdout, /^Interrupted: /m);
+  assert.match(stdout, /^Interrupted \(Ctrl-C\): /m);
   assert.doesNotMatch(stdout, /Re-checking/);
   assert.ok(!fs.existsSync(optaPaths(r.h.optaHome).fixLockFile), 'the lock is released');
 });

@@ -18,14 +18,14 @@ export const modeRepair: Action = {
     });
   },
   async run({ paths, env }) {
-    const changed: Array<{ path: string; mode: number }> = [];
+    const changed: Array<{ path: string; mode: number; to: string }> = [];
     for (const e of inspectHome(paths, env).filter((x) => x.loose)) {
       const before = fs.statSync(e.path).mode & 0o777;
       fs.chmodSync(e.path, parseInt(e.wantMode, 8));
-      changed.push({ path: e.path, mode: before });
+      changed.push({ path: e.path, mode: before, to: e.wantMode });
     }
     if (!changed.length) return { outcome: 'skipped', message: 'no mode that matters' };
-    const list = changed.map((c) => `${displayPath(c.path, env)} ${c.mode.toString(8).padStart(4, '0')} -> ${inspectHome(paths, env).find((e) => e.path === c.path)?.mode}`);
+    const list = changed.map((c) => `${displayPath(c.path, env)} ${c.mode.toString(8).padStart(4, '0')} -> ${c.to}`);
     return { outcome: 'done', message: `chmod ${list.join(', ')}`, undoData: changed };
   },
   async undo({ env }, data) {

@@ -39,14 +39,16 @@ function configHasKey(file: string): boolean {
  * others can write to can be changed under opta. Everything else (a 0755 home made by `mkdir -p`, with private
  * files and 0700 subdirectories) shows nothing but names, and stays healthy.
  */
-function looseReason(kind: 'dir' | 'file', mode: number, secret: string | null): string | null {
+function looseReason(kind: 'dir' | 'file', mode: number, secret: () => string | null): string | null {
   if (kind === 'dir') return mode & 0o022 ? 'others can write to it' : null;
-  if (secret && mode & 0o044) return `holds ${secret}; others can read it`;
+  // The secret is looked for only when others could read the file (config.json is then parsed; usually it is not).
+  const s = mode & 0o044 ? secret() : null;
+  if (s) return `holds ${s}; others can read it`;
   if (mode & 0o022) return 'others can write to it';
   return null;
 }
 
-function inspect(name: string, p: string, kind: 'dir' | 'file', required: boolean, secret: string | null, env: NodeJS.ProcessEnv): HomeEntry {
+function inspect(name: string, p: string, kind: 'dir' | 'file', required: boolean, secret: () => string | null, env: NodeJS.ProcessEnv): HomeEntry {
   const e: HomeEntry = {
     name,
     path: p,
@@ -92,11 +94,11 @@ function inspect(name: string, p: string, kind: 'dir' | 'file', required: boolea
 /** The home, daemon/, sessions/ (required directories, in creation order), state.json and config.json; read-only. */
 export function inspectHome(paths: OptaPaths, env: NodeJS.ProcessEnv = process.env): HomeEntry[] {
   return [
-    inspect('home', paths.home, 'dir', true, null, env),
-    inspect('daemon/', paths.daemonDir, 'dir', true, null, env),
-    inspect('sessions/', paths.sessionsDir, 'dir', true, null, env),
-    inspect('state.json', paths.stateFile, 'file', false, 'the daemon token', env),
-    inspect('config.json', paths.configFile, 'file', false, configHasKey(paths.configFile) ? 'lmx.apiKey' : null, env),
+    inspect('home', paths.home, 'dir', true, () => null, env),
+    inspect('daemon/', paths.daemonDir, 'dir', true, () => null, env),
+    inspect('sessions/', paths.sessionsDir, 'dir', true, () => null, env),
+    inspect('state.json', paths.stateFile, 'file', false, () => 'the daemon token', env),
+    inspect('config.json', paths.configFile, 'file', false, () => (configHasKey(paths.configFile) ? 'lmx.apiKey' : null), env),
   ];
 }
 

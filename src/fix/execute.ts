@@ -52,6 +52,9 @@ export function loadListr2(color: boolean): Promise<Listr2> {
   return listr2;
 }
 
+/** What each done step's undo needs; kept out of the records, which are the JSON report. */
+const undoData = new WeakMap<StepRecord, unknown>();
+
 class Interrupted extends Error {
   constructor() {
     super('interrupted (Ctrl-C): no further step was started');
@@ -76,7 +79,7 @@ export async function executePipelines(records: PipelineRecord[], opts: ExecuteO
         const r = await action.run({ ...base, args: s.args });
         s.message = r.message;
         s.status = r.outcome === 'done' ? 'done' : 'skipped';
-        (s as StepRecord & { undoData?: unknown }).undoData = r.undoData;
+        undoData.set(s, r.undoData);
         if (r.outcome === 'skipped') task.skip(r.message);
         else task.title = `${s.title}: ${r.message}`;
       } catch (err) {
@@ -109,7 +112,7 @@ export async function executePipelines(records: PipelineRecord[], opts: ExecuteO
         if (!done.length) task.output = 'nothing to roll back: no step that ran has an undo';
         for (const s of done) {
           try {
-            const msg = await actionById(s.action)!.undo!({ ...base, args: s.args }, (s as StepRecord & { undoData?: unknown }).undoData);
+            const msg = await actionById(s.action)!.undo!({ ...base, args: s.args }, undoData.get(s));
             s.undone = { ok: true, message: msg };
             task.output = `${s.title}: ${msg}`;
           } catch (err) {

@@ -4,7 +4,7 @@ import { acquireLock, lockHolder, type Lock } from '../core/lock.js';
 import { OptaError } from '../core/errors.js';
 import type { OptaPaths } from '../core/paths.js';
 import { isAlive, processCommand } from '../core/proc.js';
-import { runDoctorDetailed, type DoctorOptions } from '../engine/run.js';
+import { runDoctorDetailed, type DoctorOptions, type DoctorRun } from '../engine/run.js';
 import type { DoctorReport } from '../engine/report-types.js';
 import { renderText } from '../report/text.js';
 import { renderFixSummary, renderPlan } from '../report/fix-text.js';
@@ -152,7 +152,7 @@ async function fix(o: FixOptions, pipelines: Pipelines): Promise<FixReport> {
   }
 }
 
-async function fixLocked(o: FixOptions, pipelines: Pipelines, first: Awaited<ReturnType<typeof runDoctorDetailed>>): Promise<FixReport> {
+async function fixLocked(o: FixOptions, pipelines: Pipelines, first: DoctorRun): Promise<FixReport> {
   const before = first.report;
   o.ui.show(renderText(before, { kleur: o.kleur, verbose: o.verbose }));
   const { plan, facts } = await buildPlan(before, first.factValues, pipelines, o.paths, o.env);

@@ -46,7 +46,7 @@ const LABEL: Record<RuleOutcomeName, string> = {
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function finalLine(r: FixReport): string {
-  if (r.interrupted) return 'Interrupted: no further step was started and the pipeline under way was rolled back. See where things stand: opta doctor';
+  if (r.interrupted) return 'Interrupted (Ctrl-C): no step was started after it, and a pipeline cut short was rolled back. See where things stand: opta doctor';
   if (r.plan.problems.length) return 'opta doctor --fix could not run: the fix pipeline files above are broken. Check them: opta rules validate --kind fixes';
   const before = r.before?.findings ?? [];
   if (!before.length) return 'Nothing to fix: all checks passed.';

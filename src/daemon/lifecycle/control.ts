@@ -87,8 +87,6 @@ export function startDaemonProcess(paths: OptaPaths): Promise<StartResult> {
 async function terminate(paths: OptaPaths, pid: number, daemonId: string | undefined, graceMs = 5000): Promise<'terminated' | 'killed'> {
   if (!isOptaDaemonOf(pid, paths.home)) return 'terminated';
   process.kill(pid, 'SIGTERM');
-  // A stopped (SIGSTOP) daemon acts on SIGTERM only once continued: let it shut down cleanly instead of waiting for SIGKILL.
-  process.kill(pid, 'SIGCONT');
   let how: 'terminated' | 'killed' = 'terminated';
   if (!(await waitForExit(pid, graceMs))) {
     if (isOptaDaemonOf(pid, paths.home)) process.kill(pid, 'SIGKILL');
