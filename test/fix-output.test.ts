@@ -62,6 +62,8 @@ function onTerminal(env: NodeJS.ProcessEnv, args: string[], answer?: string): Pr
 function terminalEnv(r: DaemonRig, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...r.h.env, TERM: 'xterm-256color', NO_COLOR: '1', FORCE_COLOR: '', ...extra };
   delete env.CI;
+  // An unset variable, not an empty one: colorette (listr2's colours) treats NO_COLOR="" as set.
+  for (const k of ['NO_COLOR', 'FORCE_COLOR']) if (env[k] === undefined || env[k] === '') delete env[k];
   return env;
 }
 
@@ -151,7 +153,8 @@ test('on a terminal, "n": nothing that asks runs; it needs confirmation (exit 1)
     await r.cleanup();
   });
   process.kill(r.pid, 'SIGSTOP');
-  const { code, screen } = await onTerminal(terminalEnv(r, { NO_COLOR: '', FORCE_COLOR: '0' }), ['doctor', '--fix'], 'n');
+  // FORCE_COLOR=0 with no NO_COLOR: listr2 on its own would colour (colorette reads any FORCE_COLOR as "on").
+  const { code, screen } = await onTerminal(terminalEnv(r, { NO_COLOR: undefined, FORCE_COLOR: '0' }), ['doctor', '--fix'], 'n');
   assert.equal(code, 1, screen);
   assert.match(screen, /needs confirmation: you said no/);
   assert.match(screen, /needs confirmation {2}daemon-unresponsive/);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_RULES_DIR } from '../src/engine/loader.js';
 import { startRig, type DaemonRig } from './helpers/daemon.js';
-import { alive, readJson, runOpta, waitUntil } from './helpers/env.js';
+import { alive, holdPort, readJson, runOpta, waitUntil } from './helpers/env.js';
 import { assertSameBytes, assertSessionsKept, historyCutByKill, historyThenRunning, snapshot } from './helpers/history.js';
 
 interface State {
@@ -156,17 +156,21 @@ test('fix-restart-daemon: a SIGSTOPped daemon is proven ours, stopped and replac
   assertSameBytes(sessions, snapshot(r.h.paths.sessionsDir), 'sessions/');
 });
 
-test('fix-start-daemon: a SIGSTOPped daemon whose state.json was deleted holds the port; it is proven ours by command line and home, stopped, and a new one starts there', async (t) => {
+test('fix-start-daemon: a SIGSTOPped daemon whose state.json was deleted holds the port; it is proven ours by command line and home, stopped, and a new one starts there; a foreign program on a fallback port is left alone', async (t) => {
   const r = await rig();
   t.after(() => r.cleanup());
   await historyThenRunning(r);
   process.kill(r.pid, 'SIGSTOP');
   fs.rmSync(r.h.paths.stateFile);
+  const foreign = await holdPort(r.port + 1, 'python3');
+  r.h.pids.add(foreign.pid);
   const sessions = snapshot(r.h.paths.sessionsDir);
   const plan = await runOpta(r.h, ['doctor', '--fix', '--dry-run']);
   assert.match(plan.stdout, new RegExp(`^ {7}pid ${r.pid} \\(.*--opta-daemon --home ${r.h.optaHome.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\): SIGTERM \\(and SIGCONT\\), SIGKILL after 5 s$`, 'm'), plan.stdout);
+  assert.match(plan.stdout, new RegExp(`^ {7}left alone: pid ${foreign.pid} \\(\\S*python3 .*\\): holds port ${r.port + 1} and is not this home's Opta daemon \\(python3\\); to stop it yourself: kill ${foreign.pid}$`, 'm'), plan.stdout);
   const { fix } = await fixThenHealthy(r);
   assert.match(fix.stdout, new RegExp(`stopped stray daemon pid ${r.pid}`));
+  assert.ok(alive(foreign.pid), 'the foreign program was not signalled');
   const now = readJson<State>(r.h.paths.stateFile);
   assert.equal(now.port, r.port, 'the new daemon has the preferred port back');
   assert.ok(!alive(r.pid));

@@ -132,6 +132,11 @@ test('a fault that comes back between the fix and the re-check is reported as st
   FixReportSchema.parse(report);
   assert.equal(report.exitCode, 1);
   assert.deepEqual(report.rules.map((x) => [x.id, x.outcome]), [['daemon-stale-state', 'still-failing']]);
+  // Judged on freshly collected facts: the stale pid now is the one the reset started, not the first one.
+  const last = readJson<State>(r.h.paths.stateFile).pid;
+  assert.notEqual(last, r.pid);
+  assert.match(report.rules[0].message, new RegExp(`names pid ${last}, which is not running`));
+  assert.match(report.before!.findings[0].message, new RegExp(`names pid ${r.pid}, which is not running`));
   assert.deepEqual(report.plan.pipelines.map((p) => [p.id, p.status]), [['fix-stale-state', 'done'], ['fix-reset', 'done']], 'every step succeeded');
   assert.deepEqual(report.reset, { offered: true, ran: true, reason: 'the daemon check still failed after the targeted pipelines' });
   assert.equal(holders.length, 2);

@@ -13,7 +13,7 @@ import { evaluateGuard } from '../src/fix/guard.js';
 import { fixPlanJson } from '../src/fix/runner.js';
 import type { PipelineFile } from '../src/fix/pipeline-types.js';
 import { FixReportSchema } from '../src/report/fix-report-schema.js';
-import { SCHEMAS_DIR } from '../src/engine/artifacts.js';
+import { schemaTexts } from '../src/engine/artifacts.js';
 import { EXPECTED } from './helpers/doctor-expectations.js';
 import { daemonConfig, freePortBlock, makeHome, ROOT, runOpta } from './helpers/env.js';
 import { snapshot } from './helpers/history.js';
@@ -85,7 +85,13 @@ test('the schema and cross-checks refuse free paths, sessions/, unknown actions,
     assert.ok(r.problems.some((x) => x.jsonPath.startsWith(jsonPath) && message.test(x.message)), `${what}: ${JSON.stringify(r.problems)}`);
   }
   assert.equal(validateKindText(kind, v, '/x/fix-other.json', JSON.stringify(good)).problems[0].jsonPath, '$.id');
-  const schema = JSON.parse(fs.readFileSync(path.join(SCHEMAS_DIR, 'fix-pipeline.schema.json'), 'utf8'));
+  // The schema alone (what editors and the exported JSON Schema check) has no way to name sessions/.
+  for (const file of ['sessionsDir', 'sessions', '../sessions/s1/events.jsonl']) {
+    const p = structuredClone(good);
+    p.steps[0].args.file = file;
+    assert.equal(v.schema.safeParse(p).success, false, file);
+  }
+  const schema = JSON.parse((await schemaTexts())['fix-pipeline.schema.json']);
   const args = schema.properties.steps.items.properties.args;
   assert.deepEqual(args.properties.file.enum, ['stateFile', 'logFile', 'configFile'], 'no name for sessions/ in the exported schema');
   assert.equal(args.additionalProperties, false);
