@@ -309,3 +309,21 @@ test('--yes and --dry-run only go with --fix (exit 2)', async (t) => {
     assert.match(x.stderr, new RegExp(`^opta: ${esc(args[1])} only goes with --fix`));
   }
 });
+
+test('LMX down while the daemon crashed: the daemon is fixed, LMX needs a person (with the command to run), exit 1, no reset offered', async (t) => {
+  const r = await rig();
+  t.after(() => r.cleanup());
+  process.kill(r.pid, 'SIGKILL');
+  await waitUntil(() => !alive(r.pid), 5000, 'the daemon to die');
+  await r.sim.setConfig({ mode: 'refuse' });
+  const fix = await runOpta(r.h, ['doctor', '--fix', '--yes', '--json']);
+  assert.equal(fix.code, 1);
+  const report = FixReportSchema.parse(JSON.parse(fix.stdout));
+  assert.deepEqual(report.rules.map((x) => [x.id, x.outcome, x.next]), [
+    ['daemon-stale-state', 'fixed', null],
+    ['lmx-connection-refused', 'needs-person', `curl http://127.0.0.1:${r.sim.port}/healthz`],
+  ]);
+  assert.deepEqual(report.plan.needsPerson.map((n) => n.id), ['lmx-connection-refused']);
+  assert.equal(report.reset.offered, false);
+  assert.equal(report.after!.checks.find((c) => c.id === 'daemon')!.status, 'ok');
+});
