@@ -1,15 +1,14 @@
 // `opta doctor --fix` as a closed loop: diagnose, plan, ask once, run the pipelines, diagnose again on fresh facts, and say rule by rule what holds.
 import type { Kleur } from 'kleur';
-import { acquireLock, lockHolder, type Lock } from '../core/lock.js';
 import { OptaError } from '../core/errors.js';
 import type { OptaPaths } from '../core/paths.js';
-import { isAlive, processCommand } from '../core/proc.js';
 import { runDoctorDetailed, type DoctorOptions, type DoctorRun } from '../engine/run.js';
-import type { DoctorReport } from '../engine/report-types.js';
 import { renderText } from '../report/text.js';
 import { renderFixSummary, renderPlan } from '../report/fix-text.js';
 import { executePipelines, type RendererName } from './execute.js';
-import { FIX_REPORT_SCHEMA_VERSION, type FixReport, type PipelineRecord, type RuleOutcome } from './fix-types.js';
+import { FIX_REPORT_SCHEMA_VERSION, type FixReport, type PipelineRecord } from './fix-types.js';
+import { busy, takeFixLock } from './fix-lock.js';
+import { ruleOutcomes } from './outcomes.js';
 import { buildPlan, loadPipelines, planPipeline, RESET_PIPELINE, type Pipelines } from './plan.js';
 
 /** How the runner talks to a person; a JSON run shows nothing and asks nothing. */
@@ -42,31 +41,6 @@ export interface FixOptions {
 
 const DAEMON_CHECK = 'daemon';
 
-function busyError(pid: number, at: string | undefined): OptaError {
-  const cmd = processCommand(pid);
-  return new OptaError(
-    `another fix is running in this home: pid ${pid}${cmd ? ` (${cmd})` : ''}${at ? `, since ${at}` : ''}. ` +
-      'Wait for it to finish, then run opta doctor to see the result.',
-  );
-}
-
-/** Read-only: throws when a live process holds the fix lock. */
-function busy(paths: OptaPaths): void {
-  const h = lockHolder(paths.fixLockFile);
-  if (h?.pid && h.pid !== process.pid && isAlive(h.pid)) throw busyError(h.pid, h.at);
-}
-
-/** Two fix runs must not overlap; the second names the first instead of waiting for it. */
-export async function takeFixLock(paths: OptaPaths): Promise<Lock> {
-  try {
-    return await acquireLock(paths.fixLockFile, 0);
-  } catch (err) {
-    const h = lockHolder(paths.fixLockFile);
-    if (!h?.pid) throw err;
-    throw busyError(h.pid, h.at);
-  }
-}
-
 function doctorOpts(o: FixOptions): DoctorOptions {
   return { paths: o.paths, env: o.env, ...o.doctor };
 }
@@ -85,27 +59,6 @@ function declined(p: PipelineRecord, given: FixReport['confirmation']['given']):
       ? 'needs confirmation: you said no'
       : 'needs confirmation: run opta doctor --fix --yes, or opta doctor --fix on a terminal';
   for (const s of p.steps) if (s.guard.held) s.status = 'needs-confirmation';
-}
-
-/** Rule by rule: what the first run found against what the fresh run finds. */
-export function ruleOutcomes(before: DoctorReport, after: DoctorReport, pipelines: PipelineRecord[]): RuleOutcome[] {
-  const now = new Map(after.findings.map((f) => [f.id, f]));
-  const byFinding = new Map(pipelines.flatMap((p) => p.findings.map((id) => [id, p] as const)));
-  const out: RuleOutcome[] = before.findings.map((f) => {
-    const still = now.get(f.id);
-    const p = byFinding.get(f.id);
-    const base = { id: f.id, check: f.check, severity: f.severity, pipeline: p?.id ?? null };
-    if (!still) return { ...base, outcome: 'fixed', message: f.message, next: null };
-    const outcome = !p ? 'needs-person' : p.status === 'needs-confirmation' ? 'needs-confirmation' : 'still-failing';
-    const next = outcome === 'needs-confirmation' ? 'opta doctor --fix --yes' : still.remediation;
-    return { ...base, outcome, message: still.message, next };
-  });
-  for (const f of after.findings) {
-    if (!before.findings.some((b) => b.id === f.id)) {
-      out.push({ id: f.id, check: f.check, severity: f.severity, pipeline: null, outcome: 'appeared', message: f.message, next: f.remediation });
-    }
-  }
-  return out;
 }
 
 async function withLock<T>(o: FixOptions, fn: () => Promise<T>): Promise<T> {
