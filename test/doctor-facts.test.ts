@@ -119,6 +119,23 @@ describe('collectors against a running daemon and LMX simulator', () => {
     await rig.sim.setConfig({ mode: 'ok', readyzShape: 'guide', model: 'qwen3-30b-a3b' });
   });
 
+  test('lmx keeps its own timeout inside its budget even when the config fact it waits for is slow (a busy machine)', async () => {
+    await rig.sim.setConfig({ mode: 'hang' });
+    try {
+      const { COLLECTORS } = await import('../src/facts/registry.js');
+      const real = COLLECTORS.find((c) => c.id === 'config')!;
+      // The real config collector, answering 300 ms late: what a starved process looks like to the lmx collector.
+      const slowConfig: FactCollector = { ...real, collect: async (ctx) => { await new Promise((r) => setTimeout(r, 300)); return real.collect(ctx); } };
+      const collectors = new Map<string, FactCollector>([...COLLECTORS.filter((c) => c.id !== 'config'), slowConfig].map((c) => [c.id, c]));
+      const now = Date.now();
+      const store = new FactStore({ collectors, paths: optaPaths(home()), env, deadlineAt: now + 5000, startedAt: now, factTimeoutMs: 1000 });
+      const f = await store.get('lmx');
+      assert.deepEqual([f.ok, f.reachable, f.error, f.errorCode], [true, false, 'timeout', 'TIMEOUT'], JSON.stringify(f));
+    } finally {
+      await rig.sim.setConfig({ mode: 'ok' });
+    }
+  });
+
   test('a collector that runs out of time or throws becomes a fact (ok:false), and fact-failures names it and its checks', async () => {
     await rig.sim.setConfig({ mode: 'hang' });
     try {
