@@ -364,8 +364,8 @@ test('reset: stop, remove state.json and daemon.log, start; every byte under ses
   fs.appendFileSync(h.paths.logFile, 'old line that reset must remove\n');
   const r = await runOpta(h, ['daemon', 'reset']);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /Step 1: .*stopped daemon pid/);
-  assert.match(r.stdout, /Step 4: .*started daemon/);
+  assert.match(r.stdout, /Step 1: Stop the daemon: stopped daemon pid/);
+  assert.match(r.stdout, /Step 3: Start fresh: started daemon/);
   const now = readJson<State>(h.paths.stateFile);
   assert.notEqual(now.pid, first.pid);
   assert.ok(!alive(first.pid));

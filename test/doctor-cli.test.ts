@@ -195,23 +195,36 @@ describe('opta doctor on a live stack (real daemon + LMX simulator)', () => {
     assert.match(bad.stderr, /unknown rule id or check "nonsense"/);
     assert.equal((await runOpta(rig.h, ['doctor', '--timeout', 'soon'])).code, 2);
     assert.equal((await runOpta(rig.h, ['doctor', '--bogus'])).code, 2);
-    const fix = await runOpta(rig.h, ['doctor', '--fix']);
-    assert.equal(fix.code, 2);
-    assert.match(fix.stderr, /not available in this release/);
   });
 
   test('warnings exit 0, or 1 with --strict', async () => {
-    fs.chmodSync(rig.h.paths.configFile, 0o644);
+    fs.chmodSync(rig.h.paths.stateFile, 0o644);
     try {
       const r = await runOpta(rig.h, ['doctor']);
       assert.equal(r.code, 0);
-      assert.match(r.stdout, /^Checking permissions\.\.\. +● loose modes: ~\/\.config\/opta\/config\.json is 0644/m);
-      assert.match(r.stdout, /next: chmod 600 ~\/\.config\/opta\/config\.json$/m);
+      assert.match(r.stdout, /^Checking permissions\.\.\. +● loose modes: ~\/\.config\/opta\/daemon\/state\.json is 0644 \(holds the daemon token; others can read it\)$/m);
+      assert.match(r.stdout, /next: chmod 600 ~\/\.config\/opta\/daemon\/state\.json$/m);
       assert.match(r.stdout.trimEnd().split('\n').at(-1)!, /^All checks passed with 1 warning; opta doctor --fix can repair it: permissions-loose-modes\.$/);
       const strict = await runOpta(rig.h, ['doctor', '--strict']);
       assert.equal(strict.code, 1);
       assert.match(strict.stdout, /^1 problem \(1 warning\)/m);
     } finally {
+      fs.chmodSync(rig.h.paths.stateFile, 0o600);
+    }
+  });
+
+  test("a home made by mkdir -p (0755) with private files and 0700 subdirectories is healthy: the guide's five lines", async () => {
+    // Others can list names there, nothing more; a config.json without a key may be readable too.
+    fs.chmodSync(rig.h.optaHome, 0o755);
+    fs.chmodSync(path.dirname(rig.h.optaHome), 0o755);
+    fs.chmodSync(rig.h.paths.configFile, 0o644);
+    try {
+      const r = await runOpta(rig.h, ['doctor', '--strict']);
+      assert.equal(r.code, 0, r.stdout);
+      assert.deepEqual(r.stdout.split('\n').filter((l) => l.startsWith('Checking')).map((l) => l.slice(0, 26).trim()), ['Checking daemon...', 'Checking LMX...', 'Checking model...', 'Checking config...', 'Checking permissions...']);
+      assert.match(r.stdout, /\n\nAll checks passed\.\n$/);
+    } finally {
+      fs.chmodSync(rig.h.optaHome, 0o700);
       fs.chmodSync(rig.h.paths.configFile, 0o600);
     }
   });

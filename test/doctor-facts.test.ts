@@ -120,6 +120,23 @@ describe('collectors against a running daemon and LMX simulator', () => {
     await rig.sim.setConfig({ mode: 'ok', readyzShape: 'guide', model: 'qwen3-30b-a3b' });
   });
 
+  test('lmx keeps its own timeout inside its budget even when the config fact it waits for is slow (a busy machine)', async () => {
+    await rig.sim.setConfig({ mode: 'hang' });
+    try {
+      const { COLLECTORS } = await import('../src/facts/registry.js');
+      const real = COLLECTORS.find((c) => c.id === 'config')!;
+      // The real config collector, answering 300 ms late: what a starved process looks like to the lmx collector.
+      const slowConfig: FactCollector = { ...real, collect: async (ctx) => { await new Promise((r) => setTimeout(r, 300)); return real.collect(ctx); } };
+      const collectors = new Map<string, FactCollector>([...COLLECTORS.filter((c) => c.id !== 'config'), slowConfig].map((c) => [c.id, c]));
+      const now = Date.now();
+      const store = new FactStore({ collectors, paths: optaPaths(home()), env, deadlineAt: now + 5000, startedAt: now, factTimeoutMs: 1000 });
+      const f = await store.get('lmx');
+      assert.deepEqual([f.ok, f.reachable, f.error, f.errorCode], [true, false, 'timeout', 'TIMEOUT'], JSON.stringify(f));
+    } finally {
+      await rig.sim.setConfig({ mode: 'ok' });
+    }
+  });
+
   test('a collector that runs out of time or throws becomes a fact (ok:false), and fact-failures names it and its checks', async () => {
     await rig.sim.setConfig({ mode: 'hang' });
     try {
@@ -249,7 +266,8 @@ describe('collectors against foreign and dead processes', () => {
 
   test('home-permissions: missing sessions/, loose modes, read-only access check', async () => {
     fs.rmSync(h.paths.sessionsDir, { recursive: true, force: true });
-    fs.chmodSync(h.paths.daemonDir, 0o755);
+    // daemon/ writable by its group matters; 0755 would not (others could only list it).
+    fs.chmodSync(h.paths.daemonDir, 0o775);
     fs.writeFileSync(h.paths.stateFile, '{}', { mode: 0o644 });
     fs.chmodSync(h.paths.stateFile, 0o644);
     const before = fs.readdirSync(h.optaHome).sort();
@@ -258,6 +276,9 @@ describe('collectors against foreign and dead processes', () => {
     assert.match(f.missingList, /sessions$/);
     assert.equal(f.looseCount, 2);
     assert.match(f.chmodCommand, /chmod 700 .*daemon && chmod 600 .*state\.json/);
+    assert.match(f.looseList, /daemon is 0775 \(others can write to it\), .*state\.json is 0644 \(holds the daemon token; others can read it\)$/);
+    fs.chmodSync(h.paths.daemonDir, 0o755);
+    assert.equal((await collect('home-permissions', h.optaHome, h.env)).looseCount, 1, 'a 0755 directory is not loose');
     assert.deepEqual(fs.readdirSync(h.optaHome).sort(), before, 'doctor created nothing');
     fs.chmodSync(h.paths.daemonDir, 0o700);
     fs.rmSync(h.paths.stateFile);

@@ -1,18 +1,67 @@
-// The shape of a remediation action: a small named verb that fix pipelines and commands compose.
+// The shape of a remediation action: a small named verb that fix pipelines compose, with its plan, run and undo.
 import type { OptaPaths } from '../core/paths.js';
+import type { ArgName, StepArgs } from '../fix/pipeline-types.js';
 
 export interface ActionContext {
   paths: OptaPaths;
+  env: NodeJS.ProcessEnv;
+  args: StepArgs;
+}
+
+/** A file or directory a step would change, and how. */
+export interface PlannedFile {
+  path: string;
+  change: string;
+}
+
+/** A process a step would signal (only ever one proven to be this home's daemon). */
+export interface PlannedSignal {
+  pid: number;
+  command: string | null;
+  signal: string;
+}
+
+/** A process a step saw and will not touch, with the command a person could run instead. */
+export interface LeftAlone {
+  pid: number;
+  command: string | null;
+  reason: string;
+  next: string;
+}
+
+/** What a step would do, computed without changing anything (--dry-run, and the plan shown before asking). */
+export interface ActionPlan {
+  summary: string;
+  files: PlannedFile[];
+  pids: PlannedSignal[];
+  leftAlone: LeftAlone[];
+  /** Set when the step would find nothing to do. */
+  nothingToDo?: string;
 }
 
 export interface ActionResult {
-  /** done: it changed something; skipped: nothing to do (a guard held); the message says which. */
+  /** done: it changed something; skipped: nothing to do; the message says which. */
   outcome: 'done' | 'skipped';
   message: string;
+  /** What undo needs to put things back (the path a file was moved to, the modes before, ...). */
+  undoData?: unknown;
 }
+
+/** Which argument names an action accepts (each from its closed vocabulary), and which of them it needs. */
+export type ArgSpec = Partial<Record<ArgName, { values: readonly string[]; required: boolean }>>;
 
 export interface Action {
   id: string;
   description: string;
+  /** Runs without asking (creating directories, repairing modes, ...). Stopping processes, cancelling turns, changing config or deleting data ask. */
+  safe: boolean;
+  args: ArgSpec;
+  plan(ctx: ActionContext): Promise<ActionPlan>;
   run(ctx: ActionContext): Promise<ActionResult>;
+  /** Puts back what run changed; returns what it did. Absent where undo makes no sense (a started daemon, a cancelled turn). */
+  undo?(ctx: ActionContext, undoData: unknown): Promise<string>;
+}
+
+export function plan(summary: string, parts: Partial<Omit<ActionPlan, 'summary'>> = {}): ActionPlan {
+  return { summary, files: [], pids: [], leftAlone: [], ...parts };
 }

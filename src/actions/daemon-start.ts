@@ -1,15 +1,34 @@
-// Action daemon.start: starts the daemon (or finds it running), under the home's lock.
+// Action daemon.start: starts the daemon (or re-registers the one of this home that lost its state file), under the home's lock.
+import { displayPath } from '../core/paths.js';
 import { startDaemonProcess } from '../daemon/lifecycle/control.js';
-import type { Action } from './action.js';
+import { inspectDaemon } from '../daemon/lifecycle/inspect.js';
+import { plan, type Action } from './action.js';
 
 export const daemonStart: Action = {
   id: 'daemon.start',
-  description: 'start the daemon and wait until it serves',
+  description: 'start the daemon and wait until it serves; a daemon of this home running without a state file is asked to write it again (SIGHUP)',
+  safe: true,
+  args: {},
+  async plan({ paths, env }) {
+    const i = await inspectDaemon(paths, { lookForOrphan: true });
+    const state = { path: displayPath(paths.stateFile, env), change: 'written by the new daemon (0600)' };
+    if (i.status === 'running') return plan('nothing to do', { nothingToDo: `the daemon runs (pid ${i.pid}, port ${i.state?.port})` });
+    if (i.orphan) {
+      return plan(`ask daemon pid ${i.orphan.pid} (port ${i.orphan.port}) to write its state file again`, {
+        files: [{ ...state, change: 'written again by the running daemon' }],
+        pids: [{ pid: i.orphan.pid, command: null, signal: 'SIGHUP (re-register; it keeps running)' }],
+      });
+    }
+    return plan('spawn a daemon and wait until it serves', {
+      files: [state, { path: displayPath(paths.logFile, env), change: 'appended to' }],
+    });
+  },
   async run({ paths }) {
     const r = await startDaemonProcess(paths);
     const where = `pid ${r.state.pid}, port ${r.state.port}`;
-    return r.outcome === 'started'
-      ? { outcome: 'done', message: `started daemon (${where})` }
-      : { outcome: 'skipped', message: `daemon already running (${where})` };
+    const notes = r.notes.length ? ` (${r.notes.join('; ')})` : '';
+    if (r.outcome === 'started') return { outcome: 'done', message: `started daemon (${where})${notes}` };
+    if (r.outcome === 're-registered') return { outcome: 'done', message: `the running daemon (${where}) wrote its state file again${notes}` };
+    return { outcome: 'skipped', message: `daemon already running (${where})` };
   },
 };

@@ -1,20 +1,29 @@
-// Action state.remove: removes daemon/state.json, guarded: never while a daemon of this home is running.
+// Action state.remove: removes daemon/state.json (the guide's Reset Everything), guarded: never while a daemon of this home is running.
 import fs from 'node:fs';
 import { OptaError } from '../core/errors.js';
 import { displayPath } from '../core/paths.js';
 import { inspectDaemon } from '../daemon/lifecycle/inspect.js';
-import type { Action } from './action.js';
+import { resolveFile } from '../fix/pipeline-types.js';
+import { plan, type Action } from './action.js';
 
 export const stateRemove: Action = {
   id: 'state.remove',
-  description: 'remove daemon/state.json (only while no daemon of this home runs)',
-  async run({ paths }) {
+  description: 'remove state.json (only while no daemon of this home runs)',
+  safe: false,
+  args: { file: { values: ['stateFile'], required: true } },
+  async plan({ paths, env, args }) {
+    const file = resolveFile(paths, args.file!);
+    if (!fs.existsSync(file)) return plan('nothing to do', { nothingToDo: `${displayPath(file, env)} does not exist` });
+    return plan(`remove ${displayPath(file, env)}`, { files: [{ path: displayPath(file, env), change: 'removed' }] });
+  },
+  async run({ paths, env, args }) {
+    const file = resolveFile(paths, args.file!);
     const insp = await inspectDaemon(paths, { lookForOrphan: true });
     if (insp.status === 'running' || insp.status === 'unresponsive' || insp.orphan) {
-      throw new OptaError(`refusing to remove ${displayPath(paths.stateFile)}: the daemon still runs; stop it first (opta daemon stop)`);
+      throw new OptaError(`refusing to remove ${displayPath(file, env)}: the daemon still runs; stop it first (opta daemon stop)`);
     }
-    if (!fs.existsSync(paths.stateFile)) return { outcome: 'skipped', message: `${displayPath(paths.stateFile)} does not exist` };
-    fs.rmSync(paths.stateFile, { force: true });
-    return { outcome: 'done', message: `removed ${displayPath(paths.stateFile)}` };
+    if (!fs.existsSync(file)) return { outcome: 'skipped', message: `${displayPath(file, env)} does not exist` };
+    fs.rmSync(file, { force: true });
+    return { outcome: 'done', message: `removed ${displayPath(file, env)}` };
   },
 };

@@ -7,7 +7,7 @@ import { OptaError, UsageError } from '../core/errors.js';
 import { displayPath, type OptaPaths } from '../core/paths.js';
 import type { DaemonInspection } from '../daemon/lifecycle/inspect.js';
 import { cliPaths, type ExitCode } from './context.js';
-import { formatDuration, out } from './output.js';
+import { colorEnabled, formatDuration, out } from './output.js';
 import type { Register } from './main.js';
 
 function parseLines(v: string): number {
@@ -218,11 +218,24 @@ export const registerDaemon: Register = (program, setExit) => {
     .description('the guide\'s "Reset Everything": stop, remove state.json and daemon.log, start; sessions/ is never touched')
     .action(async () => {
       const paths = cliPaths();
-      const { resetDaemon } = await import('../actions/reset.js');
-      const r = await resetDaemon(paths);
-      for (const line of r.log) out(line);
-      out(`Daemon reset: running again (pid ${r.state.pid}, port ${r.state.port}); ${displayPath(paths.sessionsDir)} was left as it was.`);
+      const { isCI } = await import('./doctor-fix.js');
+      const { runReset } = await import('../fix/runner.js');
+      const terminal = Boolean(process.stdout.isTTY) && !isCI(process.env);
+      const color = colorEnabled(process.stdout);
+      let kleur;
+      if (color) {
+        kleur = (await import('kleur')).default;
+        kleur.enabled = true;
+      }
+      const r = await runReset({ paths, env: process.env, ui: { show: (t) => out(t) }, renderer: terminal ? 'default' : 'plain', color, kleur });
+      const p = r.plan.pipelines[0];
+      if (r.exitCode !== 0) {
+        throw new OptaError(`reset did not finish: ${p.error ?? 'a step failed'}. Inspect: opta daemon logs --lines 200`);
+      }
+      const { readState } = await import('../core/state.js');
+      const st = readState(paths.stateFile);
+      if (st.class !== 'valid') throw new OptaError('reset finished but the daemon has no valid state file. Inspect: opta daemon logs --lines 200');
+      out(`Daemon reset: running again (pid ${st.state.pid}, port ${st.state.port}); ${displayPath(paths.sessionsDir)} was left as it was.`);
       setExit(0);
     });
 };
-

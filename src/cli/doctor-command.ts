@@ -23,6 +23,8 @@ export interface DoctorFlags {
   watch?: boolean;
   /** --watch's pause between runs, in ms. */
   interval?: number;
+  yes?: boolean;
+  dryRun?: boolean;
 }
 
 /** The options of `opta doctor`, declared once for commander (help) and node:util parseArgs (the fast path). */
@@ -40,6 +42,10 @@ export const DOCTOR_OPTIONS = [
   { long: 'output', short: undefined, arg: 'file', description: 'write the --format just before it to this file (atomically); repeatable' },
   { long: 'watch', short: undefined, arg: undefined, description: 'keep running: re-run every --interval and print only what changed (read-only; stop with Ctrl-C)' },
   { long: 'interval', short: undefined, arg: 'duration', description: 'pause between --watch runs: 30s (default), 1500ms, 5m, 1h' },
+  // --fix and its companions: the pipelines of rules/fixes, run through listr2 (loaded only for --fix).
+  { long: 'fix', short: undefined, arg: undefined, description: 'repair what the fix pipelines can, then check again on fresh facts and say rule by rule what was fixed' },
+  { long: 'yes', short: 'y', arg: undefined, description: 'with --fix: run the steps that ask (stop a process, cancel a turn, change config, delete files) without asking' },
+  { long: 'dry-run', short: undefined, arg: undefined, description: 'with --fix: show the plan (pipelines, steps, the files and pids each would touch, which ask) and change nothing' },
 ] as const;
 
 /** Options that may be given more than once (their values accumulate, in order). */
@@ -65,10 +71,16 @@ export function parseList(v: string, prev: string[] = []): string[] {
 }
 
 export async function doctorAction(flags: DoctorFlags, setExit: (code: ExitCode) => void): Promise<void> {
-  if (flags.fix) throw new UsageError('opta doctor --fix is not available in this release yet; run the "next:" commands that opta doctor prints.');
+  if ((flags.yes || flags.dryRun) && !flags.fix) throw new UsageError(`${flags.yes ? '--yes' : '--dry-run'} only goes with --fix: opta doctor --fix${flags.yes ? ' --yes' : ' --dry-run'}`);
   if (flags.interval !== undefined && !flags.watch) throw new UsageError('--interval sets the pause between --watch runs; add --watch (e.g. opta doctor --watch --interval 30s).');
   // Every destination is checked before any work: a typo in --output fails now, not after the checks ran.
   const destinations = pairDestinations(flags.outputs ?? (flags.json ? [{ kind: 'json' }] : []));
+  if (flags.fix) {
+    if (flags.watch) throw new UsageError('--fix and --watch do not go together: a watch only observes. Run opta doctor --fix once, then opta doctor --watch.');
+    const other = destinations.find((d) => d.file !== undefined || (d.format !== 'text' && d.format !== 'json'));
+    if (other) throw new UsageError(`--fix prints its own report (text, or JSON with --json) to standard output; for a ${other.format} report of the result, run opta doctor --format ${other.format} afterwards.`);
+    return (await import('./doctor-fix.js')).fixAction({ ...flags, json: destinations.some((d) => d.format === 'json') }, setExit);
+  }
   await checkDestinations(destinations, { watch: flags.watch });
   const options: DoctorOptions = {
     paths: cliPaths(),

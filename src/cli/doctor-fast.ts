@@ -10,7 +10,7 @@ import { DEFAULT_DEADLINE_MS } from '../engine/run.js';
  * rejects, so commander prints its usual help or usage error (exit 2) from the one option table.
  */
 export async function tryFastDoctor(args: string[], setExit: (code: ExitCode) => void): Promise<boolean> {
-  const options: Record<string, { type: 'boolean' | 'string'; short?: string; multiple?: boolean }> = { debug: { type: 'boolean' }, fix: { type: 'boolean' } };
+  const options: Record<string, { type: 'boolean' | 'string'; short?: string; multiple?: boolean }> = { debug: { type: 'boolean' } };
   for (const o of DOCTOR_OPTIONS) options[o.long] = { type: o.arg ? 'string' : 'boolean', ...(o.short ? { short: o.short } : {}), ...(REPEATABLE.has(o.long) ? { multiple: true } : {}) };
   let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options; strict: true; allowPositionals: false; tokens: true }>>;
   try {
@@ -40,6 +40,8 @@ export async function tryFastDoctor(args: string[], setExit: (code: ExitCode) =>
     outputs,
     watch: values.watch === true,
     interval: typeof values.interval === 'string' ? parseInterval(values.interval) : undefined,
+    yes: values.yes === true,
+    dryRun: values['dry-run'] === true,
   };
   await doctorAction(flags, setExit);
   return true;

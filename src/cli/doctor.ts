@@ -1,5 +1,5 @@
 // `opta doctor` for commander (help, errors): diagnose the whole stack read-only and print findings.
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { DEFAULT_DEADLINE_MS } from '../engine/run.js';
 import { doctorAction, DOCTOR_OPTIONS, parseInterval, parseList, parseMs, type DoctorFlags } from './doctor-command.js';
 import type { OutputToken } from './doctor-outputs.js';
@@ -22,7 +22,6 @@ export const registerDoctor: Register = (program: Command, setExit) => {
   cmd.on('option:format', (v: string) => outputs.push({ kind: 'format', value: v }));
   cmd.on('option:output', (v: string) => outputs.push({ kind: 'output', value: v }));
   cmd
-    .addOption(new Option('--fix', 'repair what can be repaired (not in this release)').hideHelp())
     .addHelpText(
       'after',
       [
@@ -35,6 +34,9 @@ export const registerDoctor: Register = (program: Command, setExit) => {
         '',
         'Outputs: each --output belongs to the --format just before it; a --format without one goes to standard output',
         '(at most one); when none does, the text does. E.g. opta doctor --ci --format junit --output doctor.xml',
+        '',
+        'With --fix: 0 every error found was fixed and re-verified on fresh facts, 1 something remains or needs',
+        'confirmation (no terminal and no --yes), 2 usage error. --dry-run exits like opta doctor.',
       ].join('\n'),
     )
     .action((flags: DoctorFlags) => doctorAction({ ...flags, outputs }, setExit));

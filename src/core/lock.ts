@@ -1,4 +1,4 @@
-// A per-home lock file (created whole, exclusively) that serialises daemon start and the crash guardian across processes.
+// A per-home lock file (created whole, exclusively) that serialises daemon start, the crash guardian and fix runs across processes.
 import fs from 'node:fs';
 import crypto from 'node:crypto';
 import path from 'node:path';
@@ -43,6 +43,20 @@ export function holderIsLive(h: Holder, home: string): boolean {
   if (h.pid === undefined || h.home !== home || !isAlive(h.pid)) return false;
   // Where no start time can be read (an unusual platform), liveness is all there is to go on.
   return h.start === undefined || processStartId(h.pid) === h.start;
+}
+
+/** The live holder of a lock file (its pid and when it took it), or undefined when nobody holds it. */
+export function lockHolder(file: string, home: string): { pid: number; at?: string } | undefined {
+  const h = readHolder(file);
+  if (!h || h.pid === undefined || !holderIsLive(h, home)) return undefined;
+  let at: string | undefined;
+  try {
+    const v = (JSON.parse(h.text) as { at?: unknown }).at;
+    at = typeof v === 'string' ? v : undefined;
+  } catch {
+    // A holder that is live wrote it whole; no time is all that is lost.
+  }
+  return { pid: h.pid, at };
 }
 
 /** Moves a stale lock out of the way, putting it back if it turned out to be a fresh one. */

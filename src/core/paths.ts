@@ -10,6 +10,8 @@ export interface OptaPaths {
   lockFile: string;
   /** Room the running daemon keeps so that, on a full disk, interrupted turns can still record their turn.error. */
   reserveFile: string;
+  /** Held by `opta doctor --fix` and `opta daemon reset` for their whole run (separate from daemon.lock, which start takes). */
+  fixLockFile: string;
   sessionsDir: string;
   configFile: string;
 }
@@ -33,6 +35,7 @@ export function optaPaths(home: string = resolveHome()): OptaPaths {
     logFile: path.join(daemonDir, 'daemon.log'),
     lockFile: path.join(daemonDir, 'daemon.lock'),
     reserveFile: path.join(daemonDir, 'space.reserve'),
+    fixLockFile: path.join(daemonDir, 'fix.lock'),
     sessionsDir: path.join(home, 'sessions'),
     configFile: path.join(home, 'config.json'),
   };

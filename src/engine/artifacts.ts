@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { SupportBundleSchema } from '../report/bundle-schema.js';
 import { DoctorReportSchema } from '../report/report-schema.js';
+import { FixReportSchema } from '../report/fix-report-schema.js';
 import { MANIFEST_FILE, ruleHash, validatorKey, type Manifest } from './loader.js';
 import { allValidators, validateKindPath } from './validate.js';
 
@@ -19,6 +20,7 @@ export async function schemaTexts(): Promise<Record<string, string>> {
   for (const { kind, v } of await allValidators()) out[kind.schemaFile] = schemaText(v.title, v.schema);
   out['doctor-report.schema.json'] = schemaText('opta doctor --json report', DoctorReportSchema);
   out['support-bundle.schema.json'] = schemaText('opta support bundle --json', SupportBundleSchema);
+  out['fix-report.schema.json'] = schemaText('opta doctor --fix --json report', FixReportSchema);
   return out;
 }
 

@@ -35,6 +35,7 @@ const RULES_ROOT = fileURLToPath(new URL('../../../rules/', import.meta.url));
 export const rulesDir = (kind: string) => path.join(RULES_ROOT, kind) + path.sep;
 
 type DoctorRule = import('./rule-types.js').RuleFile;
+type Pipeline = import('../fix/pipeline-types.js').PipelineFile;
 
 /** Kinds in the order `opta rules list` shows them. A new kind adds one entry here and its schema module in its room. */
 export const KINDS: RuleKind[] = [
@@ -65,6 +66,20 @@ export const KINDS: RuleKind[] = [
     },
     columns: ['id', 'label', 'priority'],
     validator: async () => (await import('../report/redact-kind.js')).redactValidator,
+  },
+  {
+    id: 'fixes',
+    dir: rulesDir('fixes'),
+    schemaFile: 'fix-pipeline.schema.json',
+    description: 'recovery pipelines opta doctor --fix runs (ordered steps: an action, its guard, whether it asks, its undo)',
+    idOf: (r) => (r as Pipeline).id,
+    idPath: '$.id',
+    summary: (r) => {
+      const p = r as Pipeline;
+      return { id: p.id, repairs: p.repairs, steps: p.steps.map((s) => s.action), guide: p.guide, title: p.title };
+    },
+    columns: ['id', 'repairs', 'steps'],
+    validator: async () => (await import('../fix/pipeline-schema.js')).pipelineValidator,
   },
 ];
 

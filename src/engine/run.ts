@@ -34,9 +34,11 @@ export interface DoctorOptions {
   offline?: { missing: string };
   /** Also collect the facts no selected rule needed (within the deadline), so a support bundle holds them all. */
   collectAll?: boolean;
+  /** Facts to collect even when no selected rule needs them (the guards of fix pipelines); not after a deadline. */
+  collectFacts?: string[];
 }
 
-/** A report and the values of every fact the run collected (what `opta support analyze` replays). */
+/** A report and the values of every fact the run collected (what `opta support analyze` replays, fix guards read). */
 export interface DoctorCapture {
   report: DoctorReport;
   facts: Record<string, FactValue>;
@@ -158,8 +160,9 @@ export async function runDoctorCapture(opts: DoctorOptions): Promise<DoctorCaptu
   }
 
   // Placeholders may name facts no condition needed; after a deadline, nothing new is started.
-  const factValues: Record<string, unknown> = {};
-  const wanted = new Set([...store.records().map((r) => r.id), ...fired.flatMap((f) => f.rule.templateFacts)]);
+  const factValues: Record<string, FactValue> = {};
+  const extra = (opts.collectFacts ?? []).filter((id) => store.has(id) || id === 'fact-failures');
+  const wanted = new Set([...store.records().map((r) => r.id), ...fired.flatMap((f) => f.rule.templateFacts), ...extra]);
   if (outcome === 'deadline') for (const id of [...wanted]) if (id !== 'fact-failures' && !store.records().some((r) => r.id === id)) wanted.delete(id);
   await Promise.all([...wanted].map(async (id) => (factValues[id] = await store.get(id))));
 

@@ -33,6 +33,8 @@ export const daemonPorts: FactCollector = {
     const preferred = entries[0];
     const taken = entries.filter((e) => e.holder !== 'free');
     const owner = preferred.owners[0];
+    // Daemons of this home on these ports (a stopped one whose state.json is gone holds its port without answering).
+    const thisDaemonPids = [...new Set(entries.filter((e) => e.holder === 'this-daemon').flatMap((e) => e.owners.filter((o) => isOptaDaemonOf(o.pid, ctx.paths.home)).map((o) => o.pid)))];
     return {
       host: s.host,
       preferredPort: s.port,
@@ -42,6 +44,8 @@ export const daemonPorts: FactCollector = {
       preferredOwnerPid: owner?.pid ?? null,
       preferredOwnerCommand: owner?.commandShort ?? (preferred.holder === 'hidden' ? 'a process opta cannot see (another user?)' : null),
       takenCount: taken.length,
+      thisDaemonPids,
+      thisDaemonCount: thisDaemonPids.length,
       total: entries.length,
       allTaken: taken.length === entries.length,
       takenList: taken.map((e) => (e.owners[0] ? `${e.port} (${e.owners[0].commandShort}, pid ${e.owners[0].pid})` : `${e.port}`)).join(', '),

@@ -1,0 +1,69 @@
+// Action config.reset: resets each invalid value in config.json to its default (removes the key), after a backup copy of the file.
+import fs from 'node:fs';
+import { writeFileAtomic } from '../core/atomic.js';
+import { CONFIG_KEYS, getPath, inspectConfig } from '../core/config.js';
+import { DEFAULT_CONFIG } from '../core/config-lite.js';
+import { OptaError } from '../core/errors.js';
+import { displayPath } from '../core/paths.js';
+import { resolveFile } from '../fix/pipeline-types.js';
+import { plan, type Action } from './action.js';
+
+const KNOWN = new Set(CONFIG_KEYS.map((k) => k.key));
+const SECRET = new Set(CONFIG_KEYS.filter((k) => k.secret).map((k) => k.key));
+
+/** The known keys whose values are invalid; unknown keys and unreadable files are a person's call, not ours. */
+function badKeys(file: string, env: NodeJS.ProcessEnv): { keys: string[]; blocked?: string } {
+  const r = inspectConfig(file);
+  if (r.valid) return { keys: [] };
+  const fileProblem = r.problems.find((p) => p.key === '(file)');
+  if (fileProblem) return { keys: [], blocked: `${displayPath(file, env)} ${fileProblem.message}` };
+  return { keys: [...new Set(r.problems.map((p) => p.key).filter((k) => KNOWN.has(k)))] };
+}
+
+const shown = (key: string, v: unknown) => (SECRET.has(key) ? '********' : JSON.stringify(v));
+
+export const configReset: Action = {
+  id: 'config.reset',
+  description: 'reset the invalid values in config.json to their defaults (a backup copy config.json.bak-<time> is kept)',
+  safe: false,
+  args: { file: { values: ['configFile'], required: true } },
+  async plan({ paths, env, args }) {
+    const file = resolveFile(paths, args.file!);
+    const { keys, blocked } = badKeys(file, env);
+    if (!keys.length) return plan('nothing to do', { nothingToDo: blocked ?? 'no invalid value' });
+    const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const list = keys.map((k) => `${k} ${shown(k, getPath(raw, k))} -> default ${shown(k, getPath(DEFAULT_CONFIG, k))}`);
+    return plan(`reset ${list.join(', ')}`, {
+      files: [
+        { path: `${displayPath(file, env)}.bak-<time>`, change: 'created: a copy of config.json as it is now (0600)' },
+        { path: displayPath(file, env), change: `rewritten without ${keys.join(', ')} (atomic, 0600)` },
+      ],
+    });
+  },
+  async run({ paths, env, args }) {
+    const file = resolveFile(paths, args.file!);
+    const { keys, blocked } = badKeys(file, env);
+    if (blocked) throw new OptaError(`cannot reset values: ${blocked}. Fix or move the file by hand.`);
+    if (!keys.length) return { outcome: 'skipped', message: 'no invalid value' };
+    const text = fs.readFileSync(file, 'utf8');
+    const backup = `${file}.bak-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    writeFileAtomic(backup, text);
+    const raw = JSON.parse(text) as Record<string, Record<string, unknown>>;
+    for (const key of keys) {
+      const [section, name] = key.split('.');
+      delete raw[section]?.[name];
+      if (raw[section] && Object.keys(raw[section]).length === 0) delete raw[section];
+    }
+    writeFileAtomic(file, JSON.stringify(raw, null, 2) + '\n');
+    return {
+      outcome: 'done',
+      message: `reset ${keys.join(', ')} to the default; the previous file is kept as ${displayPath(backup, env)}`,
+      undoData: { file, backup },
+    };
+  },
+  async undo({ env }, data) {
+    const { file, backup } = data as { file: string; backup: string };
+    writeFileAtomic(file, fs.readFileSync(backup));
+    return `restored ${displayPath(file, env)} from ${displayPath(backup, env)}`;
+  },
+};

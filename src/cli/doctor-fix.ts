@@ -1,0 +1,75 @@
+// `opta doctor --fix [--yes] [--dry-run]`: the CLI adapter of the fix runner (terminal or plain output, asking once, Ctrl-C, exit code).
+import readline from 'node:readline';
+import { renderRuleProblems } from '../report/text.js';
+import { cliPaths, runtime, type ExitCode } from './context.js';
+import type { DoctorFlags } from './doctor-command.js';
+import { colorEnabled, err, out } from './output.js';
+
+/** CI=true (or any value but 0/false) means no person is watching: plain lines, and nothing ever waits for an answer. */
+export function isCI(env: NodeJS.ProcessEnv): boolean {
+  const v = env.CI;
+  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+}
+
+function askYesNo(question: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
+    let answered = false;
+    rl.question(`${question} [y/N] `, (a) => {
+      answered = true;
+      rl.close();
+      resolve(/^y(es)?$/i.test(a.trim()));
+    });
+    // End of input (Ctrl-D) is a no.
+    rl.once('close', () => {
+      if (!answered) resolve(false);
+    });
+  });
+}
+
+export async function fixAction(flags: DoctorFlags, setExit: (code: ExitCode) => void): Promise<void> {
+  const env = process.env;
+  // --ci (opta's own flag) or CI set by the runner: nobody is watching.
+  const ci = Boolean(flags.ci) || isCI(env);
+  // A terminal that reports no width (some CI ptys) cannot be redrawn sensibly: it gets plain lines too.
+  const terminal = Boolean(process.stdout.isTTY) && !ci && (process.stdout.columns ?? 0) > 0;
+  // One colour decision for kleur, commander and listr2 (NO_COLOR, FORCE_COLOR, TTY).
+  const color = !flags.json && !flags.ci && colorEnabled(process.stdout);
+  let kleur;
+  if (color) {
+    kleur = (await import('kleur')).default;
+    kleur.enabled = true;
+  }
+  // --ci never asks: only the safe steps run unless --yes is given.
+  const canAsk = !flags.json && !flags.ci && terminal && Boolean(process.stdin.isTTY);
+  const controller = new AbortController();
+  const onSigint = () => {
+    controller.abort();
+    err('opta: interrupted: the step under way finishes, then its pipeline is rolled back (Ctrl-C again stops at once).');
+  };
+  // Once: a second Ctrl-C gets the default behaviour and ends the process (the fix lock is then stale and is broken next time).
+  process.once('SIGINT', onSigint);
+  try {
+    const { runFix } = await import('../fix/runner.js');
+    const report = await runFix({
+      paths: cliPaths(),
+      env,
+      doctor: { rulesDir: flags.rules, only: flags.only, skip: flags.skip, strict: flags.strict, deadlineMs: flags.timeout },
+      yes: Boolean(flags.yes),
+      dryRun: Boolean(flags.dryRun),
+      ui: { show: flags.json ? () => undefined : (text) => out(text), confirm: canAsk ? askYesNo : undefined },
+      renderer: flags.json ? 'silent' : terminal ? 'default' : 'plain',
+      color,
+      kleur,
+      verbose: flags.verbose,
+      signal: controller.signal,
+    });
+    if (flags.json) out(JSON.stringify(report, null, 2));
+    for (const r of [report.before, report.after]) if (r) for (const line of renderRuleProblems(r)) err(line);
+    setExit(report.exitCode);
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    // Nothing may keep a finished fix alive (a socket of a probe, say).
+    runtime.hardStopAt = Date.now() + 500;
+  }
+}

@@ -1,0 +1,25 @@
+// Rule by rule, what a fix achieved: the first doctor run's findings against the fresh run's (fixed, still failing, needs a person, ...).
+import type { DoctorReport } from '../engine/report-types.js';
+import type { PipelineRecord, RuleOutcome } from './fix-types.js';
+
+/** Rule by rule: what the first run found against what the fresh run finds. */
+export function ruleOutcomes(before: DoctorReport, after: DoctorReport, pipelines: PipelineRecord[]): RuleOutcome[] {
+  const now = new Map(after.findings.map((f) => [f.id, f]));
+  const byFinding = new Map(pipelines.flatMap((p) => p.findings.map((id) => [id, p] as const)));
+  const out: RuleOutcome[] = before.findings.map((f) => {
+    const still = now.get(f.id);
+    const p = byFinding.get(f.id);
+    const base = { id: f.id, check: f.check, severity: f.severity, pipeline: p?.id ?? null };
+    if (!still) return { ...base, outcome: 'fixed', message: f.message, next: null };
+    const outcome = !p ? 'needs-person' : p.status === 'needs-confirmation' ? 'needs-confirmation' : 'still-failing';
+    const next = outcome === 'needs-confirmation' ? 'opta doctor --fix --yes' : still.remediation;
+    return { ...base, outcome, message: still.message, next };
+  });
+  for (const f of after.findings) {
+    if (!before.findings.some((b) => b.id === f.id)) {
+      out.push({ id: f.id, check: f.check, severity: f.severity, pipeline: null, outcome: 'appeared', message: f.message, next: f.remediation });
+    }
+  }
+  return out;
+}
+

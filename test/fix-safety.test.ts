@@ -1,0 +1,329 @@
+// Safety of `opta doctor --fix` on live systems: foreign processes live on, --dry-run changes nothing, a returning fault fails, rollback, no hang, one fix at a time.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { Writable } from 'node:stream';
+import { test } from 'node:test';
+import { optaPaths } from '../src/core/paths.js';
+import { kindById } from '../src/engine/kinds.js';
+import { runFix } from '../src/fix/runner.js';
+import { FixReportSchema } from '../src/report/fix-report-schema.js';
+import { startRig, type DaemonRig } from './helpers/daemon.js';
+import { alive, holdPort, OPTA_BIN, readJson, runOpta, waitUntil } from './helpers/env.js';
+import { assertSameBytes, historyCutByKill, historyThenRunning, snapshot } from './helpers/history.js';
+
+interface State {
+  pid: number;
+  port: number;
+}
+
+const rig = () => startRig({ config: { permissions: { timeoutMs: 120000 } } });
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** A writable that keeps what listr2's test renderer writes, line by line. */
+function sink(onLine?: (line: string) => void): { stream: Writable; lines: string[] } {
+  const lines: string[] = [];
+  let buf = '';
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      buf += chunk.toString();
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        lines.push(line);
+        onLine?.(line);
+      }
+      cb();
+    },
+  });
+  return { stream, lines };
+}
+
+function processState(pid: number): string {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+}
+
+test('a foreign program on the daemon port is named with the command to stop it, and is still alive after --fix --yes', async (t) => {
+  const r = await rig();
+  t.after(() => r.cleanup());
+  assert.equal((await runOpta(r.h, ['daemon', 'stop'])).code, 0);
+  const holder = await holdPort(r.port, 'python3');
+  r.h.pids.add(holder.pid);
+  const fix = await runOpta(r.h, ['doctor', '--fix', '--yes']);
+  assert.equal(fix.code, 1, fix.stdout);
+  assert.match(fix.stdout, new RegExp(`^ {2}needs a person {6}daemon-port-foreign: .*\\n {22}next: kill ${holder.pid} && opta daemon start$`, 'm'));
+  assert.match(fix.stdout, /^Nothing opta can fix here: 1 problem needs a person \(the commands are above\)\.$/m);
+  assert.ok(alive(holder.pid), 'the foreign process was not signalled');
+  assert.ok(!fs.existsSync(r.h.paths.stateFile), 'no daemon was started for it');
+});
+
+test('kill -9 with a foreign program on the port since: the daemon comes back on a fallback port and the foreign program lives on', async (t) => {
+  const r = await rig();
+  t.after(() => r.cleanup());
+  process.kill(r.pid, 'SIGKILL');
+  await waitUntil(() => !alive(r.pid), 5000, 'the daemon to die');
+  const holder = await holdPort(r.port, 'python3');
+  r.h.pids.add(holder.pid);
+  const fix = await runOpta(r.h, ['doctor', '--fix', '--yes']);
+  assert.equal(fix.code, 0, fix.stdout);
+  assert.match(fix.stdout, /fixed {15}daemon-stale-state/);
+  assert.match(fix.stdout, new RegExp(`appeared {12}ports-preferred-foreign: port ${r.port} is held by python3 \\(pid ${holder.pid}\\)`));
+  assert.match(fix.stdout, new RegExp(`next: kill ${holder.pid} && opta daemon restart`));
+  assert.equal(readJson<State>(r.h.paths.stateFile).port, r.port + 1);
+  assert.ok(alive(holder.pid));
+  assert.equal((await runOpta(r.h, ['doctor', '--strict'])).code, 1, 'the warning stays until a person stops the program');
+});
+
+test('--dry-run: the plan names the files and pids each step would touch, and not one byte under the home changes', async (t) => {
+  const r = await rig();
+  t.after(() => r.cleanup());
+  await historyCutByKill(r);
+  fs.chmodSync(r.h.paths.stateFile, 0o644);
+  fs.rmSync(r.h.paths.logFile);
+  const home = snapshot(r.h.home);
+  const plain = await runOpta(r.h, ['doctor', '--fix', '--dry-run']);
+  assert.equal(plain.code, 1, 'exits like opta doctor: an error was found');
+  assert.match(plain.stdout, /^ {2}fix-file-modes: /m);
+  assert.match(plain.stdout, /^ {7}~\/\.config\/opta\/daemon\/state\.json: mode 0644 -> 0600 \(holds the daemon token; others can read it\)$/m);
+  assert.match(plain.stdout, /^ {7}~\/\.config\/opta\/daemon\/state\.json: moved to ~\/\.config\/opta\/daemon\/state\.json\.stale-<time>$/m);
+  assert.match(plain.stdout, /^Dry run: nothing was changed\.$/m);
+  const json = await runOpta(r.h, ['doctor', '--fix', '--dry-run', '--yes', '--json']);
+  assert.equal(json.code, 1);
+  const report = FixReportSchema.parse(JSON.parse(json.stdout));
+  assert.equal(report.mode, 'dry-run');
+  assert.deepEqual(report.plan.pipelines.map((p) => p.id), ['fix-file-modes', 'fix-stale-state']);
+  assert.ok(report.plan.pipelines.every((p) => p.steps.every((s) => s.status === 'planned')));
+  assert.deepEqual(snapshot(r.h.home), home, 'every file, directory and mode under HOME is as it was');
+});
+
+test('a fault that comes back between the fix and the re-check is reported as still failing (exit 1), even after the offered reset; listr2 test renderer events', async (t) => {
+  const r = await rig();
+  t.after(() => r.cleanup());
+  process.kill(r.pid, 'SIGKILL');
+  await waitUntil(() => !alive(r.pid), 5000, 'the daemon to die');
+  const holders: number[] = [];
+  const out = sink();
+  const shown: string[] = [];
+  const report = await runFix({
+    paths: optaPaths(r.h.optaHome),
+    env: r.h.env,
+    doctor: { deadlineMs: 5000 },
+    yes: true,
+    dryRun: false,
+    ui: { show: (text) => shown.push(text) },
+    renderer: 'test',
+    color: false,
+    stdout: out.stream,
+    stderr: out.stream,
+    // Each time, something kills the daemon the fix started and a foreign program takes its port.
+    beforeRecheck: async () => {
+      const s = readJson<State>(r.h.paths.stateFile);
+      process.kill(s.pid, 'SIGKILL');
+      await waitUntil(() => !alive(s.pid), 5000, 'the new daemon to die');
+      const h = await holdPort(s.port, 'node');
+      r.h.pids.add(h.pid);
+      holders.push(h.pid);
+    },
+  });
+  FixReportSchema.parse(report);
+  assert.equal(report.exitCode, 1);
+  assert.deepEqual(report.rules.map((x) => [x.id, x.outcome]), [['daemon-stale-state', 'still-failing']]);
+  // Judged on freshly collected facts: the stale pid now is the one the reset started, not the first one.
+  const last = readJson<State>(r.h.paths.stateFile).pid;
+  assert.notEqual(last, r.pid);
+  assert.match(report.rules[0].message, new RegExp(`names pid ${last}, which is not running`));
+  assert.match(report.before!.findings[0].message, new RegExp(`names pid ${r.pid}, which is not running`));
+  assert.deepEqual(report.plan.pipelines.map((p) => [p.id, p.status]), [['fix-stale-state', 'done'], ['fix-reset', 'done']], 'every step succeeded');
+  assert.deepEqual(report.reset, { offered: true, ran: true, reason: 'the daemon check still failed after the targeted pipelines' });
+  assert.equal(holders.length, 2);
+  for (const pid of holders) assert.ok(alive(pid), 'the foreign programs on the ports live on');
+  assert.match(shown.join('\n'), /still failing {7}daemon-stale-state/);
+  // listr2's test renderer: one JSON event per line.
+  const events = out.lines.map((l) => JSON.parse(l) as { event: string; data: unknown; task: { path: string[]; title: string } });
+  const states = (title: RegExp) => events.filter((e) => e.event === 'STATE' && title.test(e.task.path.at(-1)!)).map((e) => e.data);
+  assert.deepEqual(states(/^fix-stale-state:/), ['STARTED', 'COMPLETED']);
+  assert.deepEqual(states(/^set the stale state\.json aside/), ['STARTED', 'COMPLETED']);
+  assert.deepEqual(states(/^Step 1: Stop the daemon/), ['STARTED', 'COMPLETED']);
+  assert.ok(events.some((e) => e.event === 'TITLE' && /^start the daemon with a fresh token: started daemon \(pid \d+, port \d+\)$/.test(String(e.data))));
+});
+
+test('a failing step rolls back its pipeline: the corrupt state.json is put back byte for byte when no daemon can start (every port taken)', async (t) => {
+  const r = await rig();
+  t.after(() => r.cleanup());
+  assert.equal((await runOpta(r.h, ['daemon', 'stop'])).code, 0);
+  const torn = Buffer.from('{"pid": 4');
+  fs.writeFileSync(r.h.paths.stateFile, torn, { mode: 0o600 });
+  const holders = await Promise.all([0, 1, 2].map((i) => holdPort(r.port + i, 'node')));
+  holders.forEach((x) => r.h.pids.add(x.pid));
+  const fix = await runOpta(r.h, ['doctor', '--fix']);
+  assert.equal(fix.code, 1, fix.stdout);
+  const lines = fix.stdout.split('\n');
+  const at = lines.indexOf('  fix-corrupt-state: Set the corrupt state file aside and start the daemon');
+  assert.ok(at > 0, fix.stdout);
+  assert.match(lines[at + 1], /^ {4}✔ set the corrupt state\.json aside \(kept as state\.json\.corrupt-<time>\): moved ~\/\.config\/opta\/daemon\/state\.json to ~\/\.config\/opta\/daemon\/state\.json\.corrupt-\S+$/);
+  assert.match(lines[at + 2], /^ {4}✖ start the daemon \(a daemon of this home that still runs writes its state again\): failed: .*(taken|in use)/);
+  assert.ok(lines.includes('    ← set the corrupt state.json aside (kept as state.json.corrupt-<time>): moved ' + lines[at + 1].split(' to ').at(-1) + ' back to ~/.config/opta/daemon/state.json'), fix.stdout);
+  assert.match(fix.stdout, /^fix-corrupt-state failed and was rolled back: /m);
+  assert.match(fix.stdout, /^ {2}still failing {7}daemon-state-corrupt: /m);
+  assert.match(fix.stdout, /^Reset Everything was not run: needs confirmation: run opta doctor --fix --yes, or opta doctor --fix on a terminal; or run: opta daemon reset$/m);
+  assert.deepEqual(fs.readFileSync(r.h.paths.stateFile), torn, 'the state file is back, byte for byte');
+  assert.deepEqual(fs.readdirSync(r.h.paths.daemonDir).filter((f) => f.includes('corrupt-')), []);
+  for (const x of holders) assert.ok(alive(x.pid));
+});
+
+test('no terminal and no --yes: steps that ask are reported as needing confirmation (exit 1), nothing is signalled, and an open stdin never makes it wait', async (t) => {
+  const r = await rig();
+  t.after(async () => {
+    process.kill(r.pid, 'SIGCONT');
+    await r.cleanup();
+  });
+  process.kill(r.pid, 'SIGSTOP');
+  const child = spawn(process.execPath, [OPTA_BIN, 'doctor', '--fix'], { env: r.h.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`doctor --fix waited (for input?):\n${stdout}`)), 20000);
+    child.on('exit', (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
+  });
+  child.stdin.destroy();
+  assert.equal(code, 1);
+  assert.match(stdout, /^ {4}↓ skipped: needs confirmation: run opta doctor --fix --yes, or opta doctor --fix on a terminal$/m);
+  assert.match(stdout, /^ {2}needs confirmation {2}daemon-unresponsive: /m);
+  assert.match(stdout, /^ {22}next: opta doctor --fix --yes$/m);
+  assert.equal(processState(r.pid), 'T', 'the daemon was left exactly as it was (stopped, not signalled)');
+  assert.equal(readJson<State>(r.h.paths.stateFile).pid, r.pid);
+});
+
+test('two --fix runs cannot overlap: the second names the first (pid) and exits 1; a second run in a row has nothing to do and says so', async (t) => {
+  const r = await rig();
+  t.after(() => r.cleanup());
+  process.kill(r.pid, 'SIGSTOP');
+  const first = spawn(process.execPath, [OPTA_BIN, 'doctor', '--fix', '--yes'], { env: r.h.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out1 = '';
+  first.stdout.on('data', (d) => (out1 += d));
+  const done = new Promise<number | null>((resolve) => first.on('exit', resolve));
+  await waitUntil(() => fs.existsSync(optaPaths(r.h.optaHome).fixLockFile), 15000, 'the first fix to take its lock');
+  const second = await runOpta(r.h, ['doctor', '--fix', '--yes']);
+  assert.equal(second.code, 1);
+  assert.match(second.stderr, new RegExp(`^opta: another fix is running in this home: pid ${first.pid} \\(.*doctor --fix --yes\\), since \\S+\\. Wait for it to finish`, 'm'));
+  assert.equal(await done, 0, out1);
+  assert.ok(!fs.existsSync(optaPaths(r.h.optaHome).fixLockFile), 'the lock is released');
+  const daemonDir = snapshot(r.h.paths.daemonDir);
+  const again = await runOpta(r.h, ['doctor', '--fix', '--yes']);
+  assert.equal(again.code, 0);
+  assert.match(again.stdout, /\nNothing to fix: all checks passed\.\n$/);
+  assert.doesNotMatch(again.stdout, /Plan:|Fixing:/);
+  const after = snapshot(r.h.paths.daemonDir);
+  after.delete('daemon.log');
+  daemonDir.delete('daemon.log');
+  assert.deepEqual(after, daemonDir, 'nothing was touched');
+});
+
+test('Ctrl-C during a step: the step finishes, nothing further starts, no re-check; exit 1', async (t) => {
+  const r = await rig();
+  t.after(() => r.cleanup());
+  process.kill(r.pid, 'SIGSTOP');
+  const child = spawn(process.execPath, [OPTA_BIN, 'doctor', '--fix', '--yes'], { env: r.h.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  // The restart step spends its first 1.5 s finding the stopped daemon unresponsive: the signal lands inside it.
+  await waitUntil(() => stdout.includes('Fixing:'), 15000, 'the steps to start');
+  child.kill('SIGINT');
+  assert.equal(await exit, 1, stdout + stderr);
+  assert.match(stderr, /opta: interrupted: the step under way finishes/);
+  assert.match(stdout, /^Interrupted \(Ctrl-C\): /m);
+  assert.doesNotMatch(stdout, /Re-checking/);
+  assert.ok(!fs.existsSync(optaPaths(r.h.optaHome).fixLockFile), 'the lock is released');
+});
+
+test('interrupted between two steps: the next step does not start and the done step is rolled back (listr2 test renderer)', async (t) => {
+  const r = await rig();
+  t.after(() => r.cleanup());
+  // Rules are data: a copy of the pipelines where repairing modes is followed by a second step.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-fixes-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  for (const f of fs.readdirSync(kindById('fixes')!.dir)) fs.copyFileSync(path.join(kindById('fixes')!.dir, f), path.join(dir, f));
+  const p = JSON.parse(fs.readFileSync(path.join(dir, 'fix-file-modes.json'), 'utf8'));
+  p.steps.push({ action: 'daemon.start', title: 'make sure the daemon runs' });
+  fs.writeFileSync(path.join(dir, 'fix-file-modes.json'), JSON.stringify(p));
+  fs.chmodSync(r.h.paths.stateFile, 0o640);
+  const controller = new AbortController();
+  const out = sink((line) => {
+    const e = JSON.parse(line);
+    if (e.event === 'STATE' && e.data === 'COMPLETED' && /^set 0700/.test(e.task.title)) controller.abort();
+  });
+  const report = await runFix({
+    paths: optaPaths(r.h.optaHome),
+    env: r.h.env,
+    doctor: { deadlineMs: 5000 },
+    yes: false,
+    dryRun: false,
+    ui: { show: () => undefined },
+    renderer: 'test',
+    color: false,
+    stdout: out.stream,
+    stderr: out.stream,
+    signal: controller.signal,
+    fixesDir: dir,
+  });
+  assert.equal(report.interrupted, true);
+  assert.equal(report.exitCode, 1);
+  assert.equal(report.after, null);
+  const pl = report.plan.pipelines[0];
+  assert.deepEqual([pl.status, pl.steps.map((s) => s.status)], ['interrupted', ['done', 'interrupted']]);
+  assert.match(pl.steps[0].undone!.message, /restored ~\/\.config\/opta\/daemon\/state\.json to 0640/);
+  assert.equal(fs.statSync(r.h.paths.stateFile).mode & 0o777, 0o640, 'the mode change was rolled back');
+  const states = out.lines.map((l) => JSON.parse(l)).filter((e) => e.event === 'STATE' && e.task.path.length === 1).map((e) => e.data);
+  assert.deepEqual(states, ['STARTED', 'ROLLING_BACK', 'ROLLED_BACK']);
+});
+
+test('after the fix, sessions written by real turns keep every byte (a stopped daemon restarted; no open turn)', async (t) => {
+  const r = await rig();
+  t.after(() => r.cleanup());
+  await historyThenRunning(r);
+  const sessions = snapshot(r.h.paths.sessionsDir);
+  assert.ok([...sessions.keys()].some((k) => k.endsWith('events.jsonl')));
+  assert.equal((await runOpta(r.h, ['daemon', 'stop'])).code, 0);
+  const fix = await runOpta(r.h, ['doctor', '--fix']);
+  assert.equal(fix.code, 0, fix.stdout);
+  assertSameBytes(sessions, snapshot(r.h.paths.sessionsDir), 'sessions/');
+  assert.deepEqual([...snapshot(r.h.paths.sessionsDir).keys()], [...sessions.keys()], 'no file added or removed');
+});
+
+test('--yes and --dry-run only go with --fix (exit 2)', async (t) => {
+  const r = await startRig({ start: false });
+  t.after(() => r.cleanup());
+  for (const args of [['doctor', '--yes'], ['doctor', '--dry-run']]) {
+    const x = await runOpta(r.h, args);
+    assert.equal(x.code, 2, args.join(' '));
+    assert.match(x.stderr, new RegExp(`^opta: ${esc(args[1])} only goes with --fix`));
+  }
+});
+
+test('LMX down while the daemon crashed: the daemon is fixed, LMX needs a person (with the command to run), exit 1, no reset offered', async (t) => {
+  const r = await rig();
+  t.after(() => r.cleanup());
+  process.kill(r.pid, 'SIGKILL');
+  await waitUntil(() => !alive(r.pid), 5000, 'the daemon to die');
+  await r.sim.setConfig({ mode: 'refuse' });
+  const fix = await runOpta(r.h, ['doctor', '--fix', '--yes', '--json']);
+  assert.equal(fix.code, 1);
+  const report = FixReportSchema.parse(JSON.parse(fix.stdout));
+  assert.deepEqual(report.rules.map((x) => [x.id, x.outcome, x.next]), [
+    ['daemon-stale-state', 'fixed', null],
+    ['lmx-connection-refused', 'needs-person', `curl http://127.0.0.1:${r.sim.port}/healthz`],
+  ]);
+  assert.deepEqual(report.plan.needsPerson.map((n) => n.id), ['lmx-connection-refused']);
+  assert.equal(report.reset.offered, false);
+  assert.equal(report.after!.checks.find((c) => c.id === 'daemon')!.status, 'ok');
+});
