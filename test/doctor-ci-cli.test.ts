@@ -69,7 +69,7 @@ describe('opta doctor --ci and report formats on a live stack', () => {
   });
 
   test('warning-only stack: exit 0 and no failing testcase; with --strict exit 1 and the warning fails', async () => {
-    fs.chmodSync(rig.h.paths.configFile, 0o644);
+    fs.chmodSync(rig.h.paths.stateFile, 0o644);
     try {
       const r = await runOpta(rig.h, ['doctor', '--ci', '--format', 'junit']);
       assert.equal(r.code, 0);
@@ -82,7 +82,7 @@ describe('opta doctor --ci and report formats on a live stack', () => {
       assert.deepEqual(js.byResult.failure, ['permissions-loose-modes']);
       assert.equal(js.counts.errors, 0);
     } finally {
-      fs.chmodSync(rig.h.paths.configFile, 0o600);
+      fs.chmodSync(rig.h.paths.stateFile, 0o600);
     }
   });
 

@@ -168,15 +168,15 @@ describe('opta doctor --watch', () => {
     try {
       await waitUntil(() => w.output().includes('All checks passed.'), 10000, 'the first run');
       // A change in between makes the next runs print, which is how we know they happened.
-      fs.chmodSync(rig.h.paths.configFile, 0o644);
+      fs.chmodSync(rig.h.paths.stateFile, 0o644);
       await waitUntil(() => w.output().includes('permissions: ok -> warning'), 10000, 'a second run');
-      fs.chmodSync(rig.h.paths.configFile, 0o600);
+      fs.chmodSync(rig.h.paths.stateFile, 0o600);
       await waitUntil(() => w.output().includes('permissions: warning -> recovered'), 10000, 'a third run');
       w.child.kill('SIGTERM');
       assert.equal((await exitOf(w.child)).code, 0);
     } finally {
       if (alive(w.child.pid!)) w.child.kill('SIGKILL');
     }
-    assert.deepEqual(snapshot().filter((l) => !l.startsWith('config.json ')), before.filter((l) => !l.startsWith('config.json ')));
+    assert.deepEqual(snapshot().filter((l) => !l.startsWith('daemon/state.json ')), before.filter((l) => !l.startsWith('daemon/state.json ')));
   });
 });

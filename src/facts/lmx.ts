@@ -35,15 +35,13 @@ export const lmx: FactCollector = {
   id: 'lmx',
   description: 'GET /healthz, /readyz and (when readyz names no model) /v1/models on lmx.host:lmx.port',
   async collect(ctx) {
-    // The margin before the fact store's timeout counts from now: waiting for the config fact (slow on a busy machine)
-    // must not push this collector's own, more precise timeout past the store's.
-    const ownDeadline = Date.now() + innerTimeout(ctx);
     const cfg = await ctx.fact('config');
     const { host, port } = (cfg.lmx as { host?: string; port?: number } | undefined) ?? {};
     const h = host ?? 'lmx-host.local';
     const p = port ?? 1234;
     const base = `http://${h.includes(':') ? `[${h}]` : h}:${p}`;
-    const timeoutMs = Math.max(50, ownDeadline - Date.now());
+    // Taken after waiting for the config fact: innerTimeout counts what is left of the budget when that wait was long.
+    const timeoutMs = innerTimeout(ctx);
     const file = readConfigLite(ctx.paths.configFile);
     const apiKey = file.status === 'valid' ? file.config.lmx.apiKey : undefined;
     const headers: Record<string, string> = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
