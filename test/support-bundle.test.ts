@@ -19,6 +19,7 @@ const TITLES = [
   'paths',
   'environment (OPTA_* and proxy variables)',
   'listening ports and their owners',
+  'opta doctor --fix --dry-run (the plan only: nothing was run)',
   'doctor report (JSON: the facts opta support analyze reads)',
 ];
 
@@ -185,7 +186,11 @@ test('a dead daemon with a corrupt state file and a hung LMX: the bundle finishe
   const text = fs.readFileSync(file, 'utf8');
   assert.ok(!text.includes(token), 'the corrupt state file\'s token is redacted');
   assert.deepEqual([...text.matchAll(/^## (.*)$/gm)].map((m) => m[1]), TITLES);
-  assert.match(text, /^# Sections: 9, all complete in \d+\.\d s \(deadline 6\.0 s\)$/m);
+  assert.match(text, /^# Sections: 10, all complete in \d+\.\d s \(deadline 6\.0 s\)$/m);
+  // What --fix would do for this stack, planned from the same doctor run; nothing of it ran (the hash above).
+  const plan = sectionText(text, 'opta doctor --fix --dry-run (the plan only: nothing was run)');
+  assert.match(plan, /fix-corrupt-state/);
+  assert.match(plan, /lmx-timeout/, 'LMX, on another host, needs a person');
   assert.match(sectionText(text, 'opta daemon status'), /^Daemon: corrupt-state \(not-json/);
   assert.match(sectionText(text, 'opta doctor'), /Checking LMX\.\.\. +● .*(timed out|no answer)/);
 

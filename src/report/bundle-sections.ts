@@ -190,6 +190,17 @@ export const SECTIONS: Section[] = [
     },
   },
   {
+    id: 'fix-plan',
+    title: 'opta doctor --fix --dry-run (the plan only: nothing was run)',
+    timeoutMs: 5000,
+    async collect(ctx) {
+      // The plan for the doctor run above (no second run): which pipelines, steps, files and pids, and what needs a person.
+      const [cap, { buildPlan, loadPipelines }, { renderPlan }] = await Promise.all([ctx.doctor(), import('../fix/plan.js'), import('./fix-text.js')]);
+      const { plan } = await buildPlan(cap.report, cap.facts, await loadPipelines(), ctx.paths, ctx.env);
+      return { data: plan, text: renderPlan(plan) };
+    },
+  },
+  {
     id: 'doctor-report',
     title: 'doctor report (JSON: the facts opta support analyze reads)',
     timeoutMs: 10000,
