@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { AnalysisSchema } from '../logs/analysis-schema.js';
 import { DoctorReportSchema } from '../report/report-schema.js';
 import { MANIFEST_FILE, ruleHash, validatorKey, type Manifest } from './loader.js';
 import { allValidators, validateKindPath } from './validate.js';
@@ -17,6 +18,7 @@ export async function schemaTexts(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const { kind, v } of await allValidators()) out[kind.schemaFile] = schemaText(v.title, v.schema);
   out['doctor-report.schema.json'] = schemaText('opta doctor --json report', DoctorReportSchema);
+  out['logs-analysis.schema.json'] = schemaText('opta logs analyze --json report', AnalysisSchema);
   return out;
 }
 

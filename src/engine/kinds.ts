@@ -35,6 +35,7 @@ const RULES_ROOT = fileURLToPath(new URL('../../../rules/', import.meta.url));
 export const rulesDir = (kind: string) => path.join(RULES_ROOT, kind) + path.sep;
 
 type DoctorRule = import('./rule-types.js').RuleFile;
+type LogPattern = import('../logs/pattern-types.js').LogPattern;
 
 /** Kinds in the order `opta rules list` shows them. A new kind adds one entry here and its schema module in its room. */
 export const KINDS: RuleKind[] = [
@@ -51,6 +52,20 @@ export const KINDS: RuleKind[] = [
     },
     columns: ['id', 'severity', 'check', 'fix'],
     validator: async () => (await import('./doctor-validator.js')).doctorValidator,
+  },
+  {
+    id: 'logs',
+    dir: rulesDir('logs'),
+    schemaFile: 'log-pattern.schema.json',
+    description: 'patterns opta logs analyze and opta doctor look for in daemon.log (a regular expression over the message, and what it means)',
+    idOf: (r) => (r as LogPattern).id,
+    idPath: '$.id',
+    summary: (r) => {
+      const p = r as LogPattern;
+      return { id: p.id, severity: p.severity, levels: p.levels, check: p.check, fix: p.fix, guide: p.guide };
+    },
+    columns: ['id', 'severity', 'levels', 'check'],
+    validator: async () => (await import('../logs/pattern-schema.js')).logPatternValidator,
   },
 ];
 

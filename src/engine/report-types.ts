@@ -33,6 +33,8 @@ export interface CheckResult {
   findings: string[];
   facts: string[];
   ms: number;
+  /** Evidence from the current daemon run's log (rules/logs patterns tied to this check); shown while the check fails. */
+  log: string[];
 }
 
 export interface DoctorReport {
