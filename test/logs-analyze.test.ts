@@ -184,7 +184,7 @@ describe("the doctor's bounded read of the current run", () => {
   const filler = (count: number, at = '09') => Array.from({ length: count }, (_, i) => `[${at}:00:00] INFO  request ${i} served in 3 ms ${'x'.repeat(60)}\n`).join('');
   const oom = (t: string) => `[${t}] ERROR tool worker crashed: heap out of memory\n`;
 
-  test('a run longer than the bound: only its last 1 MiB is read, and the messages say so', () => {
+  test('a run longer than the bound: only its last 256 KiB is read, and the messages say so', () => {
     const paths = home(`[08:00:00] INFO  daemon started on 127.0.0.1:9999\n${oom('08:00:01')}${filler(40000)}${oom('10:00:00')}${oom('10:00:01')}`);
     assert.ok(fs.statSync(paths.logFile).size > 3 * CURRENT_RUN_MAX_BYTES);
     const a = analyzeCurrentRunWith({ paths, env: {} }, patterns);
@@ -193,12 +193,12 @@ describe("the doctor's bounded read of the current run", () => {
     const f = a.findings.find((x) => x.id === 'tool-worker-oom')!;
     assert.equal(f.count, 2);
     assert.equal(f.first.line, null, 'line numbers are unknown when the file was not read from its start');
-    assert.match(f.message, /2 times in the last 1 MiB of the log, last at 10:00:01/);
+    assert.match(f.message, /2 times in the last 256 KiB of the log, last at 10:00:01/);
   });
 
   test('a run that fits: counted from its start (and the start-up lines before it), the previous run not at all', () => {
     const paths = home(
-      `${filler(20000, '07')}[07:59:00] INFO  daemon started on 127.0.0.1:9999\n${oom('07:59:30')}` +
+      `${filler(5000, '07')}[07:59:00] INFO  daemon started on 127.0.0.1:9999\n${oom('07:59:30')}` +
         `[08:00:00] WARN  port 9999 in use, using fallback port 10000\n[08:00:00] INFO  daemon started on 127.0.0.1:10000\n${oom('08:00:01')}${filler(10)}`,
     );
     const a = analyzeCurrentRunWith({ paths, env: {} }, patterns);

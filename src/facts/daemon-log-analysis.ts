@@ -1,18 +1,15 @@
 // Fact daemon-log-analysis: the log patterns (rules/logs) found in the current daemon run, from a bounded read of the end of daemon.log.
+import { human } from '../logs/analysis.js';
+import { analyzeCurrentRunWith, CURRENT_RUN_MAX_BYTES } from '../logs/current-run.js';
+import { loadPatterns } from '../logs/patterns.js';
 import type { FactCollector, FactValue } from './fact.js';
 
 export const LOG_ANALYSIS_FACT = 'daemon-log-analysis';
 
 export const daemonLogAnalysis: FactCollector = {
   id: LOG_ANALYSIS_FACT,
-  description: 'the current daemon run (after the last "daemon started" line, within the last 1 MiB of daemon.log) matched against rules/logs',
+  description: 'the current daemon run (after the last "daemon started" line, within the last 256 KiB of daemon.log) matched against rules/logs',
   async collect(ctx) {
-    // Loaded here, not at start-up: commands that only list or validate rules never need the analyser.
-    const [{ analyzeCurrentRunWith, CURRENT_RUN_MAX_BYTES }, { loadPatterns }, { human }] = await Promise.all([
-      import('../logs/current-run.js'),
-      import('../logs/patterns.js'),
-      import('../logs/analysis.js'),
-    ]);
     const a = analyzeCurrentRunWith({ paths: ctx.paths, env: ctx.env }, await loadPatterns());
     const patterns: Record<string, FactValue> = {};
     const evidence: Record<string, string[]> = {};

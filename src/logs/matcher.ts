@@ -1,6 +1,6 @@
 // The log analyser's inner loop: finds each line's format, time and level in raw bytes and tests only the patterns whose literal prefilter passes.
 import { latin1Bytes, type Level, type LogPattern } from './pattern-types.js';
-import { regexInfo } from './regex-info.js';
+import { prefilterOf } from './prefilters.js';
 
 /**
  * Why it looks like this: a log of 300 MB has millions of lines and ~1% of them matter. Text is handled as latin1
@@ -191,7 +191,7 @@ export class Matcher {
     for (const { p, i } of order) {
       const c: Compiled = { index: i, id: p.id, re: new RegExp(p.regex), runStart: p.runStart === true, startup: p.startup === true };
       this.compiled.push(c);
-      const info = regexInfo(p.regex);
+      const info = prefilterOf(p.regex);
       const prefixes = info.prefixes?.map(latin1Bytes) ?? null;
       const lits = info.literals?.map(latin1Bytes) ?? null;
       // JSON escapes quotes, backslashes, control and (some writers) non-ASCII characters: such literals prove nothing there.

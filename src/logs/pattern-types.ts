@@ -78,5 +78,5 @@ export function fillPatternTemplate(text: string, vars: Record<string, unknown>)
 
 /** The same bytes as a latin1 string: the analyser matches raw bytes, one char per byte. */
 export function latin1Bytes(text: string): string {
-  return Buffer.from(text, 'utf8').toString('latin1');
+  return /^[\x00-\x7f]*$/.test(text) ? text : Buffer.from(text, 'utf8').toString('latin1');
 }

@@ -54,3 +54,9 @@ export function templateContext(paths: OptaPaths, env: NodeJS.ProcessEnv): Templ
     },
   };
 }
+
+/** Build step: the prefilters of the built-in patterns that load (src/logs/prefilters.ts). */
+export async function writeBuiltInPrefilters(): Promise<void> {
+  const { writePrefilters } = await import('./prefilters.js');
+  writePrefilters((await loadPatterns()).patterns.map((p) => p.regex));
+}

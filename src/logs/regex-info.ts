@@ -32,6 +32,8 @@ interface Info {
   min: number;
   /** The node can only match at the start of the input (it begins with ^). */
   anchored: boolean;
+  /** Set on a plain literal, so the parser can join it with its neighbours. */
+  lit?: string;
 }
 
 class Unsupported extends Error {}
@@ -158,10 +160,19 @@ class Parser {
 
   private sequence(): Info {
     const items: Info[] = [];
+    let text = ''; // consecutive literal characters, folded into one item (a 40-character literal is one step, not 40)
     while (this.i < this.s.length && this.s[this.i] !== '|' && this.s[this.i] !== ')') {
       const atom = this.atom();
-      items.push(this.quantified(atom));
+      const q = this.quantified(atom);
+      if (q === atom && atom.lit !== undefined) {
+        text += atom.lit;
+        continue;
+      }
+      if (text) items.push(lit(text));
+      text = '';
+      items.push(q);
     }
+    if (text) items.push(lit(text));
     return seq(items);
   }
 
@@ -276,7 +287,7 @@ class Parser {
 }
 
 function lit(c: string): Info {
-  return { exact: [c], prefix: [c], must: [c], min: c.length, anchored: false };
+  return { exact: [c], prefix: [c], must: [c], min: c.length, anchored: false, lit: c };
 }
 
 /** Analyses a regex source (which must already compile with `new RegExp(source)`). */
