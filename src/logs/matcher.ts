@@ -73,14 +73,14 @@ interface Compiled {
 }
 
 interface LevelTable {
-  /** Patterns with literal prefixes, by the first byte of each prefix. */
-  byFirst: Array<Array<{ p: Compiled; prefixes: string[] }> | undefined>;
+  /** Patterns with literal prefixes, by the first byte of each prefix; jsonSafe: the prefixes read the same inside a JSON string. */
+  byFirst: Array<Array<{ p: Compiled; prefixes: string[]; jsonSafe: boolean }> | undefined>;
   /** Patterns with required literals (indices into Matcher.literals). */
   scanned: Array<{ p: Compiled; lits: number[] }>;
   /** Patterns with no usable literal: their regex runs on every line of the level. */
   always: Compiled[];
-  /** For JSON lines: every pattern of the level with the literals its raw line must contain (null: none known). */
-  json: Array<{ p: Compiled; lits: string[] | null }>;
+  /** For JSON lines, the patterns not found through byFirst: the literals the raw line must contain (null: none known). */
+  jsonRest: Array<{ p: Compiled; lits: string[] | null }>;
   /** 1 at (first byte << 8 | second byte) of every prefix: most lines are rejected by this one read. */
   first: Uint8Array;
   /** scanned or always patterns exist: every line of the level must be looked at. */
@@ -93,6 +93,7 @@ const NON_ASCII = /[\x80-\xff]/;
 /** Keys a JSON line's level may have, the usual one first (each is looked up with indexOf: no regex, no garbage). */
 const JSON_LEVEL_KEYS = ['"level"', '"severity"', '"lvl"', '"loglevel"', '"levelname"', '"log.level"'];
 const JSON_MSG_KEYS = ['msg', 'message', 'text', 'log'];
+const JSON_MSG_KEYS_QUOTED = JSON_MSG_KEYS.map((k) => `"${k}"`);
 const JSON_TIME_KEYS = ['ts', 'time', 'timestamp', '@timestamp', 't', 'date'];
 
 function decode(latin1: string): string {
@@ -153,6 +154,20 @@ function jsonLevel(raw: string): number {
   return -1;
 }
 
+/** Where the message value of a JSON line starts (just after its opening quote), or -1. */
+function jsonMessageAt(raw: string): number {
+  for (const key of JSON_MSG_KEYS_QUOTED) {
+    let i = raw.indexOf(key);
+    if (i < 0) continue;
+    i += key.length;
+    while (raw.charCodeAt(i) === 32) i++;
+    if (raw.charCodeAt(i++) !== 58) continue;
+    while (raw.charCodeAt(i) === 32) i++;
+    return raw.charCodeAt(i) === 34 ? i + 1 : -1;
+  }
+  return -1;
+}
+
 /** pino/bunyan numbers (10..60), and syslog severities (0..7). */
 function numericLevel(n: number): number {
   if (n <= 7) return n <= 3 ? 3 : n === 4 ? 2 : n <= 6 ? 1 : 0;
@@ -186,7 +201,7 @@ export class Matcher {
 
   /** `patterns` in the order results are reported; run-start patterns are tested first on every line. */
   constructor(patterns: LogPattern[], private readonly sinceStart = false) {
-    for (let l = 0; l < 4; l++) this.tables.push({ byFirst: new Array(256).fill(undefined), scanned: [], always: [], json: [], first: new Uint8Array(65536), other: false });
+    for (let l = 0; l < 4; l++) this.tables.push({ byFirst: new Array(256).fill(undefined), scanned: [], always: [], jsonRest: [], first: new Uint8Array(65536), other: false });
     const order = patterns.map((p, i) => ({ p, i })).sort((a, b) => Number(Boolean(b.p.runStart)) - Number(Boolean(a.p.runStart)) || a.i - b.i);
     for (const { p, i } of order) {
       const c: Compiled = { index: i, id: p.id, re: new RegExp(p.regex), runStart: p.runStart === true, startup: p.startup === true };
@@ -198,12 +213,17 @@ export class Matcher {
       const jsonSafe = (xs: string[] | null) => (xs && xs.every((x) => /^[\x20-\x7e]*$/.test(x) && !/["\\/]/.test(x)) ? xs : null);
       for (const level of new Set(p.levels)) {
         const t = this.tables[LEVEL_INDEX[level]];
-        t.json.push({ p: c, lits: jsonSafe(prefixes) ?? jsonSafe(lits) });
         if (prefixes) {
           const byByte = new Map<number, string[]>();
           for (const x of prefixes) byByte.set(x.charCodeAt(0), [...(byByte.get(x.charCodeAt(0)) ?? []), x]);
-          for (const [b, xs] of byByte) (t.byFirst[b] ??= []).push({ p: c, prefixes: xs });
-        } else if (lits) {
+          const safe = jsonSafe(prefixes) !== null;
+          for (const [b, xs] of byByte) (t.byFirst[b] ??= []).push({ p: c, prefixes: xs, jsonSafe: safe });
+          // In a JSON line the prefix is checked where the message value starts, unless JSON may write it otherwise.
+          if (!safe) t.jsonRest.push({ p: c, lits: jsonSafe(lits) });
+          continue;
+        }
+        t.jsonRest.push({ p: c, lits: jsonSafe(lits) });
+        if (lits) {
           t.scanned.push({
             p: c,
             lits: lits.map((x) => {
@@ -399,25 +419,34 @@ export class Matcher {
     if (level < 0) level = UNPARSED;
     let hit = false;
     if (level !== UNPARSED) {
-      let obj: Record<string, unknown> | null | undefined;
-      for (const { p: cp, lits } of this.tables[level].json) {
-        if (lits && !lits.some((x) => raw.includes(x))) continue;
-        if (obj === undefined) {
-          try {
-            const v = JSON.parse(decode(raw)) as unknown;
-            obj = v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-          } catch {
-            obj = null;
-          }
+      // Candidates without parsing: prefixes where the message value starts, required literals anywhere in the line.
+      const t = this.tables[level];
+      let cands: Compiled[] | undefined;
+      const at = jsonMessageAt(raw);
+      if (at >= 0 && at + 1 < raw.length && t.first[(raw.charCodeAt(at) << 8) | raw.charCodeAt(at + 1)] === 1) {
+        for (const e of t.byFirst[raw.charCodeAt(at)] ?? []) {
+          if (e.jsonSafe && e.prefixes.some((x) => raw.startsWith(x, at))) (cands ??= []).push(e.p);
         }
-        if (!obj) break;
-        const key = JSON_MSG_KEYS.find((k) => typeof obj![k] === 'string');
-        if (!key) break;
-        const mm = cp.re.exec(obj[key] as string);
-        if (mm) {
+      }
+      for (const { p: cp, lits } of t.jsonRest) if (!lits || lits.some((x) => raw.includes(x))) (cands ??= []).push(cp);
+      if (cands) {
+        let obj: Record<string, unknown> | null = null;
+        try {
+          const v = JSON.parse(decode(raw)) as unknown;
+          if (v && typeof v === 'object' && !Array.isArray(v)) obj = v as Record<string, unknown>;
+        } catch {
+          obj = null;
+        }
+        const key = obj ? JSON_MSG_KEYS.find((k) => typeof obj![k] === 'string') : undefined;
+        if (obj && key) {
           const tk = JSON_TIME_KEYS.find((k) => obj![k] !== undefined);
-          this.record(cp, r, s, p, end, tk ? jsonTime(obj[tk]) : null, mm.groups);
-          hit = true;
+          for (const cp of cands) {
+            const mm = cp.re.exec(obj[key] as string);
+            if (mm) {
+              this.record(cp, r, s, p, end, tk ? jsonTime(obj[tk]) : null, mm.groups);
+              hit = true;
+            }
+          }
         }
       }
     }
