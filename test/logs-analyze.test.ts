@@ -152,6 +152,36 @@ describe('one result whatever the chunks, threads and files', () => {
     assert.deepEqual(summary(await analyze([b, a], { sinceStart: true })).patterns, sorted({ 'daemon-stopping': 1, 'daemon-port-fallback': 1, 'session-unreadable': 1, 'daemon-started': 1, 'lmx-request-failed': 1, 'lmx-preflight-no-model': 1, 'daemon-crashed': 1, 'daemon-ports-exhausted': 1 }));
   });
 
+  test('patterns without a prefix (a literal anywhere, or no literal at all) or with one JSON writes differently match text and JSON lines alike', async () => {
+    const dir = path.join(tmp, 'custom-patterns');
+    fs.mkdirSync(dir);
+    const base = { severity: 'warn', message: 'm {{count}}', why: 'why it matters, in one sentence or so', remediation: 'opta doctor', guide: 'Log Analysis', check: null, fix: null };
+    const custom = [
+      { id: 'mid-literal', levels: ['ERROR'], regex: 'disk (?<disk>\\w+) on fire', examples: ['the disk sda on fire'] },
+      { id: 'no-literal', levels: ['WARN'], regex: '^\\w+\\s\\w+$', examples: ['hello world'] },
+      { id: 'quoted', levels: ['INFO'], regex: '^say "(?<word>\\w+)"', examples: ['say "hi"'] },
+    ];
+    for (const c of custom) fs.writeFileSync(path.join(dir, `${c.id}.json`), JSON.stringify({ ...base, ...c }));
+    const own = await loadPatterns(dir);
+    assert.deepEqual(own.problems, []);
+    const f = file(
+      [
+        '[10:00:00] ERROR the disk sda on fire',
+        '{"level":"error","msg":"the disk sdb on fire"}',
+        '[10:00:01] WARN  hello world',
+        '{"level":"warn","msg":"hello there"}',
+        '[10:00:02] INFO  say "hi"',
+        '{"level":"info","msg":"say \\"yo\\""}',
+        '[10:00:03] ERROR the disk is fine',
+        '[10:00:04] WARN  hello brave new world',
+      ].join('\n') + '\n',
+    );
+    const a = await analyzeLogs({ inputs: [{ path: f, display: 'f' }], patterns: own, context: templateContext(optaPaths(tmp), {}) });
+    assert.deepEqual(summary(a), { patterns: { 'mid-literal': 2, 'no-literal': 2, quoted: 2 }, other: { DEBUG: 0, INFO: 0, WARN: 1, ERROR: 1, unparsed: 0 } });
+    assert.deepEqual(a.findings.find((x) => x.id === 'quoted')!.values, { word: 'yo' });
+    assert.deepEqual(a.findings.find((x) => x.id === 'mid-literal')!.values, { disk: 'sdb' });
+  });
+
   test('the same file named twice is read once', async () => {
     const f = path.join(FIXTURES, 'guide.log');
     assert.deepEqual(summary(await analyze([f, f])), summary(await analyze([f])));
