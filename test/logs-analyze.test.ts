@@ -182,6 +182,15 @@ describe('one result whatever the chunks, threads and files', () => {
     assert.deepEqual(a.findings.find((x) => x.id === 'mid-literal')!.values, { disk: 'sdb' });
   });
 
+  test('--since-start after several runs: only the last one, even when no start-up lines precede its start', async () => {
+    const guide = fixture('guide');
+    const f = file(Buffer.concat([guide, guide, guide]));
+    const one = await analyze([f], { sinceStart: true });
+    assert.deepEqual(summary(one), { patterns: sorted(LOG_EXPECTED.guide.patterns), other: LOG_EXPECTED.guide.other });
+    assert.deepEqual([one.run.line, one.lines], [23, 11]);
+    assert.equal(one.findings.find((x) => x.id === 'tool-worker-oom')!.first.line, 28);
+  });
+
   test('the same file named twice is read once', async () => {
     const f = path.join(FIXTURES, 'guide.log');
     assert.deepEqual(summary(await analyze([f, f])), summary(await analyze([f])));
