@@ -31,6 +31,7 @@ test('an outage that recovered: exactly the guide\'s healthy output; the history
   assert.equal(r.exitCode, 0);
   assert.equal(renderText(r, {}), GUIDE_HEALTHY);
   assert.deepEqual(r.checks.find((c) => c.id === 'lmx')!.log, [LOG_LINE.trim().replace(/^log: {2}/, '')]);
+  assert.deepEqual(r.checks.filter((c) => c.id !== 'lmx').flatMap((c) => c.log), [], 'evidence goes only under the check it is for');
   const verbose = renderText(r, { verbose: true }).split('\n');
   const i = verbose.findIndex((l) => l.startsWith('Checking LMX...'));
   assert.equal(verbose[i + 1], LOG_LINE);
