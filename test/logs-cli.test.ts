@@ -140,7 +140,7 @@ describe('opta logs analyze', () => {
   });
 });
 
-describe('a log rotated while it is read', () => {
+describe('a log appended to and rotated while it is read', () => {
   let h: TestHome;
   before(() => {
     h = makeHome();
@@ -172,6 +172,8 @@ describe('a log rotated while it is read', () => {
       }
     };
     await waitUntil(holds, 20000, 'opta to open the logs');
+    // The daemon keeps writing: lines appended to the file opta is reading (after its snapshot, or just before it).
+    fs.appendFileSync(h.paths.logFile, '[10:59:59] WARN  session dir already exists, skipping mkdir\n'.repeat(20));
     // What Logger.rotateIfNeeded does: rename to .1 (replacing the old one), then a new file; then new lines arrive.
     fs.renameSync(h.paths.logFile, h.paths.logFile + '.1');
     fs.writeFileSync(h.paths.logFile, '[11:00:00] INFO  daemon started on 127.0.0.1:9999\n');
@@ -187,7 +189,10 @@ describe('a log rotated while it is read', () => {
     const r = await rotateDuringRead();
     assert.equal(r.code, 0);
     assert.ok(r.stillReading, 'the rotation happened while opta was still reading');
-    assert.deepEqual(counts(r.stdout), Object.fromEntries(Object.entries(LOG_EXPECTED.guide.patterns).map(([k, v]) => [k, v * reps])));
+    const got = counts(r.stdout);
+    // The appended lines are counted only if they landed before opta took the file's size: all 20 or none.
+    assert.ok([reps, reps + 20].includes(got['session-dir-race']), `session-dir-race: ${got['session-dir-race']}`);
+    assert.deepEqual({ ...got, 'session-dir-race': reps }, Object.fromEntries(Object.entries(LOG_EXPECTED.guide.patterns).map(([k, v]) => [k, v * reps])));
     assert.equal(JSON.parse(r.stdout).other.ERROR, reps);
   });
 
@@ -197,6 +202,8 @@ describe('a log rotated while it is read', () => {
     fs.writeFileSync(h.paths.logFile, block.repeat(60000));
     const r = await rotateDuringRead();
     assert.equal(r.code, 0);
-    assert.deepEqual(counts(r.stdout), Object.fromEntries(Object.entries(LOG_EXPECTED.guide.patterns).map(([k, v]) => [k, v * 61000])));
+    const got = counts(r.stdout);
+    assert.ok([61000, 61020].includes(got['session-dir-race']), `session-dir-race: ${got['session-dir-race']}`);
+    assert.deepEqual({ ...got, 'session-dir-race': 61000 }, Object.fromEntries(Object.entries(LOG_EXPECTED.guide.patterns).map(([k, v]) => [k, v * 61000])));
   });
 });

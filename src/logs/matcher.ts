@@ -250,11 +250,15 @@ export class Matcher {
   scan(s: string, from: number, to: number, r: SegmentResult): void {
     this.next.fill(-2);
     const tables = this.tables;
+    const levels = r.levels;
+    const sinceStart = this.sinceStart;
+    // The line count lives in a local while scanning and is written back before anything that reads it (record()).
+    let lines = r.lines;
     let p = from;
     while (p < to) {
       let e = s.indexOf('\n', p);
       if (e < 0 || e > to) e = to;
-      r.lines++;
+      lines++;
       let end = e;
       if (end > p && s.charCodeAt(end - 1) === 13) end--;
       if (end > p) {
@@ -262,28 +266,51 @@ export class Matcher {
         // here in the loop (the general parser handles every other shape).
         let level = -1;
         if (s.charCodeAt(p) === 91 && s.charCodeAt(p + 9) === 93 && s.charCodeAt(p + 3) === 58 && s.charCodeAt(p + 10) === 32) {
-          const l = s.charCodeAt(p + 11);
-          if (l === 73) level = s.startsWith('INFO ', p + 11) ? 1 : -1;
-          else if (l === 69) level = s.startsWith('ERROR ', p + 11) ? 3 : -1;
-          else if (l === 87) level = s.startsWith('WARN ', p + 11) ? 2 : -1;
-          else if (l === 68) level = s.startsWith('DEBUG ', p + 11) ? 0 : -1;
+          const c1 = s.charCodeAt(p + 12);
+          const c2 = s.charCodeAt(p + 13);
+          const c3 = s.charCodeAt(p + 14);
+          const c4 = s.charCodeAt(p + 15);
+          switch (s.charCodeAt(p + 11)) {
+            case 73: // INFO
+              if (c1 === 78 && c2 === 70 && c3 === 79 && c4 === 32) level = 1;
+              break;
+            case 69: // ERROR
+              if (c1 === 82 && c2 === 82 && c3 === 79 && c4 === 82 && s.charCodeAt(p + 16) === 32) level = 3;
+              break;
+            case 87: // WARN
+              if (c1 === 65 && c2 === 82 && c3 === 78 && c4 === 32) level = 2;
+              break;
+            case 68: // DEBUG
+              if (c1 === 69 && c2 === 66 && c3 === 85 && c4 === 71 && s.charCodeAt(p + 16) === 32) level = 0;
+              break;
+          }
         }
         if (level >= 0) {
           let msg = p + 16;
           while (msg < end && s.charCodeAt(msg) === 32) msg++;
           const t = tables[level];
-          // Counted after matching: a run-start line (with sinceStart) resets the counts and then counts itself.
           const key = msg + 1 < end ? (s.charCodeAt(msg) << 8) | s.charCodeAt(msg + 1) : msg < end ? s.charCodeAt(msg) << 8 : -1;
-          const hit = ((key >= 0 && t.first[key] === 1) || t.other) && this.match(s, p, end, msg, level, p + 1, p + 9, r);
-          if (this.sinceStart) this.count(r, level, hit);
-          else {
-            r.levels[level]++;
-            if (hit) r.matched[level]++;
-          }
-        } else this.line(s, p, end, r);
+          if ((key >= 0 && t.first[key] === 1) || t.other) {
+            r.lines = lines;
+            // Counted after matching: a run-start line (with sinceStart) resets the counts and then counts itself.
+            const hit = this.match(s, p, end, msg, level, p + 1, p + 9, r);
+            if (sinceStart) this.count(r, level, hit);
+            else {
+              levels[level]++;
+              if (hit) r.matched[level]++;
+            }
+          } else if (sinceStart) {
+            r.lines = lines;
+            this.count(r, level, false);
+          } else levels[level]++;
+        } else {
+          r.lines = lines;
+          this.line(s, p, end, r);
+        }
       }
       p = e + 1;
     }
+    r.lines = lines;
   }
 
   private line(s: string, p: number, end: number, r: SegmentResult): void {
