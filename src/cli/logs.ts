@@ -30,7 +30,8 @@ export async function analyzeAction(files: string[], flags: AnalyzeFlags, setExi
   ]);
   const paths = cliPaths();
   const inputs = files.length ? files.map((f) => ({ path: path.resolve(f), display: f })) : defaultInputs(paths, process.env);
-  const patterns = await loadPatterns(flags.rules);
+  // Not awaited here: the analysis starts its worker threads while the patterns load.
+  const patterns = loadPatterns(flags.rules);
   let onProgress: ((done: number, total: number) => void) | undefined;
   let shown = false;
   if (progressWanted(process.stderr, process.env, Boolean(flags.json))) {
