@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { progressWanted } from '../src/cli/logs.js';
 import { AnalysisSchema } from '../src/logs/analysis-schema.js';
@@ -77,7 +77,11 @@ describe('opta logs analyze', () => {
   });
 
   test('unreadable input: exit 2, one paragraph naming the file, no stack trace', async () => {
+    const fifo = path.join(h.home, 'pipe.log');
+    execFileSync('mkfifo', [fifo]);
     const cases: Array<[string[], RegExp]> = [
+      [[fifo], /^opta: cannot read the log .*pipe\.log: it is not a regular file/],
+      [['/dev/zero'], /^opta: cannot read the log \/dev\/zero: it is not a regular file/],
       [[path.join(h.home, 'nope.log')], /^opta: cannot read the log .*nope\.log: ENOENT/],
       [[h.home], /^opta: cannot read the log .*: it is not a regular file/],
       [[path.join(FIXTURES, 'guide.log'), path.join(h.home, 'nope.log')], /nope\.log/],

@@ -73,7 +73,7 @@ export const registerLogs: Register = (program: Command, setExit) => {
     .command('analyze [file...]')
     .alias('analyse')
     .description("count each known pattern (first and last occurrence, samples, the next command) in daemon.log.1 and daemon.log, or in the files given")
-    .option('--since-start', 'only the current daemon run: what follows the last "daemon started" line')
+    .option('--since-start', 'only the current daemon run: from the last "daemon started" line (with the start-up lines just before it)')
     .option('--json', 'print the analysis as JSON (schema: schemas/logs-analysis.schema.json)')
     .option('--strict', 'exit 1 when an error-level pattern matched')
     .option('--rules <dir>', 'use the log patterns of this directory instead of the built-in rules/logs')

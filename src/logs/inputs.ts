@@ -43,7 +43,8 @@ export function openInputs(inputs: LogInput[]): Opened[] {
     for (const input of [...inputs].reverse()) {
       let fd: number;
       try {
-        fd = fs.openSync(input.path, 'r');
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer for ever; it is refused below.
+        fd = fs.openSync(input.path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
       } catch (err) {
         if (input.optional && errorCode(err) === 'ENOENT') continue;
         throw new OptaError(`cannot read the log ${input.display}: ${causeText(err)}. Check the path, or run opta logs analyze with no FILE to read the daemon's own log.`, 2);
