@@ -95,14 +95,15 @@ interface LogCall {
   parts: Array<{ text: string } | { expr: string }>;
 }
 
-/** Finds logger.warn/error(...) and logger.write('WARN'|'ERROR', ...) calls and parses their first argument. */
+/** Finds the daemon logger's warn/error(...) and write('WARN'|'ERROR', ...) calls and parses their first argument. */
 function logCalls(): LogCall[] {
   const out: LogCall[] = [];
   const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
   for (const file of walk(path.join(ROOT, 'src'))) {
     if (file.endsWith(path.join('daemon', 'logger.ts'))) continue;
     const src = fs.readFileSync(file, 'utf8');
-    const call = /\blogger\??\.(?:(warn|error)\s*\(|write\(\s*['"](WARN|ERROR)['"]\s*,)\s*/g;
+    // logger.warn(...), this.logger.error(...), daemonLogger?.warn(...), log.error(...), logger.write('ERROR', ...)
+    const call = /\b(?:[A-Za-z_$]*[lL]ogger|log)\s*\??\.\s*(?:(warn|error)\s*\(|write\(\s*['"](WARN|ERROR)['"]\s*,)\s*/g;
     for (const m of src.matchAll(call)) {
       const where = `${path.relative(ROOT, file)}:${src.slice(0, m.index).split('\n').length}`;
       const level = (m[1] ? m[1].toUpperCase() : m[2]) as LogCall['level'];
