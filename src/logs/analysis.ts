@@ -1,6 +1,6 @@
 // Merges the segments of one analysis (any number of files and threads) into findings a person reads: counts, first/last, samples, filled messages.
 import type { RuleProblem } from '../engine/rule-types.js';
-import { LEVEL_NAMES, UNPARSED, type PatternAcc, type SegmentResult } from './matcher.js';
+import { UNPARSED, type PatternAcc, type SegmentResult } from './matcher.js';
 import { fillPatternTemplate, type LogPattern, type Severity } from './pattern-types.js';
 
 export const ANALYSIS_SCHEMA_VERSION = 1;
@@ -190,4 +190,3 @@ export function mergeAnalysis(m: MergeInput): Analysis {
   };
 }
 
-export { LEVEL_NAMES };

@@ -10,7 +10,6 @@ import { prefilterOf } from './prefilters.js';
  * decoded as UTF-8.
  */
 
-export const LEVEL_NAMES = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 /** Index of lines with no recognisable time and level (stack traces, other programs' output). */
 export const UNPARSED = 4;
 const LEVEL_INDEX: Record<Level, number> = { DEBUG: 0, INFO: 1, WARN: 2, ERROR: 3 };
