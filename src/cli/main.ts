@@ -18,6 +18,7 @@ const GROUPS: Record<string, () => Promise<Register>> = {
   config: async () => (await import('./config.js')).registerConfig,
   doctor: async () => (await import('./doctor.js')).registerDoctor,
   rules: async () => (await import('./rules.js')).registerRules,
+  logs: async () => (await import('./logs.js')).registerLogs,
   sessions: async () => (await import('./sessions.js')).registerSessions,
   permissions: async () => (await import('./permissions.js')).registerPermissions,
   support: async () => (await import('./support.js')).registerSupport,

@@ -46,4 +46,9 @@ export const EXPECTED: Record<string, string[]> = {
   'check-timed-out': ['check-timed-out'],
   'check-failed': ['check-failed'],
   'many-problems': ['daemon-stale-state', 'lmx-connection-refused', 'permissions-loose-modes'],
+  'log-tool-worker-oom': ['logs-tool-worker-oom'],
+  'log-permission-auto-denied': ['logs-permission-auto-denied'],
+  'log-internal-errors': ['logs-internal-errors'],
+  'log-session-unreadable': ['logs-session-unreadable'],
+  'log-outage-recovered': [],
 };
