@@ -76,6 +76,26 @@ describe('opta logs analyze', () => {
     assert.equal(r.code, 0, 'warnings and information do not fail --strict');
   });
 
+  test('secrets a log line carried are redacted in samples and messages (text and JSON) unless --show-secrets; the doctor never prints them', async () => {
+    const h = makeHome();
+    try {
+      const bearer = 'b3arerTok3n0123456789abcdef';
+      const key = 'sk-live-abcdefghijklmnopqrstuvwxyz012345';
+      fs.mkdirSync(h.paths.daemonDir, { recursive: true, mode: 0o700 });
+      fs.writeFileSync(h.paths.logFile, `[10:00:01] INFO  daemon started on 127.0.0.1:9999\n[10:00:02] ERROR request failed: upstream said Authorization: Bearer ${bearer}\n[10:00:03] ERROR turn t1 in session s1 failed: Error: bad key ${key}\n`);
+      for (const args of [['logs', 'analyze'], ['logs', 'analyze', '--json'], ['doctor', '--verbose'], ['doctor', '--json']]) {
+        const r = await runOpta(h, args);
+        assert.ok(!r.stdout.includes(bearer) && !r.stdout.includes(key), `opta ${args.join(' ')} leaks a secret from the log:\n${r.stdout}`);
+      }
+      const text = await runOpta(h, ['logs', 'analyze']);
+      assert.match(text.stdout, /Authorization: Bearer \[REDACTED:bearer-1\]/);
+      const shown = await runOpta(h, ['logs', 'analyze', '--show-secrets']);
+      assert.ok(shown.stdout.includes(bearer) && shown.stdout.includes(key), 'asked for, they are shown');
+    } finally {
+      await h.cleanup();
+    }
+  });
+
   test('unreadable input: exit 2, one paragraph naming the file, no stack trace', async () => {
     const fifo = path.join(h.home, 'pipe.log');
     execFileSync('mkfifo', [fifo]);

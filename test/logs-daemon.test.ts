@@ -15,7 +15,7 @@ describe("a real daemon's log", () => {
   let rig: DaemonRig;
   let dir: string;
   before(async () => {
-    rig = await startRig({ config: { permissions: { timeoutMs: 1000 }, tools: { memoryLimitMb: 16 } } });
+    rig = await startRig({ config: { permissions: { timeoutMs: 1000 }, tools: { memoryLimitMb: 16, maxReadBytes: 64 * 1024 * 1024 } } });
     dir = path.join(rig.h.home, 'work');
     fs.mkdirSync(dir);
     fs.writeFileSync(path.join(dir, 'a.txt'), 'alpha\n');
@@ -87,7 +87,7 @@ describe("a real daemon's log", () => {
     const chunk = ('y'.repeat(79) + '\n').repeat(10000);
     for (let i = 0; i < 40; i++) fs.writeSync(fd, chunk); // 32 MB against a 16 MB heap
     fs.closeSync(fd);
-    await rig.api('POST', '/v3/sessions', { id: 'tools' });
+    await rig.api('POST', '/v3/sessions', { id: 'tools', workspace: rig.h.home });
     await rig.sim.setConfig({ toolCalls: [{ name: 'read_file', arguments: { path: big } }] });
     await turn('tools', 'read it', 'turn.done', (ws, requestId) => ws.send({ type: 'permission.resolve', requestId, decision: 'allow' }));
     // A request nobody answers: the client goes away, the daemon denies it after permissions.timeoutMs (1 s).

@@ -1,6 +1,7 @@
 // `opta logs analyze`: the daemon log (or given files) against the log patterns of rules/logs, with counts, first/last occurrence and the next command.
 import path from 'node:path';
 import type { Command } from 'commander';
+import { OptaError } from '../core/errors.js';
 import { displayPath } from '../core/paths.js';
 import { cliPaths, type ExitCode } from './context.js';
 import { colorEnabled, err, out } from './output.js';
@@ -11,6 +12,7 @@ export interface AnalyzeFlags {
   json?: boolean;
   strict?: boolean;
   rules?: string;
+  showSecrets?: boolean;
 }
 
 /** Progress belongs to a person watching a terminal: never in pipes, CI or --json. */
@@ -51,6 +53,17 @@ export async function analyzeAction(files: string[], flags: AnalyzeFlags, setExi
   } finally {
     if (shown) process.stderr.write('\r\x1b[K');
   }
+  if (!flags.showSecrets && analysis.findings.length) {
+    // Samples and messages quote the log: secrets in it are replaced as in `opta daemon logs`, unless asked for.
+    const { analysisRedactor, redactAnalysis } = await import('../logs/redact-analysis.js');
+    const { RedactShapesError } = await import('../report/redact.js');
+    try {
+      analysis = redactAnalysis(analysis, await analysisRedactor(paths, process.env, true));
+    } catch (e) {
+      if (e instanceof RedactShapesError) throw new OptaError(`cannot redact the log: ${e.message}. Fix the rule file (opta rules validate --kind redact), or print the analysis as it is with --show-secrets.`, 2);
+      throw e;
+    }
+  }
   if (flags.json) out(renderAnalysisJson(analysis));
   else {
     let kleur;
@@ -77,6 +90,7 @@ export const registerLogs: Register = (program: Command, setExit) => {
     .option('--json', 'print the analysis as JSON (schema: schemas/logs-analysis.schema.json)')
     .option('--strict', 'exit 1 when an error-level pattern matched')
     .option('--rules <dir>', 'use the log patterns of this directory instead of the built-in rules/logs')
+    .option('--show-secrets', 'quote the log as it is, without redacting secrets in samples and messages')
     .addHelpText(
       'after',
       [

@@ -39,6 +39,7 @@ export const config: FactCollector = {
       daemon: cfg.daemon,
       logs: cfg.logs,
       permissions: cfg.permissions,
+      tools: cfg.tools,
     };
     const base = { path: file, display: displayPath(file, ctx.env), ...settings };
     if (lite.status === 'valid') return { ...base, valid: true, status: 'valid', source: lite.source, problems: [], problemCount: 0, firstProblem: null, badValueCount: 0, unknownKeyCount: 0 };

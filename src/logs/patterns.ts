@@ -41,18 +41,19 @@ export async function loadPatterns(dir?: string): Promise<LoadedPatterns> {
 /** {{config.*}} (this home's settings, defaults where unset or invalid) and {{paths.*}} for pattern templates. */
 export function templateContext(paths: OptaPaths, env: NodeJS.ProcessEnv): TemplateContext {
   const cfg = readConfigLite(paths.configFile);
-  const config = cfg.status === 'valid' ? cfg.config : DEFAULT_CONFIG;
+  return contextFor(cfg.status === 'valid' ? cfg.config : DEFAULT_CONFIG, {
+    home: displayPath(paths.home, env),
+    log: displayPath(paths.logFile, env),
+    sessions: displayPath(paths.sessionsDir, env),
+    state: displayPath(paths.stateFile, env),
+    config: displayPath(paths.configFile, env),
+  });
+}
+
+/** The same context from settings and paths already known (a support bundle's), without reading anything. */
+export function contextFor(config: typeof DEFAULT_CONFIG, paths: TemplateContext['paths']): TemplateContext {
   const { apiKey: _secret, ...lmx } = config.lmx;
-  return {
-    config: { ...config, lmx },
-    paths: {
-      home: displayPath(paths.home, env),
-      log: displayPath(paths.logFile, env),
-      sessions: displayPath(paths.sessionsDir, env),
-      state: displayPath(paths.stateFile, env),
-      config: displayPath(paths.configFile, env),
-    },
-  };
+  return { config: { ...config, lmx }, paths };
 }
 
 /** Build step: the prefilters of the built-in patterns that load (src/logs/prefilters.ts). */

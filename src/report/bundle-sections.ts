@@ -99,6 +99,17 @@ export const SECTIONS: Section[] = [
     },
   },
   {
+    id: 'log-analysis',
+    title: 'opta logs analyze --since-start',
+    timeoutMs: 5000,
+    async collect(ctx) {
+      // The current daemon run, read from the end of the log up to 16 MiB (the doctor reads 256 KiB; a bundle has time).
+      const [{ analyzeCurrentRun }, { renderAnalysisText }] = await Promise.all([import('../logs/current-run.js'), import('../logs/render.js')]);
+      const analysis = await analyzeCurrentRun({ paths: ctx.paths, env: ctx.env, maxBytes: 16 * 1024 * 1024 });
+      return { data: analysis, text: renderAnalysisText(analysis) };
+    },
+  },
+  {
     id: 'versions',
     title: 'versions',
     timeoutMs: 5000,

@@ -50,5 +50,8 @@ export const EXPECTED: Record<string, string[]> = {
   'log-permission-auto-denied': ['logs-permission-auto-denied'],
   'log-internal-errors': ['logs-internal-errors'],
   'log-session-unreadable': ['logs-session-unreadable'],
+  'log-events-not-recorded': ['logs-events-not-recorded'],
+  'log-redaction-shapes-missing': ['logs-redaction-shapes-missing'],
+  'log-tool-call-timeout': ['logs-tool-call-timeout'],
   'log-outage-recovered': [],
 };
