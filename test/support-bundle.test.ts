@@ -302,3 +302,24 @@ test('a bundle name opta chooses never replaces an earlier bundle of the same se
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('opta support bundle never replaces a bundle already there with the name it picks', async () => {
+  const h = makeHome();
+  try {
+    const out = path.join(h.home, 'bundles');
+    fs.mkdirSync(out);
+    const { bundleFileName } = await import('../src/cli/support.js');
+    // Earlier bundles under every name the next few seconds could give (the one-liner's, say).
+    const t0 = Date.now();
+    const taken = Array.from({ length: 8 }, (_, i) => path.join(out, bundleFileName(new Date(t0 + i * 1000))));
+    for (const f of taken) fs.writeFileSync(f, `earlier ${f}`);
+    const r = await runOpta(h, ['support', 'bundle', '--out', out, '--timeout', '4000']);
+    assert.equal(r.code, 0, r.stderr);
+    const saved = /^Saved (.*)\n$/.exec(r.stdout)![1];
+    assert.ok(!taken.includes(saved), `wrote over ${saved}`);
+    assert.match(path.basename(saved), /^opta-support-\d{8}-\d{6}-2\.txt$/);
+    for (const f of taken) assert.equal(fs.readFileSync(f, 'utf8'), `earlier ${f}`);
+  } finally {
+    await h.cleanup();
+  }
+});
