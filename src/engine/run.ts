@@ -25,6 +25,8 @@ export interface DoctorOptions {
   skip?: string[];
   strict?: boolean;
   deadlineMs?: number;
+  /** When the run must be over (epoch ms), if not deadlineMs after it starts (the CLI counts --timeout from the process's start). */
+  deadlineAt?: number;
   factTimeoutMs?: number;
   /** Fact values that replace collectors (fixture scenarios, support bundles). */
   overrides?: Record<string, FactValue>;
@@ -96,7 +98,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
 export async function runDoctorCapture(opts: DoctorOptions): Promise<DoctorCapture> {
   const started = Date.now();
   const deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
-  const deadlineAt = started + deadlineMs;
+  const deadlineAt = opts.deadlineAt ?? started + deadlineMs;
   const rulesDir = opts.rulesDir ?? DEFAULT_RULES_DIR;
   const loaded = await loadRules(rulesDir);
   requireRules(rulesDir, loaded);
