@@ -83,12 +83,12 @@ export class Interrupted extends Error {
   }
 }
 
-export async function waitFor(pred: () => boolean | Promise<boolean>, timeoutMs: number, what: string, signal?: AbortSignal): Promise<void> {
+export async function waitFor(pred: () => boolean | Promise<boolean>, timeoutMs: number, what: string, signal?: AbortSignal, intervalMs = 25): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (signal?.aborted) throw new Interrupted();
     if (await pred()) return;
-    await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }

@@ -136,7 +136,7 @@ const turn: Step = {
     await waitFor(async () => {
       asked = (await pending(ctx)).find((x) => x.turnId === sent.json?.turnId);
       return asked !== undefined;
-    }, 10_000, 'the turn\'s permission request', s.signal).catch((e: unknown) => {
+    }, 10_000, 'the turn\'s permission request', s.signal, 100).catch((e: unknown) => {
       if (e instanceof Interrupted) throw e;
     });
     if (asked) ctx.turn = { turnId: asked.turnId, requestId: asked.requestId };
@@ -227,12 +227,23 @@ const stuckPermission: Step = {
       `Request ${t.requestId} of step 2 has waited ${Math.round((first?.ageMs ?? 0) / 1000)} s with no client to answer it. The doctor calls it stuck after`,
       `${limit / 1000} s; waiting about ${Math.ceil(left / 1000)} s more.`,
     );
-    // Polls the daemon for the request's own age rather than sleeping: the doctor judges by that same figure.
+    // Asks the daemon for the request's own age (twice a second) rather than sleeping: the doctor judges by that figure.
+    // A line every 10 s says the demo is still there, without moving the cursor.
+    const said = new Set<number>();
     await waitFor(
-      async () => ((await pending(ctx)).find((x) => x.requestId === t.requestId)?.ageMs ?? 0) > limit + 300,
+      async () => {
+        const age = (await pending(ctx)).find((x) => x.requestId === t.requestId)?.ageMs ?? 0;
+        const toGo = Math.ceil((limit + 300 - age) / 1000);
+        if (toGo > 0 && toGo % 10 === 0 && toGo * 1000 < left && !said.has(toGo)) {
+          said.add(toGo);
+          r.did(`${toGo} s to go`);
+        }
+        return age > limit + 300;
+      },
       limit + 15_000,
       `${t.requestId} to be ${limit / 1000} s old`,
       ctx.s.signal,
+      500,
     );
     judge(ctx, 'stuck-permission.doctor', 'opta doctor exits 1: the request has waited too long with no client, and --fix can repair it', await opta(ctx, ['doctor']), {
       code: 1,
