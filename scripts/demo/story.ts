@@ -123,12 +123,12 @@ const turn: Step = {
     const { s, r } = ctx;
     r.heading('2. A turn waits for a permission');
     r.say(
-      'A client opens session "demo" on a project directory and submits a turn. The model asks to read README.md,',
-      'and the client goes away before anyone answers: the turn now waits on a permission request.',
+      'A client opens session "demo" on a project directory, submits a turn over HTTP and does not stay connected.',
+      'The model asks to read README.md: the turn now waits on a permission request nobody is there to answer.',
       `The doctor calls a request stuck only once it has waited ${stuckAfterMs() / 1000} s (someone may be about to answer);`,
       'the next two breakdowns happen meanwhile, and step 5 comes back to it.',
     );
-    await opta(ctx, ['sessions', 'create', SESSION, '--workspace', s.project], `opta sessions create ${SESSION} --workspace ~/project`);
+    const created = await opta(ctx, ['sessions', 'create', SESSION, '--workspace', s.project], `opta sessions create ${SESSION} --workspace ~/project`);
     const content = 'What does README.md say?';
     const sent = await api(ctx, 'POST', `/v3/sessions/${SESSION}/turns`, { content });
     r.did(`a client sent POST /v3/sessions/${SESSION}/turns {"content":${JSON.stringify(content)}} -> ${sent.status} ${JSON.stringify(sent.json)}`);
@@ -144,7 +144,11 @@ const turn: Step = {
     judge(ctx, 'turn.waiting', 'the turn asks permission to run read_file, and no client is connected to answer it', list, {
       code: 0,
       has: asked ? [new RegExp(`^${asked.requestId}\\s+${SESSION}\\s+read_file\\s+\\S+\\s+none\\s`, 'm')] : [],
-      also: [[sent.status === 202, `POST .../turns answered ${sent.status}`], [asked?.clientConnected === false, 'no pending request without a client']],
+      also: [
+        [created.code === 0, `opta sessions create: exit ${created.code}`],
+        [sent.status === 202, `POST .../turns answered ${sent.status}`],
+        [asked?.clientConnected === false, 'no pending request without a client'],
+      ],
     });
   },
 };
