@@ -57,28 +57,49 @@ function processesNaming(dir: string): Array<{ pid: number; cmd: string }> {
   return out;
 }
 
-function runDemo(env: NodeJS.ProcessEnv, cwd: string): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+interface DemoRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+  /** The demo did not end within `limitMs` and was sent SIGTERM. */
+  overran: boolean;
+}
+
+/** Runs the demo as npm run demo does (after the build); `interruptWhen` sends SIGINT once the output matches it. */
+function runDemo(env: NodeJS.ProcessEnv, cwd: string, opts: { interruptWhen?: RegExp; limitMs?: number } = {}): Promise<DemoRun> {
+  const { interruptWhen, limitMs = 100_000 } = opts;
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'scripts', 'demo.js')], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    let interrupted = false;
+    let overran = false;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      if (interruptWhen && !interrupted && interruptWhen.test(stdout)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     // SIGTERM, not SIGKILL: the demo then still stops what it started (and the scan below checks that too).
-    const timer = setTimeout(() => child.kill('SIGTERM'), 100_000);
+    const timer = setTimeout(() => {
+      overran = true;
+      child.kill('SIGTERM');
+    }, limitMs);
     child.once('error', reject);
-    child.once('close', (code) => {
+    child.once('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - started, overran });
     });
   });
 }
 
-test('npm run demo (CI=true, NO_COLOR=1, FORCE_COLOR=0, TERM=dumb): every step passes in order, exit 0, plain text, no process left, its home removed', { timeout: 120_000 }, async (t) => {
-  const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
-  assert.match(scripts.demo ?? '', /^tsc -p tsconfig\.json && .*node dist\/scripts\/demo\.js$/, 'npm run demo builds, then runs the script this test runs');
-
+/** A throwaway HOME, TMPDIR and working directory for one demo run, and the environment CI gives it. */
+function demoDirs(t: { after(fn: () => Promise<void>): void }): { dir: string; home: string; tmp: string; cwd: string; env: NodeJS.ProcessEnv } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-demo-test-'));
   const home = path.join(dir, 'home');
   const tmp = path.join(dir, 'tmp');
@@ -88,10 +109,18 @@ test('npm run demo (CI=true, NO_COLOR=1, FORCE_COLOR=0, TERM=dumb): every step p
     for (const p of processesNaming(dir)) await killAndWait(p.pid, 'SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });
   });
-
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, TMPDIR: tmp, CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0', TERM: 'dumb', LANG: 'C.UTF-8' };
+  return { dir, home, tmp, cwd, env };
+}
+
+test('npm run demo (CI=true, NO_COLOR=1, FORCE_COLOR=0, TERM=dumb): every step passes in order, exit 0, plain text, no process left, its home removed', { timeout: 120_000 }, async (t) => {
+  const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  assert.match(scripts.demo ?? '', /^tsc -p tsconfig\.json && .*node dist\/scripts\/demo\.js$/, 'npm run demo builds, then runs the script this test runs');
+
+  const { dir, home, tmp, cwd, env } = demoDirs(t);
   const res = await runDemo(env, cwd);
   const all = res.stdout + res.stderr;
+  assert.equal(res.overran, false, `the demo ends within 100 s\n--- output ---\n${all}`);
   const verdicts = [...res.stdout.matchAll(/^(PASS|FAIL) ([\w.-]+): /gm)].map((m) => `${m[1]} ${m[2]}`);
   const failed = res.stdout.split('\n').filter((l) => l.startsWith('FAIL '));
 
@@ -116,6 +145,20 @@ test('npm run demo (CI=true, NO_COLOR=1, FORCE_COLOR=0, TERM=dumb): every step p
   const left = processesNaming(dir);
   assert.deepEqual(left, [], 'no process the demo started is left running');
   t.diagnostic(`demo took ${(res.ms / 1000).toFixed(1)} s`);
+});
+
+test('Ctrl-C in the middle of the demo (step 5 waiting): the step ends, every process it started is stopped, its home removed, exit 130', { timeout: 60_000 }, async (t) => {
+  const { dir, tmp, cwd, env } = demoDirs(t);
+  const res = await runDemo(env, cwd, { interruptWhen: /^5\. A permission request hangs$/m, limitMs: 20_000 });
+  const all = res.stdout + res.stderr;
+  assert.equal(res.overran, false, `the demo ends by itself after Ctrl-C\n--- output ---\n${all}`);
+  assert.equal(res.code, 130, `exit code\n--- output ---\n${all}`);
+  assert.match(res.stdout, /^SIGINT: stopping the demo and what it started\.\.\.$/m);
+  assert.match(res.stdout, /^PASS cleanup: /m, all);
+  assert.match(res.stdout, /^Interrupted after \d+ steps \(0 failed\) in [\d.]+ s\.$/m, all);
+  assert.doesNotMatch(res.stdout, /^PASS stuck-permission/m, 'the waiting step ended there');
+  assert.deepEqual(fs.readdirSync(tmp), [], 'its throwaway home is removed');
+  assert.deepEqual(processesNaming(dir), [], 'no process the demo started is left running');
 });
 
 test('demo colour: opta\'s own decision (NO_COLOR, FORCE_COLOR, a terminal), and never in CI', () => {
