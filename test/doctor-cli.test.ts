@@ -471,3 +471,32 @@ test('loose modes on a live home (0755 home, a config.json with an API key reada
     await h.cleanup();
   }
 });
+
+test('config.json changed while the daemon runs (a new LMX): the doctor says the daemon still uses the old settings, and --fix --yes restarts it', async () => {
+  const rig = await startRig();
+  const other = await spawnLmxSim({ port: 0, model: 'llama-3.3-70b' });
+  rig.h.pids.add(other.pid);
+  try {
+    assert.equal((await runOpta(rig.h, ['doctor'])).code, 0);
+    // The daemon read config.json at start; a second later, the LMX moves.
+    await waitUntil(() => Date.now() - Date.parse(JSON.parse(fs.readFileSync(rig.h.paths.stateFile, 'utf8')).startedAt) > 5, 2000, 'a moment after the start');
+    assert.equal((await runOpta(rig.h, ['config', 'set', 'lmx.port', String(other.port)])).code, 0);
+    const r = await runOpta(rig.h, ['doctor', '--json']);
+    const report = JSON.parse(r.stdout) as { findings: Array<{ id: string; message: string; fix: string }> };
+    const f = report.findings.find((x) => x.id === 'config-changed-since-start');
+    assert.ok(f, r.stdout);
+    assert.match(f.message, new RegExp(`LMX 127\\.0\\.0\\.1:${other.port} may not be the LMX it talks to`));
+    assert.equal(r.code, 0, 'a warning');
+    const fix = await run(rig.h, ['doctor', '--fix', '--yes']);
+    assert.equal(fix.code, 0, fix.stdout + fix.stderr);
+    const now = JSON.parse(fs.readFileSync(rig.h.paths.stateFile, 'utf8')) as { pid: number };
+    assert.notEqual(now.pid, rig.pid, 'a new daemon, which read the new config.json');
+    const after = await runOpta(rig.h, ['doctor']);
+    assert.equal(after.code, 0, after.stdout);
+    assert.match(after.stdout, /Checking model\.\.\. +● loaded \(llama-3\.3-70b\)/);
+    assert.doesNotMatch(after.stdout, /changed at/);
+  } finally {
+    await other.stop();
+    await rig.cleanup();
+  }
+});

@@ -27,6 +27,7 @@ export const EXPECTED: Record<string, string[]> = {
   'config-not-json': ['config-not-json'],
   'config-bad-value': ['config-bad-value'],
   'config-unknown-key': ['config-unknown-key'],
+  'config-changed-since-start': ['config-changed-since-start'],
   'dirs-missing': ['permissions-dir-missing'],
   'dirs-unwritable': ['permissions-unwritable'],
   'not-owned': ['permissions-not-owned'],
