@@ -162,6 +162,26 @@ test('on a terminal, "n": nothing that asks runs; it needs confirmation (exit 1)
   assert.equal(readJson<State>(r.h.paths.stateFile).pid, r.pid, 'the daemon was not touched');
 });
 
+test('--fix --ci on a terminal: no question, no spinner, no colour; only the safe steps run; --yes runs the rest', async (t) => {
+  const r = await startRig();
+  t.after(async () => {
+    try { process.kill(r.pid, 'SIGCONT'); } catch { /* gone */ }
+    await r.cleanup();
+  });
+  process.kill(r.pid, 'SIGSTOP');
+  // A terminal that would ask, and asks for colour: --ci overrides both.
+  const { code, screen } = await onTerminal(terminalEnv(r, { NO_COLOR: undefined, FORCE_COLOR: '1' }), ['doctor', '--fix', '--ci'], 'y');
+  assert.equal(code, 1, screen);
+  assert.doesNotMatch(screen, /\[y\/N\]/, 'never asks');
+  assert.doesNotMatch(screen, /\x1b\[\?25l/, 'no listr2 redrawing');
+  assert.doesNotMatch(screen, SGR_COLOUR, 'no colour');
+  assert.match(screen, /needs confirmation {2}daemon-unresponsive/);
+  assert.equal(readJson<State>(r.h.paths.stateFile).pid, r.pid, 'the step that stops a process did not run');
+  const yes = await onTerminal(terminalEnv(r), ['doctor', '--fix', '--ci', '--yes']);
+  assert.equal(yes.code, 0, yes.screen);
+  assert.notEqual(readJson<State>(r.h.paths.stateFile).pid, r.pid);
+});
+
 test('opta daemon reset runs the Reset Everything pipeline through the same runner', async (t) => {
   const r = await startRig();
   t.after(() => r.cleanup());
