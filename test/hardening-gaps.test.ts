@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { startRig, upgradeStatus, type DaemonRig } from './helpers/daemon.js';
 import { daemonConfig, daemonPidsOfHome, freePortBlock, killAndWait, makeHome, OPTA_BIN, runOpta } from './helpers/env.js';
 
@@ -107,6 +107,33 @@ describe('smaller gaps', () => {
           assert.match(r.stderr, message);
           assert.doesNotMatch(r.stdout, /All checks passed/);
           assert.doesNotMatch(r.stderr, NO_STACK);
+        }
+      }
+    }],
+    ['a FIFO (or a device) where state.json or config.json should be: every command answers in time, names the file and how to move it aside', async () => {
+      for (const which of ['stateFile', 'configFile'] as const) {
+        const h = makeHome();
+        try {
+          fs.mkdirSync(h.paths.daemonDir, { recursive: true, mode: 0o700 });
+          execFileSync('mkfifo', [h.paths[which]]);
+          // A plain read would block the whole process until a writer came (the deadline's timers with it).
+          const doc = await runOpta(h, ['doctor', '--timeout', '2000'], { timeoutMs: 10000 });
+          assert.ok(doc.ms < 2000 + 300, `${which}: doctor took ${doc.ms} ms`);
+          assert.equal(doc.code, 1);
+          assert.match(doc.stdout, /is a FIFO, not a file opta wrote; move it aside \(mv /);
+          const readers = which === 'stateFile' ? [['daemon', 'status'], ['daemon', 'start'], ['daemon', 'stop']] : [['config', 'list'], ['config', 'get', 'lmx.host'], ['daemon', 'start']];
+          for (const args of readers) {
+            const r = await runOpta(h, args, { timeoutMs: 10000 });
+            assert.ok(r.code === 1 || r.code === 2, `${which}: opta ${args.join(' ')} exit ${r.code}: ${r.stdout}${r.stderr}`);
+            assert.match(r.stdout + r.stderr, /is a FIFO, not a file opta wrote/, `${which}: opta ${args.join(' ')}`);
+            assert.doesNotMatch(r.stderr, NO_STACK);
+          }
+          assert.ok(fs.statSync(h.paths[which]).isFIFO(), 'left where it was');
+          assert.deepEqual(daemonPidsOfHome(h.optaHome), []);
+        } finally {
+          // The clean-up reads state.json itself: no FIFO left for it to block on.
+          fs.rmSync(h.paths[which], { force: true });
+          await h.cleanup();
         }
       }
     }],

@@ -7,6 +7,7 @@ import { OptaError } from '../core/errors.js';
 import { displayPath } from '../core/paths.js';
 import { resolveFile } from '../fix/pipeline-types.js';
 import { plan, type Action } from './action.js';
+import { readSmallFile } from '../core/read-small.js';
 
 const KNOWN = new Set(CONFIG_KEYS.map((k) => k.key));
 const SECRET = new Set(CONFIG_KEYS.filter((k) => k.secret).map((k) => k.key));
@@ -31,7 +32,7 @@ export const configReset: Action = {
     const file = resolveFile(paths, args.file!);
     const { keys, blocked } = badKeys(file, env);
     if (!keys.length) return plan('nothing to do', { nothingToDo: blocked ?? 'no invalid value' });
-    const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const raw = JSON.parse(readSmallFile(file)) as Record<string, unknown>;
     const list = keys.map((k) => `${k} ${shown(k, getPath(raw, k))} -> default ${shown(k, getPath(DEFAULT_CONFIG, k))}`);
     return plan(`reset ${list.join(', ')}`, {
       files: [
@@ -45,7 +46,7 @@ export const configReset: Action = {
     const { keys, blocked } = badKeys(file, env);
     if (blocked) throw new OptaError(`cannot reset values: ${blocked}. Fix or move the file by hand.`);
     if (!keys.length) return { outcome: 'skipped', message: 'no invalid value' };
-    const text = fs.readFileSync(file, 'utf8');
+    const text = readSmallFile(file);
     const backup = `${file}.bak-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     writeFileAtomic(backup, text);
     const raw = JSON.parse(text) as Record<string, Record<string, unknown>>;

@@ -2,7 +2,6 @@
 // Core modules are imported inside each action so a command loads only what it uses (start-up cost).
 
 import { spawn } from 'node:child_process';
-import type { Command } from 'commander';
 import { OptaError, UsageError } from '../core/errors.js';
 import { displayPath, type OptaPaths } from '../core/paths.js';
 import type { DaemonInspection } from '../daemon/lifecycle/inspect.js';

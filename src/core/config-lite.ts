@@ -1,7 +1,7 @@
 // A zod-free reader for config.json that mirrors ConfigSchema exactly, so read-only paths (doctor, inspect) start fast.
-import fs from 'node:fs';
 import { causeText, errorCode } from './errors.js';
 import type { OptaConfig } from './config.js';
+import { readSmallFile } from './read-small.js';
 
 /**
  * Why this exists: zod costs ~45 ms of start-up, more than half of `node -e 0`. The common case (no file, or
@@ -62,7 +62,7 @@ export function checkConfigLite(raw: unknown): { ok: true; config: OptaConfig } 
 export function readConfigLite(file: string): ConfigLite {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readSmallFile(file);
   } catch (err) {
     if (errorCode(err) === 'ENOENT') return { status: 'valid', source: 'defaults', path: file, config: structuredClone(DEFAULT_CONFIG) };
     return { status: 'unreadable', path: file, error: `cannot be read: ${causeText(err)}` };

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { writeFileAtomic } from './atomic.js';
 import { causeText, errorCode, OptaError, UsageError } from './errors.js';
 import { configKey, type ConfigKey } from './config-keys.js';
+import { readSmallFile } from './read-small.js';
 
 const portRange = z
   .string()
@@ -72,7 +73,7 @@ export const UNKNOWN_KEY = 'unknown key';
 export function inspectConfig(file: string): ConfigRead {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readSmallFile(file);
   } catch (err) {
     if (errorCode(err) === 'ENOENT') return { valid: true, source: 'defaults', path: file, config: ConfigSchema.parse({}), raw: {} };
     return { valid: false, path: file, problems: [{ key: '(file)', message: `cannot be read: ${causeText(err)}` }] };
@@ -130,7 +131,7 @@ function rawForWrite(file: string): Record<string, unknown> {
     throw new OptaError(`config file ${file} ${r.problems[0].message}. Nothing was changed; fix or move the file, then try again.`);
   }
   if (r.valid) return structuredClone(r.raw);
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  return JSON.parse(readSmallFile(file)) as Record<string, unknown>;
 }
 
 function validateAndWrite(file: string, raw: Record<string, unknown>, key: string): void {

@@ -1,6 +1,7 @@
 // The opta home's layout as the doctor judges it and `--fix` repairs it: which entries exist, and which modes matter.
 import fs from 'node:fs';
 import { displayPath, type OptaPaths } from './paths.js';
+import { readSmallFile } from './read-small.js';
 
 export interface HomeEntry {
   name: string;
@@ -26,7 +27,7 @@ export interface HomeEntry {
 /** config.json holds a secret only when it sets lmx.apiKey; read without zod (the doctor's fast path). */
 function configHasKey(file: string): boolean {
   try {
-    const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as { lmx?: { apiKey?: unknown } };
+    const raw = JSON.parse(readSmallFile(file)) as { lmx?: { apiKey?: unknown } };
     return typeof raw?.lmx?.apiKey === 'string' && raw.lmx.apiKey.length > 0;
   } catch {
     return false;

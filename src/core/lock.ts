@@ -5,6 +5,7 @@ import path from 'node:path';
 import { ensurePrivateDir, writeFileOnce } from './atomic.js';
 import { OptaError } from './errors.js';
 import { isAlive, processStartId } from './proc.js';
+import { readSmallFile } from './read-small.js';
 
 export interface Lock {
   release(): void;
@@ -20,7 +21,7 @@ interface Holder {
 function readHolder(file: string): Holder | undefined {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readSmallFile(file);
   } catch {
     return undefined;
   }

@@ -1,7 +1,7 @@
 // A zod-free reader for daemon/state.json that classifies it exactly like state.ts readState, for fast read-only paths.
-import fs from 'node:fs';
 import { causeText, errorCode, OptaError } from './errors.js';
 import type { DaemonState, StateRead } from './state.js';
+import { readSmallFile } from './read-small.js';
 
 /** Mirrors DaemonStateSchema (checked by a test); zod would add ~45 ms to every `opta doctor`. */
 const FIELDS: Array<[keyof DaemonState, (v: unknown) => string | undefined]> = [
@@ -36,7 +36,7 @@ export type StateCheck = (json: unknown) => { ok: true; state: DaemonState } | {
 export function readStateWith(file: string, check: StateCheck): StateRead {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readSmallFile(file);
   } catch (err) {
     if (errorCode(err) === 'ENOENT') return { class: 'missing', path: file };
     throw new OptaError(`failed to read state file ${file}: ${causeText(err)}. Check its owner and mode (ls -l ${file}).`, 1, { cause: err });

@@ -5,6 +5,7 @@ import { errorCode } from '../core/errors.js';
 import { fsyncDir, writeFileOnce } from '../core/atomic.js';
 import { StorageError } from './durable-fs.js';
 import type { Logger } from './logger.js';
+import { readSmallFile } from '../core/read-small.js';
 
 export const META_FILE = 'meta.json';
 
@@ -47,7 +48,7 @@ export function writeMetaOnce(dir: string, meta: SessionMeta): void {
 
 export function readMeta(dir: string): SessionMeta | undefined {
   try {
-    const m = JSON.parse(fs.readFileSync(path.join(dir, META_FILE), 'utf8')) as Partial<SessionMeta>;
+    const m = JSON.parse(readSmallFile(path.join(dir, META_FILE))) as Partial<SessionMeta>;
     if (typeof m.id !== 'string' || typeof m.createdAt !== 'string') return undefined;
     // Sessions from before workspaces have none: their tools read nothing.
     return { id: m.id, createdAt: m.createdAt, workspace: typeof m.workspace === 'string' ? m.workspace : null };

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { checkConfigLite, DEFAULT_CONFIG, readConfigLite } from '../core/config-lite.js';
 import { displayPath } from '../core/paths.js';
 import type { FactCollector, FactValue } from './fact.js';
+import { readSmallFile } from '../core/read-small.js';
 
 const KNOWN = new Set(['lmx.host', 'lmx.port', 'lmx.apiKey', 'lmx.timeoutMs', 'daemon.host', 'daemon.port', 'daemon.portRange', 'permissions.timeoutMs', 'logs.maxBytes', 'tools.memoryLimitMb', 'tools.maxReadBytes', 'tools.timeoutMs']);
 
@@ -10,7 +11,7 @@ const KNOWN = new Set(['lmx.host', 'lmx.port', 'lmx.apiKey', 'lmx.timeoutMs', 'd
 function effective(file: string): typeof DEFAULT_CONFIG {
   let raw: Record<string, Record<string, unknown>> = {};
   try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8')) as typeof raw;
+    raw = JSON.parse(readSmallFile(file)) as typeof raw;
   } catch {
     return structuredClone(DEFAULT_CONFIG);
   }

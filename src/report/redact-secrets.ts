@@ -1,12 +1,12 @@
 // The secrets a home knows by value (daemon token, config keys marked secret, secret-named OPTA_* variables), for exact replacement.
-import fs from 'node:fs';
 import { CONFIG_KEYS } from '../core/config-keys.js';
 import type { OptaPaths } from '../core/paths.js';
 import type { KnownSecret, Shape } from './redact.js';
+import { readSmallFile } from '../core/read-small.js';
 
 function readText(file: string): string | undefined {
   try {
-    return fs.readFileSync(file, 'utf8');
+    return readSmallFile(file);
   } catch {
     return undefined;
   }

@@ -5,7 +5,7 @@ import { OptaError } from '../../core/errors.js';
 import type { OptaPaths } from '../../core/paths.js';
 import { isAlive, isOptaDaemonOf, waitForExit } from '../../core/proc.js';
 import { readState, removeStateIfOwned, setStateAside, type DaemonState } from '../../core/state.js';
-import { findOrphanDaemon, inspectDaemon, type DaemonInspection } from './inspect.js';
+import { inspectDaemon, type DaemonInspection } from './inspect.js';
 import { spawnDaemon } from './spawn.js';
 
 export interface StartResult {

@@ -1,0 +1,30 @@
+// Reads one of opta's own small files (state.json, config.json, a lock, meta.json) without hanging on what is not a file.
+import fs from 'node:fs';
+
+/** Larger than any file opta writes; a bigger one is not one of ours. */
+export const MAX_SMALL_FILE = 1024 * 1024;
+
+function kindOf(st: fs.Stats): string {
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isDirectory()) return 'a directory';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  return 'not a regular file';
+}
+
+/**
+ * A plain readFileSync of a FIFO blocks the whole process (event loop, timers, the doctor's deadline) until a writer
+ * comes, and /dev/zero never ends: open without blocking, and read only a regular file of a sane size. Errors keep
+ * fs's shape (`code`, ENOENT for a missing file) so callers classify them as before.
+ */
+export function readSmallFile(file: string, max = MAX_SMALL_FILE): string {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw Object.assign(new Error(`${file} is ${kindOf(st)}, not a file opta wrote; move it aside (mv ${file} ${file}.bad)`), { code: 'ENOTREG' });
+    if (st.size > max) throw Object.assign(new Error(`${file} is ${st.size} bytes, more than any file opta writes (${max}); move it aside (mv ${file} ${file}.bad)`), { code: 'EFBIG' });
+    return fs.readFileSync(fd, 'utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
