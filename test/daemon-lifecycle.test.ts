@@ -6,7 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import {
-  alive, daemonConfig, daemonPidsOfHome, freePortBlock, holdPort, killAndWait, makeHome, readJson, runOpta, spawnOpta, waitUntil, type TestHome, PKG_VERSION,
+  alive, daemonConfig, daemonPidsOfHome, freePortBlock, holdPort, killAndWait, makeHome, readJson, runOpta, spawnOpta, waitUntil, type TestHome, PKG_VERSION, OPTA_BIN,
 } from './helpers/env.js';
 import { ensureDaemonRunning, withDaemon } from '../src/daemon/lifecycle/control.js';
 import { daemonUrl } from '../src/daemon/lifecycle/inspect.js';
@@ -219,7 +219,7 @@ test("the guide's literal recovery: rm state.json && opta daemon start after cor
   fs.mkdirSync(h.paths.sessionsDir, { recursive: true });
   fs.writeFileSync(path.join(h.paths.sessionsDir, 'keep.jsonl'), 'history\n');
   const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
-    const c = spawn('bash', ['-c', `rm ~/.config/opta/daemon/state.json && node ${JSON.stringify(path.join(process.cwd(), 'dist/src/cli/main.js'))} daemon start`], { env: h.env, cwd: process.cwd() });
+    const c = spawn('bash', ['-c', `rm ~/.config/opta/daemon/state.json && node ${JSON.stringify(OPTA_BIN)} daemon start`], { env: h.env, cwd: process.cwd() });
     let out = '';
     c.stdout.on('data', (d) => (out += d));
     c.stderr.on('data', (d) => (out += d));

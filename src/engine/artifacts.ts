@@ -1,7 +1,7 @@
 // Generated artifacts: the JSON Schemas in schemas/ (every rule kind, the doctor report) and the build's manifest of validated rule files.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../core/install.js';
 import { z } from 'zod';
 import { SupportBundleSchema } from '../report/bundle-schema.js';
 import { DoctorReportSchema } from '../report/report-schema.js';
@@ -9,7 +9,7 @@ import { FixReportSchema } from '../report/fix-report-schema.js';
 import { MANIFEST_FILE, ruleHash, validatorKey, type Manifest } from './loader.js';
 import { allValidators, validateKindPath } from './validate.js';
 
-export const SCHEMAS_DIR = fileURLToPath(new URL('../../../schemas/', import.meta.url));
+export const SCHEMAS_DIR = path.join(PACKAGE_ROOT, 'schemas') + path.sep;
 
 function schemaText(title: string, schema: z.ZodType): string {
   return JSON.stringify({ title, ...z.toJSONSchema(schema, { io: 'input' }) }, null, 2) + '\n';

@@ -1,14 +1,14 @@
 // Loads rule files of any kind (rules/<kind>/*.json): files whose content hash the build validated are trusted; others are validated with zod now.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../core/install.js';
 import { FACT_ID_LIST } from '../facts/ids.js';
 import { KINDS, kindById, type RuleKind } from './kinds.js';
 import { conditionFacts, templateFacts, type LoadedRule, type RuleFile, type RuleProblem } from './rule-types.js';
 
 export const DEFAULT_RULES_DIR = kindById('doctor')!.dir;
 /** Written by build-artifacts.js after `tsc`: hashes of rule files (every kind) that passed full validation. */
-export const MANIFEST_FILE = fileURLToPath(new URL('./rules-manifest.json', import.meta.url));
+export const MANIFEST_FILE = path.join(PACKAGE_ROOT, 'dist', 'src', 'engine', 'rules-manifest.json');
 
 export interface Manifest {
   /** Hash of the validators' inputs (known fact ids, kinds); a manifest from another build is ignored. */

@@ -1,5 +1,4 @@
 // Runs the doctor: selected rules -> json-rules-engine over lazily collected facts -> findings and check lines, under a deadline.
-import { createRequire } from 'node:module';
 import { displayPath, type OptaPaths } from '../core/paths.js';
 import { UsageError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
@@ -121,8 +120,8 @@ export async function runDoctorCapture(opts: DoctorOptions): Promise<DoctorCaptu
   for (const id of factChecks.keys()) {
     if ((collectors.get(id)?.priority ?? 10) >= 10 && id !== 'fact-failures') void store.get(id);
   }
-  // require, not import(): json-rules-engine is CommonJS, and the ESM translator adds ~3 ms for nothing here.
-  const { Engine } = createRequire(import.meta.url)('json-rules-engine') as typeof import('json-rules-engine');
+  // Loaded here, after the facts started: in the bundle this evaluates the bundled copy (its code is in the code cache).
+  const { Engine } = await import('json-rules-engine');
   const engine = new Engine([], { allowUndefinedFacts: true, pathResolver: resolvePath });
   // json-rules-engine calls a fact only when a condition needs it, and caches it: collection is lazy by construction.
   for (const [id, c] of collectors) engine.addFact(id, () => store.get(id), { cache: true, priority: c.priority ?? 10 });

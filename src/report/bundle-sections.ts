@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { builtinRulesDir } from '../core/install.js';
 import { readConfigLite, daemonSettings, parsePortRange } from '../core/config-lite.js';
 import { OptaError } from '../core/errors.js';
 import { displayPath } from '../core/paths.js';
@@ -138,7 +138,7 @@ export const SECTIONS: Section[] = [
         ['log', p.logFile, describeFile(p.logFile)],
         ['sessions', p.sessionsDir, sessions],
         ['opta', process.argv[1] ?? '', 'the CLI that made this bundle'],
-        ['rules', path.resolve(fileURLToPath(new URL('../../../rules/', import.meta.url))), 'built-in rule files'],
+        ['rules', builtinRulesDir(), 'built-in rule files'],
         ['node', process.execPath, process.version],
       ];
       return {
