@@ -10,6 +10,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import * as esbuild from 'esbuild';
 import { BUNDLE_DIR, PACKAGE_ROOT, PROGRAMS } from '../core/install.js';
 import { VERSION } from '../core/version.js';
@@ -66,9 +67,55 @@ const preferCommonJs: esbuild.Plugin = {
   name: 'opta-prefer-commonjs',
   setup(b) {
     b.onResolve({ filter: /^[^./]/ }, async (a) => {
-      if (a.kind === 'require-call' || a.pluginData === 'cjs' || a.namespace !== 'file') return undefined;
+      if (a.kind === 'require-call' || a.pluginData === 'cjs' || a.namespace !== 'file' || a.path.startsWith('node:')) return undefined;
       const r = await b.resolve(a.path, { kind: 'require-call', resolveDir: a.resolveDir, importer: a.importer, pluginData: 'cjs' });
       return r.errors.length ? undefined : r;
+    });
+  },
+};
+
+/**
+ * Node's built-in modules as ES modules of the bundle: `import fs from 'node:fs'` in a module esbuild turns into
+ * CommonJS becomes `__toESM(require('node:fs'))`, which copies every export into a new object with a getter each, once
+ * per importing file (51 such copies cost the doctor ~7 ms). One small ES module per built-in, requiring it once,
+ * is shared by all. It exports the default, every plain value, and the getters our sources import by name (others are
+ * not run: fs.promises loads code, process.stdin opens standard input).
+ */
+/** The names each built-in module is imported by in our sources: `import { parseArgs } from 'node:util'` -> util: parseArgs. */
+function importedBuiltinNames(dir: string, out = new Map<string, Set<string>>()): Map<string, Set<string>> {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) importedBuiltinNames(p, out);
+    else if (e.name.endsWith('.ts')) {
+      for (const m of fs.readFileSync(p, 'utf8').matchAll(/import\s+(?:[\w$]+\s*,\s*)?\{([^}]*)\}\s*from\s*['"]node:([\w/]+)['"]/g)) {
+        const set = out.get(m[2]) ?? new Set<string>();
+        for (const part of m[1].split(',')) {
+          const name = part.trim().split(/\s+as\s+/)[0];
+          if (name && !name.startsWith('type ')) set.add(name);
+        }
+        out.set(m[2], set);
+      }
+    }
+  }
+  return out;
+}
+
+const builtinModules: esbuild.Plugin = {
+  name: 'opta-builtins',
+  setup(b) {
+    const named = importedBuiltinNames(path.join(PACKAGE_ROOT, 'src'));
+    const NAME = /^(?:node:)?([a-z_/]+)$/;
+    b.onResolve({ filter: /^node:/ }, (a) => {
+      if (a.kind !== 'import-statement' && a.kind !== 'dynamic-import') return undefined;
+      return { path: a.path.replace(NAME, '$1'), namespace: 'opta-builtin' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'opta-builtin' }, (a) => {
+      const mod = createRequire(import.meta.url)(`node:${a.path}`) as Record<string, unknown>;
+      const names = Object.keys(mod).filter(
+        (k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default' && ('value' in Object.getOwnPropertyDescriptor(mod, k)! || named.get(a.path)?.has(k)),
+      );
+      const body = names.map((k) => `export const ${k} = m.${k};`).join('\n');
+      return { contents: `const m = require(${JSON.stringify(`node:${a.path}`)});\nexport default m;\n${body}\n`, loader: 'js' };
     });
   },
 };
@@ -95,7 +142,7 @@ export async function buildBundles(outDir = BUNDLE_DIR): Promise<Array<{ id: str
     outdir: outDir,
     outExtension: { '.js': '.cjs' },
     external: OPTIONAL,
-    plugins: [virtual, preferCommonJs],
+    plugins: [virtual, builtinModules, preferCommonJs],
     metafile: true,
     // install.ts alone reads import.meta, in the branch tsc's output takes; in a bundle that branch would throw.
     define: { 'import.meta.url': 'OPTA_NO_IMPORT_META_IN_BUNDLES' },

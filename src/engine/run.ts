@@ -10,6 +10,7 @@ import { FactStore } from './fact-store.js';
 import { loadRules, DEFAULT_RULES_DIR, type LoadResult } from './loader.js';
 import { REPORT_SCHEMA_VERSION, type CheckResult, type DoctorReport, type Evidence, type Finding, type RuleRun } from './report-types.js';
 import { fillTemplate, resolvePath, type LoadedRule } from './rule-types.js';
+import { byCodeUnit } from '../core/order.js';
 
 export const DEFAULT_DEADLINE_MS = 5000;
 /** Rules without a priority run first; rules about the run itself (priority 1) run last. */
@@ -182,7 +183,7 @@ export async function runDoctorCapture(opts: DoctorOptions): Promise<DoctorCaptu
         ruleFile: rule.file,
       };
     })
-    .sort((a, b) => checkOrder(a.check) - checkOrder(b.check) || sevRank(a.severity) - sevRank(b.severity) || a.id.localeCompare(b.id));
+    .sort((a, b) => checkOrder(a.check) - checkOrder(b.check) || sevRank(a.severity) - sevRank(b.severity) || byCodeUnit(a.id, b.id));
 
   const records = store.records();
   const checkIds = [...new Set(selected.map((r) => r.rule.event.params.check))].sort((a, b) => checkOrder(a) - checkOrder(b));
@@ -226,7 +227,7 @@ export async function runDoctorCapture(opts: DoctorOptions): Promise<DoctorCaptu
       if (bad) return { ...base, outcome: 'unknown', reason: bad.timedOut ? `${bad.id} gave no answer within ${bad.timeoutMs} ms` : `${bad.id} failed (${bad.error})` };
       return { ...base, outcome: 'passed', reason: null };
     })
-    .sort((a, b) => checkOrder(a.check) - checkOrder(b.check) || a.id.localeCompare(b.id));
+    .sort((a, b) => checkOrder(a.check) - checkOrder(b.check) || byCodeUnit(a.id, b.id));
 
   const counts = {
     errors: findings.filter((f) => f.severity === 'error').length,

@@ -8,6 +8,7 @@ import { OptaError } from '../core/errors.js';
 import { displayPath } from '../core/paths.js';
 import { VERSION } from '../core/version.js';
 import type { Section, SectionContext } from './bundle.js';
+import { byCodeUnit } from '../core/order.js';
 
 /** Waits for a shared probe at most `ms`, so one hung probe leaves the rest of a section standing. */
 async function within<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
@@ -154,7 +155,7 @@ export const SECTIONS: Section[] = [
     async collect(ctx) {
       const vars = Object.entries(ctx.env)
         .filter(([k, v]) => v !== undefined && (k.startsWith('OPTA_') || PROXY_VARS.test(k)))
-        .sort(([a], [b]) => a.localeCompare(b)) as Array<[string, string]>;
+        .sort(([a], [b]) => byCodeUnit(a, b)) as Array<[string, string]>;
       return { data: Object.fromEntries(vars), text: vars.length ? vars.map(([k, v]) => `${k}=${v}`).join('\n') : '(no OPTA_* or proxy variables set)' };
     },
   },
