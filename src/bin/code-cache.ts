@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
 import zlib from 'node:zlib';
-import { createRequire } from 'node:module';
+import Module from 'node:module';
 
 /** What a cache file starts with: a format tag, then the CRC-32 of the V8 data that follows. */
 const MAGIC = Buffer.from('optacc1\n', 'latin1');
@@ -119,6 +119,11 @@ export function writeCache(file: string, data: Buffer): boolean {
   return true;
 }
 
+/** What a bundle gets as its `module` and `require`, as a CommonJS module would. */
+export interface BundleModule {
+  exports: unknown;
+}
+
 export interface RunOptions {
   /** The bundle (CommonJS, ASCII only: the build checks both). */
   file: string;
@@ -126,18 +131,16 @@ export interface RunOptions {
   cache?: string;
   /** When to write a missing or rejected cache if the process has not exited by then (long-running programs). */
   writeAfterMs?: number;
-}
-
-export interface RunResult {
-  /** Whether a cache was offered and V8 took it. */
-  used: boolean;
+  module: BundleModule;
+  require: NodeJS.Require;
 }
 
 /**
  * Runs a bundle as Node would run a CommonJS module, from cached code when there is a usable cache; when there is not,
  * writes one after the program ran (at exit, or after `writeAfterMs`), so the functions compiled while it ran are in it.
+ * Returns whether a cache was offered and V8 took it.
  */
-export function runWithCache(opts: RunOptions): RunResult {
+export function runWithCache(opts: RunOptions): boolean {
   // One-byte read: the bundle is ASCII, and V8 keys a cache on the source's length.
   const source = fs.readFileSync(opts.file, 'latin1');
   const cached = opts.cache ? readCache(opts.cache) : undefined;
@@ -159,8 +162,20 @@ export function runWithCache(opts: RunOptions): RunResult {
     process.once('exit', write);
     if (opts.writeAfterMs !== undefined) setTimeout(write, opts.writeAfterMs).unref();
   }
-  const module = { exports: {} };
   const fn = script.runInThisContext() as (...args: unknown[]) => void;
-  fn.call(module.exports, module.exports, createRequire(opts.file), module, opts.file, path.dirname(opts.file));
-  return { used };
+  fn.call(opts.module.exports, opts.module.exports, opts.require, opts.module, opts.file, path.dirname(opts.file));
+  return used;
+}
+
+/**
+ * Runs a bundle through node's own CommonJS loader, which reads its source map when source maps are enabled (--debug:
+ * stack traces name the TypeScript sources). No code cache. `require` is the bundle's, as with runWithCache.
+ */
+export function runPlain(opts: Pick<RunOptions, 'file' | 'module' | 'require'>): void {
+  const m = new Module(opts.file);
+  m.filename = opts.file;
+  // The module-local require calls m.require: the bundle then gets the same libraries as with the cache.
+  m.require = opts.require as unknown as typeof m.require;
+  (m as unknown as { _compile(content: string, filename: string): void })._compile(fs.readFileSync(opts.file, 'utf8'), opts.file);
+  opts.module.exports = m.exports;
 }

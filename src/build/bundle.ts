@@ -1,12 +1,15 @@
-// Build step after tsc: esbuild bundles (CommonJS, one per command group, the daemon, each worker) and the bin that runs them, into dist/bundle/.
+// Build step after tsc: esbuild bundles (CommonJS: one per command group, per program, per dependency) and the bin that runs them, into dist/bundle/.
 //
 // Why bundles: a command used to load 40-100 ESM files and their dependencies' CommonJS files one by one, and compile
-// them all; one CommonJS file per command, run by the bin through a V8 code cache (src/bin/code-cache.ts), costs a
-// read and a deserialisation. Why CommonJS: the bin compiles a bundle with vm.Script, which takes cached data for
-// scripts (Node 20 has no such thing for ES modules), and lazily imported modules stay lazy (esbuild wraps each in a
-// function run on first use), so `opta doctor` still does not evaluate commander, zod or listr2 unless it needs them.
+// them all; a few CommonJS files, run by the bin through a V8 code cache (src/bin/code-cache.ts), cost a read and a
+// deserialisation each. Why CommonJS: the bin compiles a bundle with vm.Script, which takes cached data for scripts
+// (Node 20 has no such thing for ES modules), and lazily imported modules stay lazy (esbuild wraps each in a function
+// run on first use), so `opta doctor` still does not evaluate commander or listr2 unless it needs them.
+// Why a bundle per dependency: what a command reads costs in proportion to its size even when most of it never runs
+// (zod's 700 KB in `opta daemon logs` cost ~20% of its CPU time); a dependency is read, from its own bundle and cache,
+// only by a command that requires it, and shared by every bundle of the process.
 // Why esbuild: it bundles TypeScript sources directly with source maps (for --debug), converts the ESM sources and
-// their dependencies to CommonJS in one pass, and takes well under a second for all bundles.
+// their dependencies to CommonJS in one pass, and takes about a second for all bundles.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,9 +17,9 @@ import { createRequire } from 'node:module';
 import * as esbuild from 'esbuild';
 import { BUNDLE_DIR, PACKAGE_ROOT, PROGRAMS } from '../core/install.js';
 import { VERSION } from '../core/version.js';
-import type { BuildInfo } from '../bin/opta.js';
+import { libBundle, type BuildInfo } from '../bin/opta.js';
 
-/** What one bundle runs: a source file (a program), or a few generated lines (a CLI entry over some command groups). */
+/** What one bundle runs: a source file (a program), or a few generated lines (a CLI entry, a dependency). */
 export interface Entry {
   id: string;
   file?: string;
@@ -26,16 +29,91 @@ export interface Entry {
 /** Packages that are optional at run time (ws tries them and does without): left as plain requires. */
 const OPTIONAL = ['bufferutil', 'utf-8-validate'];
 
+const rootRequire = createRequire(path.join(PACKAGE_ROOT, 'package.json'));
 const src = (p: string) => JSON.stringify(path.join(PACKAGE_ROOT, p));
 
-/** Every bundle: `cli` (all groups: help, unknown commands), `cli-<group>` per command group, and each program. */
-export function entries(groups: string[]): Entry[] {
+/** package.json's dependencies, each with the file node's require loads for it (its CommonJS entry). */
+export function dependencies(): Map<string, string> {
+  const pkg = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  return new Map(Object.keys(pkg.dependencies ?? {}).map((d) => [d, rootRequire.resolve(d)]));
+}
+
+/** Every bundle: `cli` (all groups: help, unknown commands), `cli-<group>` per command group, each program, each dependency. */
+export function entries(groups: string[], deps: Map<string, string>): Entry[] {
   const cli = (body: string) => `import { runCli } from ${src('src/cli/main.ts')};\n${body}`;
   return [
     { id: 'cli', contents: cli(`import * as groups from ${src('src/cli/groups.ts')};\nrunCli(process.argv, groups);\n`) },
     ...groups.map((g) => ({ id: `cli-${g}`, contents: cli(`import { ${g} as group } from ${src('src/cli/groups.ts')};\nrunCli(process.argv, { ${JSON.stringify(g)}: group });\n`) })),
     ...Object.entries(PROGRAMS).map(([id, file]) => ({ id, file: path.join(PACKAGE_ROOT, file) })),
+    ...[...deps].map(([name, entry]) => ({ id: libBundle(name), contents: `module.exports = require(${JSON.stringify(entry)});\n` })),
   ];
+}
+
+/** The names each module is imported by in our sources: `import { parseArgs } from 'node:util'` -> node:util: parseArgs. */
+function importedNames(dir: string, out = new Map<string, Set<string>>()): Map<string, Set<string>> {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) importedNames(p, out);
+    else if (e.name.endsWith('.ts')) {
+      for (const m of fs.readFileSync(p, 'utf8').matchAll(/import\s+(?:[\w$]+\s*,\s*)?\{([^}]*)\}\s*from\s*['"]([^'"]+)['"]/g)) {
+        const set = out.get(m[2]) ?? new Set<string>();
+        for (const part of m[1].split(',')) {
+          const name = part.trim().split(/\s+as\s+/)[0];
+          if (name && !name.startsWith('type ')) set.add(name);
+        }
+        out.set(m[2], set);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * A module required from outside the bundle (a node built-in, a dependency's bundle), as an ES module of the bundle.
+ * esbuild turns `import fs from 'node:fs'` into `__toESM(require('node:fs'))`, which copies every export into a new
+ * object with a getter each, once per importing file (51 such copies cost the doctor ~7 ms; zod has 260 exports). One
+ * small ES module per required module, requiring it once, is shared by all. It exports the default (module.exports,
+ * as node gives a CommonJS module to `import`), every plain value, and the getters our sources import by name (a
+ * built-in's other getters are not run: fs.promises loads code, process.stdin opens standard input).
+ */
+function shim(specifier: string, named: Set<string> | undefined): string {
+  const mod = rootRequire(specifier) as Record<string, unknown>;
+  const names = Object.keys(mod).filter((k) => {
+    if (!/^[A-Za-z_$][\w$]*$/.test(k) || k === 'default' || k === '__esModule') return false;
+    return 'value' in Object.getOwnPropertyDescriptor(mod, k)! || named?.has(k) || !specifier.startsWith('node:');
+  });
+  // Locals by number: an export may be named like a reserved word (zod's `null`, `void`).
+  const locals = names.map((k, i) => `const e${i} = m[${JSON.stringify(k)}];`).join('\n');
+  const list = names.map((k, i) => `e${i} as ${k}`).join(', ');
+  return `const m = require(${JSON.stringify(specifier)});\nexport default m;\n${locals}\nexport { ${list} };\n`;
+}
+
+/**
+ * Resolves what our sources and the bundled packages import: node built-ins and package.json's dependencies stay
+ * outside (as a shim, above, for an `import`; as a plain require for a `require`), and a package is taken in its
+ * CommonJS build: esbuild wraps a CommonJS module in a function run on first require, while an ES module's functions
+ * are hoisted into the bundle's top level, where V8 creates them all at start and the code cache carries them all.
+ */
+function outside(deps: Map<string, string>): esbuild.Plugin {
+  const depOfEntry = new Map([...deps].map(([name, entry]) => [entry, name]));
+  return {
+    name: 'opta-outside',
+    setup(b) {
+      const named = importedNames(path.join(PACKAGE_ROOT, 'src'));
+      const imported = (kind: esbuild.ImportKind) => kind === 'import-statement' || kind === 'dynamic-import';
+      b.onResolve({ filter: /^node:/ }, (a) => (imported(a.kind) ? { path: a.path, namespace: 'opta-outside' } : { path: a.path, external: true }));
+      b.onResolve({ filter: /^[^./]/ }, async (a) => {
+        if (a.pluginData === 'resolving') return undefined;
+        const r = await b.resolve(a.path, { kind: 'require-call', resolveDir: a.resolveDir, importer: a.importer, pluginData: 'resolving' });
+        if (r.errors.length) return undefined;
+        const dep = depOfEntry.get(r.path);
+        // A package's own copy of another package (a nested node_modules) is bundled with it.
+        if (dep === undefined) return r;
+        return imported(a.kind) ? { path: dep, namespace: 'opta-outside' } : { path: dep, external: true };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'opta-outside' }, (a) => ({ contents: shim(a.path, named.get(a.path)), loader: 'js', resolveDir: PACKAGE_ROOT }));
+    },
+  };
 }
 
 const COMMON: esbuild.BuildOptions = {
@@ -58,68 +136,6 @@ const COMMON: esbuild.BuildOptions = {
   absWorkingDir: PACKAGE_ROOT,
 };
 
-/**
- * Packages are taken in their CommonJS build (every one we use has one): esbuild wraps a CommonJS module in a function
- * run on its first require, while an ES module's functions are hoisted into the bundle's top level, where V8 creates
- * them all at start and the code cache carries them all. zod alone made `opta doctor`, which never loads it, ~8 ms slower.
- */
-const preferCommonJs: esbuild.Plugin = {
-  name: 'opta-prefer-commonjs',
-  setup(b) {
-    b.onResolve({ filter: /^[^./]/ }, async (a) => {
-      if (a.kind === 'require-call' || a.pluginData === 'cjs' || a.namespace !== 'file' || a.path.startsWith('node:')) return undefined;
-      const r = await b.resolve(a.path, { kind: 'require-call', resolveDir: a.resolveDir, importer: a.importer, pluginData: 'cjs' });
-      return r.errors.length ? undefined : r;
-    });
-  },
-};
-
-/**
- * Node's built-in modules as ES modules of the bundle: `import fs from 'node:fs'` in a module esbuild turns into
- * CommonJS becomes `__toESM(require('node:fs'))`, which copies every export into a new object with a getter each, once
- * per importing file (51 such copies cost the doctor ~7 ms). One small ES module per built-in, requiring it once,
- * is shared by all. It exports the default, every plain value, and the getters our sources import by name (others are
- * not run: fs.promises loads code, process.stdin opens standard input).
- */
-/** The names each built-in module is imported by in our sources: `import { parseArgs } from 'node:util'` -> util: parseArgs. */
-function importedBuiltinNames(dir: string, out = new Map<string, Set<string>>()): Map<string, Set<string>> {
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) importedBuiltinNames(p, out);
-    else if (e.name.endsWith('.ts')) {
-      for (const m of fs.readFileSync(p, 'utf8').matchAll(/import\s+(?:[\w$]+\s*,\s*)?\{([^}]*)\}\s*from\s*['"]node:([\w/]+)['"]/g)) {
-        const set = out.get(m[2]) ?? new Set<string>();
-        for (const part of m[1].split(',')) {
-          const name = part.trim().split(/\s+as\s+/)[0];
-          if (name && !name.startsWith('type ')) set.add(name);
-        }
-        out.set(m[2], set);
-      }
-    }
-  }
-  return out;
-}
-
-const builtinModules: esbuild.Plugin = {
-  name: 'opta-builtins',
-  setup(b) {
-    const named = importedBuiltinNames(path.join(PACKAGE_ROOT, 'src'));
-    const NAME = /^(?:node:)?([a-z_/]+)$/;
-    b.onResolve({ filter: /^node:/ }, (a) => {
-      if (a.kind !== 'import-statement' && a.kind !== 'dynamic-import') return undefined;
-      return { path: a.path.replace(NAME, '$1'), namespace: 'opta-builtin' };
-    });
-    b.onLoad({ filter: /.*/, namespace: 'opta-builtin' }, (a) => {
-      const mod = createRequire(import.meta.url)(`node:${a.path}`) as Record<string, unknown>;
-      const names = Object.keys(mod).filter(
-        (k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default' && ('value' in Object.getOwnPropertyDescriptor(mod, k)! || named.get(a.path)?.has(k)),
-      );
-      const body = names.map((k) => `export const ${k} = m.${k};`).join('\n');
-      return { contents: `const m = require(${JSON.stringify(`node:${a.path}`)});\nexport default m;\n${body}\n`, loader: 'js' };
-    });
-  },
-};
-
 function fail(what: string, messages: esbuild.Message[]): never {
   const text = messages.map((m) => `${m.location ? `${m.location.file}:${m.location.line}: ` : ''}${m.text}`).join('\n');
   throw new Error(`${what}:\n${text}`);
@@ -127,9 +143,10 @@ function fail(what: string, messages: esbuild.Message[]): never {
 
 export async function buildBundles(outDir = BUNDLE_DIR): Promise<Array<{ id: string; bytes: number }>> {
   const groups = Object.keys(await import('../cli/groups.js'));
-  const list = entries(groups);
+  const deps = dependencies();
+  const list = entries(groups, deps);
   fs.rmSync(outDir, { recursive: true, force: true });
-  const virtual: esbuild.Plugin = {
+  const generated: esbuild.Plugin = {
     name: 'opta-entries',
     setup(b) {
       b.onResolve({ filter: /^opta-entry:/ }, (a) => ({ path: a.path.slice('opta-entry:'.length), namespace: 'opta-entry' }));
@@ -142,14 +159,13 @@ export async function buildBundles(outDir = BUNDLE_DIR): Promise<Array<{ id: str
     outdir: outDir,
     outExtension: { '.js': '.cjs' },
     external: OPTIONAL,
-    plugins: [virtual, builtinModules, preferCommonJs],
+    plugins: [generated, outside(deps)],
     metafile: true,
     // install.ts alone reads import.meta, in the branch tsc's output takes; in a bundle that branch would throw.
     define: { 'import.meta.url': 'OPTA_NO_IMPORT_META_IN_BUNDLES' },
   }).catch((e: esbuild.BuildFailure) => fail('esbuild failed', e.errors ?? []));
   // A warning here is a bug in a bundle (import.meta in CommonJS, a require that cannot be bundled): fail the build.
   if (r.warnings.length) fail('esbuild warned', r.warnings);
-
   for (const input of Object.keys(r.metafile.inputs)) {
     if (!input.startsWith('src/') || input === 'src/core/install.ts') continue;
     if (fs.readFileSync(path.join(PACKAGE_ROOT, input), 'utf8').includes('import.meta')) {
@@ -168,7 +184,7 @@ export async function buildBundles(outDir = BUNDLE_DIR): Promise<Array<{ id: str
     sizes.push({ id: e.id, bytes: buf.length });
   }
 
-  const info: BuildInfo = { version: VERSION, groups, hashes };
+  const info: BuildInfo = { version: VERSION, groups, programs: Object.keys(PROGRAMS).filter((p) => p !== 'daemon'), libs: [...deps.keys()], hashes };
   const bin = await esbuild.build({
     ...COMMON,
     entryPoints: [path.join(PACKAGE_ROOT, 'src/bin/opta.ts')],

@@ -1,7 +1,6 @@
 // `opta daemon start|run|stop|restart|status|logs|reset`: thin adapters over the lifecycle core.
 // Core modules are imported inside each action so a command loads only what it uses (start-up cost).
 
-import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { OptaError, UsageError } from '../core/errors.js';
 import { displayPath, type OptaPaths } from '../core/paths.js';
@@ -104,7 +103,7 @@ async function stop(paths: OptaPaths): Promise<ExitCode> {
 
 /** Foreground daemon for service managers: the daemon runs as a child so its command line names its home. */
 async function runForeground(paths: OptaPaths): Promise<ExitCode> {
-  const { daemonArgs } = await import('../daemon/lifecycle/spawn.js');
+  const [{ daemonArgs }, { spawn }] = await Promise.all([import('../daemon/lifecycle/spawn.js'), import('node:child_process')]);
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [...daemonArgs(paths.home), '--foreground'], { stdio: 'inherit', env: process.env });
     const forward = (sig: NodeJS.Signals) => () => child.kill(sig);

@@ -1,5 +1,6 @@
 // Where the installed pieces of opta are (rules/, schemas/, the bin and its bundles), whether this code runs bundled or as tsc's output.
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -19,7 +20,7 @@ export const BIN = path.join(BUNDLE_DIR, 'opta.cjs');
 
 /**
  * Programs opta starts besides the CLI (the daemon process, worker threads): id -> source. Each is a bundle of its
- * own (dist/bundle/<id>.cjs); a new worker is one line here and `programFile(id)` where it is started.
+ * own (dist/bundle/<id>.cjs) that the bin runs; a new worker is one line here and `workerStart(id)` where it starts.
  */
 export const PROGRAMS = {
   daemon: 'src/daemon/main.ts',
@@ -29,15 +30,21 @@ export const PROGRAMS = {
 export type ProgramId = keyof typeof PROGRAMS;
 
 /**
- * The file that runs a program: its bundle when this code is bundled, else tsc's output of its source (so a unit test
- * that imports tsc's output starts tsc's worker, and the shipped daemon starts the shipped worker).
+ * How to start a worker thread: through the bin (`--opta-worker <id>`: its bundle, the shared dependency bundles and
+ * the code cache) when this code is bundled, else tsc's output of its source (unit tests import tsc's output).
  */
-export function programFile(id: ProgramId): string {
-  if (BUNDLED) return path.join(BUNDLE_DIR, `${id}.cjs`);
-  return path.join(PACKAGE_ROOT, 'dist', PROGRAMS[id].replace(/\.ts$/, '.js'));
+export function workerStart(id: Exclude<ProgramId, 'daemon'>): { file: string; argv: string[] } {
+  if (BUNDLED) return { file: BIN, argv: ['--opta-worker', id] };
+  return { file: path.join(PACKAGE_ROOT, 'dist', PROGRAMS[id].replace(/\.ts$/, '.js')), argv: [] };
 }
 
 /** The directory of built-in rule files of a kind (rules/<kind>/). */
 export function builtinRulesDir(kind?: string): string {
   return kind ? path.join(PACKAGE_ROOT, 'rules', kind) + path.sep : path.join(PACKAGE_ROOT, 'rules');
 }
+
+/**
+ * A synchronous require for a node built-in that only some paths need (child_process off Linux): imported at the top,
+ * it would be loaded by every command that imports the module (~0.5-2 ms each).
+ */
+export const requireBuiltin = createRequire(path.join(PACKAGE_ROOT, 'package.json')) as <T>(id: `node:${string}`) => T;

@@ -1,7 +1,7 @@
 // Runs a built-in tool in a worker thread with a heap limit and a time limit; a crashed or stuck worker is a tool error.
 import { Worker } from 'node:worker_threads';
 import { errorCode } from '../core/errors.js';
-import { programFile } from '../core/install.js';
+import { workerStart } from '../core/install.js';
 import type { Logger } from './logger.js';
 import type { ToolSpec } from './lmx-client.js';
 import type { ToolJob, ToolReply } from './tool-worker.js';
@@ -47,7 +47,9 @@ export interface ToolRunOptions {
 export function runTool(tool: string, args: Record<string, unknown>, opts: ToolRunOptions): Promise<ToolReply> {
   return new Promise((resolve) => {
     const job: ToolJob = { tool, args, maxOutputChars: MAX_TOOL_OUTPUT_CHARS, maxReadBytes: opts.maxReadBytes, workspace: opts.workspace, optaHome: opts.optaHome };
-    const worker = new Worker(programFile('tool-worker'), {
+    const start = workerStart('tool-worker');
+    const worker = new Worker(start.file, {
+      argv: start.argv,
       workerData: job,
       resourceLimits: { maxOldGenerationSizeMb: opts.memoryLimitMb, maxYoungGenerationSizeMb: Math.max(4, Math.floor(opts.memoryLimitMb / 4)) },
       stdout: true,

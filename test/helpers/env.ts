@@ -17,6 +17,9 @@ export const OPTA_BIN = path.join(ROOT, (JSON.parse(fs.readFileSync(path.join(RO
  * Tests of the cache itself set their own.
  */
 export const TEST_CACHE_HOME = path.join(ROOT, 'dist', 'test-cache');
+// Daemons a test starts in-process (through control.ts, with this process's environment) cache there too, never in
+// the real home.
+process.env.XDG_CACHE_HOME = TEST_CACHE_HOME;
 export const PKG_VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 export interface TestHome {
