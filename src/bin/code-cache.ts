@@ -87,7 +87,8 @@ export function readCache(file: string): Buffer | undefined {
 
 /**
  * Writes a cache file whole or not at all (a temp file renamed over it, 0600 in a 0700 directory), and removes the
- * caches of other builds of the same bundle. Any failure (read-only or full disk, no home) just means no cache.
+ * caches other builds of the same bundle left for the same runtime. Any failure (read-only or full disk, no home) just
+ * means no cache.
  */
 export function writeCache(file: string, data: Buffer): boolean {
   const check = crc32();
@@ -108,10 +109,14 @@ export function writeCache(file: string, data: Buffer): boolean {
     }
     return false;
   }
-  const id = path.basename(file).split('-').slice(0, -2).join('-');
+  // <id>-<build>-<runtime>.cache: another build's cache of this bundle for this runtime is of no more use.
+  const parts = path.basename(file).split('-');
+  const id = parts.slice(0, -2).join('-');
+  const runtime = parts[parts.length - 1];
   try {
     for (const name of fs.readdirSync(path.dirname(file))) {
-      if (name !== path.basename(file) && name.endsWith('.cache') && name.split('-').slice(0, -2).join('-') === id) fs.unlinkSync(path.join(path.dirname(file), name));
+      const p = name.split('-');
+      if (name !== path.basename(file) && p.length === parts.length && p.slice(0, -2).join('-') === id && p[p.length - 1] === runtime) fs.unlinkSync(path.join(path.dirname(file), name));
     }
   } catch {
     // an old cache left behind costs disk space, nothing else
