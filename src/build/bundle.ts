@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 import * as esbuild from 'esbuild';
 import { BUNDLE_DIR, PACKAGE_ROOT, PROGRAMS } from '../core/install.js';
 import { VERSION } from '../core/version.js';
+import { MANIFEST_FILE } from '../engine/loader.js';
 import { libBundle, type BuildInfo } from '../bin/opta.js';
 
 /** What one bundle runs: a source file (a program), or a few generated lines (a CLI entry, a dependency). */
@@ -156,6 +157,15 @@ const COMMON: esbuild.BuildOptions = {
   absWorkingDir: PACKAGE_ROOT,
 };
 
+/** The manifest of validated rule files, which the build step before this one wrote. */
+function rulesManifest(): string {
+  try {
+    return JSON.stringify(JSON.parse(fs.readFileSync(MANIFEST_FILE, 'utf8')));
+  } catch (err) {
+    throw new Error(`no rule manifest at ${MANIFEST_FILE} (${(err as Error).message}): run node dist/src/engine/build-artifacts.js first (npm run build does)`);
+  }
+}
+
 function fail(what: string, messages: esbuild.Message[]): never {
   const text = messages.map((m) => `${m.location ? `${m.location.file}:${m.location.line}: ` : ''}${m.text}`).join('\n');
   throw new Error(`${what}:\n${text}`);
@@ -181,8 +191,12 @@ export async function buildBundles(outDir = BUNDLE_DIR): Promise<Array<{ id: str
     external: OPTIONAL,
     plugins: [generated, outside(deps), trim],
     metafile: true,
-    // install.ts alone reads import.meta, in the branch tsc's output takes; in a bundle that branch would throw.
-    define: { 'import.meta.url': 'OPTA_NO_IMPORT_META_IN_BUNDLES' },
+    define: {
+      // install.ts alone reads import.meta, in the branch tsc's output takes; in a bundle that branch would throw.
+      'import.meta.url': 'OPTA_NO_IMPORT_META_IN_BUNDLES',
+      // The validated rule files (build-artifacts.js wrote them just before): a bundle reads no manifest at run time.
+      OPTA_RULES_MANIFEST: rulesManifest(),
+    },
   }).catch((e: esbuild.BuildFailure) => fail('esbuild failed', e.errors ?? []));
   // A warning here is a bug in a bundle (import.meta in CommonJS, a require that cannot be bundled): fail the build.
   if (r.warnings.length) fail('esbuild warned', r.warnings);

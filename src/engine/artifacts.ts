@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { SupportBundleSchema } from '../report/bundle-schema.js';
 import { DoctorReportSchema } from '../report/report-schema.js';
 import { FixReportSchema } from '../report/fix-report-schema.js';
-import { MANIFEST_FILE, ruleHash, validatorKey, type Manifest } from './loader.js';
+import { MANIFEST_FILE, validatorKey, type Manifest } from './loader.js';
 import { allValidators, validateKindPath } from './validate.js';
 
 export const SCHEMAS_DIR = path.join(PACKAGE_ROOT, 'schemas') + path.sep;
@@ -32,18 +32,23 @@ export async function writeSchemas(dir = SCHEMAS_DIR): Promise<string[]> {
   });
 }
 
-/** Hashes every built-in rule file (all kinds) that passes full validation; files not listed are validated at run time. */
+/** Records every built-in rule file (all kinds) that passes full validation, as it is; others are validated at run time. */
 export async function writeManifest(file = MANIFEST_FILE): Promise<{ valid: number; problems: Array<{ kind: string; count: number }> }> {
-  const hashes: string[] = [];
+  const files: Manifest['files'] = {};
+  let valid = 0;
   const problems: Array<{ kind: string; count: number }> = [];
   for (const { kind, v } of await allValidators()) {
     if (!fs.existsSync(kind.dir)) continue;
     const r = validateKindPath(kind, v, kind.dir);
     const bad = new Set(r.problems.map((p) => p.file));
-    for (const x of r.rules) if (!bad.has(x.file)) hashes.push(ruleHash(kind.id, x.file, fs.readFileSync(x.file, 'utf8')));
+    for (const x of r.rules) {
+      if (bad.has(x.file)) continue;
+      (files[kind.id] ??= {})[path.basename(x.file)] = fs.readFileSync(x.file, 'utf8');
+      valid++;
+    }
     if (r.problems.length) problems.push({ kind: kind.id, count: r.problems.length });
   }
-  const manifest: Manifest = { validator: validatorKey(), hashes };
+  const manifest: Manifest = { validator: validatorKey(), files };
   fs.writeFileSync(file, JSON.stringify(manifest) + '\n');
-  return { valid: hashes.length, problems };
+  return { valid, problems };
 }

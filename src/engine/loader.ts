@@ -1,7 +1,6 @@
-// Loads rule files of any kind (rules/<kind>/*.json): files whose content hash the build validated are trusted; others are validated with zod now.
+// Loads rule files of any kind (rules/<kind>/*.json): files the build validated, unchanged, are trusted; others are validated with zod now.
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { PACKAGE_ROOT } from '../core/install.js';
 import { FACT_ID_LIST } from '../facts/ids.js';
 import { KINDS, kindById, type RuleKind } from './kinds.js';
@@ -9,47 +8,35 @@ import { conditionFacts, templateFacts, type LoadedRule, type RuleFile, type Rul
 import { byCodeUnit } from '../core/order.js';
 
 export const DEFAULT_RULES_DIR = kindById('doctor')!.dir;
-/** Written by build-artifacts.js after `tsc`: hashes of rule files (every kind) that passed full validation. */
+/** Written by build-artifacts.js after `tsc`: every rule file (every kind) that passed full validation, as it was. */
 export const MANIFEST_FILE = path.join(PACKAGE_ROOT, 'dist', 'src', 'engine', 'rules-manifest.json');
 
 export interface Manifest {
-  /** Hash of the validators' inputs (known fact ids, kinds); a manifest from another build is ignored. */
+  /** The validators' inputs (known fact ids, kinds); a manifest from another build is ignored. */
   validator: string;
-  hashes: string[];
+  /** kind -> file name -> the exact text that was validated. */
+  files: Record<string, Record<string, string>>;
 }
+
+/** The bundles carry the manifest (src/build/bundle.ts): no file to read; tsc's output reads MANIFEST_FILE. */
+declare const OPTA_RULES_MANIFEST: Manifest | undefined;
 
 export function validatorKey(): string {
   return `${KINDS.map((k) => k.id).join(',')};${FACT_ID_LIST.join(',')}`;
 }
 
+let manifest: Manifest['files'] | undefined;
 /**
- * CRC-32 and length of the kind, file name and content. It detects edits, which is all the manifest needs: a changed
- * file is validated again. zlib's crc32 is native (~0.05 ms for all the doctor's rules; the bin has loaded zlib already);
- * the JavaScript FNV-1a it replaced cost ~3 ms of every doctor run, and stays for a node without it (< 20.15).
- * Not node:crypto, whose loading alone costs ~2 ms.
+ * The validated texts. A file whose name and text equal one of them needs no zod (~45 ms of start-up) and no hash:
+ * comparing texts costs nothing, and any edit, however small, is seen (the hash it replaced cost ~3 ms a doctor run).
  */
-export function ruleHash(kind: string, file: string, text: string): string {
-  const s = `${kind}\0${path.basename(file)}\0${text}`;
-  const crc32 = (zlib as { crc32?: (data: string) => number }).crc32;
-  if (typeof crc32 === 'function') return `c${(crc32(s) >>> 0).toString(16).padStart(8, '0')}${s.length.toString(16)}`;
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-  }
-  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0') + s.length.toString(16);
-}
-
-let manifest: Set<string> | undefined;
-function trustedHashes(): Set<string> {
+function validatedTexts(): Manifest['files'] {
   if (manifest) return manifest;
   try {
-    const m = JSON.parse(fs.readFileSync(MANIFEST_FILE, 'utf8')) as Manifest;
-    manifest = m.validator === validatorKey() ? new Set(m.hashes) : new Set();
+    const m = typeof OPTA_RULES_MANIFEST !== 'undefined' ? OPTA_RULES_MANIFEST : (JSON.parse(fs.readFileSync(MANIFEST_FILE, 'utf8')) as Manifest);
+    manifest = m.validator === validatorKey() && m.files ? m.files : {};
   } catch {
-    manifest = new Set();
+    manifest = {};
   }
   return manifest;
 }
@@ -69,7 +56,7 @@ export async function loadKind<T = unknown>(kind: RuleKind, dir: string = kind.d
   } catch (err) {
     return { items: [], problems: [{ file: dir, jsonPath: '$', message: `cannot read the rules directory: ${err instanceof Error ? err.message : String(err)}` }], validatedNow: 0 };
   }
-  const trusted = trustedHashes();
+  const trusted = validatedTexts()[kind.id] ?? {};
   const items: Array<{ file: string; rule: T }> = [];
   const problems: RuleProblem[] = [];
   const unchecked: Array<{ file: string; text: string }> = [];
@@ -82,7 +69,7 @@ export async function loadKind<T = unknown>(kind: RuleKind, dir: string = kind.d
       problems.push({ file, jsonPath: '$', message: `cannot be read: ${err instanceof Error ? err.message : String(err)}` });
       continue;
     }
-    if (trusted.has(ruleHash(kind.id, file, text))) items.push({ file, rule: JSON.parse(text) as T });
+    if (trusted[name] === text) items.push({ file, rule: JSON.parse(text) as T });
     else unchecked.push({ file, text });
   }
   if (unchecked.length) {
