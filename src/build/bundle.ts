@@ -195,7 +195,8 @@ export async function buildBundles(outDir = BUNDLE_DIR): Promise<Array<{ id: str
       // install.ts alone reads import.meta, in the branch tsc's output takes; in a bundle that branch would throw.
       'import.meta.url': 'OPTA_NO_IMPORT_META_IN_BUNDLES',
       // The validated rule files (build-artifacts.js wrote them just before): a bundle reads no manifest at run time.
-      OPTA_RULES_MANIFEST: rulesManifest(),
+      // A string, parsed on first use: an object here would become a module esbuild builds at every start.
+      OPTA_RULES_MANIFEST: JSON.stringify(rulesManifest()),
     },
   }).catch((e: esbuild.BuildFailure) => fail('esbuild failed', e.errors ?? []));
   // A warning here is a bug in a bundle (import.meta in CommonJS, a require that cannot be bundled): fail the build.

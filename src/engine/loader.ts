@@ -18,8 +18,8 @@ export interface Manifest {
   files: Record<string, Record<string, string>>;
 }
 
-/** The bundles carry the manifest (src/build/bundle.ts): no file to read; tsc's output reads MANIFEST_FILE. */
-declare const OPTA_RULES_MANIFEST: Manifest | undefined;
+/** The bundles carry the manifest as JSON text (src/build/bundle.ts): no file to read; tsc's output reads MANIFEST_FILE. */
+declare const OPTA_RULES_MANIFEST: string | undefined;
 
 export function validatorKey(): string {
   return `${KINDS.map((k) => k.id).join(',')};${FACT_ID_LIST.join(',')}`;
@@ -33,7 +33,7 @@ let manifest: Manifest['files'] | undefined;
 function validatedTexts(): Manifest['files'] {
   if (manifest) return manifest;
   try {
-    const m = typeof OPTA_RULES_MANIFEST !== 'undefined' ? OPTA_RULES_MANIFEST : (JSON.parse(fs.readFileSync(MANIFEST_FILE, 'utf8')) as Manifest);
+    const m = JSON.parse(typeof OPTA_RULES_MANIFEST !== 'undefined' ? OPTA_RULES_MANIFEST : fs.readFileSync(MANIFEST_FILE, 'utf8')) as Manifest;
     manifest = m.validator === validatorKey() && m.files ? m.files : {};
   } catch {
     manifest = {};
