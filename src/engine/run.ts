@@ -121,7 +121,10 @@ export async function runDoctorCapture(opts: DoctorOptions): Promise<DoctorCaptu
   for (const id of factChecks.keys()) {
     if ((collectors.get(id)?.priority ?? 10) >= 10 && id !== 'fact-failures') void store.get(id);
   }
-  // Loaded here, after the facts started: in the bundle this evaluates the bundled copy (its code is in the code cache).
+  // One turn of the event loop before any more work: a socket's request is written only when the loop sees it
+  // connected, so without this the probes would leave after json-rules-engine loaded, not before.
+  await new Promise((resolve) => setImmediate(resolve));
+  // Loaded here, while the probes are out: in the bundle, json-rules-engine's own bundle and code cache.
   const { Engine } = await import('json-rules-engine');
   const engine = new Engine([], { allowUndefinedFacts: true, pathResolver: resolvePath });
   // json-rules-engine calls a fact only when a condition needs it, and caches it: collection is lazy by construction.
