@@ -6,7 +6,9 @@ import { z } from 'zod';
 import { SupportBundleSchema } from '../report/bundle-schema.js';
 import { DoctorReportSchema } from '../report/report-schema.js';
 import { FixReportSchema } from '../report/fix-report-schema.js';
-import { MANIFEST_FILE, validatorKey, type Manifest } from './loader.js';
+import { describeRule, MANIFEST_FILE, validatorKey, type Manifest } from './loader.js';
+import { COLLECTORS } from '../facts/registry.js';
+import type { RuleFile } from './rule-types.js';
 import { allValidators, validateKindPath } from './validate.js';
 
 export const SCHEMAS_DIR = path.join(PACKAGE_ROOT, 'schemas') + path.sep;
@@ -36,6 +38,9 @@ export async function writeSchemas(dir = SCHEMAS_DIR): Promise<string[]> {
 export async function writeManifest(file = MANIFEST_FILE): Promise<{ valid: number; problems: Array<{ kind: string; count: number }> }> {
   const files: Manifest['files'] = {};
   let valid = 0;
+  // Collected at once by every doctor run (priority >= 10); the expensive ones (find-process) only on demand.
+  const cheap = new Set(COLLECTORS.filter((c) => (c.priority ?? 10) >= 10).map((c) => c.id));
+  const early = new Set<string>();
   const problems: Array<{ kind: string; count: number }> = [];
   for (const { kind, v } of await allValidators()) {
     if (!fs.existsSync(kind.dir)) continue;
@@ -45,10 +50,14 @@ export async function writeManifest(file = MANIFEST_FILE): Promise<{ valid: numb
       if (bad.has(x.file)) continue;
       (files[kind.id] ??= {})[path.basename(x.file)] = fs.readFileSync(x.file, 'utf8');
       valid++;
+      if (kind.id === 'doctor') {
+        const d = describeRule(x.file, x.rule as RuleFile);
+        for (const f of [...d.facts, ...d.templateFacts]) if (cheap.has(f)) early.add(f);
+      }
     }
     if (r.problems.length) problems.push({ kind: kind.id, count: r.problems.length });
   }
-  const manifest: Manifest = { validator: validatorKey(), files };
+  const manifest: Manifest = { validator: validatorKey(), files, early: [...early] };
   fs.writeFileSync(file, JSON.stringify(manifest) + '\n');
   return { valid, problems };
 }

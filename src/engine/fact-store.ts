@@ -53,6 +53,25 @@ export class FactStore {
     return [...this.recs.values()];
   }
 
+  /**
+   * Forgets facts started on a guess that turned out unneeded (see run.ts: early facts), with those only they used:
+   * they leave no record in the report, and a later get() collects them again.
+   */
+  keepOnly(needed: Iterable<string>): void {
+    const keep = new Set<string>();
+    const visit = (id: string) => {
+      if (keep.has(id)) return;
+      keep.add(id);
+      for (const dep of this.recs.get(id)?.uses ?? []) visit(dep);
+    };
+    for (const id of needed) visit(id);
+    for (const id of [...this.recs.keys()]) {
+      if (keep.has(id)) continue;
+      this.recs.delete(id);
+      this.values.delete(id);
+    }
+  }
+
   /** Facts still being collected (used when the run's deadline passes). */
   pending(): string[] {
     return [...this.recs.values()].filter((r) => r.ms < 0).map((r) => r.id);

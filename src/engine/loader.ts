@@ -16,6 +16,8 @@ export interface Manifest {
   validator: string;
   /** kind -> file name -> the exact text that was validated. */
   files: Record<string, Record<string, string>>;
+  /** The facts the built-in doctor rules' cheap conditions and messages need: a plain doctor run starts them first. */
+  early?: string[];
 }
 
 /** The bundles carry the manifest as JSON text (src/build/bundle.ts): no file to read; tsc's output reads MANIFEST_FILE. */
@@ -26,6 +28,7 @@ export function validatorKey(): string {
 }
 
 let manifest: Manifest['files'] | undefined;
+let early: string[] = [];
 /**
  * The validated texts. A file whose name and text equal one of them needs no zod (~45 ms of start-up) and no hash:
  * comparing texts costs nothing, and any edit, however small, is seen (the hash it replaced cost ~3 ms a doctor run).
@@ -35,10 +38,20 @@ function validatedTexts(): Manifest['files'] {
   try {
     const m = JSON.parse(typeof OPTA_RULES_MANIFEST !== 'undefined' ? OPTA_RULES_MANIFEST : fs.readFileSync(MANIFEST_FILE, 'utf8')) as Manifest;
     manifest = m.validator === validatorKey() && m.files ? m.files : {};
+    early = m.validator === validatorKey() && Array.isArray(m.early) ? m.early : [];
   } catch {
     manifest = {};
   }
   return manifest;
+}
+
+/**
+ * The facts to start before the built-in doctor rules are read (the build derived them from those rules): their
+ * probes are then out while the rule files load. Only a hint: the run keeps what the rules it loads turn out to need.
+ */
+export function earlyFacts(): string[] {
+  validatedTexts();
+  return early;
 }
 
 export interface KindLoadResult<T = unknown> {
