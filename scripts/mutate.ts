@@ -51,11 +51,19 @@ function target(file: string): string {
   return file.endsWith('.ts') ? path.join(scratch, 'dist', file.replace(/\.ts$/, '.js')) : path.join(scratch, file);
 }
 
-function apply(m: Mutant): () => void {
+/** A mutant whose text is no longer in the code: reported, the others still run, and the run exits 2. */
+const stales: string[] = [];
+function stale(m: Mutant, why: string): undefined {
+  stales.push(m.id);
+  process.stdout.write(`STALE     ${m.id}: ${why}\n`);
+  return undefined;
+}
+
+function apply(m: Mutant): (() => void) | undefined {
   const src = fs.readFileSync(path.join(ROOT, m.file), 'utf8');
   const at = src.indexOf(m.find);
-  if (at < 0) fail(`${m.id}: "${m.find}" is not in ${m.file} (the code moved: update scripts/mutants.json)`);
-  if (src.indexOf(m.find, at + 1) >= 0) fail(`${m.id}: "${m.find}" occurs more than once in ${m.file}; make it unique`);
+  if (at < 0) return stale(m, `"${m.find}" is not in ${m.file} (the code moved: update scripts/mutants.json)`);
+  if (src.indexOf(m.find, at + 1) >= 0) return stale(m, `"${m.find}" occurs more than once in ${m.file}; make it unique`);
   const mutated = src.slice(0, at) + m.replace + src.slice(at + m.find.length);
   const out = target(m.file);
   const before = fs.readFileSync(out);
@@ -107,6 +115,7 @@ const verbose = args.includes('--verbose');
 const results: Array<{ id: string; killed: boolean; ms: number }> = [];
 for (const m of selected) {
   const restore = apply(m);
+  if (!restore) continue;
   const started = Date.now();
   let r: { ok: boolean; out: string };
   try {
@@ -124,4 +133,5 @@ for (const m of selected) {
 }
 const survived = results.filter((r) => !r.killed);
 process.stdout.write(`\n${results.length - survived.length} of ${results.length} mutants killed${survived.length ? `; survived: ${survived.map((s) => s.id).join(', ')}` : ''}.\n`);
-process.exitCode = survived.length ? 1 : 0;
+if (stales.length) process.stdout.write(`${stales.length} mutant(s) no longer match the code: ${stales.join(', ')}.\n`);
+process.exitCode = stales.length ? 2 : survived.length ? 1 : 0;

@@ -50,3 +50,25 @@ for (const [rule, promise, fact, fire, quiet] of CASES) {
     }
   });
 }
+
+test('config-changed-since-start: fires when config.json is newer than the running daemon, not when it is as old or older, nor without a daemon', async () => {
+  const s = loadScenario('healthy');
+  try {
+    const started = Date.parse('2026-11-25T08:00:00.000Z');
+    const fired = async (modifiedMs: number | null, status = 'running') => {
+      let facts = patch(s.overrides, 'daemon', { status, startedAt: '2026-11-25T08:00:00.000Z', startedAtMs: status === 'running' ? started : null });
+      facts = patch(facts, 'config', { valid: true, modifiedMs, modifiedAt: modifiedMs === null ? null : new Date(modifiedMs).toISOString(), lmx: { host: 'lmx-host.local', port: 1234 } });
+      const report = await runDoctor({ paths: s.paths, env: s.env, overrides: facts, deadlineMs: 4000, only: ['config-changed-since-start'] });
+      assert.deepEqual(report.ruleProblems, []);
+      return report.findings.some((f) => f.id === 'config-changed-since-start');
+    };
+    assert.equal(await fired(started + 1), true, 'a millisecond after the start');
+    assert.equal(await fired(started + 3600_000), true);
+    assert.equal(await fired(started), false, 'written as the daemon started');
+    assert.equal(await fired(started - 60_000), false, 'written before');
+    assert.equal(await fired(null), false, 'no config.json');
+    assert.equal(await fired(started + 3600_000, 'not-running'), false, 'no daemon to restart');
+  } finally {
+    s.cleanup();
+  }
+});

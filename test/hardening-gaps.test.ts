@@ -5,8 +5,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import WebSocket from 'ws';
-import { startRig, type DaemonRig } from './helpers/daemon.js';
+import { startRig, upgradeStatus, type DaemonRig } from './helpers/daemon.js';
 import { daemonConfig, daemonPidsOfHome, freePortBlock, killAndWait, makeHome, OPTA_BIN, runOpta } from './helpers/env.js';
 
 const NO_STACK = /\n\s+at /;
@@ -39,21 +38,6 @@ function chunkedPost(port: number, token: string, path: string, totalBytes: numb
   });
 }
 
-function upgradeStatus(url: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.once('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      res.resume();
-      ws.terminate();
-    });
-    ws.once('open', () => {
-      ws.terminate();
-      resolve(101);
-    });
-    ws.once('error', (e) => (e.message.includes('Unexpected server response') ? undefined : reject(e)));
-  });
-}
 
 describe('smaller gaps', () => {
   let rig: DaemonRig;

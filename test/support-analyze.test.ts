@@ -138,3 +138,26 @@ test('analyze: a clear exit-2 paragraph for a random file, a cut-off bundle, ano
   const pj = JSON.parse((await runOpta(h, ['support', 'analyze', path.join(dir, 'partial.json'), '--json'])).stdout) as { missingFacts: Array<{ fact: string }> };
   assert.deepEqual(pj.missingFacts.map((m) => m.fact), ['lmx']);
 });
+
+test("today's log patterns run over the bundle's log lines: a pattern the bundle's opta lacked fires, and its doctor rule with it", async () => {
+  const s = loadScenario('log-tool-worker-oom');
+  try {
+    const b = await scenarioBundle(s);
+    const json = JSON.parse(renderBundleJson(b)) as { sections: Array<{ id: string; data?: { facts: Record<string, { patterns: Record<string, unknown> }> } }> };
+    const dr = json.sections.find((x) => x.id === 'doctor-report')!;
+    // An opta from before the OOM pattern existed: its analysis of the same log knew nothing of it.
+    assert.ok(dr.data!.facts['daemon-log-analysis'].patterns['tool-worker-oom'], 'the bundle found the OOM lines');
+    delete dr.data!.facts['daemon-log-analysis'].patterns['tool-worker-oom'];
+    const old = readBundle('old.json', JSON.stringify(json));
+    const a = await analyzeBundle('old.json', old);
+    assert.deepEqual(a.report.findings.map((f) => f.id), ['logs-tool-worker-oom']);
+    assert.match(a.report.findings[0].message, /a tool worker ran out of memory/);
+    assert.ok(a.notes.some((n) => /log patterns the bundle's opta did not have matched its last log lines: tool-worker-oom/.test(n)), JSON.stringify(a.notes));
+    // The same bundle as made: nothing added, no note.
+    const same = await analyzeBundle('same.json', readBundle('same.json', renderBundleJson(b)));
+    assert.deepEqual(same.report.findings.map((f) => f.id), ['logs-tool-worker-oom']);
+    assert.ok(!same.notes.some((n) => /log patterns/.test(n)));
+  } finally {
+    s.cleanup();
+  }
+});

@@ -15,10 +15,12 @@ const TITLES = [
   'opta daemon status',
   'opta daemon logs --lines 200',
   'opta config list',
+  'opta logs analyze --since-start',
   'versions',
   'paths',
   'environment (OPTA_* and proxy variables)',
   'listening ports and their owners',
+  'opta doctor --fix --dry-run (the plan only: nothing was run)',
   'doctor report (JSON: the facts opta support analyze reads)',
 ];
 
@@ -185,7 +187,11 @@ test('a dead daemon with a corrupt state file and a hung LMX: the bundle finishe
   const text = fs.readFileSync(file, 'utf8');
   assert.ok(!text.includes(token), 'the corrupt state file\'s token is redacted');
   assert.deepEqual([...text.matchAll(/^## (.*)$/gm)].map((m) => m[1]), TITLES);
-  assert.match(text, /^# Sections: 9, all complete in \d+\.\d s \(deadline 6\.0 s\)$/m);
+  assert.match(text, /^# Sections: 11, all complete in \d+\.\d s \(deadline 6\.0 s\)$/m);
+  // What --fix would do for this stack, planned from the same doctor run; nothing of it ran (the hash above).
+  const plan = sectionText(text, 'opta doctor --fix --dry-run (the plan only: nothing was run)');
+  assert.match(plan, /fix-corrupt-state/);
+  assert.match(plan, /lmx-timeout/, 'LMX, on another host, needs a person');
   assert.match(sectionText(text, 'opta daemon status'), /^Daemon: corrupt-state \(not-json/);
   assert.match(sectionText(text, 'opta doctor'), /Checking LMX\.\.\. +● .*(timed out|no answer)/);
 
@@ -294,5 +300,26 @@ test('a bundle name opta chooses never replaces an earlier bundle of the same se
     assert.equal(unusedName(first), path.join(dir, 'opta-support-20261125-100001-3.txt'));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('opta support bundle never replaces a bundle already there with the name it picks', async () => {
+  const h = makeHome();
+  try {
+    const out = path.join(h.home, 'bundles');
+    fs.mkdirSync(out);
+    const { bundleFileName } = await import('../src/cli/support.js');
+    // Earlier bundles under every name the next few seconds could give (the one-liner's, say).
+    const t0 = Date.now();
+    const taken = Array.from({ length: 8 }, (_, i) => path.join(out, bundleFileName(new Date(t0 + i * 1000))));
+    for (const f of taken) fs.writeFileSync(f, `earlier ${f}`);
+    const r = await runOpta(h, ['support', 'bundle', '--out', out, '--timeout', '4000']);
+    assert.equal(r.code, 0, r.stderr);
+    const saved = /^Saved (.*)\n$/.exec(r.stdout)![1];
+    assert.ok(!taken.includes(saved), `wrote over ${saved}`);
+    assert.match(path.basename(saved), /^opta-support-\d{8}-\d{6}-2\.txt$/);
+    for (const f of taken) assert.equal(fs.readFileSync(f, 'utf8'), `earlier ${f}`);
+  } finally {
+    await h.cleanup();
   }
 });

@@ -18,6 +18,7 @@ import * as esbuild from 'esbuild';
 import { BUNDLE_DIR, PACKAGE_ROOT, PROGRAMS } from '../core/install.js';
 import { VERSION } from '../core/version.js';
 import { MANIFEST_FILE } from '../engine/loader.js';
+import { PREFILTERS_FILE } from '../logs/prefilters.js';
 import { libBundle, type BuildInfo } from '../bin/opta.js';
 
 /** What one bundle runs: a source file (a program), or a few generated lines (a CLI entry, a dependency). */
@@ -157,12 +158,12 @@ const COMMON: esbuild.BuildOptions = {
   absWorkingDir: PACKAGE_ROOT,
 };
 
-/** The manifest of validated rule files, which the build step before this one wrote. */
-function rulesManifest(): string {
+/** An artifact the build step before this one wrote (the rule manifest, the log prefilters), as compact JSON text. */
+function builtArtifact(file: string): string {
   try {
-    return JSON.stringify(JSON.parse(fs.readFileSync(MANIFEST_FILE, 'utf8')));
+    return JSON.stringify(JSON.parse(fs.readFileSync(file, 'utf8')));
   } catch (err) {
-    throw new Error(`no rule manifest at ${MANIFEST_FILE} (${(err as Error).message}): run node dist/src/engine/build-artifacts.js first (npm run build does)`);
+    throw new Error(`no ${path.basename(file)} at ${file} (${(err as Error).message}): run node dist/src/engine/build-artifacts.js first (npm run build does)`);
   }
 }
 
@@ -194,9 +195,11 @@ export async function buildBundles(outDir = BUNDLE_DIR): Promise<Array<{ id: str
     define: {
       // install.ts alone reads import.meta, in the branch tsc's output takes; in a bundle that branch would throw.
       'import.meta.url': 'OPTA_NO_IMPORT_META_IN_BUNDLES',
-      // The validated rule files (build-artifacts.js wrote them just before): a bundle reads no manifest at run time.
+      // What build-artifacts.js wrote just before (the validated rule files, the log patterns' prefilters): a bundle
+      // reads neither at run time.
       // A string, parsed on first use: an object here would become a module esbuild builds at every start.
-      OPTA_RULES_MANIFEST: JSON.stringify(rulesManifest()),
+      OPTA_RULES_MANIFEST: JSON.stringify(builtArtifact(MANIFEST_FILE)),
+      OPTA_LOG_PREFILTERS: JSON.stringify(builtArtifact(PREFILTERS_FILE)),
     },
   }).catch((e: esbuild.BuildFailure) => fail('esbuild failed', e.errors ?? []));
   // A warning here is a bug in a bundle (import.meta in CommonJS, a require that cannot be bundled): fail the build.

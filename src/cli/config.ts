@@ -36,6 +36,17 @@ export async function configListText(paths: OptaPaths, showSecrets: boolean): Pr
   return lines.join('\n');
 }
 
+/**
+ * The daemon reads config.json once, when it starts (every key: LMX, ports, timeouts, limits), so a change reaches it
+ * only through a restart; said only while a daemon of this home runs, since the next start picks the change up anyway.
+ */
+async function restartNote(paths: OptaPaths): Promise<string | undefined> {
+  const [{ readStateLite }, { isOptaDaemonOf }] = await Promise.all([import('../core/state-lite.js'), import('../core/proc.js')]);
+  const st = readStateLite(paths.stateFile);
+  if (st.class !== 'valid' || !isOptaDaemonOf(st.state.pid, paths.home)) return undefined;
+  return `The running daemon (pid ${st.state.pid}) read the config when it started; restart it to use the change: opta daemon restart`;
+}
+
 export const registerConfig: Register = (program, setExit) => {
   const config = program.command('config').description('read and change ~/.config/opta/config.json');
 
@@ -79,7 +90,8 @@ export const registerConfig: Register = (program, setExit) => {
       const paths = cliPaths();
       setConfigValue(paths.configFile, key, value);
       out(`${key} = ${JSON.stringify(shown(c, key, getPath(loadConfig(paths.configFile), key), false))}`);
-      if (key.startsWith('daemon.')) out('Restart the daemon to use it: opta daemon restart');
+      const note = await restartNote(paths);
+      if (note) out(note);
       setExit(0);
     });
 
@@ -88,8 +100,11 @@ export const registerConfig: Register = (program, setExit) => {
     .description('return one setting to its default')
     .action(async (key: string) => {
       const { unsetConfigValue } = await core();
-      const removed = unsetConfigValue(cliPaths().configFile, key);
+      const paths = cliPaths();
+      const removed = unsetConfigValue(paths.configFile, key);
       out(removed ? `${key} returned to its default` : `${key} was not set`);
+      const note = removed ? await restartNote(paths) : undefined;
+      if (note) out(note);
       setExit(0);
     });
 

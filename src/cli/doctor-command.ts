@@ -53,6 +53,13 @@ export const REPEATABLE: ReadonlySet<string> = new Set(['only', 'skip', 'format'
 
 export const DEFAULT_INTERVAL_MS = 30_000;
 
+/** Kept back from --timeout for the run's own last step (its deadline race allows 100 ms) and printing the report. */
+const PRINT_MARGIN_MS = 150;
+/** A run is never given less than this, however long start-up took. */
+const MIN_RUN_MS = 50;
+/** How far past --timeout the hard stop ends a process something still holds open. */
+const HARD_STOP_GRACE_MS = 50;
+
 export function parseMs(v: string): number {
   if (!/^\d+$/.test(v) || Number(v) < 100 || Number(v) > 600000) throw new UsageError(`--timeout takes milliseconds from 100 to 600000, not "${v}"`);
   return Number(v);
@@ -103,9 +110,12 @@ export async function doctorAction(flags: DoctorFlags, setExit: (code: ExitCode)
     setExit(await watchDoctor({ run: () => runDoctor(options), destinations, ctx, intervalMs: flags.interval ?? DEFAULT_INTERVAL_MS }));
     return;
   }
-  // Nothing may keep a finished doctor alive past its deadline (a DNS lookup of an unreachable host, say).
-  runtime.hardStopAt = Date.now() + flags.timeout + 250;
-  const report = await runDoctor(options);
+  // --timeout is the whole process's deadline, counted from its start (what a person or a CI timer measures): the
+  // run gets what node's start-up and opta's loading left of it, less a moment to print. Nothing may keep a finished
+  // doctor alive past the deadline (a port-owner tool that hangs, say): the entry point's hard stop ends it.
+  const startedAt = performance.timeOrigin;
+  runtime.hardStopAt = startedAt + flags.timeout + HARD_STOP_GRACE_MS;
+  const report = await runDoctor({ ...options, deadlineAt: Math.max(Date.now() + MIN_RUN_MS, startedAt + flags.timeout - PRINT_MARGIN_MS) });
   const written = await emitReport(report, destinations, ctx, { githubSummary: process.env.GITHUB_STEP_SUMMARY });
   for (const line of renderRuleProblems(report)) err(line);
   if (report.ruleProblems.length) err('opta: fix the rule files above (check them with: opta rules validate); the other rules ran.');

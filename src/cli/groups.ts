@@ -11,6 +11,7 @@ export const doctor = async (): Promise<Group> => {
   return { register: registerDoctor, fast: tryFastDoctor };
 };
 export const rules = async (): Promise<Group> => ({ register: (await import('./rules.js')).registerRules });
+export const logs = async (): Promise<Group> => ({ register: (await import('./logs.js')).registerLogs });
 export const sessions = async (): Promise<Group> => ({ register: (await import('./sessions.js')).registerSessions });
 export const permissions = async (): Promise<Group> => ({ register: (await import('./permissions.js')).registerPermissions });
 export const support = async (): Promise<Group> => ({ register: (await import('./support.js')).registerSupport });

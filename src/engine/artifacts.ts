@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../core/install.js';
 import { z } from 'zod';
+import { AnalysisSchema } from '../logs/analysis-schema.js';
 import { SupportBundleSchema } from '../report/bundle-schema.js';
 import { DoctorReportSchema } from '../report/report-schema.js';
 import { FixReportSchema } from '../report/fix-report-schema.js';
@@ -23,6 +24,7 @@ export async function schemaTexts(): Promise<Record<string, string>> {
   out['doctor-report.schema.json'] = schemaText('opta doctor --json report', DoctorReportSchema);
   out['support-bundle.schema.json'] = schemaText('opta support bundle --json', SupportBundleSchema);
   out['fix-report.schema.json'] = schemaText('opta doctor --fix --json report', FixReportSchema);
+  out['logs-analysis.schema.json'] = schemaText('opta logs analyze --json report', AnalysisSchema);
   return out;
 }
 

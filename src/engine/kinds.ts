@@ -35,6 +35,7 @@ export const rulesDir = (kind: string) => builtinRulesDir(kind);
 
 type DoctorRule = import('./rule-types.js').RuleFile;
 type Pipeline = import('../fix/pipeline-types.js').PipelineFile;
+type LogPattern = import('../logs/pattern-types.js').LogPattern;
 
 /** Kinds in the order `opta rules list` shows them. A new kind adds one entry here and its schema module in its room. */
 export const KINDS: RuleKind[] = [
@@ -53,18 +54,18 @@ export const KINDS: RuleKind[] = [
     validator: async () => (await import('./doctor-validator.js')).doctorValidator,
   },
   {
-    id: 'redact',
-    dir: rulesDir('redact'),
-    schemaFile: 'redact.schema.json',
-    description: 'secret shapes the support bundle and opta daemon logs replace by [REDACTED:<label>-<n>] (regexes, examples, look-alikes)',
-    idOf: (r) => (r as { id: string }).id,
+    id: 'logs',
+    dir: rulesDir('logs'),
+    schemaFile: 'log-pattern.schema.json',
+    description: 'patterns opta logs analyze and opta doctor look for in daemon.log (a regular expression over the message, and what it means)',
+    idOf: (r) => (r as LogPattern).id,
     idPath: '$.id',
     summary: (r) => {
-      const x = r as { id: string; label: string; priority?: number; description: string };
-      return { id: x.id, label: x.label, priority: x.priority ?? 50, description: x.description };
+      const p = r as LogPattern;
+      return { id: p.id, severity: p.severity, levels: p.levels, check: p.check, fix: p.fix, guide: p.guide };
     },
-    columns: ['id', 'label', 'priority'],
-    validator: async () => (await import('../report/redact-kind.js')).redactValidator,
+    columns: ['id', 'severity', 'levels', 'check'],
+    validator: async () => (await import('../logs/pattern-schema.js')).logPatternValidator,
   },
   {
     id: 'fixes',
@@ -79,6 +80,20 @@ export const KINDS: RuleKind[] = [
     },
     columns: ['id', 'repairs', 'steps'],
     validator: async () => (await import('../fix/pipeline-schema.js')).pipelineValidator,
+  },
+  {
+    id: 'redact',
+    dir: rulesDir('redact'),
+    schemaFile: 'redact.schema.json',
+    description: 'secret shapes the support bundle and opta daemon logs replace by [REDACTED:<label>-<n>] (regexes, examples, look-alikes)',
+    idOf: (r) => (r as { id: string }).id,
+    idPath: '$.id',
+    summary: (r) => {
+      const x = r as { id: string; label: string; priority?: number; description: string };
+      return { id: x.id, label: x.label, priority: x.priority ?? 50, description: x.description };
+    },
+    columns: ['id', 'label', 'priority'],
+    validator: async () => (await import('../report/redact-kind.js')).redactValidator,
   },
 ];
 

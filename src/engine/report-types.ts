@@ -33,6 +33,8 @@ export interface CheckResult {
   findings: string[];
   facts: string[];
   ms: number;
+  /** Evidence from the current daemon run's log (rules/logs patterns tied to this check); shown while the check fails. */
+  log: string[];
 }
 
 /** A selected rule and what became of it: fired (a finding), passed, or unknown (a fact it consulted failed or timed out). */

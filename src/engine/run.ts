@@ -2,6 +2,7 @@
 import { displayPath, type OptaPaths } from '../core/paths.js';
 import { UsageError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
+import { LOG_ANALYSIS_FACT } from '../facts/daemon-log-analysis.js';
 import { factFailures } from '../facts/fact-failures.js';
 import type { FactCollector, FactValue } from '../facts/fact.js';
 import { COLLECTORS } from '../facts/registry.js';
@@ -24,6 +25,8 @@ export interface DoctorOptions {
   skip?: string[];
   strict?: boolean;
   deadlineMs?: number;
+  /** When the run must be over (epoch ms), if not deadlineMs after it starts (the CLI counts --timeout from the process's start). */
+  deadlineAt?: number;
   factTimeoutMs?: number;
   /** Fact values that replace collectors (fixture scenarios, support bundles). */
   overrides?: Record<string, FactValue>;
@@ -95,7 +98,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
 export async function runDoctorCapture(opts: DoctorOptions): Promise<DoctorCapture> {
   const started = Date.now();
   const deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
-  const deadlineAt = started + deadlineMs;
+  const deadlineAt = opts.deadlineAt ?? started + deadlineMs;
   const rulesDir = opts.rulesDir ?? DEFAULT_RULES_DIR;
   const offline = opts.offline;
   const missing = (c: FactCollector): FactCollector => ({ ...c, collect: () => ({ ok: false, error: offline!.missing, timedOut: false }) });
@@ -205,6 +208,19 @@ export async function runDoctorCapture(opts: DoctorOptions): Promise<DoctorCaptu
     })
     .sort((a, b) => checkOrder(a.check) - checkOrder(b.check) || sevRank(a.severity) - sevRank(b.severity) || byCodeUnit(a.id, b.id));
 
+  // Log evidence (rules/logs patterns tied to a check, in the current daemon run) never decides a check: it is shown
+  // under a check that fails, and kept in the report (--verbose, --json) for one that passes. Bounded and cheap, so it
+  // is read even when no selected rule needs it; not after the deadline.
+  let logEvidence: Record<string, string[]> = {};
+  let patternProblems: DoctorReport['ruleProblems'] = [];
+  if (outcome !== 'deadline' && store.has(LOG_ANALYSIS_FACT)) {
+    const v = await store.get(LOG_ANALYSIS_FACT);
+    if (v.ok !== false) {
+      logEvidence = (v.evidence as Record<string, string[]> | undefined) ?? {};
+      patternProblems = (v.problems as DoctorReport['ruleProblems'] | undefined) ?? [];
+    }
+  }
+
   const records = store.records();
   const checkIds = [...new Set(selected.map((r) => r.rule.event.params.check))].sort((a, b) => checkOrder(a) - checkOrder(b));
   const checks: CheckResult[] = [];
@@ -214,7 +230,8 @@ export async function runDoctorCapture(opts: DoctorOptions): Promise<DoctorCaptu
     const facts = [...factChecks.entries()].filter(([, cs]) => cs.has(id)).map(([f]) => f).filter((f) => records.some((r) => r.id === f));
     const used = records.filter((r) => facts.includes(r.id));
     const ms = used.reduce((m, r) => Math.max(m, r.startMs + Math.max(0, r.ms)), 0);
-    const base = { id, label: def.label, core: def.core, facts, ms, findings: own.map((f) => f.id) };
+    const log = logEvidence[id] ?? [];
+    const base = { id, label: def.label, core: def.core, facts, ms, findings: own.map((f) => f.id), log };
     if (own.length) {
       const worst = own.reduce((w, f) => (sevRank(f.severity) < sevRank(w) ? f.severity : w), 'info' as Finding['severity']);
       checks.push({ ...base, status: worst, summary: own[0].message });
@@ -255,7 +272,8 @@ export async function runDoctorCapture(opts: DoctorOptions): Promise<DoctorCaptu
     infos: findings.filter((f) => f.severity === 'info').length,
   };
   const strict = Boolean(opts.strict);
-  const exitCode: 0 | 1 | 2 = loaded.problems.length ? 2 : counts.errors || (strict && counts.warnings) ? 1 : 0;
+  const ruleProblems = [...loaded.problems, ...patternProblems];
+  const exitCode: 0 | 1 | 2 = ruleProblems.length ? 2 : counts.errors || (strict && counts.warnings) ? 1 : 0;
   const report: DoctorReport = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'opta', version: VERSION },
@@ -273,7 +291,7 @@ export async function runDoctorCapture(opts: DoctorOptions): Promise<DoctorCaptu
     findings,
     facts: records,
     rules: { loaded: loaded.rules.length, selected: selected.length, validatedNow: loaded.validatedNow, ran },
-    ruleProblems: loaded.problems,
+    ruleProblems,
   };
   if (opts.collectAll && outcome !== 'deadline') {
     // After the report, so it says exactly what `opta doctor` would; fact-failures is already cached.

@@ -39,8 +39,17 @@ export const config: FactCollector = {
       daemon: cfg.daemon,
       logs: cfg.logs,
       permissions: cfg.permissions,
+      tools: cfg.tools,
     };
-    const base = { path: file, display: displayPath(file, ctx.env), ...settings };
+    // When the file last changed: a daemon reads its settings once, at start (rule config-changed-since-start).
+    let modifiedMs: number | null = null;
+    try {
+      modifiedMs = Math.floor(fs.statSync(file).mtimeMs);
+    } catch {
+      // No config.json: defaults, which the daemon read too.
+    }
+    const modifiedAt = modifiedMs === null ? null : new Date(modifiedMs).toISOString();
+    const base = { path: file, display: displayPath(file, ctx.env), ...settings, modifiedMs, modifiedAt };
     if (lite.status === 'valid') return { ...base, valid: true, status: 'valid', source: lite.source, problems: [], problemCount: 0, firstProblem: null, badValueCount: 0, unknownKeyCount: 0 };
     let problems: Array<{ key: string; message: string; kind: string }>;
     if (lite.status === 'invalid') {

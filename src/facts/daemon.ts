@@ -32,6 +32,9 @@ export const daemon: FactCollector = {
       orphan: i.orphan ?? null,
       hasOrphan: Boolean(i.orphan),
       uptimeMs: typeof health.uptimeMs === 'number' ? health.uptimeMs : null,
+      // When the daemon read its settings (it reads config.json once, at start).
+      startedAt: i.status === 'running' ? (i.state?.startedAt ?? null) : null,
+      startedAtMs: i.status === 'running' && i.state?.startedAt ? Date.parse(i.state.startedAt) || null : null,
       counts: (health.counts as Record<string, number> | undefined) ?? null,
       preferredPort: settings.port,
       portRange: settings.portRange,

@@ -12,6 +12,7 @@ export const FACT_ID_LIST: readonly string[] = [
   'node-version',
   'disk-space',
   'daemon-log',
+  'daemon-log-analysis',
   'version',
   'proxy-env',
   'fact-failures',

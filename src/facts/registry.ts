@@ -3,6 +3,7 @@ import type { FactCollector } from './fact.js';
 import { config } from './config.js';
 import { daemon } from './daemon.js';
 import { daemonLog } from './daemon-log.js';
+import { daemonLogAnalysis } from './daemon-log-analysis.js';
 import { daemonPorts } from './daemon-ports.js';
 import { diskSpace } from './disk-space.js';
 import { homePermissions } from './home-permissions.js';
@@ -13,7 +14,7 @@ import { proxyEnv } from './proxy-env.js';
 import { stateFile } from './state-file.js';
 import { version } from './version.js';
 
-export const COLLECTORS: FactCollector[] = [stateFile, daemon, daemonPorts, lmx, config, homePermissions, pendingPermissions, nodeVersion, diskSpace, daemonLog, version, proxyEnv];
+export const COLLECTORS: FactCollector[] = [stateFile, daemon, daemonPorts, lmx, config, homePermissions, pendingPermissions, nodeVersion, diskSpace, daemonLog, daemonLogAnalysis, version, proxyEnv];
 
 /** fact-failures is not in COLLECTORS because it needs the run's fact store. */
 export const FACT_IDS: string[] = [...COLLECTORS.map((c) => c.id), 'fact-failures'];

@@ -1,9 +1,12 @@
 // `opta support analyze`: today's doctor rules over the facts a bundle captured, offline (nothing on this machine is probed).
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { optaPaths } from '../core/paths.js';
 import { VERSION } from '../core/version.js';
 import { runDoctor } from '../engine/run.js';
 import type { DoctorReport } from '../engine/report-types.js';
+import type { FactValue } from '../facts/fact.js';
 import type { ReadBundle } from './bundle-read.js';
 
 /** The error a fact gets when a rule needs it and the bundle does not hold it. */
@@ -22,12 +25,13 @@ export interface Analysis {
 
 export async function analyzeBundle(file: string, b: ReadBundle, opts: { rulesDir?: string } = {}): Promise<Analysis> {
   const home = typeof b.capture.report.home === 'string' && b.capture.report.home ? b.capture.report.home : '~/.config/opta';
+  const logs = await todaysLogPatterns(b, home);
   const report = await runDoctor({
     // The user's home as the bundle names it; nothing is read there (every fact is replayed or missing).
     paths: optaPaths(home),
     env: {},
     rulesDir: opts.rulesDir,
-    overrides: b.capture.facts,
+    overrides: logs.facts,
     offline: { missing: MISSING_FACT },
     strict: b.capture.report.strict === true,
   });
@@ -42,9 +46,60 @@ export async function analyzeBundle(file: string, b: ReadBundle, opts: { rulesDi
     analysedWith: { version: VERSION, rulesDir: opts.rulesDir ? path.resolve(opts.rulesDir) : null },
     missingFacts: missing.map((fact) => ({ fact, checks: checksUsing(fact) })),
     comparedWithBundle: { same: !newFindings.length && !goneFindings.length, newFindings, goneFindings },
-    notes: b.notes,
+    notes: [...b.notes, ...logs.notes],
     report,
   };
+}
+
+const LOG_SECTION = 'opta daemon logs --lines 200';
+
+/**
+ * Today's log patterns over the log lines the bundle holds (its `opta daemon logs --lines 200` section, already
+ * redacted): a pattern the bundle's own analysis does not have (one added since the bundle was made) is added to the
+ * replayed daemon-log-analysis fact, so a doctor rule on it can fire on an old bundle. The lines go through a private
+ * temporary file (the analyser reads files); nothing of this machine is probed.
+ */
+async function todaysLogPatterns(b: ReadBundle, home: string): Promise<{ facts: Record<string, FactValue>; notes: string[] }> {
+  const facts = b.capture.facts;
+  const section = b.sections.find((s) => s.title === LOG_SECTION);
+  if (!section || !section.text || /^\((not available|ran out of time)/.test(section.text)) return { facts, notes: [] };
+  const [{ analyzeLogs }, { loadPatterns, contextFor }, { factFromAnalysis, LOG_ANALYSIS_FACT }, { DEFAULT_CONFIG }] = await Promise.all([
+    import('../logs/analyze.js'),
+    import('../logs/patterns.js'),
+    import('../facts/daemon-log-analysis.js'),
+    import('../core/config-lite.js'),
+  ]);
+  const captured = facts[LOG_ANALYSIS_FACT] as { ok?: boolean; patterns?: Record<string, FactValue>; evidence?: Record<string, string[]> } | undefined;
+  const settings = (facts.config ?? {}) as Partial<Record<keyof typeof DEFAULT_CONFIG, Record<string, unknown>>>;
+  const config = Object.fromEntries(Object.entries(DEFAULT_CONFIG).map(([k, v]) => [k, { ...v, ...(settings[k as keyof typeof DEFAULT_CONFIG] ?? {}) }])) as typeof DEFAULT_CONFIG;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-analyze-'));
+  let fresh: FactValue;
+  try {
+    const log = path.join(dir, 'daemon.log');
+    fs.writeFileSync(log, section.text.endsWith('\n') ? section.text : section.text + '\n', { mode: 0o600 });
+    const analysis = await analyzeLogs({
+      inputs: [{ path: log, display: 'daemon.log' }],
+      patterns: loadPatterns(),
+      context: contextFor(config, { home, log: `${home}/daemon/daemon.log`, sessions: `${home}/sessions`, state: `${home}/daemon/state.json`, config: `${home}/config.json` }),
+      sinceStart: true,
+    });
+    fresh = factFromAnalysis(analysis);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const freshPatterns = fresh.patterns as Record<string, FactValue>;
+  if (!captured || captured.ok === false || !captured.patterns) {
+    return { facts: { ...facts, [LOG_ANALYSIS_FACT]: fresh }, notes: [`the bundle holds no log analysis: today's log patterns ran over its last ${section.text.split('\n').length} log lines`] };
+  }
+  const added = Object.keys(freshPatterns).filter((id) => !(id in captured.patterns!));
+  if (!added.length) return { facts, notes: [] };
+  const evidence = { ...(captured.evidence ?? {}) };
+  for (const id of added) {
+    const check = freshPatterns[id].check as string | null;
+    if (check) evidence[check] = [...(evidence[check] ?? []), String(freshPatterns[id].message)];
+  }
+  const merged = { ...captured, patterns: { ...captured.patterns, ...Object.fromEntries(added.map((id) => [id, freshPatterns[id]])) }, evidence };
+  return { facts: { ...facts, [LOG_ANALYSIS_FACT]: merged }, notes: [`log patterns the bundle's opta did not have matched its last log lines: ${added.join(', ')}`] };
 }
 
 export function renderAnalysisText(a: Analysis, doctorText: string): string {

@@ -100,6 +100,17 @@ export const SECTIONS: Section[] = [
     },
   },
   {
+    id: 'log-analysis',
+    title: 'opta logs analyze --since-start',
+    timeoutMs: 5000,
+    async collect(ctx) {
+      // The current daemon run, read from the end of the log up to 16 MiB (the doctor reads 256 KiB; a bundle has time).
+      const [{ analyzeCurrentRun }, { renderAnalysisText }] = await Promise.all([import('../logs/current-run.js'), import('../logs/render.js')]);
+      const analysis = await analyzeCurrentRun({ paths: ctx.paths, env: ctx.env, maxBytes: 16 * 1024 * 1024 });
+      return { data: analysis, text: renderAnalysisText(analysis) };
+    },
+  },
+  {
     id: 'versions',
     title: 'versions',
     timeoutMs: 5000,
@@ -188,6 +199,17 @@ export const SECTIONS: Section[] = [
       }
       for (const role of [...new Set(free.map((p) => p.role))]) lines.push(`free (${role}): ${ranges(free.filter((p) => p.role === role).map((p) => p.port))}`);
       return { data: probed, text: lines.join('\n') };
+    },
+  },
+  {
+    id: 'fix-plan',
+    title: 'opta doctor --fix --dry-run (the plan only: nothing was run)',
+    timeoutMs: 5000,
+    async collect(ctx) {
+      // The plan for the doctor run above (no second run): which pipelines, steps, files and pids, and what needs a person.
+      const [cap, { buildPlan, loadPipelines }, { renderPlan }] = await Promise.all([ctx.doctor(), import('../fix/plan.js'), import('./fix-text.js')]);
+      const { plan } = await buildPlan(cap.report, cap.facts, await loadPipelines(), ctx.paths, ctx.env);
+      return { data: plan, text: renderPlan(plan) };
     },
   },
   {

@@ -27,6 +27,7 @@ export const DoctorReportSchema = z
         findings: z.array(z.string()),
         facts: z.array(z.string()).describe('facts this check used'),
         ms: z.number().int().describe('when the last of its facts was ready, ms after the start'),
+        log: z.array(z.string()).describe('evidence from the current daemon run in daemon.log (rules/logs patterns tied to this check); printed under the check while it fails, and with --verbose'),
       }),
     ),
     findings: z.array(

@@ -60,6 +60,8 @@ export function renderText(report: DoctorReport, opts: TextOptions): string {
         lines.push(`${INDENT}${k.dim('next:')} ${k.bold(f.remediation)}`);
       });
     }
+    // The log is evidence: under a check that fails; for one that passes (the stack recovered), only with --verbose.
+    if (opts.verbose || c.status === 'error' || c.status === 'warn') for (const l of c.log ?? []) lines.push(`${INDENT}${k.dim('log:')}  ${l}`);
     if (opts.verbose) {
       const facts = c.facts.map((id) => {
         const r = report.facts.find((x) => x.id === id);

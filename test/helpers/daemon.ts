@@ -178,3 +178,20 @@ export class WsRecorder {
 }
 
 export { waitUntil, runOpta };
+
+/** The HTTP status a WebSocket upgrade gets (101 when it opens), answered before or by the upgrade. */
+export function upgradeStatus(url: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      res.resume();
+      ws.terminate();
+    });
+    ws.once('open', () => {
+      ws.terminate();
+      resolve(101);
+    });
+    ws.once('error', (e) => (e.message.includes('Unexpected server response') ? undefined : reject(e)));
+  });
+}

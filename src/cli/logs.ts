@@ -1,0 +1,106 @@
+// `opta logs analyze`: the daemon log (or given files) against the log patterns of rules/logs, with counts, first/last occurrence and the next command.
+import path from 'node:path';
+import type { Command } from 'commander';
+import { OptaError } from '../core/errors.js';
+import { displayPath } from '../core/paths.js';
+import { cliPaths, type ExitCode } from './context.js';
+import { colorEnabled, err, out } from './output.js';
+import type { Register } from './main.js';
+
+export interface AnalyzeFlags {
+  sinceStart?: boolean;
+  json?: boolean;
+  strict?: boolean;
+  rules?: string;
+  showSecrets?: boolean;
+}
+
+/** Progress belongs to a person watching a terminal: never in pipes, CI or --json. */
+export function progressWanted(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv, json: boolean): boolean {
+  const ci = env.CI !== undefined && env.CI !== '' && env.CI !== '0' && env.CI.toLowerCase() !== 'false';
+  return Boolean(stream.isTTY) && !ci && !json;
+}
+
+/** Starts showing after this long: a quick analysis never flickers a progress line. */
+const PROGRESS_AFTER_MS = 300;
+
+export async function analyzeAction(files: string[], flags: AnalyzeFlags, setExit: (code: ExitCode) => void): Promise<void> {
+  const [{ analyzeLogs, defaultInputs }, { loadPatterns, templateContext }, { renderAnalysisJson, renderAnalysisText, progressText }] = await Promise.all([
+    import('../logs/analyze.js'),
+    import('../logs/patterns.js'),
+    import('../logs/render.js'),
+  ]);
+  const paths = cliPaths();
+  const inputs = files.length ? files.map((f) => ({ path: path.resolve(f), display: f })) : defaultInputs(paths, process.env);
+  // Not awaited here: the analysis starts its worker threads while the patterns load.
+  const patterns = loadPatterns(flags.rules);
+  let onProgress: ((done: number, total: number) => void) | undefined;
+  let shown = false;
+  if (progressWanted(process.stderr, process.env, Boolean(flags.json))) {
+    const began = Date.now();
+    let lastAt = 0;
+    onProgress = (done, total) => {
+      const now = Date.now();
+      if (now - began < PROGRESS_AFTER_MS || now - lastAt < 100) return;
+      lastAt = now;
+      shown = true;
+      process.stderr.write(`\r\x1b[K${progressText(done, total)}`);
+    };
+  }
+  let analysis;
+  try {
+    analysis = await analyzeLogs({ inputs, patterns, context: templateContext(paths, process.env), sinceStart: flags.sinceStart, onProgress });
+  } finally {
+    if (shown) process.stderr.write('\r\x1b[K');
+  }
+  if (!flags.showSecrets && analysis.findings.length) {
+    // Samples and messages quote the log: secrets in it are replaced as in `opta daemon logs`, unless asked for.
+    const { analysisRedactor, redactAnalysis } = await import('../logs/redact-analysis.js');
+    const { RedactShapesError } = await import('../report/redact.js');
+    try {
+      analysis = redactAnalysis(analysis, await analysisRedactor(paths, process.env, true));
+    } catch (e) {
+      if (e instanceof RedactShapesError) throw new OptaError(`cannot redact the log: ${e.message}. Fix the rule file (opta rules validate --kind redact), or print the analysis as it is with --show-secrets.`, 2);
+      throw e;
+    }
+  }
+  if (flags.json) out(renderAnalysisJson(analysis));
+  else {
+    let kleur;
+    if (colorEnabled(process.stdout)) {
+      kleur = (await import('kleur')).default;
+      kleur.enabled = true;
+    }
+    process.stdout.write(renderAnalysisText(analysis, { kleur }));
+  }
+  for (const p of analysis.problems) err(`opta: log pattern file ${displayPath(p.file)} is invalid at ${p.jsonPath}: ${p.message}`);
+  if (analysis.problems.length) {
+    err('opta: fix the pattern files above (check them with: opta rules validate --kind logs); the other patterns ran.');
+    setExit(2);
+  } else setExit(flags.strict && analysis.counts.errors ? 1 : 0);
+}
+
+export const registerLogs: Register = (program: Command, setExit) => {
+  const logs = program.command('logs').description('analyse daemon logs against the known patterns of rules/logs (see also: opta daemon logs)');
+  logs
+    .command('analyze [file...]')
+    .alias('analyse')
+    .description("count each known pattern (first and last occurrence, samples, the next command) in daemon.log.1 and daemon.log, or in the files given")
+    .option('--since-start', 'only the current daemon run: from the last "daemon started" line (with the start-up lines just before it)')
+    .option('--json', 'print the analysis as JSON (schema: schemas/logs-analysis.schema.json)')
+    .option('--strict', 'exit 1 when an error-level pattern matched')
+    .option('--rules <dir>', 'use the log patterns of this directory instead of the built-in rules/logs')
+    .option('--show-secrets', 'quote the log as it is, without redacting secrets in samples and messages')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Formats, detected per line: [HH:MM:SS] LEVEL message, the same with an ISO-8601 time, and JSON lines',
+        '({"ts"|"time","level"|"severity","msg"|"message"}). Patterns: opta rules list --kind logs.',
+        '',
+        'Exit codes: 0 it ran (findings are information), 1 with --strict and an error-level finding,',
+        '2 unreadable input or a broken pattern file (the other patterns still run and are printed).',
+      ].join('\n'),
+    )
+    .action((files: string[], flags: AnalyzeFlags) => analyzeAction(files, flags, setExit));
+};

@@ -1,0 +1,71 @@
+// The log files an analysis reads: the daemon's own (daemon.log.1, daemon.log), opened once as a rotation-safe snapshot.
+import fs from 'node:fs';
+import { causeText, errorCode, OptaError } from '../core/errors.js';
+import { displayPath, type OptaPaths } from '../core/paths.js';
+
+export interface LogInput {
+  path: string;
+  display: string;
+  /** A default input that may be absent (daemon.log.1). */
+  optional?: boolean;
+}
+
+export interface Opened extends LogInput {
+  fd: number;
+  size: number;
+}
+
+/** The daemon's log and its rotated predecessor, oldest first; only those that exist. */
+export function defaultInputs(paths: OptaPaths, env: NodeJS.ProcessEnv): LogInput[] {
+  const list = [
+    { path: paths.logFile + '.1', display: displayPath(paths.logFile + '.1', env), optional: true },
+    { path: paths.logFile, display: displayPath(paths.logFile, env), optional: true },
+  ];
+  const present = list.filter((f) => fs.existsSync(f.path));
+  if (!present.length) {
+    throw new OptaError(
+      `there is no daemon log at ${list[1].display}: the daemon has not written one in this home yet. Start it (opta daemon start), or name a log file: opta logs analyze FILE`,
+      2,
+    );
+  }
+  return present;
+}
+
+/**
+ * Opens every input before reading any, newest first: a rotation between two opens then shows up as the same
+ * file twice (daemon.log became daemon.log.1), which is read once. Each file is read up to its size at open time;
+ * lines appended later belong to the next analysis, and a file renamed or removed meanwhile is still read whole
+ * through its open descriptor.
+ */
+export function openInputs(inputs: LogInput[]): Opened[] {
+  const opened: Array<Opened & { key: string }> = [];
+  try {
+    for (const input of [...inputs].reverse()) {
+      let fd: number;
+      try {
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer for ever; it is refused below.
+        fd = fs.openSync(input.path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      } catch (err) {
+        if (input.optional && errorCode(err) === 'ENOENT') continue;
+        throw new OptaError(`cannot read the log ${input.display}: ${causeText(err)}. Check the path, or run opta logs analyze with no FILE to read the daemon's own log.`, 2);
+      }
+      const st = fs.fstatSync(fd);
+      const key = `${st.dev}:${st.ino}`;
+      if (!st.isFile()) {
+        fs.closeSync(fd);
+        throw new OptaError(`cannot read the log ${input.display}: it is not a regular file. Name a log file, or run opta logs analyze with no FILE to read the daemon's own log.`, 2);
+      }
+      if (opened.some((o) => o.key === key)) {
+        fs.closeSync(fd);
+        continue;
+      }
+      opened.push({ ...input, fd, size: st.size, key });
+    }
+  } catch (err) {
+    for (const o of opened) fs.closeSync(o.fd);
+    throw err;
+  }
+  if (!opened.length) throw new OptaError(`there is no log to analyse: ${inputs.map((i) => i.display).join(', ')} do not exist. Start the daemon (opta daemon start), or name a log file.`, 2);
+  return opened.reverse().map(({ key: _key, ...o }) => o);
+}
+

@@ -1,0 +1,37 @@
+// Log analyses quote the log (samples, captured values, messages built from them): the same redaction as `opta daemon logs`.
+import type { OptaPaths } from '../core/paths.js';
+import type { Analysis } from './analysis.js';
+
+interface TextRedactor {
+  text(s: string): string;
+}
+
+/** The analysis with every text taken from the log passed through the redactor; counts, lines and times stay. */
+export function redactAnalysis(a: Analysis, r: TextRedactor): Analysis {
+  return {
+    ...a,
+    findings: a.findings.map((f) => ({
+      ...f,
+      samples: f.samples.map((s) => ({ ...s, text: r.text(s.text) })),
+      values: Object.fromEntries(Object.entries(f.values).map(([k, v]) => [k, r.text(v)])),
+      message: r.text(f.message),
+      remediation: r.text(f.remediation),
+    })),
+  };
+}
+
+/**
+ * The home's redactor (every shape plus the token, API key and secret settings it knows). Where a shape file is
+ * broken, `strict` throws (a command asked to print the log refuses to guess); otherwise the exact known secrets are
+ * still kept out (the doctor must not fail because of a redaction shape).
+ */
+export async function analysisRedactor(paths: OptaPaths, env: NodeJS.ProcessEnv, strict: boolean): Promise<TextRedactor> {
+  const { homeRedactor, RedactShapesError, Redactor } = await import('../report/redact.js');
+  try {
+    return await homeRedactor(paths, env);
+  } catch (e) {
+    if (strict || !(e instanceof RedactShapesError)) throw e;
+    const { knownSecrets } = await import('../report/redact-secrets.js');
+    return new Redactor([], knownSecrets(paths, env, []));
+  }
+}
