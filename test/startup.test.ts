@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { makeHome, OPTA_BIN, PKG_VERSION, ROOT, runOpta, type TestHome } from './helpers/env.js';
 import { dependencies } from '../src/build/bundle.js';
 import { libBundle } from '../src/bin/opta.js';
@@ -186,4 +186,35 @@ test('the build: a bundle per command group (groups.ts) and per dependency (pack
     assert.ok(!text.some((b) => b > 0x7f), `${f} is ASCII (the bin reads bundles as one-byte strings)`);
     assert.ok(fs.existsSync(path.join(dir, `${f}.map`)), `${f} has a source map`);
   }
+});
+
+test('a built-in rule file edited in place after the build takes effect, even an edit that keeps its size', { timeout: 60_000 }, async (t) => {
+  // A copy of the package, built where it is (the build records each rule file's stamp), then one rule edited.
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-built-copy-'));
+  t.after(() => fs.rmSync(root, { recursive: true, force: true }));
+  for (const entry of ['package.json', 'dist/src', 'dist/bundle', 'rules', 'schemas', 'src']) fs.cpSync(path.join(ROOT, entry), path.join(root, entry), { recursive: true });
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(root, 'node_modules'));
+  const build = (script: string) => {
+    const r = spawnSync(process.execPath, [path.join(root, script)], { cwd: root, encoding: 'utf8' });
+    assert.equal(r.status, 0, `${script}: ${r.stderr}`);
+  };
+  build('dist/src/engine/build-artifacts.js');
+  build('dist/src/build/bundle.js');
+  const h = makeHome();
+  t.after(() => h.cleanup());
+  const why = () => {
+    const r = spawnSync(process.execPath, [path.join(root, 'dist/bundle/opta.cjs'), 'rules', 'list', '--kind', 'doctor', '--json'], { env: h.env, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return (JSON.parse(r.stdout) as Array<{ id: string; guide?: unknown }>).find((x) => x.id === 'disk-low');
+  };
+  assert.ok(why(), 'disk-low is listed');
+  const file = path.join(root, 'rules/doctor/disk-low.json');
+  const text = fs.readFileSync(file, 'utf8');
+  const edited = text.replace('"severity": "warn"', '"severity": "info"');
+  assert.notEqual(edited, text);
+  assert.equal(Buffer.byteLength(edited), Buffer.byteLength(text), 'the same size');
+  fs.writeFileSync(file, edited);
+  const r = spawnSync(process.execPath, [path.join(root, 'dist/bundle/opta.cjs'), 'rules', 'list', '--kind', 'doctor', '--json'], { env: h.env, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal((JSON.parse(r.stdout) as Array<{ id: string; severity: string }>).find((x) => x.id === 'disk-low')!.severity, 'info');
 });

@@ -7,7 +7,7 @@ import { AnalysisSchema } from '../logs/analysis-schema.js';
 import { SupportBundleSchema } from '../report/bundle-schema.js';
 import { DoctorReportSchema } from '../report/report-schema.js';
 import { FixReportSchema } from '../report/fix-report-schema.js';
-import { describeRule, MANIFEST_FILE, validatorKey, type Manifest } from './loader.js';
+import { describeRule, fileStamp, MANIFEST_FILE, validatorKey, type Manifest } from './loader.js';
 import { COLLECTORS } from '../facts/registry.js';
 import type { RuleFile } from './rule-types.js';
 import { allValidators, validateKindPath } from './validate.js';
@@ -39,6 +39,7 @@ export async function writeSchemas(dir = SCHEMAS_DIR): Promise<string[]> {
 /** Records every built-in rule file (all kinds) that passes full validation, as it is; others are validated at run time. */
 export async function writeManifest(file = MANIFEST_FILE): Promise<{ valid: number; problems: Array<{ kind: string; count: number }> }> {
   const files: Manifest['files'] = {};
+  const stamps: NonNullable<Manifest['stamps']> = {};
   let valid = 0;
   // Collected at once by every doctor run (priority >= 10); the expensive ones (find-process) only on demand.
   const cheap = new Set(COLLECTORS.filter((c) => (c.priority ?? 10) >= 10).map((c) => c.id));
@@ -50,6 +51,8 @@ export async function writeManifest(file = MANIFEST_FILE): Promise<{ valid: numb
     const bad = new Set(r.problems.map((p) => p.file));
     for (const x of r.rules) {
       if (bad.has(x.file)) continue;
+      // The stamp before the text: a file changed in between then fails its stamp at run time and is read.
+      (stamps[kind.id] ??= {})[path.basename(x.file)] = fileStamp(fs.statSync(x.file));
       (files[kind.id] ??= {})[path.basename(x.file)] = fs.readFileSync(x.file, 'utf8');
       valid++;
       if (kind.id === 'doctor') {
@@ -59,7 +62,7 @@ export async function writeManifest(file = MANIFEST_FILE): Promise<{ valid: numb
     }
     if (r.problems.length) problems.push({ kind: kind.id, count: r.problems.length });
   }
-  const manifest: Manifest = { validator: validatorKey(), files, early: [...early] };
+  const manifest: Manifest = { validator: validatorKey(), files, early: [...early], stamps };
   fs.writeFileSync(file, JSON.stringify(manifest) + '\n');
   return { valid, problems };
 }
