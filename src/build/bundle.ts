@@ -14,6 +14,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { spawnSync } from 'node:child_process';
 import * as esbuild from 'esbuild';
 import { BUNDLE_DIR, PACKAGE_ROOT, PROGRAMS } from '../core/install.js';
 import { VERSION } from '../core/version.js';
@@ -78,12 +79,29 @@ function importedNames(dir: string, out = new Map<string, Set<string>>()): Map<s
  * as node gives a CommonJS module to `import`), every plain value, and the getters our sources import by name (a
  * built-in's other getters are not run: fs.promises loads code, process.stdin opens standard input).
  */
+const plainValues = new Map<string, string[]>();
+/**
+ * A built-in's exports that are plain values in a fresh node: once a lazy getter ran (fs.Dir, after this build's own
+ * fs calls) node may have made it a value, so this process cannot tell (reading fs.Dir loads internal/fs/dir).
+ */
+function plainValuesOf(specifier: string): string[] {
+  let names = plainValues.get(specifier);
+  if (!names) {
+    const code = `const m = require(${JSON.stringify(specifier)}); process.stdout.write(JSON.stringify(Object.keys(m).filter((k) => 'value' in Object.getOwnPropertyDescriptor(m, k))))`;
+    const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`cannot list the exports of ${specifier}: ${r.stderr}`);
+    names = JSON.parse(r.stdout) as string[];
+    plainValues.set(specifier, names);
+  }
+  return [...names];
+}
+
 function shim(specifier: string, named: Set<string> | undefined): string {
-  const mod = rootRequire(specifier) as Record<string, unknown>;
-  const names = Object.keys(mod).filter((k) => {
-    if (!/^[A-Za-z_$][\w$]*$/.test(k) || k === 'default' || k === '__esModule') return false;
-    return 'value' in Object.getOwnPropertyDescriptor(mod, k)! || named?.has(k) || !specifier.startsWith('node:');
-  });
+  const builtin = specifier.startsWith('node:');
+  const names = (builtin ? plainValuesOf(specifier) : Object.keys(rootRequire(specifier) as object)).filter(
+    (k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default' && k !== '__esModule',
+  );
+  for (const k of named ?? []) if (builtin && !names.includes(k) && k in (rootRequire(specifier) as object)) names.push(k);
   // Locals by number: an export may be named like a reserved word (zod's `null`, `void`).
   const locals = names.map((k, i) => `const e${i} = m[${JSON.stringify(k)}];`).join('\n');
   const list = names.map((k, i) => `e${i} as ${k}`).join(', ');

@@ -113,7 +113,8 @@ export async function doctorAction(flags: DoctorFlags, setExit: (code: ExitCode)
   // --timeout is the whole process's deadline, counted from its start (what a person or a CI timer measures): the
   // run gets what node's start-up and opta's loading left of it, less a moment to print. Nothing may keep a finished
   // doctor alive past the deadline (a port-owner tool that hangs, say): the entry point's hard stop ends it.
-  const startedAt = performance.timeOrigin;
+  // When the process started, without the global `performance` (it loads perf_hooks and nine modules behind it).
+  const startedAt = Date.now() - process.uptime() * 1000;
   runtime.hardStopAt = startedAt + flags.timeout + HARD_STOP_GRACE_MS;
   const report = await runDoctor({ ...options, deadlineAt: Math.max(Date.now() + MIN_RUN_MS, startedAt + flags.timeout - PRINT_MARGIN_MS) });
   const written = await emitReport(report, destinations, ctx, { githubSummary: process.env.GITHUB_STEP_SUMMARY });

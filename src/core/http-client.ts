@@ -86,8 +86,9 @@ export function dechunk(data: Buffer): Buffer | undefined | Error {
 
 /** Never throws: every failure comes back as a result with an errorCode. */
 export function httpJson(url: string, opts: HttpOptions = {}): Promise<HttpResult> {
-  const started = performance.now();
-  const ms = () => Math.round(performance.now() - started);
+  // process.hrtime, not performance.now(): the global `performance` loads perf_hooks and nine modules behind it (~1 ms).
+  const started = process.hrtime.bigint();
+  const ms = () => Math.round(Number(process.hrtime.bigint() - started) / 1e6);
   return new Promise((resolve) => {
     let settled = false;
     let socket: net.Socket | undefined;
