@@ -1,5 +1,5 @@
 // The `opta doctor` action, shared by the commander registration and the fast path: run the rules, render, set the exit code.
-import os from 'node:os';
+import { requireBuiltin } from '../core/install.js';
 import { UsageError } from '../core/errors.js';
 import { runDoctor, type DoctorOptions } from '../engine/run.js';
 import { renderRuleProblems } from '../report/text.js';
@@ -104,7 +104,14 @@ export async function doctorAction(flags: DoctorFlags, setExit: (code: ExitCode)
     kleur = (await import('kleur')).default;
     kleur.enabled = true;
   }
-  const ctx = { kleur, verbose: flags.verbose, hostname: os.hostname() };
+  // The host name only for the formats that print it (JUnit, OpenMetrics): node:os is not loaded otherwise.
+  const ctx = {
+    kleur,
+    verbose: flags.verbose,
+    get hostname() {
+      return requireBuiltin<typeof import('node:os')>('node:os').hostname();
+    },
+  };
   if (flags.watch) {
     const { watchDoctor } = await import('./doctor-watch.js');
     setExit(await watchDoctor({ run: () => runDoctor(options), destinations, ctx, intervalMs: flags.interval ?? DEFAULT_INTERVAL_MS }));

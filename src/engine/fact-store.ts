@@ -116,12 +116,19 @@ export class FactStore {
     if (!collector) return finish({ ok: false, error: `no collector for fact "${id}"`, timedOut: false });
     const budget = Math.max(1, Math.min(this.opts.factTimeoutMs ?? collector.timeoutMs ?? DEFAULT_FACT_TIMEOUT_MS, this.opts.deadlineAt - now));
     rec.timeoutMs = budget;
-    const controller = new AbortController();
-    this.controllers.add(controller);
+    // Made when a collector first asks for its signal: most never do, and the first AbortController loads its module.
+    let controller: AbortController | undefined;
+    const signal = () => {
+      if (!controller) {
+        controller = new AbortController();
+        this.controllers.add(controller);
+      }
+      return controller.signal;
+    };
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<FactValue>((resolve) => {
       timer = setTimeout(() => {
-        controller.abort();
+        controller?.abort();
         resolve({ ok: false, error: `no answer within ${budget} ms`, timedOut: true });
       }, budget);
     });
@@ -132,7 +139,9 @@ export class FactStore {
           env: this.opts.env,
           timeoutMs: budget,
           endsAt: now + budget,
-          signal: controller.signal,
+          get signal() {
+            return signal();
+          },
           fact: (dep) => {
             if (!rec.uses.includes(dep)) rec.uses.push(dep);
             return this.get(dep);
@@ -148,7 +157,7 @@ export class FactStore {
       return finish(await Promise.race([work, timeout]));
     } finally {
       clearTimeout(timer);
-      this.controllers.delete(controller);
+      if (controller) this.controllers.delete(controller);
     }
   }
 }
