@@ -18,7 +18,6 @@ import { spawnSync } from 'node:child_process';
 import * as esbuild from 'esbuild';
 import { BUNDLE_DIR, PACKAGE_ROOT, PROGRAMS } from '../core/install.js';
 import { VERSION } from '../core/version.js';
-import { MANIFEST_FILE } from '../engine/loader.js';
 import { PREFILTERS_FILE } from '../logs/prefilters.js';
 import { libBundle, type BuildInfo } from '../bin/opta.js';
 
@@ -176,7 +175,7 @@ const COMMON: esbuild.BuildOptions = {
   absWorkingDir: PACKAGE_ROOT,
 };
 
-/** An artifact the build step before this one wrote (the rule manifest, the log prefilters), as compact JSON text. */
+/** An artifact the build step before this one wrote (the log prefilters), as compact JSON text. */
 function builtArtifact(file: string): string {
   try {
     return JSON.stringify(JSON.parse(fs.readFileSync(file, 'utf8')));
@@ -213,10 +212,9 @@ export async function buildBundles(outDir = BUNDLE_DIR): Promise<Array<{ id: str
     define: {
       // install.ts alone reads import.meta, in the branch tsc's output takes; in a bundle that branch would throw.
       'import.meta.url': 'OPTA_NO_IMPORT_META_IN_BUNDLES',
-      // What build-artifacts.js wrote just before (the validated rule files, the log patterns' prefilters): a bundle
-      // reads neither at run time.
-      // A string, parsed on first use: an object here would become a module esbuild builds at every start.
-      OPTA_RULES_MANIFEST: JSON.stringify(builtArtifact(MANIFEST_FILE)),
+      // The log patterns' prefilters, which build-artifacts.js wrote just before: no file to read in a doctor run. A
+      // string, parsed on first use: an object here would become a module esbuild builds at every start. (The rule
+      // manifests stay files: one per kind, 90 KB in all, read only by what loads that kind.)
       OPTA_LOG_PREFILTERS: JSON.stringify(builtArtifact(PREFILTERS_FILE)),
     },
   }).catch((e: esbuild.BuildFailure) => fail('esbuild failed', e.errors ?? []));

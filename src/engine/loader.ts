@@ -8,18 +8,19 @@ import { conditionFacts, templateFacts, type LoadedRule, type RuleFile, type Rul
 import { byCodeUnit } from '../core/order.js';
 
 export const DEFAULT_RULES_DIR = kindById('doctor')!.dir;
-/** Written by build-artifacts.js after `tsc`: every rule file (every kind) that passed full validation, as it was. */
-export const MANIFEST_FILE = path.join(PACKAGE_ROOT, 'dist', 'src', 'engine', 'rules-manifest.json');
+/** Written by build-artifacts.js after `tsc`: one file per kind (<kind>.json), read only by what loads that kind. */
+export const MANIFEST_DIR = path.join(PACKAGE_ROOT, 'dist', 'src', 'engine', 'rules-manifest');
 
-export interface Manifest {
+/** The built-in rule files of one kind that passed full validation, as they were. */
+export interface KindManifest {
   /** The validators' inputs (known fact ids, kinds); a manifest from another build is ignored. */
   validator: string;
-  /** kind -> file name -> the exact text that was validated. */
-  files: Record<string, Record<string, string>>;
-  /** The facts the built-in doctor rules' cheap conditions and messages need: a plain doctor run starts them first. */
+  /** File name -> the exact text that was validated. */
+  files: Record<string, string>;
+  /** File name -> the built-in file's fileStamp when it was validated. */
+  stamps: Record<string, string>;
+  /** Doctor rules only: the facts their cheap conditions and messages need (a plain doctor run starts them first). */
   early?: string[];
-  /** kind -> file name -> the built-in file's fileStamp when it was validated. */
-  stamps?: Record<string, Record<string, string>>;
 }
 
 /**
@@ -30,31 +31,29 @@ export function fileStamp(st: fs.Stats): string {
   return `${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
 }
 
-/** The bundles carry the manifest as JSON text (src/build/bundle.ts): no file to read; tsc's output reads MANIFEST_FILE. */
-declare const OPTA_RULES_MANIFEST: string | undefined;
-
 export function validatorKey(): string {
   return `${KINDS.map((k) => k.id).join(',')};${FACT_ID_LIST.join(',')}`;
 }
 
-let manifest: Manifest['files'] | undefined;
-let early: string[] = [];
-let stamps: NonNullable<Manifest['stamps']> = {};
+const EMPTY: KindManifest = { validator: '', files: {}, stamps: {} };
+const manifests = new Map<string, KindManifest>();
 /**
- * The validated texts. A file whose name and text equal one of them needs no zod (~45 ms of start-up) and no hash:
- * comparing texts costs nothing, and any edit, however small, is seen (the hash it replaced cost ~3 ms a doctor run).
+ * What the build validated of a kind. A file whose name and text equal a validated one needs no zod (~45 ms of
+ * start-up) and no hash: comparing texts costs nothing, and any edit, however small, is seen. Per kind, so `opta
+ * daemon logs` parses the redaction shapes' 18 KB, not every kind's 90 KB.
  */
-function validatedTexts(): Manifest['files'] {
-  if (manifest) return manifest;
-  try {
-    const m = JSON.parse(typeof OPTA_RULES_MANIFEST !== 'undefined' ? OPTA_RULES_MANIFEST : fs.readFileSync(MANIFEST_FILE, 'utf8')) as Manifest;
-    manifest = m.validator === validatorKey() && m.files ? m.files : {};
-    early = m.validator === validatorKey() && Array.isArray(m.early) ? m.early : [];
-    stamps = m.validator === validatorKey() && m.stamps ? m.stamps : {};
-  } catch {
-    manifest = {};
+function manifestOf(kind: string): KindManifest {
+  let m = manifests.get(kind);
+  if (!m) {
+    try {
+      m = JSON.parse(fs.readFileSync(path.join(MANIFEST_DIR, `${kind}.json`), 'utf8')) as KindManifest;
+      if (m.validator !== validatorKey() || !m.files || !m.stamps) m = EMPTY;
+    } catch {
+      m = EMPTY;
+    }
+    manifests.set(kind, m);
   }
-  return manifest;
+  return m;
 }
 
 /**
@@ -62,8 +61,7 @@ function validatedTexts(): Manifest['files'] {
  * probes are then out while the rule files load. Only a hint: the run keeps what the rules it loads turn out to need.
  */
 export function earlyFacts(): string[] {
-  validatedTexts();
-  return early;
+  return manifestOf('doctor').early ?? [];
 }
 
 export interface KindLoadResult<T = unknown> {
@@ -81,10 +79,10 @@ export async function loadKind<T = unknown>(kind: RuleKind, dir: string = kind.d
   } catch (err) {
     return { items: [], problems: [{ file: dir, jsonPath: '$', message: `cannot read the rules directory: ${err instanceof Error ? err.message : String(err)}` }], validatedNow: 0 };
   }
-  const trusted = validatedTexts()[kind.id] ?? {};
+  const { files: trusted, stamps } = manifestOf(kind.id);
   // The built-in directory's files are first checked by their stamps: one stat each instead of reading and comparing
   // (~1.5 ms of a doctor run, which loads two kinds); a file whose stamp changed is read and compared as any other.
-  const stamped = path.resolve(dir) + path.sep === kind.dir ? (stamps[kind.id] ?? {}) : {};
+  const stamped = path.resolve(dir) + path.sep === kind.dir ? stamps : {};
   const items: Array<{ file: string; rule: T }> = [];
   const problems: RuleProblem[] = [];
   const unchecked: Array<{ file: string; text: string }> = [];
