@@ -10,6 +10,7 @@ import { noProxyMatches, redactProxy } from '../src/facts/proxy-env.js';
 import { FactStore } from '../src/engine/fact-store.js';
 import type { FactCollector } from '../src/facts/fact.js';
 import { optaPaths } from '../src/core/paths.js';
+import { parsePlain } from '../src/cli/plain-args.js';
 
 const CONFIGS: unknown[] = [
   {}, null, [], 'x', { lmx: {} }, { lmx: null }, { lmx: { host: '' } }, { lmx: { host: 'h', port: 1 } }, { lmx: { port: 0 } }, { lmx: { port: 65536 } },
@@ -93,4 +94,34 @@ test('FactStore.keepOnly forgets facts started on a guess, keeps what the needed
   assert.deepEqual(await store.get('c'), { ok: true, id: 'c' });
   assert.equal(runs.c, 2, 'a forgotten fact is collected again when asked for');
   assert.equal(runs.a, 1);
+});
+
+test('parsePlain: the plain options the fast paths run without commander, and what it leaves to commander', () => {
+  const opts = [
+    { long: 'json', value: false },
+    { long: 'verbose', short: 'v', value: false },
+    { long: 'timeout', value: true },
+    { long: 'lines', short: 'n', value: true },
+    { long: 'only', value: true, multiple: true },
+    { long: 'format', value: true, multiple: true },
+    { long: 'output', value: true, multiple: true },
+  ];
+  const ok: Array<[string[], Record<string, unknown>]> = [
+    [[], {}],
+    [['--json', '-v'], { json: true, verbose: true }],
+    [['--timeout', '500'], { timeout: '500' }],
+    [['--timeout=500', '--timeout', '600'], { timeout: '600' }],
+    [['--timeout=-5'], { timeout: '-5' }],
+    [['-n', '3'], { lines: '3' }],
+    [['--only', 'a,b', '--only', 'c'], { only: ['a,b', 'c'] }],
+    [['--output', ''], { output: [''] }],
+  ];
+  for (const [args, values] of ok) assert.deepEqual(parsePlain(args, opts)?.values, values, args.join(' '));
+  assert.deepEqual(parsePlain(['--format', 'junit', '--json', '--output', 'x.xml'], opts)?.order, [
+    { name: 'format', value: 'junit' },
+    { name: 'json', value: undefined },
+    { name: 'output', value: 'x.xml' },
+  ]);
+  const commanders = [['--help'], ['-h'], ['-vn', '3'], ['--timeout'], ['--timeout', '-5'], ['-n', '-3'], ['--json=1'], ['extra'], ['--'], ['--no-json'], ['--Timeout', '5'], ['--unknown'], ['-x']];
+  for (const args of commanders) assert.equal(parsePlain(args, opts), undefined, `${args.join(' ')} is commander's to answer`);
 });

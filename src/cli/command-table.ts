@@ -1,10 +1,10 @@
 // Subcommands declared once as a table: registered with commander (help, usage errors) and run without it on a fast path (plain invocations).
 //
 // Why: loading commander and building the program costs a short command ~4 ms (commander also loads child_process).
-// A plain `opta daemon logs --lines 200` is parsed with node:util parseArgs from the same table; anything parseArgs
-// refuses (--help, a stray argument, an ambiguous value) goes to commander, which answers as it always did.
-import { parseArgs } from 'node:util';
+// A plain `opta daemon logs --lines 200` is parsed from the same table (plain-args.ts); anything else (--help, a stray
+// argument, a value that starts with "-") goes to commander, which answers as it always did.
 import type { Command } from 'commander';
+import { parsePlain } from './plain-args.js';
 import type { ExitCode } from './context.js';
 
 export interface OptionSpec {
@@ -50,21 +50,16 @@ export function registerTable(parent: Command, specs: CommandSpec[], setExit: (c
 }
 
 /**
- * Runs `<subcommand> [options]` when parseArgs accepts it (its options, and the global --debug), with the values
+ * Runs `<subcommand> [options]` when its options are plain (its own, and the global --debug), with the values
  * commander would give; returns false, having done nothing, for anything else.
  */
 export async function runTable(specs: CommandSpec[], args: string[], setExit: (code: ExitCode) => void): Promise<boolean> {
   const spec = specs.find((s) => s.name === args[0]);
   if (!spec) return false;
   const flags = (spec.options ?? []).map((o) => ({ o, f: flagsOf(o) }));
-  const options: Record<string, { type: 'boolean' | 'string'; short?: string }> = { debug: { type: 'boolean' } };
-  for (const { f } of flags) options[f.long] = { type: f.takesValue ? 'string' : 'boolean', ...(f.short ? { short: f.short } : {}) };
-  let values: Record<string, unknown>;
-  try {
-    values = parseArgs({ args: args.slice(1), options, strict: true, allowPositionals: false }).values;
-  } catch {
-    return false;
-  }
+  const parsed = parsePlain(args.slice(1), [{ long: 'debug', value: false }, ...flags.map(({ f }) => ({ long: f.long, short: f.short, value: f.takesValue }))]);
+  if (!parsed) return false;
+  const values = parsed.values;
   const opts: Record<string, unknown> = {};
   for (const { o, f } of flags) {
     const v = values[f.long];
