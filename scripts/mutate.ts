@@ -69,7 +69,8 @@ function apply(m: Mutant): (() => void) | undefined {
   const before = fs.readFileSync(out);
   const text = m.file.endsWith('.ts') ? ts.transpileModule(mutated, { compilerOptions, fileName: m.file }).outputText : mutated;
   fs.writeFileSync(out, text);
-  if (!m.file.endsWith('.ts')) return () => fs.writeFileSync(out, before);
+  // Only src/ is bundled (the bin runs it); scripts and fixtures run as tsc's output.
+  if (!m.file.endsWith('.ts') || !m.file.startsWith('src/')) return () => fs.writeFileSync(out, before);
   const source = path.join(scratch, m.file);
   fs.writeFileSync(source, mutated);
   rebundle(m.id);
