@@ -2,8 +2,8 @@
 //
 // Each mutant in scripts/mutants.json names a source file (TypeScript under src/ or fixtures/, or a data file such as a
 // rule), an exact text to find and its replacement, and the test files (and optional name pattern) that must catch it.
-// TypeScript is mutated in the source and transpiled with the project's compiler options into the scratch copy's
-// dist/, so a mutant costs one test run, not a build. A mutant that leaves its tests green "survived": the promise it
+// TypeScript is mutated in the scratch copy's source, transpiled with the project's compiler options into its dist/ (for
+// the unit tests) and bundled again (for the bin the other tests run, ~1 s), so a mutant costs one test run, not a build. A mutant that leaves its tests green "survived": the promise it
 // breaks is not tested. Exit 0 when every mutant was killed, 1 when one survived, 2 when the list itself is wrong.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -38,10 +38,10 @@ const tsconfig = ts.readConfigFile(path.join(ROOT, 'tsconfig.json'), ts.sys.read
 // transpileModule cannot see package.json's "type", so NodeNext would emit CommonJS: say ESM outright.
 const compilerOptions = { ...ts.convertCompilerOptionsFromJson(tsconfig.config.compilerOptions, ROOT).options, module: ts.ModuleKind.ESNext };
 
-if (!fs.existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'main.js'))) fail('build first: npm run build');
+if (!fs.existsSync(path.join(ROOT, 'dist', 'bundle', 'opta.cjs'))) fail('build first: npm run build');
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-mutate-'));
 process.on('exit', () => fs.rmSync(scratch, { recursive: true, force: true }));
-for (const entry of ['package.json', 'dist', 'rules', 'schemas', 'fixtures', 'docs', 'README.md']) {
+for (const entry of ['package.json', 'dist', 'rules', 'schemas', 'fixtures', 'docs', 'README.md', 'src']) {
   if (fs.existsSync(path.join(ROOT, entry))) fs.cpSync(path.join(ROOT, entry), path.join(scratch, entry), { recursive: true });
 }
 fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(scratch, 'node_modules'));
@@ -69,7 +69,22 @@ function apply(m: Mutant): (() => void) | undefined {
   const before = fs.readFileSync(out);
   const text = m.file.endsWith('.ts') ? ts.transpileModule(mutated, { compilerOptions, fileName: m.file }).outputText : mutated;
   fs.writeFileSync(out, text);
-  return () => fs.writeFileSync(out, before);
+  // Only src/ is bundled (the bin runs it); scripts and fixtures run as tsc's output.
+  if (!m.file.endsWith('.ts') || !m.file.startsWith('src/')) return () => fs.writeFileSync(out, before);
+  const source = path.join(scratch, m.file);
+  fs.writeFileSync(source, mutated);
+  rebundle(m.id);
+  return () => {
+    fs.writeFileSync(out, before);
+    fs.writeFileSync(source, src);
+    rebundle(m.id);
+  };
+}
+
+/** The bin's bundles of the scratch copy, from its (mutated or restored) sources. */
+function rebundle(id: string): void {
+  const r = spawnSync(process.execPath, [path.join(scratch, 'dist', 'src', 'build', 'bundle.js')], { cwd: scratch, encoding: 'utf8' });
+  if (r.status !== 0) fail(`${id}: the bundles did not build: ${(r.stderr ?? '').slice(0, 400)}`);
 }
 
 function runTests(m: Mutant): { ok: boolean; out: string } {

@@ -6,7 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import {
-  alive, daemonConfig, daemonPidsOfHome, freePortBlock, holdPort, killAndWait, makeHome, readJson, runOpta, spawnOpta, waitUntil, type TestHome, PKG_VERSION,
+  alive, daemonConfig, daemonPidsOfHome, freePortBlock, holdPort, killAndWait, makeHome, readJson, runOpta, spawnOpta, waitUntil, type TestHome, PKG_VERSION, OPTA_BIN,
 } from './helpers/env.js';
 import { ensureDaemonRunning, withDaemon } from '../src/daemon/lifecycle/control.js';
 import { daemonUrl } from '../src/daemon/lifecycle/inspect.js';
@@ -219,7 +219,7 @@ test("the guide's literal recovery: rm state.json && opta daemon start after cor
   fs.mkdirSync(h.paths.sessionsDir, { recursive: true });
   fs.writeFileSync(path.join(h.paths.sessionsDir, 'keep.jsonl'), 'history\n');
   const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
-    const c = spawn('bash', ['-c', `rm ~/.config/opta/daemon/state.json && node ${JSON.stringify(path.join(process.cwd(), 'dist/src/cli/main.js'))} daemon start`], { env: h.env, cwd: process.cwd() });
+    const c = spawn('bash', ['-c', `rm ~/.config/opta/daemon/state.json && node ${JSON.stringify(OPTA_BIN)} daemon start`], { env: h.env, cwd: process.cwd() });
     let out = '';
     c.stdout.on('data', (d) => (out += d));
     c.stderr.on('data', (d) => (out += d));
@@ -294,6 +294,25 @@ test('unresponsive: a stopped (SIGSTOP) daemon is ours but does not answer; rest
   assert.ok(!alive(first.pid));
   const now = readJson<State>(h.paths.stateFile);
   assert.notEqual(now.pid, first.pid);
+});
+
+test('unresponsive, when /v3/health gives no answer to trust: a token the daemon rejects, another daemon on the port', async (t) => {
+  // Status asks /v3/health alone when all is well (it names the daemon); these are the answers that make it ask
+  // /v3/identity too, to say which of the two went wrong.
+  const { h } = await homeWithPorts(2);
+  t.after(() => h.cleanup());
+  const first = await started(h);
+  const good = fs.readFileSync(h.paths.stateFile, 'utf8');
+  fs.writeFileSync(h.paths.stateFile, JSON.stringify({ ...first, token: 'f'.repeat(64) }), { mode: 0o600 });
+  const wrongToken = await runOpta(h, ['daemon', 'status']);
+  assert.equal(wrongToken.code, 1);
+  assert.match(wrongToken.stdout, new RegExp(`Daemon: unresponsive \\(pid ${first.pid}, port ${first.port}\\): the daemon rejects the token in state.json`), wrongToken.stdout);
+  fs.writeFileSync(h.paths.stateFile, JSON.stringify({ ...first, daemonId: 'someone-else' }), { mode: 0o600 });
+  const otherDaemon = await runOpta(h, ['daemon', 'status']);
+  assert.equal(otherDaemon.code, 1);
+  assert.match(otherDaemon.stdout, new RegExp(`unresponsive .*: port ${first.port} is answered by daemon pid ${first.pid} \\(${first.daemonId}\\), not the one state.json names`), otherDaemon.stdout);
+  fs.writeFileSync(h.paths.stateFile, good, { mode: 0o600 });
+  assert.equal((await runOpta(h, ['daemon', 'status'])).code, 0);
 });
 
 test('HTTP: identity answers without a token and tells nothing secret; everything else needs the bearer token', async (t) => {

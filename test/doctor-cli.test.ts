@@ -344,7 +344,7 @@ describe('opta doctor without a running daemon', () => {
       assert.match(r.stdout, new RegExp(`^Checking daemon\\.\\.\\. +● corrupt state file ~/\\.config/opta/daemon/state\\.json \\(${cls}: `, 'm'), r.stdout);
       assert.match(r.stdout, /next: rm ~\/\.config\/opta\/daemon\/state\.json && opta daemon start$/m);
     }
-    const fixed = spawn('sh', ['-c', `rm ${h.paths.stateFile} && node ${path.join(process.cwd(), 'dist/src/cli/main.js')} daemon start`], { env: h.env, stdio: 'ignore' });
+    const fixed = spawn('sh', ['-c', `rm ${h.paths.stateFile} && node ${OPTA_BIN} daemon start`], { env: h.env, stdio: 'ignore' });
     assert.equal(await new Promise((res) => fixed.on('exit', res)), 0);
     assert.equal((await runOpta(h, ['doctor'])).code, 0);
     await runOpta(h, ['daemon', 'stop']);

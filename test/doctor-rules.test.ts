@@ -6,10 +6,10 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { schemaTexts, SCHEMAS_DIR } from '../src/engine/artifacts.js';
 import { KINDS } from '../src/engine/kinds.js';
-import { DEFAULT_RULES_DIR, loadRules } from '../src/engine/loader.js';
+import { DEFAULT_RULES_DIR, earlyFacts, loadRules } from '../src/engine/loader.js';
 import { templateFacts } from '../src/engine/rule-types.js';
 import { validatePath, validateRuleText } from '../src/engine/validate.js';
-import { FACT_IDS } from '../src/facts/registry.js';
+import { COLLECTORS, FACT_IDS } from '../src/facts/registry.js';
 import { EXPECTED } from './helpers/doctor-expectations.js';
 import { makeHome, ROOT, runOpta } from './helpers/env.js';
 
@@ -76,6 +76,9 @@ test('a broken rule file is reported with its path and the JSON path of each pro
 test('the loader trusts files the build validated and validates a changed one with zod', async () => {
   const builtIn = await loadRules();
   assert.equal(builtIn.validatedNow, 0, 'the manifest covers every built-in rule');
+  // What a plain doctor run starts before reading the rules is what these rules' cheap conditions and messages need.
+  const cheap = new Set(COLLECTORS.filter((c) => (c.priority ?? 10) >= 10).map((c) => c.id));
+  assert.deepEqual([...earlyFacts()].sort(), [...new Set(builtIn.rules.flatMap((r) => [...r.facts, ...r.templateFacts]))].filter((f) => cheap.has(f)).sort());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-rules-'));
   try {
     for (const f of files) fs.copyFileSync(path.join(DEFAULT_RULES_DIR, f), path.join(dir, f));

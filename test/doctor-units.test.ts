@@ -1,4 +1,4 @@
-// Unit tables for the doctor's zod-free readers (checked against the zod schemas), templates, paths and NO_PROXY matching.
+// Unit tables for the doctor's zod-free readers (checked against the zod schemas), templates, paths, NO_PROXY matching and the fact store.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigSchema } from '../src/core/config.js';
@@ -7,6 +7,10 @@ import { DaemonStateSchema } from '../src/core/state.js';
 import { checkStateLite } from '../src/core/state-lite.js';
 import { fillTemplate, resolvePath } from '../src/engine/rule-types.js';
 import { noProxyMatches, redactProxy } from '../src/facts/proxy-env.js';
+import { FactStore } from '../src/engine/fact-store.js';
+import type { FactCollector } from '../src/facts/fact.js';
+import { optaPaths } from '../src/core/paths.js';
+import { parsePlain } from '../src/cli/plain-args.js';
 
 const CONFIGS: unknown[] = [
   {}, null, [], 'x', { lmx: {} }, { lmx: null }, { lmx: { host: '' } }, { lmx: { host: 'h', port: 1 } }, { lmx: { port: 0 } }, { lmx: { port: 65536 } },
@@ -62,4 +66,62 @@ test('NO_PROXY matching follows curl: *, names, domain suffixes, IPs, CIDR, port
   ];
   for (const [np, host, want] of table) assert.equal(noProxyMatches(np, host) !== null, want, `${np} vs ${host}`);
   assert.equal(redactProxy('http://user:secret@proxy:3128'), 'http://****@proxy:3128');
+});
+
+test('FactStore.keepOnly forgets facts started on a guess, keeps what the needed ones used, and collects a forgotten one again', async () => {
+  const runs: Record<string, number> = {};
+  const fact = (id: string, deps: string[] = []): FactCollector => ({
+    id,
+    description: id,
+    async collect(ctx) {
+      runs[id] = (runs[id] ?? 0) + 1;
+      for (const d of deps) await ctx.fact(d);
+      return { id };
+    },
+  });
+  const now = Date.now();
+  const store = new FactStore({
+    collectors: new Map([fact('a', ['b']), fact('b'), fact('c', ['d']), fact('d')].map((c) => [c.id, c])),
+    paths: optaPaths('/nonexistent/opta'),
+    env: {},
+    deadlineAt: now + 5000,
+    startedAt: now,
+  });
+  await Promise.all([store.get('a'), store.get('c')]);
+  assert.deepEqual(store.records().map((r) => r.id).sort(), ['a', 'b', 'c', 'd']);
+  store.keepOnly(['a']);
+  assert.deepEqual(store.records().map((r) => r.id).sort(), ['a', 'b'], 'c and what only c used are gone; b stays, a used it');
+  assert.deepEqual(await store.get('c'), { ok: true, id: 'c' });
+  assert.equal(runs.c, 2, 'a forgotten fact is collected again when asked for');
+  assert.equal(runs.a, 1);
+});
+
+test('parsePlain: the plain options the fast paths run without commander, and what it leaves to commander', () => {
+  const opts = [
+    { long: 'json', value: false },
+    { long: 'verbose', short: 'v', value: false },
+    { long: 'timeout', value: true },
+    { long: 'lines', short: 'n', value: true },
+    { long: 'only', value: true, multiple: true },
+    { long: 'format', value: true, multiple: true },
+    { long: 'output', value: true, multiple: true },
+  ];
+  const ok: Array<[string[], Record<string, unknown>]> = [
+    [[], {}],
+    [['--json', '-v'], { json: true, verbose: true }],
+    [['--timeout', '500'], { timeout: '500' }],
+    [['--timeout=500', '--timeout', '600'], { timeout: '600' }],
+    [['--timeout=-5'], { timeout: '-5' }],
+    [['-n', '3'], { lines: '3' }],
+    [['--only', 'a,b', '--only', 'c'], { only: ['a,b', 'c'] }],
+    [['--output', ''], { output: [''] }],
+  ];
+  for (const [args, values] of ok) assert.deepEqual(parsePlain(args, opts)?.values, values, args.join(' '));
+  assert.deepEqual(parsePlain(['--format', 'junit', '--json', '--output', 'x.xml'], opts)?.order, [
+    { name: 'format', value: 'junit' },
+    { name: 'json', value: undefined },
+    { name: 'output', value: 'x.xml' },
+  ]);
+  const commanders = [['--help'], ['-h'], ['-vn', '3'], ['--timeout'], ['--timeout', '-5'], ['-n', '-3'], ['--json=1'], ['extra'], ['--'], ['--no-json'], ['--Timeout', '5'], ['--unknown'], ['-x']];
+  for (const args of commanders) assert.equal(parsePlain(args, opts), undefined, `${args.join(' ')} is commander's to answer`);
 });

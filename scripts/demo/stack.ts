@@ -13,7 +13,7 @@ import { readStateLite } from '../../src/core/state-lite.js';
 /** The repository root (this file runs as dist/scripts/demo/stack.js). */
 export const ROOT = path.resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 
-/** The CLI a user runs: package.json's `bin.opta`, built by tsc. */
+/** The CLI a user runs: package.json's `bin.opta`, built by npm run build. */
 export function optaBin(): string {
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: { opta: string } };
   return path.join(ROOT, pkg.bin.opta);

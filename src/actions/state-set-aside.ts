@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import { OptaError } from '../core/errors.js';
 import { displayPath } from '../core/paths.js';
-import { setStateAside } from '../core/state.js';
+import { setStateAside } from '../core/state-lite.js';
 import { inspectDaemon } from '../daemon/lifecycle/inspect.js';
 import { ASIDE_LABELS, resolveFile, type AsideLabel } from '../fix/pipeline-types.js';
 import { plan, type Action } from './action.js';

@@ -1,13 +1,13 @@
 // `opta daemon start|run|stop|restart|status|logs|reset`: thin adapters over the lifecycle core.
 // Core modules are imported inside each action so a command loads only what it uses (start-up cost).
 
-import { spawn } from 'node:child_process';
 import { OptaError, UsageError } from '../core/errors.js';
 import { displayPath, type OptaPaths } from '../core/paths.js';
 import type { DaemonInspection } from '../daemon/lifecycle/inspect.js';
 import { cliPaths, type ExitCode } from './context.js';
 import { colorEnabled, formatDuration, out } from './output.js';
 import type { Register } from './main.js';
+import { registerTable, runTable, type CommandSpec } from './command-table.js';
 
 function parseLines(v: string): number {
   if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`--lines takes a whole number of at least 1, not "${v}"`);
@@ -103,7 +103,7 @@ async function stop(paths: OptaPaths): Promise<ExitCode> {
 
 /** Foreground daemon for service managers: the daemon runs as a child so its command line names its home. */
 async function runForeground(paths: OptaPaths): Promise<ExitCode> {
-  const { daemonArgs } = await import('../daemon/lifecycle/spawn.js');
+  const [{ daemonArgs }, { spawn }] = await Promise.all([import('../daemon/lifecycle/spawn.js'), import('node:child_process')]);
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [...daemonArgs(paths.home), '--foreground'], { stdio: 'inherit', env: process.env });
     const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
@@ -112,129 +112,144 @@ async function runForeground(paths: OptaPaths): Promise<ExitCode> {
   });
 }
 
-export const registerDaemon: Register = (program, setExit) => {
-  const daemon = program.command('daemon').description('start, stop and inspect the Opta daemon');
+async function logs(opts: { lines: number; follow?: boolean; showSecrets?: boolean }): Promise<ExitCode> {
+  const paths = cliPaths();
+  const { follow, readTail } = await import('../logs/tail.js');
+  // The guide's support one-liner pipes this into a file: the token, API keys and anything shaped like a secret
+  // are replaced by [REDACTED:<kind>-<n>] unless a person asks for them.
+  let redactor: import('../report/redact.js').Redactor | undefined;
+  if (!opts.showSecrets) {
+    const { homeRedactor, RedactShapesError } = await import('../report/redact.js');
+    try {
+      redactor = await homeRedactor(paths, process.env);
+    } catch (e) {
+      if (e instanceof RedactShapesError) throw new OptaError(`cannot redact the log: ${e.message}. Fix the rule file (opta rules validate --kind redact), or print the log as it is with --show-secrets.`, 2);
+      throw e;
+    }
+  }
+  let from: import('../logs/tail.js').Position | undefined;
+  let lines: string[] = [];
+  try {
+    const tail = readTail(paths.logFile, opts.lines, { keepOpen: Boolean(opts.follow) });
+    lines = tail.lines;
+    from = tail.end;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new OptaError(`failed to read log file ${paths.logFile}: ${(e as Error).message}`);
+    if (!opts.follow) {
+      throw new OptaError(`no daemon log at ${displayPath(paths.logFile)} yet: the daemon has not run in this home. Start it: opta daemon start`);
+    }
+  }
+  if (lines.length) out(redactor ? redactor.text(lines.join('\n')) : lines.join('\n'));
+  if (!opts.follow) return 0;
+  const { lineRedactor } = await import('../report/redact.js');
+  const sink = (t: string) => void process.stdout.write(t);
+  const stream = redactor ? lineRedactor(redactor, sink) : { push: sink, end: () => undefined };
+  await new Promise<void>((resolve) => {
+    const stopFollow = follow(paths.logFile, (t) => stream.push(t), { from });
+    const end = () => {
+      stopFollow();
+      stream.end();
+      resolve();
+    };
+    process.once('SIGINT', end);
+    process.once('SIGTERM', end);
+  });
+  return 0;
+}
 
-  daemon
-    .command('start')
-    .description('start the daemon in the background; returns once it serves (exit 0 if already running)')
-    .action(async () => setExit(await start(cliPaths())));
+async function reset(): Promise<ExitCode> {
+  const paths = cliPaths();
+  const { isCI } = await import('./doctor-fix.js');
+  const { runReset } = await import('../fix/runner.js');
+  const terminal = Boolean(process.stdout.isTTY) && !isCI(process.env);
+  const color = colorEnabled(process.stdout);
+  let kleur;
+  if (color) {
+    kleur = (await import('kleur')).default;
+    kleur.enabled = true;
+  }
+  const r = await runReset({ paths, env: process.env, ui: { show: (t) => out(t) }, renderer: terminal ? 'default' : 'plain', color, kleur });
+  const p = r.plan.pipelines[0];
+  if (r.exitCode !== 0) {
+    throw new OptaError(`reset did not finish: ${p.error ?? 'a step failed'}. Inspect: opta daemon logs --lines 200`);
+  }
+  const { readState } = await import('../core/state.js');
+  const st = readState(paths.stateFile);
+  if (st.class !== 'valid') throw new OptaError('reset finished but the daemon has no valid state file. Inspect: opta daemon logs --lines 200');
+  out(`Daemon reset: running again (pid ${st.state.pid}, port ${st.state.port}); ${displayPath(paths.sessionsDir)} was left as it was.`);
+  return 0;
+}
 
-  daemon
-    .command('run')
-    .description('run the daemon in the foreground (for service managers); logs also go to stderr')
-    .action(async () => {
+/** `opta daemon <subcommand>`: one table for commander and for the fast path (plain invocations skip commander). */
+export const DAEMON_COMMANDS: CommandSpec[] = [
+  {
+    name: 'start',
+    description: 'start the daemon in the background; returns once it serves (exit 0 if already running)',
+    run: () => start(cliPaths()),
+  },
+  {
+    name: 'run',
+    description: 'run the daemon in the foreground (for service managers); logs also go to stderr',
+    run: async () => {
       const paths = cliPaths();
       const { inspectDaemon } = await inspector();
       const insp = await inspectDaemon(paths, { lookForOrphan: true });
       if (insp.status === 'running' || insp.orphan) {
         throw new OptaError(`a daemon of this home is already running (pid ${insp.pid ?? insp.orphan?.pid}). Never run two: stop it first with opta daemon stop`);
       }
-      setExit(await runForeground(paths));
-    });
-
-  daemon
-    .command('stop')
-    .description('stop the daemon (SIGTERM, then SIGKILL after a grace period) and clear its state')
-    .action(async () => setExit(await stop(cliPaths())));
-
-  daemon
-    .command('restart')
-    .description('stop the daemon if it runs, then start it')
-    .action(async () => {
+      return runForeground(paths);
+    },
+  },
+  {
+    name: 'stop',
+    description: 'stop the daemon (SIGTERM, then SIGKILL after a grace period) and clear its state',
+    run: () => stop(cliPaths()),
+  },
+  {
+    name: 'restart',
+    description: 'stop the daemon if it runs, then start it',
+    run: async () => {
       const paths = cliPaths();
       const code = await stop(paths);
-      setExit(code === 0 ? await start(paths) : code);
-    });
-
-  daemon
-    .command('status')
-    .description('say whether this home\'s daemon runs (read-only): running, not-running, stale, foreign, unresponsive, corrupt-state; exit 0 only when running')
-    .option('--json', 'print the full inspection as JSON')
-    .option('--show-secrets', 'include the bearer token')
-    .action(async (opts: { json?: boolean; showSecrets?: boolean }) => {
+      return code === 0 ? start(paths) : code;
+    },
+  },
+  {
+    name: 'status',
+    description: "say whether this home's daemon runs (read-only): running, not-running, stale, foreign, unresponsive, corrupt-state; exit 0 only when running",
+    options: [
+      { flags: '--json', description: 'print the full inspection as JSON' },
+      { flags: '--show-secrets', description: 'include the bearer token' },
+    ],
+    run: async (opts) => {
       const paths = cliPaths();
       const { inspectDaemon } = await inspector();
       const insp = await inspectDaemon(paths, { lookForOrphan: true });
       if (opts.json) out(JSON.stringify(redactInspection(insp, Boolean(opts.showSecrets)), null, 2));
       else out(describeStatus(insp, paths, Boolean(opts.showSecrets)));
-      setExit(insp.status === 'running' ? 0 : 1);
-    });
+      return insp.status === 'running' ? 0 : 1;
+    },
+  },
+  {
+    name: 'logs',
+    description: 'print the end of the daemon log (default 200 lines), secrets redacted; --follow keeps printing, across rotation',
+    options: [
+      { flags: '-n, --lines <n>', description: 'how many lines from the end', parse: parseLines, default: 200 },
+      { flags: '-f, --follow', description: 'keep printing new lines until interrupted' },
+      { flags: '--show-secrets', description: 'print the lines as they are, without redacting secrets' },
+    ],
+    run: (opts) => logs(opts as { lines: number; follow?: boolean; showSecrets?: boolean }),
+  },
+  {
+    name: 'reset',
+    description: 'the guide\'s "Reset Everything": stop, remove state.json and daemon.log, start; sessions/ is never touched',
+    run: reset,
+  },
+];
 
-  daemon
-    .command('logs')
-    .description('print the end of the daemon log (default 200 lines), secrets redacted; --follow keeps printing, across rotation')
-    .option('-n, --lines <n>', 'how many lines from the end', parseLines, 200)
-    .option('-f, --follow', 'keep printing new lines until interrupted')
-    .option('--show-secrets', 'print the lines as they are, without redacting secrets')
-    .action(async (opts: { lines: number; follow?: boolean; showSecrets?: boolean }) => {
-      const paths = cliPaths();
-      const { follow, readTail } = await import('../logs/tail.js');
-      // The guide's support one-liner pipes this into a file: the token, API keys and anything shaped like a secret
-      // are replaced by [REDACTED:<kind>-<n>] unless a person asks for them.
-      let redactor: import('../report/redact.js').Redactor | undefined;
-      if (!opts.showSecrets) {
-        const { homeRedactor, RedactShapesError } = await import('../report/redact.js');
-        try {
-          redactor = await homeRedactor(paths, process.env);
-        } catch (e) {
-          if (e instanceof RedactShapesError) throw new OptaError(`cannot redact the log: ${e.message}. Fix the rule file (opta rules validate --kind redact), or print the log as it is with --show-secrets.`, 2);
-          throw e;
-        }
-      }
-      let from: import('../logs/tail.js').Position | undefined;
-      let lines: string[] = [];
-      try {
-        const tail = readTail(paths.logFile, opts.lines, { keepOpen: Boolean(opts.follow) });
-        lines = tail.lines;
-        from = tail.end;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new OptaError(`failed to read log file ${paths.logFile}: ${(e as Error).message}`);
-        if (!opts.follow) {
-          throw new OptaError(`no daemon log at ${displayPath(paths.logFile)} yet: the daemon has not run in this home. Start it: opta daemon start`);
-        }
-      }
-      if (lines.length) out(redactor ? redactor.text(lines.join('\n')) : lines.join('\n'));
-      if (!opts.follow) return setExit(0);
-      const { lineRedactor } = await import('../report/redact.js');
-      const sink = (t: string) => void process.stdout.write(t);
-      const stream = redactor ? lineRedactor(redactor, sink) : { push: sink, end: () => undefined };
-      await new Promise<void>((resolve) => {
-        const stopFollow = follow(paths.logFile, (t) => stream.push(t), { from });
-        const end = () => {
-          stopFollow();
-          stream.end();
-          resolve();
-        };
-        process.once('SIGINT', end);
-        process.once('SIGTERM', end);
-      });
-      setExit(0);
-    });
-
-  daemon
-    .command('reset')
-    .description('the guide\'s "Reset Everything": stop, remove state.json and daemon.log, start; sessions/ is never touched')
-    .action(async () => {
-      const paths = cliPaths();
-      const { isCI } = await import('./doctor-fix.js');
-      const { runReset } = await import('../fix/runner.js');
-      const terminal = Boolean(process.stdout.isTTY) && !isCI(process.env);
-      const color = colorEnabled(process.stdout);
-      let kleur;
-      if (color) {
-        kleur = (await import('kleur')).default;
-        kleur.enabled = true;
-      }
-      const r = await runReset({ paths, env: process.env, ui: { show: (t) => out(t) }, renderer: terminal ? 'default' : 'plain', color, kleur });
-      const p = r.plan.pipelines[0];
-      if (r.exitCode !== 0) {
-        throw new OptaError(`reset did not finish: ${p.error ?? 'a step failed'}. Inspect: opta daemon logs --lines 200`);
-      }
-      const { readState } = await import('../core/state.js');
-      const st = readState(paths.stateFile);
-      if (st.class !== 'valid') throw new OptaError('reset finished but the daemon has no valid state file. Inspect: opta daemon logs --lines 200');
-      out(`Daemon reset: running again (pid ${st.state.pid}, port ${st.state.port}); ${displayPath(paths.sessionsDir)} was left as it was.`);
-      setExit(0);
-    });
+export const registerDaemon: Register = (program, setExit) => {
+  registerTable(program.command('daemon').description('start, stop and inspect the Opta daemon'), DAEMON_COMMANDS, setExit);
 };
+
+/** The daemon group's fast path: `opta daemon <subcommand> [options]` without commander when parseArgs accepts it. */
+export const fastDaemon = (args: string[], setExit: (code: ExitCode) => void): Promise<boolean> => runTable(DAEMON_COMMANDS, args, setExit);

@@ -1,5 +1,5 @@
 // The `opta doctor` action, shared by the commander registration and the fast path: run the rules, render, set the exit code.
-import os from 'node:os';
+import { requireBuiltin } from '../core/install.js';
 import { UsageError } from '../core/errors.js';
 import { runDoctor, type DoctorOptions } from '../engine/run.js';
 import { renderRuleProblems } from '../report/text.js';
@@ -104,7 +104,14 @@ export async function doctorAction(flags: DoctorFlags, setExit: (code: ExitCode)
     kleur = (await import('kleur')).default;
     kleur.enabled = true;
   }
-  const ctx = { kleur, verbose: flags.verbose, hostname: os.hostname() };
+  // The host name only for the formats that print it (JUnit, OpenMetrics): node:os is not loaded otherwise.
+  const ctx = {
+    kleur,
+    verbose: flags.verbose,
+    get hostname() {
+      return requireBuiltin<typeof import('node:os')>('node:os').hostname();
+    },
+  };
   if (flags.watch) {
     const { watchDoctor } = await import('./doctor-watch.js');
     setExit(await watchDoctor({ run: () => runDoctor(options), destinations, ctx, intervalMs: flags.interval ?? DEFAULT_INTERVAL_MS }));
@@ -113,7 +120,8 @@ export async function doctorAction(flags: DoctorFlags, setExit: (code: ExitCode)
   // --timeout is the whole process's deadline, counted from its start (what a person or a CI timer measures): the
   // run gets what node's start-up and opta's loading left of it, less a moment to print. Nothing may keep a finished
   // doctor alive past the deadline (a port-owner tool that hangs, say): the entry point's hard stop ends it.
-  const startedAt = performance.timeOrigin;
+  // When the process started, without the global `performance` (it loads perf_hooks and nine modules behind it).
+  const startedAt = Date.now() - process.uptime() * 1000;
   runtime.hardStopAt = startedAt + flags.timeout + HARD_STOP_GRACE_MS;
   const report = await runDoctor({ ...options, deadlineAt: Math.max(Date.now() + MIN_RUN_MS, startedAt + flags.timeout - PRINT_MARGIN_MS) });
   const written = await emitReport(report, destinations, ctx, { githubSummary: process.env.GITHUB_STEP_SUMMARY });

@@ -1,5 +1,4 @@
-#!/usr/bin/env node
-// The opta entry point: builds the commander program, runs one command, and is the only place that sets the exit code.
+// The opta CLI: builds the commander program for the command groups at hand, runs one command, and is the only place that sets the exit code.
 import type { Command } from 'commander';
 import { OptaError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
@@ -10,26 +9,23 @@ import { runtime, type ExitCode } from './context.js';
 export type Register = (program: Command, setExit: (code: ExitCode) => void) => void;
 
 /**
- * Command groups by name, loaded on demand: `opta doctor` must not pay for zod and the daemon lifecycle
- * (~50 ms) that other groups import. Help and unknown commands load every group.
+ * A command group (`opta <name> ...`): its commander registration, and optionally a fast path that runs plain
+ * invocations without commander (returning false when it cannot, e.g. for --help, so commander answers).
  */
-const GROUPS: Record<string, () => Promise<Register>> = {
-  daemon: async () => (await import('./daemon.js')).registerDaemon,
-  config: async () => (await import('./config.js')).registerConfig,
-  doctor: async () => (await import('./doctor.js')).registerDoctor,
-  rules: async () => (await import('./rules.js')).registerRules,
-  logs: async () => (await import('./logs.js')).registerLogs,
-  sessions: async () => (await import('./sessions.js')).registerSessions,
-  permissions: async () => (await import('./permissions.js')).registerPermissions,
-  support: async () => (await import('./support.js')).registerSupport,
-};
+export interface Group {
+  register: Register;
+  fast?: (args: string[], setExit: (code: ExitCode) => void) => Promise<boolean>;
+}
 
-async function loadGroups(argv: string[]): Promise<Register[]> {
+/** Command groups by name, loaded on demand (src/cli/groups.ts; a bundle may carry only one of them). */
+export type Groups = Record<string, () => Promise<Group>>;
+
+async function loadGroups(argv: string[], groups: Groups): Promise<Register[]> {
   const first = argv.slice(2).find((a) => !a.startsWith('-'));
   // `opta --version` needs no command group; help and unknown commands need them all.
   if (!first && argv.slice(2).some((a) => a === '-V' || a === '--version')) return [];
-  const names = first && first in GROUPS ? [first] : Object.keys(GROUPS);
-  return Promise.all(names.map((n) => GROUPS[n]()));
+  const names = first && first in groups ? [first] : Object.keys(groups);
+  return (await Promise.all(names.map((n) => groups[n]()))).map((g) => g.register);
 }
 
 function buildProgram(Command: typeof import('commander').Command, setExit: (code: ExitCode) => void, groups: Register[]): Command {
@@ -55,14 +51,18 @@ function buildProgram(Command: typeof import('commander').Command, setExit: (cod
   return program;
 }
 
-async function main(argv: string[]): Promise<ExitCode> {
+async function main(argv: string[], groups: Groups): Promise<ExitCode> {
   let code: ExitCode = 0;
   const setExit = (c: ExitCode) => (code = c);
   try {
-    // `opta doctor` with plain options skips commander entirely (start-up time is part of its contract).
-    if (argv[2] === 'doctor' && (await (await import('./doctor-fast.js')).tryFastDoctor(argv.slice(3), setExit))) return code;
+    // A group's fast path (plain `opta doctor`) skips commander entirely: start-up time is part of its contract.
+    const first = argv[2];
+    if (first !== undefined && Object.hasOwn(groups, first)) {
+      const g = await groups[first]();
+      if (g.fast && (await g.fast(argv.slice(3), setExit))) return code;
+    }
     const { Command, CommanderError } = await import('commander');
-    const program = buildProgram(Command, setExit, await loadGroups(argv));
+    const program = buildProgram(Command, setExit, await loadGroups(argv, groups));
     try {
       await program.parseAsync(argv);
     } catch (e) {
@@ -83,26 +83,55 @@ async function main(argv: string[]): Promise<ExitCode> {
   }
 }
 
-// A reader that stops early (`opta rules list | head -5`) closes the pipe: that ends the output, not in a crash.
-// Any other output failure (a full disk, /dev/full) means the command could not do what was asked: one line, exit 2.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    if (stream !== process.stderr) {
-      try {
-        process.stderr.write(`opta: cannot write the output: ${e.code ? `${e.code}: ` : ''}${e.message.replace(`${e.code}: `, '')}\n`);
-      } catch {
-        // stderr is gone too: the exit code is all that is left.
-      }
-    }
-    process.exit(2);
+/**
+ * Calls `guard` with process.stdout or process.stderr when something first uses it, whoever that is (commander,
+ * listr2, opta): node creates each stream on first use (a pipe's socket, a file's writer: ~1-2 ms), and a command that
+ * prints nothing on one of them (no error on stderr, the usual case) need not pay for it.
+ */
+function onFirstUse(name: 'stdout' | 'stderr', guard: (stream: NodeJS.WriteStream) => void): void {
+  const original = Object.getOwnPropertyDescriptor(process, name);
+  if (!original?.get || !original.configurable) return void guard(process[name]);
+  Object.defineProperty(process, name, {
+    configurable: true,
+    enumerable: original.enumerable,
+    get() {
+      // node's own getter again (it keeps the stream it made), then the guard, before anyone writes.
+      Object.defineProperty(process, name, original);
+      const stream = process[name];
+      guard(stream);
+      return stream;
+    },
   });
 }
 
-main(process.argv).then((code) => {
-  process.exitCode = code;
-  if (runtime.hardStopAt !== undefined) {
-    // Unref'd: a process with nothing left to do exits at once; one held open (e.g. by a DNS lookup) ends at the deadline.
-    setTimeout(() => process.exit(code), Math.max(0, runtime.hardStopAt - Date.now())).unref();
+/**
+ * Runs the CLI for `argv` (process.argv) with these command groups: called by the bundles the build makes
+ * (dist/bundle/cli.cjs with every group, cli-<group>.cjs with one), which the bin picks by the command's name.
+ */
+export function runCli(argv: string[], groups: Groups): void {
+  // A reader that stops early (`opta rules list | head -5`) closes the pipe: that ends the output, not in a crash.
+  // Any other output failure (a full disk, /dev/full) means the command could not do what was asked: one line, exit 2.
+  for (const name of ['stdout', 'stderr'] as const) {
+    onFirstUse(name, (stream) =>
+      stream.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+        if (name === 'stdout') {
+          try {
+            process.stderr.write(`opta: cannot write the output: ${e.code ? `${e.code}: ` : ''}${e.message.replace(`${e.code}: `, '')}\n`);
+          } catch {
+            // stderr is gone too: the exit code is all that is left.
+          }
+        }
+        process.exit(2);
+      }),
+    );
   }
-});
+
+  void main(argv, groups).then((code) => {
+    process.exitCode = code;
+    if (runtime.hardStopAt !== undefined) {
+      // Unref'd: a process with nothing left to do exits at once; one held open (e.g. by a DNS lookup) ends at the deadline.
+      setTimeout(() => process.exit(code), Math.max(0, runtime.hardStopAt - Date.now())).unref();
+    }
+  });
+}

@@ -1,12 +1,19 @@
 // Atomic, private file writes: temp file, fsync, rename (or link, for create-once), so a crash or a full disk leaves the old or the new file.
 import fs from 'node:fs';
 import path from 'node:path';
-import crypto from 'node:crypto';
 import { errorCode, OptaError } from './errors.js';
 import { isDiskFull, writeAll, writeFailureText } from './write-all.js';
 
 export const DIR_MODE = 0o700;
 export const FILE_MODE = 0o600;
+
+/**
+ * What makes a temp file's name unique besides the pid: creation is exclusive ('wx'), so this needs no strength, and
+ * not loading node:crypto saves ~2 ms of every command that writes (config set, daemon start's lock).
+ */
+export function tempSuffix(): string {
+  return Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0');
+}
 
 export function ensurePrivateDir(dir: string): void {
   fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
@@ -40,7 +47,7 @@ export function fsyncDir(dir: string): void {
 
 /** Writes data to a new temp file beside `file` and fsyncs it; on any failure the temp file is gone. */
 function writeTemp(file: string, data: string | Buffer, mode: number): string {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${tempSuffix()}.tmp`);
   let fd: number | undefined;
   try {
     fd = fs.openSync(tmp, 'wx', mode);

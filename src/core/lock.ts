@@ -1,8 +1,7 @@
 // A per-home lock file (created whole, exclusively) that serialises daemon start, the crash guardian and fix runs across processes.
 import fs from 'node:fs';
-import crypto from 'node:crypto';
 import path from 'node:path';
-import { ensurePrivateDir, writeFileOnce } from './atomic.js';
+import { ensurePrivateDir, tempSuffix, writeFileOnce } from './atomic.js';
 import { OptaError } from './errors.js';
 import { isAlive, processStartId } from './proc.js';
 import { readSmallFile } from './read-small.js';
@@ -62,7 +61,7 @@ export function lockHolder(file: string, home: string): { pid: number; at?: stri
 
 /** Moves a stale lock out of the way, putting it back if it turned out to be a fresh one. */
 function breakStale(file: string, seen: string): void {
-  const aside = `${file}.stale-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
+  const aside = `${file}.stale-${process.pid}-${tempSuffix()}`;
   try {
     fs.renameSync(file, aside);
   } catch {

@@ -1,5 +1,5 @@
 // Resolves every file opta reads or writes, from one place, so tests and users can move the home.
-import os from 'node:os';
+import { requireBuiltin } from './install.js';
 import path from 'node:path';
 
 export interface OptaPaths {
@@ -22,7 +22,7 @@ export function resolveHome(env: NodeJS.ProcessEnv = process.env, platform: Node
   if (env.XDG_CONFIG_HOME) return path.resolve(env.XDG_CONFIG_HOME, 'opta');
   if (platform === 'win32' && env.APPDATA) return path.resolve(env.APPDATA, 'opta');
   // os.homedir() honours $HOME on POSIX, which is what lets tests use a throwaway HOME.
-  const home = env.HOME || os.homedir();
+  const home = env.HOME || requireBuiltin<typeof import('node:os')>('node:os').homedir();
   return path.resolve(home, '.config', 'opta');
 }
 

@@ -1,10 +1,13 @@
 // Process facts: liveness by signal zero, a pid's command line, and proof that a pid is this home's daemon.
 import fs from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { requireBuiltin } from './install.js';
 import { errorCode } from './errors.js';
 
 /** The daemon's command line carries this marker and `--home <home>`, so a reused pid is never mistaken for it. */
 export const DAEMON_MARKER = '--opta-daemon';
+
+/** child_process is needed only where /proc is not (macOS, BSD): loaded on first use. */
+const execFileSync = () => requireBuiltin<typeof import('node:child_process')>('node:child_process').execFileSync;
 
 export type Liveness = 'alive' | 'dead' | 'alive-not-ours-to-signal';
 
@@ -46,7 +49,7 @@ export function processArgv(pid: number): string[] | undefined {
     }
   }
   try {
-    const out = execFileSync('ps', ['-ww', '-o', 'command=', '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync()('ps', ['-ww', '-o', 'command=', '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     const line = out.trim();
     return line ? line.split(/\s+/) : undefined;
   } catch {
@@ -69,7 +72,7 @@ export function processStartId(pid: number): string | undefined {
     }
   }
   try {
-    return execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined;
+    return execFileSync()('ps', ['-o', 'lstart=', '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined;
   } catch {
     return undefined;
   }

@@ -1,4 +1,6 @@
-// A zod-free reader for daemon/state.json that classifies it exactly like state.ts readState, for fast read-only paths.
+// daemon/state.json without zod: a reader that classifies it exactly like state.ts readState, guarded removal, setting aside.
+import fs from 'node:fs';
+import path from 'node:path';
 import { causeText, errorCode, OptaError } from './errors.js';
 import type { DaemonState, StateRead } from './state.js';
 import { readSmallFile } from './read-small.js';
@@ -55,4 +57,25 @@ export function readStateWith(file: string, check: StateCheck): StateRead {
 /** Same contract as readState, without loading zod. */
 export function readStateLite(file: string): StateRead {
   return readStateWith(file, checkStateLite);
+}
+
+/** Removes state.json only while it still names this daemon, so a daemon never deletes a successor's state. */
+export function removeStateIfOwned(file: string, daemonId: string): boolean {
+  const cur = readStateLite(file);
+  if (cur.class !== 'valid' || cur.state.daemonId !== daemonId) return false;
+  fs.rmSync(file, { force: true });
+  return true;
+}
+
+/** Moves a corrupt or stale state file aside (state.json.corrupt-<time>) instead of deleting evidence. */
+export function setStateAside(file: string, label: 'corrupt' | 'stale'): string | undefined {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const target = path.join(path.dirname(file), `${path.basename(file)}.${label}-${stamp}`);
+  try {
+    fs.renameSync(file, target);
+    return target;
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return undefined;
+    throw new OptaError(`failed to move state file ${file} aside: ${causeText(err)}`, 1, { cause: err });
+  }
 }

@@ -1,9 +1,6 @@
-// The daemon state file (daemon/state.json): schema, classified reads, atomic writes, guarded removal.
-import fs from 'node:fs';
-import path from 'node:path';
+// The daemon state file (daemon/state.json): its zod schema, validated reads and atomic writes (zod-free reads and removal: state-lite.ts).
 import { z } from 'zod';
 import { writeFileAtomic } from './atomic.js';
-import { causeText, errorCode, OptaError } from './errors.js';
 import { readStateWith } from './state-lite.js';
 
 export const DaemonStateSchema = z.object({
@@ -39,25 +36,4 @@ export function readState(file: string): StateRead {
 
 export function writeState(file: string, state: DaemonState): void {
   writeFileAtomic(file, JSON.stringify(DaemonStateSchema.parse(state), null, 2) + '\n');
-}
-
-/** Removes state.json only while it still names this daemon, so a daemon never deletes a successor's state. */
-export function removeStateIfOwned(file: string, daemonId: string): boolean {
-  const cur = readState(file);
-  if (cur.class !== 'valid' || cur.state.daemonId !== daemonId) return false;
-  fs.rmSync(file, { force: true });
-  return true;
-}
-
-/** Moves a corrupt or stale state file aside (state.json.corrupt-<time>) instead of deleting evidence. */
-export function setStateAside(file: string, label: 'corrupt' | 'stale'): string | undefined {
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const target = path.join(path.dirname(file), `${path.basename(file)}.${label}-${stamp}`);
-  try {
-    fs.renameSync(file, target);
-    return target;
-  } catch (err) {
-    if (errorCode(err) === 'ENOENT') return undefined;
-    throw new OptaError(`failed to move state file ${file} aside: ${causeText(err)}`, 1, { cause: err });
-  }
 }

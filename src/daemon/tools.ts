@@ -1,11 +1,11 @@
 // Runs a built-in tool in a worker thread with a heap limit and a time limit; a crashed or stuck worker is a tool error.
 import { Worker } from 'node:worker_threads';
 import { errorCode } from '../core/errors.js';
+import { workerStart } from '../core/install.js';
 import type { Logger } from './logger.js';
 import type { ToolSpec } from './lmx-client.js';
 import type { ToolJob, ToolReply } from './tool-worker.js';
 
-const WORKER_URL = new URL('./tool-worker.js', import.meta.url);
 export const MAX_TOOL_OUTPUT_CHARS = 64 * 1024;
 
 export const TOOL_SPECS: ToolSpec[] = [
@@ -47,7 +47,9 @@ export interface ToolRunOptions {
 export function runTool(tool: string, args: Record<string, unknown>, opts: ToolRunOptions): Promise<ToolReply> {
   return new Promise((resolve) => {
     const job: ToolJob = { tool, args, maxOutputChars: MAX_TOOL_OUTPUT_CHARS, maxReadBytes: opts.maxReadBytes, workspace: opts.workspace, optaHome: opts.optaHome };
-    const worker = new Worker(WORKER_URL, {
+    const start = workerStart('tool-worker');
+    const worker = new Worker(start.file, {
+      argv: start.argv,
       workerData: job,
       resourceLimits: { maxOldGenerationSizeMb: opts.memoryLimitMb, maxYoungGenerationSizeMb: Math.max(4, Math.floor(opts.memoryLimitMb / 4)) },
       stdout: true,

@@ -1,7 +1,7 @@
 // The WebSocket event plane: /v3/ws?sessionId=&afterSeq=, authenticated on upgrade, replay-then-live without gaps.
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
 import { causeText } from '../core/errors.js';
 import type { DaemonContext } from './daemon.js';
@@ -33,7 +33,9 @@ function send(ws: WebSocket, msg: unknown): void {
 }
 
 export function installEventSocket(ctx: DaemonContext, core: SessionCore): void {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
+  // ws (with https, tls and zlib behind it, ~4 ms) loads on the first upgrade, not while the daemon starts.
+  let wss: WebSocketServer | undefined;
+  const server = async () => (wss ??= new (await import('ws')).WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES }));
 
   ctx.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
@@ -60,13 +62,19 @@ export function installEventSocket(ctx: DaemonContext, core: SessionCore): void 
       const e = err as HttpError;
       return refuse(socket, e.status ?? 400, e.code ?? 'BAD_REQUEST', e.message);
     }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      attach(ws, sessionId, afterSeq).catch((err: unknown) => {
-        // Reading the backlog failed (an unreadable events.jsonl): this client gets a close code, the daemon lives on.
+    void server().then((s) =>
+      s.handleUpgrade(req, socket, head, (ws) => {
+        attach(ws, sessionId, afterSeq).catch((err: unknown) => {
+          // Reading the backlog failed (an unreadable events.jsonl): this client gets a close code, the daemon lives on.
+          ctx.logger.error(`WebSocket for session ${sessionId} failed: ${causeText(err)}`);
+          ws.close(1011, 'internal error; see daemon.log');
+        });
+      }),
+      (err: unknown) => {
         ctx.logger.error(`WebSocket for session ${sessionId} failed: ${causeText(err)}`);
-        ws.close(1011, 'internal error; see daemon.log');
-      });
-    });
+        socket.destroy();
+      },
+    );
   });
 
   /** Sends stored lines as text frames, then waits until the socket took the last one (backpressure for big replays). */
@@ -155,6 +163,7 @@ export function installEventSocket(ctx: DaemonContext, core: SessionCore): void 
   }
 
   ctx.onShutdown.push(async () => {
+    if (!wss) return;
     for (const ws of wss.clients) ws.close(1001, 'daemon stopping');
     // Give clients a moment to answer the close frame; a silent one must not hold the shutdown.
     if (wss.clients.size) await new Promise((r) => setTimeout(r, 100));

@@ -1,16 +1,18 @@
 // Generated artifacts: the JSON Schemas in schemas/ (every rule kind, the doctor report) and the build's manifest of validated rule files.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../core/install.js';
 import { z } from 'zod';
 import { AnalysisSchema } from '../logs/analysis-schema.js';
 import { SupportBundleSchema } from '../report/bundle-schema.js';
 import { DoctorReportSchema } from '../report/report-schema.js';
 import { FixReportSchema } from '../report/fix-report-schema.js';
-import { MANIFEST_FILE, ruleHash, validatorKey, type Manifest } from './loader.js';
+import { describeRule, fileStamp, MANIFEST_DIR, validatorKey, type KindManifest } from './loader.js';
+import { COLLECTORS } from '../facts/registry.js';
+import type { RuleFile } from './rule-types.js';
 import { allValidators, validateKindPath } from './validate.js';
 
-export const SCHEMAS_DIR = fileURLToPath(new URL('../../../schemas/', import.meta.url));
+export const SCHEMAS_DIR = path.join(PACKAGE_ROOT, 'schemas') + path.sep;
 
 function schemaText(title: string, schema: z.ZodType): string {
   return JSON.stringify({ title, ...z.toJSONSchema(schema, { io: 'input' }) }, null, 2) + '\n';
@@ -34,18 +36,35 @@ export async function writeSchemas(dir = SCHEMAS_DIR): Promise<string[]> {
   });
 }
 
-/** Hashes every built-in rule file (all kinds) that passes full validation; files not listed are validated at run time. */
-export async function writeManifest(file = MANIFEST_FILE): Promise<{ valid: number; problems: Array<{ kind: string; count: number }> }> {
-  const hashes: string[] = [];
+/** Records every built-in rule file that passes full validation, as it is, one manifest per kind; others are validated at run time. */
+export async function writeManifest(dir = MANIFEST_DIR): Promise<{ valid: number; problems: Array<{ kind: string; count: number }> }> {
+  let valid = 0;
+  // Collected at once by every doctor run (priority >= 10); the expensive ones (find-process) only on demand.
+  const cheap = new Set(COLLECTORS.filter((c) => (c.priority ?? 10) >= 10).map((c) => c.id));
   const problems: Array<{ kind: string; count: number }> = [];
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
   for (const { kind, v } of await allValidators()) {
-    if (!fs.existsSync(kind.dir)) continue;
-    const r = validateKindPath(kind, v, kind.dir);
-    const bad = new Set(r.problems.map((p) => p.file));
-    for (const x of r.rules) if (!bad.has(x.file)) hashes.push(ruleHash(kind.id, x.file, fs.readFileSync(x.file, 'utf8')));
-    if (r.problems.length) problems.push({ kind: kind.id, count: r.problems.length });
+    const m: KindManifest = { validator: validatorKey(), files: {}, stamps: {} };
+    const early = new Set<string>();
+    if (fs.existsSync(kind.dir)) {
+      const r = validateKindPath(kind, v, kind.dir);
+      const bad = new Set(r.problems.map((p) => p.file));
+      for (const x of r.rules) {
+        if (bad.has(x.file)) continue;
+        // The stamp before the text: a file changed in between then fails its stamp at run time and is read.
+        m.stamps[path.basename(x.file)] = fileStamp(fs.statSync(x.file));
+        m.files[path.basename(x.file)] = fs.readFileSync(x.file, 'utf8');
+        valid++;
+        if (kind.id === 'doctor') {
+          const d = describeRule(x.file, x.rule as RuleFile);
+          for (const f of [...d.facts, ...d.templateFacts]) if (cheap.has(f)) early.add(f);
+        }
+      }
+      if (r.problems.length) problems.push({ kind: kind.id, count: r.problems.length });
+    }
+    if (kind.id === 'doctor') m.early = [...early];
+    fs.writeFileSync(path.join(dir, `${kind.id}.json`), JSON.stringify(m) + '\n');
   }
-  const manifest: Manifest = { validator: validatorKey(), hashes };
-  fs.writeFileSync(file, JSON.stringify(manifest) + '\n');
-  return { valid: hashes.length, problems };
+  return { valid, problems };
 }

@@ -1,4 +1,4 @@
-// Build step after tsc: writes the rule manifest and the log patterns' prefilters (dist) and, with --schemas, regenerates schemas/*.json.
+// Build step after tsc: writes the rule manifests (one per kind) and the log patterns' prefilters (dist) and, with --schemas, regenerates schemas/*.json.
 import { writeManifest, writeSchemas } from './artifacts.js';
 import { writeBuiltInPrefilters } from '../logs/patterns.js';
 

@@ -53,6 +53,25 @@ export class FactStore {
     return [...this.recs.values()];
   }
 
+  /**
+   * Forgets facts started on a guess that turned out unneeded (see run.ts: early facts), with those only they used:
+   * they leave no record in the report, and a later get() collects them again.
+   */
+  keepOnly(needed: Iterable<string>): void {
+    const keep = new Set<string>();
+    const visit = (id: string) => {
+      if (keep.has(id)) return;
+      keep.add(id);
+      for (const dep of this.recs.get(id)?.uses ?? []) visit(dep);
+    };
+    for (const id of needed) visit(id);
+    for (const id of [...this.recs.keys()]) {
+      if (keep.has(id)) continue;
+      this.recs.delete(id);
+      this.values.delete(id);
+    }
+  }
+
   /** Facts still being collected (used when the run's deadline passes). */
   pending(): string[] {
     return [...this.recs.values()].filter((r) => r.ms < 0).map((r) => r.id);
@@ -97,12 +116,19 @@ export class FactStore {
     if (!collector) return finish({ ok: false, error: `no collector for fact "${id}"`, timedOut: false });
     const budget = Math.max(1, Math.min(this.opts.factTimeoutMs ?? collector.timeoutMs ?? DEFAULT_FACT_TIMEOUT_MS, this.opts.deadlineAt - now));
     rec.timeoutMs = budget;
-    const controller = new AbortController();
-    this.controllers.add(controller);
+    // Made when a collector first asks for its signal: most never do, and the first AbortController loads its module.
+    let controller: AbortController | undefined;
+    const signal = () => {
+      if (!controller) {
+        controller = new AbortController();
+        this.controllers.add(controller);
+      }
+      return controller.signal;
+    };
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<FactValue>((resolve) => {
       timer = setTimeout(() => {
-        controller.abort();
+        controller?.abort();
         resolve({ ok: false, error: `no answer within ${budget} ms`, timedOut: true });
       }, budget);
     });
@@ -113,7 +139,9 @@ export class FactStore {
           env: this.opts.env,
           timeoutMs: budget,
           endsAt: now + budget,
-          signal: controller.signal,
+          get signal() {
+            return signal();
+          },
           fact: (dep) => {
             if (!rec.uses.includes(dep)) rec.uses.push(dep);
             return this.get(dep);
@@ -129,7 +157,7 @@ export class FactStore {
       return finish(await Promise.race([work, timeout]));
     } finally {
       clearTimeout(timer);
-      this.controllers.delete(controller);
+      if (controller) this.controllers.delete(controller);
     }
   }
 }

@@ -1,6 +1,6 @@
 // The kinds of rule files under rules/ (doctor checks, log patterns, fix pipelines, redaction shapes): one registry, zod-free.
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { builtinRulesDir } from '../core/install.js';
 import type { RuleProblem } from './rule-types.js';
 
 /**
@@ -31,8 +31,7 @@ export interface RuleKind {
   validator(): Promise<KindValidator>;
 }
 
-const RULES_ROOT = fileURLToPath(new URL('../../../rules/', import.meta.url));
-export const rulesDir = (kind: string) => path.join(RULES_ROOT, kind) + path.sep;
+export const rulesDir = (kind: string) => builtinRulesDir(kind);
 
 type DoctorRule = import('./rule-types.js').RuleFile;
 type Pipeline = import('../fix/pipeline-types.js').PipelineFile;

@@ -1,51 +1,67 @@
-// Loads rule files of any kind (rules/<kind>/*.json): files whose content hash the build validated are trusted; others are validated with zod now.
+// Loads rule files of any kind (rules/<kind>/*.json): files the build validated, unchanged, are trusted; others are validated with zod now.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../core/install.js';
 import { FACT_ID_LIST } from '../facts/ids.js';
 import { KINDS, kindById, type RuleKind } from './kinds.js';
 import { conditionFacts, templateFacts, type LoadedRule, type RuleFile, type RuleProblem } from './rule-types.js';
+import { byCodeUnit } from '../core/order.js';
 
 export const DEFAULT_RULES_DIR = kindById('doctor')!.dir;
-/** Written by build-artifacts.js after `tsc`: hashes of rule files (every kind) that passed full validation. */
-export const MANIFEST_FILE = fileURLToPath(new URL('./rules-manifest.json', import.meta.url));
+/** Written by build-artifacts.js after `tsc`: one file per kind (<kind>.json), read only by what loads that kind. */
+export const MANIFEST_DIR = path.join(PACKAGE_ROOT, 'dist', 'src', 'engine', 'rules-manifest');
 
-export interface Manifest {
-  /** Hash of the validators' inputs (known fact ids, kinds); a manifest from another build is ignored. */
+/** The built-in rule files of one kind that passed full validation, as they were. */
+export interface KindManifest {
+  /** The validators' inputs (known fact ids, kinds); a manifest from another build is ignored. */
   validator: string;
-  hashes: string[];
+  /** File name -> the exact text that was validated. */
+  files: Record<string, string>;
+  /** File name -> the built-in file's fileStamp when it was validated. */
+  stamps: Record<string, string>;
+  /** Doctor rules only: the facts their cheap conditions and messages need (a plain doctor run starts them first). */
+  early?: string[];
+}
+
+/**
+ * Size, modification and change time of a file: any write changes the first two, a chmod, rename or copy the last.
+ * A built-in rule file with the stamp it had when the build validated it is that text, read or not.
+ */
+export function fileStamp(st: fs.Stats): string {
+  return `${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
 }
 
 export function validatorKey(): string {
   return `${KINDS.map((k) => k.id).join(',')};${FACT_ID_LIST.join(',')}`;
 }
 
+const EMPTY: KindManifest = { validator: '', files: {}, stamps: {} };
+const manifests = new Map<string, KindManifest>();
 /**
- * FNV-1a (two 32-bit lanes) of the kind, file name and content. It detects edits, which is all the manifest needs:
- * a changed file is validated again. Not node:crypto, whose loading alone costs ~2 ms of every doctor run.
+ * What the build validated of a kind. A file whose name and text equal a validated one needs no zod (~45 ms of
+ * start-up) and no hash: comparing texts costs nothing, and any edit, however small, is seen. Per kind, so `opta
+ * daemon logs` parses the redaction shapes' 18 KB, not every kind's 90 KB.
  */
-export function ruleHash(kind: string, file: string, text: string): string {
-  const s = `${kind}\0${path.basename(file)}\0${text}`;
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
+function manifestOf(kind: string): KindManifest {
+  let m = manifests.get(kind);
+  if (!m) {
+    try {
+      m = JSON.parse(fs.readFileSync(path.join(MANIFEST_DIR, `${kind}.json`), 'utf8')) as KindManifest;
+      if (m.validator !== validatorKey() || !m.files || !m.stamps) m = EMPTY;
+    } catch {
+      m = EMPTY;
+    }
+    manifests.set(kind, m);
   }
-  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0') + s.length.toString(16);
+  return m;
 }
 
-let manifest: Set<string> | undefined;
-function trustedHashes(): Set<string> {
-  if (manifest) return manifest;
-  try {
-    const m = JSON.parse(fs.readFileSync(MANIFEST_FILE, 'utf8')) as Manifest;
-    manifest = m.validator === validatorKey() ? new Set(m.hashes) : new Set();
-  } catch {
-    manifest = new Set();
-  }
-  return manifest;
+/**
+ * The facts to start before the built-in doctor rules are read (the build derived them from those rules): their
+ * probes are then out while the rule files load. Only a hint: the run keeps what the rules it loads turn out to need.
+ */
+export function earlyFacts(): string[] {
+  return manifestOf('doctor').early ?? [];
 }
 
 export interface KindLoadResult<T = unknown> {
@@ -63,12 +79,25 @@ export async function loadKind<T = unknown>(kind: RuleKind, dir: string = kind.d
   } catch (err) {
     return { items: [], problems: [{ file: dir, jsonPath: '$', message: `cannot read the rules directory: ${err instanceof Error ? err.message : String(err)}` }], validatedNow: 0 };
   }
-  const trusted = trustedHashes();
+  const { files: trusted, stamps } = manifestOf(kind.id);
+  // The built-in directory's files are first checked by their stamps: one stat each instead of reading and comparing
+  // (~1.5 ms of a doctor run, which loads two kinds); a file whose stamp changed is read and compared as any other.
+  const stamped = path.resolve(dir) + path.sep === kind.dir ? stamps : {};
   const items: Array<{ file: string; rule: T }> = [];
   const problems: RuleProblem[] = [];
   const unchecked: Array<{ file: string; text: string }> = [];
   for (const name of names) {
     const file = path.join(dir, name);
+    if (stamped[name] !== undefined && trusted[name] !== undefined) {
+      try {
+        if (fileStamp(fs.statSync(file)) === stamped[name]) {
+          items.push({ file, rule: JSON.parse(trusted[name]) as T });
+          continue;
+        }
+      } catch {
+        // read below, which says what is wrong with it
+      }
+    }
     let text: string;
     try {
       text = fs.readFileSync(file, 'utf8');
@@ -76,7 +105,7 @@ export async function loadKind<T = unknown>(kind: RuleKind, dir: string = kind.d
       problems.push({ file, jsonPath: '$', message: `cannot be read: ${err instanceof Error ? err.message : String(err)}` });
       continue;
     }
-    if (trusted.has(ruleHash(kind.id, file, text))) items.push({ file, rule: JSON.parse(text) as T });
+    if (trusted[name] === text) items.push({ file, rule: JSON.parse(text) as T });
     else unchecked.push({ file, text });
   }
   if (unchecked.length) {
@@ -87,7 +116,7 @@ export async function loadKind<T = unknown>(kind: RuleKind, dir: string = kind.d
       problems.push(...r.problems);
       if (r.rule !== undefined) items.push({ file: u.file, rule: r.rule as T });
     }
-    items.sort((a, b) => a.file.localeCompare(b.file));
+    items.sort((a, b) => byCodeUnit(a.file, b.file));
   }
   const seen = new Map<string, string>();
   const unique = items.filter((r) => {

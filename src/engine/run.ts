@@ -1,5 +1,4 @@
 // Runs the doctor: selected rules -> json-rules-engine over lazily collected facts -> findings and check lines, under a deadline.
-import { createRequire } from 'node:module';
 import { displayPath, type OptaPaths } from '../core/paths.js';
 import { UsageError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
@@ -9,9 +8,10 @@ import type { FactCollector, FactValue } from '../facts/fact.js';
 import { COLLECTORS } from '../facts/registry.js';
 import { checkDef, checkOrder } from './checks.js';
 import { FactStore } from './fact-store.js';
-import { loadRules, DEFAULT_RULES_DIR, type LoadResult } from './loader.js';
+import { earlyFacts, loadRules, DEFAULT_RULES_DIR, type LoadResult } from './loader.js';
 import { REPORT_SCHEMA_VERSION, type CheckResult, type DoctorReport, type Evidence, type Finding, type RuleRun } from './report-types.js';
 import { fillTemplate, resolvePath, type LoadedRule } from './rule-types.js';
+import { byCodeUnit } from '../core/order.js';
 
 export const DEFAULT_DEADLINE_MS = 5000;
 /** Rules without a priority run first; rules about the run itself (priority 1) run last. */
@@ -100,32 +100,52 @@ export async function runDoctorCapture(opts: DoctorOptions): Promise<DoctorCaptu
   const deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const deadlineAt = opts.deadlineAt ?? started + deadlineMs;
   const rulesDir = opts.rulesDir ?? DEFAULT_RULES_DIR;
-  const loaded = await loadRules(rulesDir);
-  requireRules(rulesDir, loaded);
-  const selected = selectRules(loaded.rules, opts.only, opts.skip);
-
+  const offline = opts.offline;
+  const missing = (c: FactCollector): FactCollector => ({ ...c, collect: () => ({ ok: false, error: offline!.missing, timedOut: false }) });
+  const collectors = new Map<string, FactCollector>(COLLECTORS.map((c) => [c.id, offline ? missing(c) : c]));
+  const store = new FactStore({ collectors, paths: opts.paths, env: opts.env ?? process.env, deadlineAt, startedAt: started, factTimeoutMs: opts.factTimeoutMs, overrides: opts.overrides });
   const factChecks = new Map<string, Set<string>>();
+  const checksOf = (fact: string) => [...(factChecks.get(fact) ?? [])].filter((c) => c !== 'doctor');
+  const failureRecords = () => store.records().filter((r) => !(offline && !r.overridden && r.error === offline.missing));
+  collectors.set('fact-failures', factFailures({ records: failureRecords, checksOf }));
+  // A socket's request is written only when the event loop sees it connected: one turn of the loop after starting
+  // probes sends them before the next piece of work, instead of after it.
+  const sendNow = () => new Promise((resolve) => setImmediate(resolve));
+
+  // A plain run of the built-in rules starts the facts they need (the build recorded which) before reading them, so
+  // the daemon and LMX answer while the rule files load; the rules loaded then decide what the report keeps.
+  const plain = opts.rulesDir === undefined && !offline && !opts.overrides && !opts.only?.length && !opts.skip?.length;
+  const early = plain ? earlyFacts() : [];
+  for (const id of early) void store.get(id);
+  if (early.length) await sendNow();
+
+  let selected: LoadedRule[];
+  let loaded: LoadResult;
+  try {
+    loaded = await loadRules(rulesDir);
+    requireRules(rulesDir, loaded);
+    selected = selectRules(loaded.rules, opts.only, opts.skip);
+  } catch (err) {
+    store.expire();
+    throw err;
+  }
   for (const r of selected) {
     for (const f of [...r.facts, ...r.templateFacts]) {
       if (!factChecks.has(f)) factChecks.set(f, new Set());
       factChecks.get(f)!.add(r.rule.event.params.check);
     }
   }
-  const offline = opts.offline;
-  const missing = (c: FactCollector): FactCollector => ({ ...c, collect: () => ({ ok: false, error: offline!.missing, timedOut: false }) });
-  const collectors = new Map<string, FactCollector>(COLLECTORS.map((c) => [c.id, offline ? missing(c) : c]));
-  const store = new FactStore({ collectors, paths: opts.paths, env: opts.env ?? process.env, deadlineAt, startedAt: started, factTimeoutMs: opts.factTimeoutMs, overrides: opts.overrides });
-  const checksOf = (fact: string) => [...(factChecks.get(fact) ?? [])].filter((c) => c !== 'doctor');
-  const failureRecords = () => store.records().filter((r) => !(offline && !r.overridden && r.error === offline.missing));
-  collectors.set('fact-failures', factFailures({ records: failureRecords, checksOf }));
+  // An edited rule file may need less than the build recorded: what it does not need leaves no trace.
+  if (early.length) store.keepOnly(factChecks.keys());
 
   // Start the facts every selected rule's cheap conditions need now, so their sockets are in flight while
-  // json-rules-engine loads (~10 ms). Expensive facts (priority < 10, e.g. find-process) stay on demand.
+  // json-rules-engine loads. Expensive facts (priority < 10, e.g. find-process) stay on demand.
   for (const id of factChecks.keys()) {
     if ((collectors.get(id)?.priority ?? 10) >= 10 && id !== 'fact-failures') void store.get(id);
   }
-  // require, not import(): json-rules-engine is CommonJS, and the ESM translator adds ~3 ms for nothing here.
-  const { Engine } = createRequire(import.meta.url)('json-rules-engine') as typeof import('json-rules-engine');
+  await sendNow();
+  // Loaded here, while the probes are out: in the bundle, json-rules-engine's own bundle and code cache.
+  const { Engine } = await import('json-rules-engine');
   const engine = new Engine([], { allowUndefinedFacts: true, pathResolver: resolvePath });
   // json-rules-engine calls a fact only when a condition needs it, and caches it: collection is lazy by construction.
   for (const [id, c] of collectors) engine.addFact(id, () => store.get(id), { cache: true, priority: c.priority ?? 10 });
@@ -186,7 +206,7 @@ export async function runDoctorCapture(opts: DoctorOptions): Promise<DoctorCaptu
         ruleFile: rule.file,
       };
     })
-    .sort((a, b) => checkOrder(a.check) - checkOrder(b.check) || sevRank(a.severity) - sevRank(b.severity) || a.id.localeCompare(b.id));
+    .sort((a, b) => checkOrder(a.check) - checkOrder(b.check) || sevRank(a.severity) - sevRank(b.severity) || byCodeUnit(a.id, b.id));
 
   // Log evidence (rules/logs patterns tied to a check, in the current daemon run) never decides a check: it is shown
   // under a check that fails, and kept in the report (--verbose, --json) for one that passes. Bounded and cheap, so it
@@ -244,7 +264,7 @@ export async function runDoctorCapture(opts: DoctorOptions): Promise<DoctorCaptu
       if (bad) return { ...base, outcome: 'unknown', reason: bad.timedOut ? `${bad.id} gave no answer within ${bad.timeoutMs} ms` : `${bad.id} failed (${bad.error})` };
       return { ...base, outcome: 'passed', reason: null };
     })
-    .sort((a, b) => checkOrder(a.check) - checkOrder(b.check) || a.id.localeCompare(b.id));
+    .sort((a, b) => checkOrder(a.check) - checkOrder(b.check) || byCodeUnit(a.id, b.id));
 
   const counts = {
     errors: findings.filter((f) => f.severity === 'error').length,

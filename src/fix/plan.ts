@@ -10,6 +10,7 @@ import { topUpFacts } from './facts.js';
 import type { FixPlan, NeedsPerson, PipelineRecord, StepRecord } from './fix-types.js';
 import { evaluateGuard } from './guard.js';
 import type { PipelineFile } from './pipeline-types.js';
+import { byCodeUnit } from '../core/order.js';
 
 export const RESET_PIPELINE = 'fix-reset';
 
@@ -86,7 +87,7 @@ export async function buildPlan(
     entry.findings.push(f.id);
     chosen.set(lp.pipeline.id, entry);
   }
-  const ordered = [...chosen.values()].sort((a, b) => (a.lp.pipeline.order ?? 50) - (b.lp.pipeline.order ?? 50) || a.lp.pipeline.id.localeCompare(b.lp.pipeline.id));
+  const ordered = [...chosen.values()].sort((a, b) => (a.lp.pipeline.order ?? 50) - (b.lp.pipeline.order ?? 50) || byCodeUnit(a.lp.pipeline.id, b.lp.pipeline.id));
   const facts = await topUpFacts(paths, env, factValues, guardFacts(ordered.map((c) => c.lp)));
   const planned: PipelineRecord[] = [];
   for (const c of ordered) planned.push(await planPipeline(c.lp, c.findings, paths, env, facts));

@@ -9,6 +9,7 @@ import { Matcher, type SegmentResult } from './matcher.js';
 import type { LoadedPatterns } from './patterns.js';
 import type { WorkerJob } from './analyze-worker.js';
 import { alignToLine, scanSegment, type Segment } from './reader.js';
+import { workerStart } from '../core/install.js';
 
 export { defaultInputs, openInputs, type LogInput } from './inputs.js';
 
@@ -81,7 +82,10 @@ export async function analyzeLogs(opts: AnalyzeOptions): Promise<Analysis> {
     // generation can be capped (resourceLimits), the main thread's cannot, and it grew by ~17 MB when it scanned too
     // (measured: peak RSS 105 MB with the main thread scanning, 89 MB without, same wall time). The workers start
     // now and load their code while the patterns load here.
-    if (threads > 1) workers = Array.from({ length: threads }, () => new Worker(WORKER_URL, { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } }));
+    if (threads > 1) {
+      const start = workerStart('analyze-worker');
+      workers = Array.from({ length: threads }, () => new Worker(start.file, { argv: start.argv, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } }));
+    }
     const loaded = await patternsLoaded;
     const patterns = loaded.patterns;
     // Pieces in file and byte order; results are stored by piece index, so merging keeps that order.
@@ -127,8 +131,6 @@ export async function analyzeLogs(opts: AnalyzeOptions): Promise<Analysis> {
 }
 
 type WorkerReply = { ok: true; results: Array<{ index: number; result: SegmentResult }> } | { ok: false; file: number; error: string };
-
-const WORKER_URL = new URL('./analyze-worker.js', import.meta.url);
 
 function runWorker(w: Worker, job: WorkerJob, files: Opened[]): Promise<Array<{ index: number; result: SegmentResult }>> {
   return new Promise((resolve, reject) => {

@@ -1,10 +1,14 @@
 // The literal prefilters of the built-in log patterns, worked out at build time, so a one-shot `opta doctor` does not parse regexes.
 import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { PACKAGE_ROOT } from '../core/install.js';
 import { regexInfo } from './regex-info.js';
 
 /** Written by build-artifacts.js after `tsc`: regex source -> its prefixes and required literals. */
-export const PREFILTERS_FILE = fileURLToPath(new URL('./prefilters.json', import.meta.url));
+export const PREFILTERS_FILE = path.join(PACKAGE_ROOT, 'dist', 'src', 'logs', 'prefilters.json');
+
+/** The bundles carry the table as JSON text (src/build/bundle.ts): no file to read; tsc's output reads PREFILTERS_FILE. */
+declare const OPTA_LOG_PREFILTERS: string | undefined;
 
 export type Prefilter = { prefixes: string[] | null; literals: string[] | null };
 
@@ -17,7 +21,7 @@ let cache: Record<string, Prefilter> | undefined;
 export function prefilterOf(source: string): Prefilter {
   if (!cache) {
     try {
-      cache = JSON.parse(fs.readFileSync(PREFILTERS_FILE, 'utf8')) as Record<string, Prefilter>;
+      cache = JSON.parse(typeof OPTA_LOG_PREFILTERS !== 'undefined' ? OPTA_LOG_PREFILTERS : fs.readFileSync(PREFILTERS_FILE, 'utf8')) as Record<string, Prefilter>;
     } catch {
       cache = {};
     }

@@ -15,6 +15,15 @@ export function lastLines(file: string, n: number): string[] {
   return readTail(file, n).lines;
 }
 
+/** Fills buf from the file at pos (a read may return less than asked). */
+function readFully(fd: number, buf: Buffer, pos: number): void {
+  for (let done = 0; done < buf.length; ) {
+    const got = fs.readSync(fd, buf, done, buf.length - done, pos + done);
+    if (got <= 0) throw new Error(`the file ended while reading it (at byte ${pos + done})`);
+    done += got;
+  }
+}
+
 /** The last n lines and the position right after them. */
 export function readTail(file: string, n: number, opts: { keepOpen?: boolean } = {}): { lines: string[]; end: Position } {
   const fd = fs.openSync(file, 'r');
@@ -25,17 +34,30 @@ export function readTail(file: string, n: number, opts: { keepOpen?: boolean } =
     if (n <= 0) return { lines: [], end };
     let pos = size;
     let newlines = 0;
+    /** Where the wanted lines start in the first chunk read (the earliest in the file), once found. */
+    let start = -1;
     const chunks: Buffer[] = [];
-    // Stop once we hold n complete lines (n+1 newlines, counting a trailing one).
-    while (pos > 0 && newlines <= n) {
+    // From the end, until n complete lines are held (n+1 newlines, counting a trailing one). lastIndexOf is a native
+    // scan that stops there: counting every byte in JavaScript cost ~2 ms per 64 KiB in a command's first run.
+    while (pos > 0 && start < 0) {
       const len = Math.min(CHUNK, pos);
       pos -= len;
-      const buf = Buffer.alloc(len);
-      fs.readSync(fd, buf, 0, len, pos);
+      const buf = Buffer.allocUnsafe(len);
+      readFully(fd, buf, pos);
       chunks.unshift(buf);
-      for (let i = 0; i < len; i++) if (buf[i] === 10) newlines++;
+      for (let i = len; i > 0; ) {
+        const nl = buf.lastIndexOf(10, i - 1);
+        if (nl < 0) break;
+        if (++newlines > n) {
+          start = nl + 1;
+          break;
+        }
+        i = nl;
+      }
     }
-    const text = Buffer.concat(chunks).toString('utf8');
+    // Only what is shown is decoded (a newline byte never occurs inside a UTF-8 sequence, so the cut is clean).
+    const all = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    const text = all.toString('utf8', Math.max(0, start));
     const lines = text.split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
     return { lines: lines.slice(-n), end };

@@ -2,12 +2,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { builtinRulesDir } from '../core/install.js';
 import { readConfigLite, daemonSettings, parsePortRange } from '../core/config-lite.js';
 import { OptaError } from '../core/errors.js';
 import { displayPath } from '../core/paths.js';
 import { VERSION } from '../core/version.js';
 import type { Section, SectionContext } from './bundle.js';
+import { byCodeUnit } from '../core/order.js';
 
 /** Waits for a shared probe at most `ms`, so one hung probe leaves the rest of a section standing. */
 async function within<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
@@ -149,7 +150,7 @@ export const SECTIONS: Section[] = [
         ['log', p.logFile, describeFile(p.logFile)],
         ['sessions', p.sessionsDir, sessions],
         ['opta', process.argv[1] ?? '', 'the CLI that made this bundle'],
-        ['rules', path.resolve(fileURLToPath(new URL('../../../rules/', import.meta.url))), 'built-in rule files'],
+        ['rules', builtinRulesDir(), 'built-in rule files'],
         ['node', process.execPath, process.version],
       ];
       return {
@@ -165,7 +166,7 @@ export const SECTIONS: Section[] = [
     async collect(ctx) {
       const vars = Object.entries(ctx.env)
         .filter(([k, v]) => v !== undefined && (k.startsWith('OPTA_') || PROXY_VARS.test(k)))
-        .sort(([a], [b]) => a.localeCompare(b)) as Array<[string, string]>;
+        .sort(([a], [b]) => byCodeUnit(a, b)) as Array<[string, string]>;
       return { data: Object.fromEntries(vars), text: vars.length ? vars.map(([k, v]) => `${k}=${v}`).join('\n') : '(no OPTA_* or proxy variables set)' };
     },
   },

@@ -2,6 +2,7 @@
 import { kindById } from '../engine/kinds.js';
 import { loadKind } from '../engine/loader.js';
 import type { RuleProblem } from '../engine/rule-types.js';
+import { byCodeUnit } from '../core/order.js';
 
 /** One rules/redact/<id>.json file (schema: schemas/redact.schema.json, zod in redact-kind.ts). */
 export interface RedactRule {
@@ -71,7 +72,7 @@ export class Redactor {
   private occurrences = 0;
 
   constructor(shapes: Shape[], known: KnownSecret[] = []) {
-    this.shapes = [...shapes].sort((a, b) => b.priority - a.priority || a.id.localeCompare(b.id));
+    this.shapes = [...shapes].sort((a, b) => b.priority - a.priority || byCodeUnit(a.id, b.id));
     // Longest first, so a secret that contains another is replaced whole.
     const seen = new Set<string>();
     this.known = known
@@ -154,7 +155,7 @@ export class Redactor {
   }
 
   counts(): RedactionCounts {
-    const byLabel = Object.fromEntries([...this.perLabel.entries()].sort(([a], [b]) => a.localeCompare(b)));
+    const byLabel = Object.fromEntries([...this.perLabel.entries()].sort(([a], [b]) => byCodeUnit(a, b)));
     return { byLabel, values: this.placeholders.size, occurrences: this.occurrences };
   }
 }

@@ -8,8 +8,18 @@ import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 
 export const ROOT = path.resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-export const OPTA_BIN = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
+/** package.json's `bin`: what ships is what the tests run (the bin and its bundles, built by `npm run build`). */
+export const OPTA_BIN = path.join(ROOT, (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: { opta: string } }).bin.opta);
 /** package.json's version: what `opta --version`, state.json and /v3/identity must say (never a hard-coded copy). */
+/**
+ * The code cache every test's opta shares (XDG_CACHE_HOME in makeHome's env): outside the throwaway HOMEs, so a
+ * read-only check of a HOME sees opta's own writes only, and later runs start from cached code as a user's do.
+ * Tests of the cache itself set their own.
+ */
+export const TEST_CACHE_HOME = path.join(ROOT, 'dist', 'test-cache');
+// Daemons a test starts in-process (through control.ts, with this process's environment) cache there too, never in
+// the real home.
+process.env.XDG_CACHE_HOME = TEST_CACHE_HOME;
 export const PKG_VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 export interface TestHome {
@@ -37,6 +47,7 @@ export function makeHome(opts: { viaDefault?: boolean; config?: Record<string, u
     FORCE_COLOR: '0',
     TERM: 'dumb',
     LANG: 'C.UTF-8',
+    XDG_CACHE_HOME: TEST_CACHE_HOME,
   };
   if (!opts.viaDefault) env.OPTA_HOME = optaHome;
   if (opts.config) fs.writeFileSync(path.join(optaHome, 'config.json'), JSON.stringify(opts.config, null, 2), { mode: 0o600 });

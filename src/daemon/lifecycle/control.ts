@@ -4,8 +4,9 @@ import { acquireLock } from '../../core/lock.js';
 import { OptaError } from '../../core/errors.js';
 import type { OptaPaths } from '../../core/paths.js';
 import { isAlive, isOptaDaemonOf, waitForExit } from '../../core/proc.js';
-import { readState, removeStateIfOwned, setStateAside, type DaemonState } from '../../core/state.js';
-import { inspectDaemon, type DaemonInspection } from './inspect.js';
+import type { DaemonState } from '../../core/state.js';
+import { readStateLite, removeStateIfOwned, setStateAside } from '../../core/state-lite.js';
+import { findOrphanDaemon, inspectDaemon, type DaemonInspection } from './inspect.js';
 import { spawnDaemon } from './spawn.js';
 
 export interface StartResult {
@@ -25,7 +26,8 @@ async function withLock<T>(paths: OptaPaths, fn: () => Promise<T>): Promise<T> {
 }
 
 function validState(paths: OptaPaths): DaemonState | undefined {
-  const r = readState(paths.stateFile);
+  // zod-free: `opta daemon start` would pay ~10 ms for zod just to read back what the daemon wrote.
+  const r = readStateLite(paths.stateFile);
   return r.class === 'valid' ? r.state : undefined;
 }
 

@@ -39,9 +39,11 @@ export function daemonUrl(state: Pick<DaemonState, 'host' | 'port'>, path: strin
   return `http://${host}:${state.port}${path}`;
 }
 
+/** The identity in an answer of /v3/identity or /v3/health (which names the daemon too). */
 function asIdentity(v: unknown): Identity | undefined {
   const o = v as Partial<Identity> | undefined;
-  return o && o.name === 'opta-daemon' && typeof o.pid === 'number' && typeof o.daemonId === 'string' ? (o as Identity) : undefined;
+  if (!o || o.name !== 'opta-daemon' || typeof o.pid !== 'number' || typeof o.daemonId !== 'string') return undefined;
+  return { name: o.name, version: o.version as string, daemonId: o.daemonId, pid: o.pid };
 }
 
 /** Looks for a daemon of this home on the configured ports (state.json deleted or corrupt while it runs). */
@@ -76,10 +78,16 @@ export async function inspectDaemon(paths: OptaPaths, opts: { timeoutMs?: number
   out.ours = live === 'alive' && isOptaDaemonOf(state.pid, paths.home);
   if (!out.ours) return { ...out, status: 'foreign' };
 
-  const [idRes, healthRes] = await Promise.all([
-    httpJson(daemonUrl(state, '/v3/identity'), { timeoutMs }),
-    httpJson(daemonUrl(state, '/v3/health'), { timeoutMs, headers: { authorization: `Bearer ${state.token}` } }),
-  ]);
+  // One round trip when all is well: /v3/health (token) names the daemon too. Only when it gives no usable answer is
+  // /v3/identity (no token) asked, to tell a daemon that rejects the token from one that is not there or not ours.
+  const started = Date.now();
+  const healthRes = await httpJson(daemonUrl(state, '/v3/health'), { timeoutMs, headers: { authorization: `Bearer ${state.token}` } });
+  const fromHealth = healthRes.ok ? asIdentity(healthRes.json) : undefined;
+  const idRes = fromHealth
+    ? { ok: true, json: fromHealth, status: healthRes.status, errorCode: undefined }
+    : healthRes.errorCode && healthRes.status === undefined
+      ? healthRes
+      : await httpJson(daemonUrl(state, '/v3/identity'), { timeoutMs: Math.max(50, timeoutMs - (Date.now() - started)) });
   out.identity = idRes.ok ? asIdentity(idRes.json) : undefined;
   if (!out.identity) {
     out.problem = idRes.errorCode ? `${idRes.errorCode} on ${state.host}:${state.port}` : `unexpected identity answer (HTTP ${idRes.status})`;

@@ -1,18 +1,20 @@
 // Spawns a detached daemon process and resolves once it is serving (its IPC "ready"), or with its failure.
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { ensurePrivateDir } from '../../core/atomic.js';
 import { OptaError } from '../../core/errors.js';
+import { BIN } from '../../core/install.js';
 import type { OptaPaths } from '../../core/paths.js';
 import { DAEMON_MARKER } from '../../core/proc.js';
 import type { StarterMessage } from '../main.js';
 import { openLogFd } from '../logger.js';
 
-export const DAEMON_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
-
+/**
+ * The daemon's command line: the bin (which runs the daemon's bundle with the code cache when it sees the marker first),
+ * the marker and its home. Identity checks (isOptaDaemonOf) rely on `--opta-daemon --home <home>` being in it.
+ */
 export function daemonArgs(home: string): string[] {
-  return [DAEMON_MAIN, DAEMON_MARKER, '--home', home];
+  return [BIN, DAEMON_MARKER, '--home', home];
 }
 
 export type Ready = Extract<StarterMessage, { type: 'ready' }>;

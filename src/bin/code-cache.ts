@@ -1,0 +1,186 @@
+// Runs a CommonJS bundle through vm.Script with a V8 code cache kept under the user's cache directory (never required, checked before use).
+//
+// Why: most of a short opta command's time was compiling code, not running it. V8 can hand back what it compiled
+// (bytecode of every function that ran) and take it again on the next run, skipping the parse and compile. Node 20
+// has no built-in module compile cache, so the bin does this itself for its bundles (one file each, see
+// src/build/bundle.ts). The cache is an optimisation only: any problem with it means compiling as usual.
+import fs from 'node:fs';
+import path from 'node:path';
+import vm from 'node:vm';
+import zlib from 'node:zlib';
+import Module from 'node:module';
+
+/** What a cache file starts with: a format tag, then the CRC-32 of the V8 data that follows. */
+const MAGIC = Buffer.from('optacc1\n', 'latin1');
+const HEADER = MAGIC.length + 4;
+
+/**
+ * Where caches live: $XDG_CACHE_HOME/opta, else ~/.cache/opta (%LOCALAPPDATA%\opta\cache on Windows). Never the
+ * install directory, which the user may not be able to write and which several users may share.
+ */
+export function cacheDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string | undefined {
+  if (env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME)) return path.join(env.XDG_CACHE_HOME, 'opta');
+  if (platform === 'win32' && env.LOCALAPPDATA) return path.join(env.LOCALAPPDATA, 'opta', 'cache');
+  return env.HOME ? path.join(env.HOME, '.cache', 'opta') : undefined;
+}
+
+/** FNV-1a, 32 bits, as hex: short names for the parts of a cache key. */
+export function fnv(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+/**
+ * The cache file of a bundle: named by the bundle's content hash (from the build) and everything that makes V8 reject
+ * code compiled elsewhere (node and V8 version, architecture, flags), so that two node versions or flag sets in turn
+ * each keep their own file instead of replacing each other's on every run.
+ */
+export function cacheFile(dir: string, id: string, bundleHash: string): string {
+  const runtime = [process.version, process.versions.v8, process.arch, process.platform, process.execArgv.join(' '), process.env.NODE_OPTIONS ?? ''].join('\0');
+  return path.join(dir, `${id}-${bundleHash}-${fnv(runtime)}.cache`);
+}
+
+/**
+ * crc32 of node:zlib (Node >= 20.15; ~0.1 ms for a cache, zlib itself ~0.6 ms to load): without it no cache is used,
+ * since unchecked data could crash V8.
+ */
+function crc32(): ((data: Uint8Array) => number) | undefined {
+  const f = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+  return typeof f === 'function' ? f : undefined;
+}
+
+/**
+ * The V8 data of a cache file, or undefined when there is none or it cannot be trusted: not ours (owner, or writable by
+ * others: code from it would run as this user), cut short, or not matching its checksum. V8 checks versions, flags
+ * and the source's length itself, but not its payload: a flipped byte in a cache V8 accepts crashes the process.
+ */
+export function readCache(file: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile() || st.size <= HEADER) return undefined;
+    if (typeof process.getuid === 'function' && (st.uid !== process.getuid() || (st.mode & 0o022) !== 0)) return undefined;
+    const buf = Buffer.allocUnsafe(st.size);
+    let n = 0;
+    while (n < buf.length) {
+      const r = fs.readSync(fd, buf, n, buf.length - n, n);
+      if (r === 0) return undefined;
+      n += r;
+    }
+    if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+    const check = crc32();
+    const data = buf.subarray(HEADER);
+    if (!check || check(data) !== buf.readUInt32LE(MAGIC.length)) return undefined;
+    return data;
+  } catch {
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Writes a cache file whole or not at all (a temp file renamed over it, 0600 in a 0700 directory), and removes the
+ * caches other builds of the same bundle left for the same runtime. Any failure (read-only or full disk, no home) just
+ * means no cache.
+ */
+export function writeCache(file: string, data: Buffer): boolean {
+  const check = crc32();
+  if (!check) return false;
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    const header = Buffer.alloc(HEADER);
+    MAGIC.copy(header);
+    header.writeUInt32LE(check(data), MAGIC.length);
+    fs.writeFileSync(tmp, Buffer.concat([header, data]), { mode: 0o600 });
+    fs.renameSync(tmp, file);
+  } catch {
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      // never created
+    }
+    return false;
+  }
+  // <id>-<build>-<runtime>.cache: another build's cache of this bundle for this runtime is of no more use.
+  const parts = path.basename(file).split('-');
+  const id = parts.slice(0, -2).join('-');
+  const runtime = parts[parts.length - 1];
+  try {
+    for (const name of fs.readdirSync(path.dirname(file))) {
+      const p = name.split('-');
+      if (name !== path.basename(file) && p.length === parts.length && p.slice(0, -2).join('-') === id && p[p.length - 1] === runtime) fs.unlinkSync(path.join(path.dirname(file), name));
+    }
+  } catch {
+    // an old cache left behind costs disk space, nothing else
+  }
+  return true;
+}
+
+/** What a bundle gets as its `module` and `require`, as a CommonJS module would. */
+export interface BundleModule {
+  exports: unknown;
+}
+
+export interface RunOptions {
+  /** The bundle (CommonJS, ASCII only: the build checks both). */
+  file: string;
+  /** Its cache file, or undefined for none. */
+  cache?: string;
+  /** When to write a missing or rejected cache if the process has not exited by then (long-running programs). */
+  writeAfterMs?: number;
+  module: BundleModule;
+  require: NodeJS.Require;
+}
+
+/**
+ * Runs a bundle as Node would run a CommonJS module, from cached code when there is a usable cache; when there is not,
+ * writes one after the program ran (at exit, or after `writeAfterMs`), so the functions compiled while it ran are in it.
+ * Returns whether a cache was offered and V8 took it.
+ */
+export function runWithCache(opts: RunOptions): boolean {
+  // One-byte read: the bundle is ASCII, and V8 keys a cache on the source's length.
+  const source = fs.readFileSync(opts.file, 'latin1');
+  const cached = opts.cache ? readCache(opts.cache) : undefined;
+  const wrapper = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
+  const script = new vm.Script(wrapper, { filename: opts.file, cachedData: cached });
+  const used = cached !== undefined && !script.cachedDataRejected;
+  if (opts.cache && !used) {
+    const cache = opts.cache;
+    let written = false;
+    const write = () => {
+      if (written) return;
+      written = true;
+      try {
+        writeCache(cache, script.createCachedData());
+      } catch {
+        // no cache this time
+      }
+    };
+    process.once('exit', write);
+    if (opts.writeAfterMs !== undefined) setTimeout(write, opts.writeAfterMs).unref();
+  }
+  const fn = script.runInThisContext() as (...args: unknown[]) => void;
+  fn.call(opts.module.exports, opts.module.exports, opts.require, opts.module, opts.file, path.dirname(opts.file));
+  return used;
+}
+
+/**
+ * Runs a bundle through node's own CommonJS loader, which reads its source map when source maps are enabled (--debug:
+ * stack traces name the TypeScript sources). No code cache. `require` is the bundle's, as with runWithCache.
+ */
+export function runPlain(opts: Pick<RunOptions, 'file' | 'module' | 'require'>): void {
+  const m = new Module(opts.file);
+  m.filename = opts.file;
+  // The module-local require calls m.require: the bundle then gets the same libraries as with the cache.
+  m.require = opts.require as unknown as typeof m.require;
+  (m as unknown as { _compile(content: string, filename: string): void })._compile(fs.readFileSync(opts.file, 'utf8'), opts.file);
+  opts.module.exports = m.exports;
+}
