@@ -92,6 +92,7 @@ test('failures are results: refused, hang-up, cut short, not HTTP, not JSON, no 
     ['not HTTP', () => 'SSH-2.0-OpenSSH_9.6\r\n\r\n', 'BAD_HTTP'],
     ['not JSON', () => 'HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n<html/>\r\n', 'BAD_JSON'],
     ['silent', () => '', 'TIMEOUT', { close: false }],
+    ['a flood (more than 1 MiB)', () => 'HTTP/1.1 200 OK\r\nContent-Length: 99999999\r\n\r\n' + '['.repeat(2 * 1024 * 1024), 'TOO_LARGE', { close: false }],
   ];
   for (const [name, reply, code, opts] of cases) {
     const s = await rawServer(reply, opts);

@@ -34,6 +34,9 @@ interface Head {
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
+/** More than any answer of the daemon's API or LMX's health endpoints: a peer that sends more is not one of them. */
+export const MAX_ANSWER_BYTES = 1024 * 1024;
+
 /** The head of the response in `buf` (skipping 1xx interim answers), undefined until it is all there, or an Error. */
 export function parseHead(buf: Buffer): Head | undefined | Error {
   let from = 0;
@@ -166,6 +169,8 @@ export function httpJson(url: string, opts: HttpOptions = {}): Promise<HttpResul
     socket.on('data', (c: Buffer) => {
       chunks.push(c);
       received += c.length;
+      // Garbage from the network (a stream that never ends) must not grow without bound until the timeout.
+      if (received > MAX_ANSWER_BYTES) return done({ ok: false, status: parsed?.status, errorCode: 'TOO_LARGE', error: `the answer is larger than ${MAX_ANSWER_BYTES} bytes` });
       check(false);
     });
     socket.on('end', () => check(true));

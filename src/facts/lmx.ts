@@ -18,6 +18,8 @@ function kindOf(r: HttpResult): ErrorKind {
     case 'DNS_TIMEOUT':
       return 'timeout';
     case 'BAD_JSON':
+    case 'BAD_HTTP':
+    case 'TOO_LARGE':
     case undefined:
       return 'bad-answer';
     default:
