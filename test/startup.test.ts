@@ -7,7 +7,7 @@ import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { makeHome, OPTA_BIN, PKG_VERSION, ROOT, runOpta, type TestHome } from './helpers/env.js';
 import { dependencies } from '../src/build/bundle.js';
-import { libBundle } from '../src/bin/opta.js';
+import { bundleFor, libBundle } from '../src/bin/opta.js';
 import * as groups from '../src/cli/groups.js';
 
 /** A home whose opta caches compiled code in a directory of this test's own. */
@@ -186,6 +186,49 @@ test('the build: a bundle per command group (groups.ts) and per dependency (pack
     assert.ok(!text.some((b) => b > 0x7f), `${f} is ASCII (the bin reads bundles as one-byte strings)`);
     assert.ok(fs.existsSync(path.join(dir, `${f}.map`)), `${f} has a source map`);
   }
+});
+
+test('bundleFor: a subcommand of its own only when named first (daemon logs), else its group, the daemon, a worker or cli', () => {
+  const info = { groups: ['daemon', 'doctor'], programs: ['tool-worker'], subcommands: ['daemon logs'] };
+  assert.equal(bundleFor(['daemon', 'logs', '--lines', '200'], info), 'cli-daemon-logs');
+  assert.equal(bundleFor(['daemon', 'logs'], info), 'cli-daemon-logs');
+  assert.equal(bundleFor(['--debug', 'daemon', 'logs'], info), 'cli-daemon');
+  assert.equal(bundleFor(['daemon', 'status'], info), 'cli-daemon');
+  assert.equal(bundleFor(['daemon'], info), 'cli-daemon');
+  assert.equal(bundleFor(['doctor', 'logs'], info), 'cli-doctor');
+  assert.equal(bundleFor(['--opta-daemon', '--home', '/x'], info), 'daemon');
+  assert.equal(bundleFor(['--opta-worker', 'tool-worker'], info), 'tool-worker');
+  assert.equal(bundleFor(['nonsense'], info), 'cli');
+});
+
+test('opta daemon logs runs its own small bundle; --help, a bad value or an unknown option are handed to the daemon group, which answers as always', async (t) => {
+  const { h, files } = cachedHome(t);
+  fs.mkdirSync(path.dirname(h.paths.logFile), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(h.paths.logFile, ['[10:00:00] INFO  one', '[10:00:01] WARN  two', '[10:00:02] INFO  three'].join('\n') + '\n');
+  const group = () => files('cli-daemon-').filter((f) => /^cli-daemon-[0-9a-f]{16}-/.test(f));
+  const plain = await runOpta(h, ['daemon', 'logs', '-n', '2']);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.equal(plain.stdout, '[10:00:01] WARN  two\n[10:00:02] INFO  three\n');
+  assert.equal(files('cli-daemon-logs-').length, 1, 'the plain command ran cli-daemon-logs.cjs');
+  assert.deepEqual(group(), [], 'and not the daemon group\'s bundle');
+  assert.ok(
+    fs.statSync(path.join(path.dirname(OPTA_BIN), 'cli-daemon-logs.cjs')).size < fs.statSync(path.join(path.dirname(OPTA_BIN), 'cli-daemon.cjs')).size,
+    'the subcommand\'s bundle is smaller than its group\'s (what it is for)',
+  );
+
+  const help = await runOpta(h, ['daemon', 'logs', '--help']);
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(help.stdout, /^Usage: opta daemon logs \[options\]/);
+  assert.match(help.stdout, /-f, --follow/);
+  assert.equal(group().length, 1, '--help is answered by the group\'s bundle (commander)');
+  const bad = await runOpta(h, ['daemon', 'logs', '--lines', '0']);
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stderr, 'opta: --lines takes a whole number of at least 1, not "0"\n');
+  assert.equal(bad.stdout, '');
+  const unknown = await runOpta(h, ['daemon', 'logs', '--bogus']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown option '--bogus'/);
+  assert.equal(unknown.stdout, '');
 });
 
 test('a built-in rule file edited in place after the build takes effect, even an edit that keeps its size', { timeout: 60_000 }, async (t) => {

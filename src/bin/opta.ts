@@ -2,8 +2,8 @@
 //
 // Only esbuild's CommonJS output of this file runs (it needs __dirname and the build's facts below); tsc's output is
 // there for the type check and unit tests of bundleFor.
-import Module from 'node:module';
-import path from 'node:path';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import type { BundleModule } from './code-cache.js';
 
 /** What the build (src/build/bundle.ts) knows and bakes in. */
@@ -11,6 +11,11 @@ export interface BuildInfo {
   version: string;
   /** Command groups: `opta <group>` runs cli-<group>.cjs. */
   groups: string[];
+  /**
+   * Subcommands with a bundle of their own: `opta daemon logs` runs cli-daemon-logs.cjs ("daemon logs"), which hands
+   * anything but a plain invocation to its group's bundle.
+   */
+  subcommands: string[];
   /** Programs the bin starts by marker: the daemon, worker threads. */
   programs: string[];
   /** package.json's dependencies: each is a bundle of its own (libBundle), loaded on first require. */
@@ -29,13 +34,20 @@ export function libBundle(name: string): string {
   return `lib-${name.replace(/^@/, '').replace(/\//g, '+')}`;
 }
 
+/** The bundle of a subcommand of its own: cli-daemon-logs.cjs. */
+export function subcommandBundle(group: string, name: string): string {
+  return `cli-${group}-${name}`;
+}
+
 /**
  * Which bundle runs: the daemon's marker first on its command line (daemonArgs), a worker's marker and id, else the
- * command group named by the first non-option (help and unknown commands: cli, which has them all).
+ * subcommand that has a bundle of its own when named first, else the command group named by the first non-option
+ * (help and unknown commands: cli, which has them all).
  */
-export function bundleFor(args: string[], info: Pick<BuildInfo, 'groups' | 'programs'>): string {
+export function bundleFor(args: string[], info: Pick<BuildInfo, 'groups' | 'programs' | 'subcommands'>): string {
   if (args[0] === DAEMON_FLAG) return 'daemon';
   if (args[0] === WORKER_FLAG && info.programs.includes(args[1] ?? '')) return args[1];
+  if (args.length >= 2 && info.subcommands.includes(`${args[0]} ${args[1]}`)) return subcommandBundle(args[0], args[1]);
   const first = args.find((a) => !a.startsWith('-'));
   return first !== undefined && info.groups.includes(first) ? `cli-${first}` : 'cli';
 }
@@ -56,8 +68,8 @@ async function run(args: string[], info: BuildInfo): Promise<void> {
   const required = new Map<string, unknown>();
 
   const runBundle = (bundle: string, module: BundleModule): void => {
-    const file = path.join(__dirname, `${bundle}.cjs`);
-    const real = Module.createRequire(file);
+    const file = join(__dirname, `${bundle}.cjs`);
+    const real = createRequire(file);
     // A dependency comes from its own bundle (once per process, shared by every bundle that requires it); node's
     // built-ins and anything else from node.
     const fromNode = (name: string) => {
@@ -83,7 +95,12 @@ async function run(args: string[], info: BuildInfo): Promise<void> {
     }
     return m.exports;
   };
-  runBundle(id, { exports: {} });
+  // A bundle may hand the command over (a subcommand's bundle, given what only its group's bundle answers): it says
+  // so in its exports, having done nothing else.
+  const main: BundleModule = { exports: {} };
+  runBundle(id, main);
+  const handOff = (main.exports as { handOff?: unknown }).handOff;
+  if (typeof handOff === 'string' && handOff !== id && handOff in info.hashes) runBundle(handOff, { exports: {} });
 }
 
 if (typeof OPTA_BUILD !== 'undefined') {

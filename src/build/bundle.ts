@@ -19,7 +19,7 @@ import * as esbuild from 'esbuild';
 import { BUNDLE_DIR, PACKAGE_ROOT, PROGRAMS } from '../core/install.js';
 import { VERSION } from '../core/version.js';
 import { PREFILTERS_FILE } from '../logs/prefilters.js';
-import { libBundle, type BuildInfo } from '../bin/opta.js';
+import { libBundle, subcommandBundle, type BuildInfo } from '../bin/opta.js';
 
 /** What one bundle runs: a source file (a program), or a few generated lines (a CLI entry, a dependency). */
 export interface Entry {
@@ -40,12 +40,25 @@ export function dependencies(): Map<string, string> {
   return new Map(Object.keys(pkg.dependencies ?? {}).map((d) => [d, rootRequire.resolve(d)]));
 }
 
-/** Every bundle: `cli` (all groups: help, unknown commands), `cli-<group>` per command group, each program, each dependency. */
+/**
+ * Subcommands with a bundle of their own ("group name" -> its module, which exports `subcommandEntry(argv)`: runs a plain
+ * invocation, or names the bundle to hand the command to). Only where a command's budget needs it: `daemon logs`.
+ */
+export const SUBCOMMANDS: Record<string, string> = { 'daemon logs': 'src/cli/daemon-logs.ts' };
+
+/**
+ * Every bundle: `cli` (all groups: help, unknown commands), `cli-<group>` per command group, `cli-<group>-<name>` per
+ * subcommand of its own, each program, each dependency.
+ */
 export function entries(groups: string[], deps: Map<string, string>): Entry[] {
   const cli = (body: string) => `import { runCli } from ${src('src/cli/main.ts')};\n${body}`;
   return [
     { id: 'cli', contents: cli(`import * as groups from ${src('src/cli/groups.ts')};\nrunCli(process.argv, groups);\n`) },
     ...groups.map((g) => ({ id: `cli-${g}`, contents: cli(`import { ${g} as group } from ${src('src/cli/groups.ts')};\nrunCli(process.argv, { ${JSON.stringify(g)}: group });\n`) })),
+    ...Object.entries(SUBCOMMANDS).map(([sub, file]) => ({
+      id: subcommandBundle(...(sub.split(' ') as [string, string])),
+      contents: `import { subcommandEntry } from ${src(file)};\nexport const handOff = subcommandEntry(process.argv);\n`,
+    })),
     ...Object.entries(PROGRAMS).map(([id, file]) => ({ id, file: path.join(PACKAGE_ROOT, file) })),
     ...[...deps].map(([name, entry]) => ({ id: libBundle(name), contents: `module.exports = require(${JSON.stringify(entry)});\n` })),
   ];
@@ -238,7 +251,7 @@ export async function buildBundles(outDir = BUNDLE_DIR): Promise<Array<{ id: str
     sizes.push({ id: e.id, bytes: buf.length });
   }
 
-  const info: BuildInfo = { version: VERSION, groups, programs: Object.keys(PROGRAMS).filter((p) => p !== 'daemon'), libs: [...deps.keys()], hashes };
+  const info: BuildInfo = { version: VERSION, groups, subcommands: Object.keys(SUBCOMMANDS), programs: Object.keys(PROGRAMS).filter((p) => p !== 'daemon'), libs: [...deps.keys()], hashes };
   const bin = await esbuild.build({
     ...COMMON,
     entryPoints: [path.join(PACKAGE_ROOT, 'src/bin/opta.ts')],

@@ -50,15 +50,15 @@ export function registerTable(parent: Command, specs: CommandSpec[], setExit: (c
 }
 
 /**
- * Runs `<subcommand> [options]` when its options are plain (its own, and the global --debug), with the values
- * commander would give; returns false, having done nothing, for anything else.
+ * The subcommand and the options commander would give it, when `<subcommand> [options]` is plain (its own options, and
+ * the global --debug); undefined for anything else. A value's parse may throw its UsageError here.
  */
-export async function runTable(specs: CommandSpec[], args: string[], setExit: (code: ExitCode) => void): Promise<boolean> {
+export function planTable(specs: CommandSpec[], args: string[]): { spec: CommandSpec; opts: Record<string, unknown> } | undefined {
   const spec = specs.find((s) => s.name === args[0]);
-  if (!spec) return false;
+  if (!spec) return undefined;
   const flags = (spec.options ?? []).map((o) => ({ o, f: flagsOf(o) }));
   const parsed = parsePlain(args.slice(1), [{ long: 'debug', value: false }, ...flags.map(({ f }) => ({ long: f.long, short: f.short, value: f.takesValue }))]);
-  if (!parsed) return false;
+  if (!parsed) return undefined;
   const values = parsed.values;
   const opts: Record<string, unknown> = {};
   for (const { o, f } of flags) {
@@ -67,6 +67,13 @@ export async function runTable(specs: CommandSpec[], args: string[], setExit: (c
       if (o.default !== undefined) opts[f.key] = o.default;
     } else opts[f.key] = typeof v === 'string' && o.parse ? o.parse(v) : v;
   }
-  setExit(await spec.run(opts));
+  return { spec, opts };
+}
+
+/** Runs `<subcommand> [options]` when planTable accepts it; returns false, having done nothing, for anything else. */
+export async function runTable(specs: CommandSpec[], args: string[], setExit: (code: ExitCode) => void): Promise<boolean> {
+  const plan = planTable(specs, args);
+  if (!plan) return false;
+  setExit(await plan.spec.run(plan.opts));
   return true;
 }

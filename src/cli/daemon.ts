@@ -1,18 +1,14 @@
 // `opta daemon start|run|stop|restart|status|logs|reset`: thin adapters over the lifecycle core.
 // Core modules are imported inside each action so a command loads only what it uses (start-up cost).
 
-import { OptaError, UsageError } from '../core/errors.js';
+import { OptaError } from '../core/errors.js';
 import { displayPath, type OptaPaths } from '../core/paths.js';
 import type { DaemonInspection } from '../daemon/lifecycle/inspect.js';
 import { cliPaths, type ExitCode } from './context.js';
 import { colorEnabled, formatDuration, out } from './output.js';
 import type { Register } from './main.js';
 import { registerTable, runTable, type CommandSpec } from './command-table.js';
-
-function parseLines(v: string): number {
-  if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`--lines takes a whole number of at least 1, not "${v}"`);
-  return Number(v);
-}
+import { DAEMON_LOGS } from './daemon-logs.js';
 
 const NEXT: Record<DaemonInspection['status'], string> = {
   running: '',
@@ -112,51 +108,6 @@ async function runForeground(paths: OptaPaths): Promise<ExitCode> {
   });
 }
 
-async function logs(opts: { lines: number; follow?: boolean; showSecrets?: boolean }): Promise<ExitCode> {
-  const paths = cliPaths();
-  const { follow, readTail } = await import('../logs/tail.js');
-  // The guide's support one-liner pipes this into a file: the token, API keys and anything shaped like a secret
-  // are replaced by [REDACTED:<kind>-<n>] unless a person asks for them.
-  let redactor: import('../report/redact.js').Redactor | undefined;
-  if (!opts.showSecrets) {
-    const { homeRedactor, RedactShapesError } = await import('../report/redact.js');
-    try {
-      redactor = await homeRedactor(paths, process.env);
-    } catch (e) {
-      if (e instanceof RedactShapesError) throw new OptaError(`cannot redact the log: ${e.message}. Fix the rule file (opta rules validate --kind redact), or print the log as it is with --show-secrets.`, 2);
-      throw e;
-    }
-  }
-  let from: import('../logs/tail.js').Position | undefined;
-  let lines: string[] = [];
-  try {
-    const tail = readTail(paths.logFile, opts.lines, { keepOpen: Boolean(opts.follow) });
-    lines = tail.lines;
-    from = tail.end;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new OptaError(`failed to read log file ${paths.logFile}: ${(e as Error).message}`);
-    if (!opts.follow) {
-      throw new OptaError(`no daemon log at ${displayPath(paths.logFile)} yet: the daemon has not run in this home. Start it: opta daemon start`);
-    }
-  }
-  if (lines.length) out(redactor ? redactor.text(lines.join('\n')) : lines.join('\n'));
-  if (!opts.follow) return 0;
-  const { lineRedactor } = await import('../report/redact.js');
-  const sink = (t: string) => void process.stdout.write(t);
-  const stream = redactor ? lineRedactor(redactor, sink) : { push: sink, end: () => undefined };
-  await new Promise<void>((resolve) => {
-    const stopFollow = follow(paths.logFile, (t) => stream.push(t), { from });
-    const end = () => {
-      stopFollow();
-      stream.end();
-      resolve();
-    };
-    process.once('SIGINT', end);
-    process.once('SIGTERM', end);
-  });
-  return 0;
-}
-
 async function reset(): Promise<ExitCode> {
   const paths = cliPaths();
   const { isCI } = await import('./doctor-fix.js');
@@ -230,16 +181,7 @@ export const DAEMON_COMMANDS: CommandSpec[] = [
       return insp.status === 'running' ? 0 : 1;
     },
   },
-  {
-    name: 'logs',
-    description: 'print the end of the daemon log (default 200 lines), secrets redacted; --follow keeps printing, across rotation',
-    options: [
-      { flags: '-n, --lines <n>', description: 'how many lines from the end', parse: parseLines, default: 200 },
-      { flags: '-f, --follow', description: 'keep printing new lines until interrupted' },
-      { flags: '--show-secrets', description: 'print the lines as they are, without redacting secrets' },
-    ],
-    run: (opts) => logs(opts as { lines: number; follow?: boolean; showSecrets?: boolean }),
-  },
+  DAEMON_LOGS,
   {
     name: 'reset',
     description: 'the guide\'s "Reset Everything": stop, remove state.json and daemon.log, start; sessions/ is never touched',
