@@ -10,6 +10,7 @@ import { DEFAULT_RULES_DIR } from '../src/engine/loader.js';
 import { DoctorReportSchema } from '../src/report/report-schema.js';
 import { startRig, type DaemonRig } from './helpers/daemon.js';
 import { daemonConfig, freePortBlock, hashTree, holdPort, makeHome, OPTA_BIN, runOpta as run, treeChanges, waitUntil, type RunResult, type TestHome } from './helpers/env.js';
+import { guideHealthyReport } from '../fixtures/guide-report.js';
 
 /** Every doctor run in this file is checked for its read-only promise: no byte, mode or entry under HOME changes. */
 async function runOpta(h: Pick<TestHome, 'env'>, args: string[], opts?: Parameters<typeof run>[2]): Promise<RunResult> {
@@ -55,16 +56,7 @@ describe('opta doctor on a live stack (real daemon + LMX simulator)', () => {
     assert.equal(r.code, 0);
     assert.equal(
       r.stdout,
-      [
-        `Checking daemon...        ● running (pid ${rig.pid}, port ${rig.port})`,
-        `Checking LMX...           ● reachable (127.0.0.1:${rig.sim.port})`,
-        'Checking model...         ● loaded (qwen3-30b-a3b)',
-        'Checking config...        ● valid',
-        'Checking permissions...   ● ok',
-        '',
-        'All checks passed.',
-        '',
-      ].join('\n'),
+      guideHealthyReport(rig, `127.0.0.1:${rig.sim.port}`),
     );
   });
 

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { DoctorReportSchema } from '../src/report/report-schema.js';
 import { startRig, type DaemonRig } from './helpers/daemon.js';
 import { runOpta, waitUntil } from './helpers/env.js';
+import { guideHealthyReport } from '../fixtures/guide-report.js';
 
 const pad = (label: string) => `Checking ${label}...`.padEnd(26);
 const INDENT = ' '.repeat(28);
@@ -22,17 +23,7 @@ describe("a real daemon's log", () => {
   });
   after(async () => rig?.cleanup());
 
-  const guideHealthy = () =>
-    [
-      `Checking daemon...        ● running (pid ${rig.pid}, port ${rig.port})`,
-      `Checking LMX...           ● reachable (127.0.0.1:${rig.sim.port})`,
-      'Checking model...         ● loaded (qwen3-30b-a3b)',
-      'Checking config...        ● valid',
-      'Checking permissions...   ● ok',
-      '',
-      'All checks passed.',
-      '',
-    ].join('\n');
+  const guideHealthy = () => guideHealthyReport(rig, `127.0.0.1:${rig.sim.port}`);
 
   async function turn(session: string, content: string, end: 'turn.error' | 'turn.done' = 'turn.done', answer?: (ws: Awaited<ReturnType<DaemonRig['ws']>>, requestId: string) => void) {
     const ws = await rig.ws(session, 0);

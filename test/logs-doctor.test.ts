@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { runDoctor } from '../src/engine/run.js';
 import { renderRuleProblems, renderText } from '../src/report/text.js';
 import { loadScenario } from './helpers/doctor-scenarios.js';
+import { guideHealthyReport } from '../fixtures/guide-report.js';
 
 async function doctor(name: string, overrides: Record<string, Record<string, unknown>> = {}) {
   const s = loadScenario(name);
@@ -14,16 +15,7 @@ async function doctor(name: string, overrides: Record<string, Record<string, unk
   }
 }
 
-const GUIDE_HEALTHY = [
-  'Checking daemon...        ● running (pid 12345, port 9999)',
-  'Checking LMX...           ● reachable (lmx-host.local:1234)',
-  'Checking model...         ● loaded (qwen3-30b-a3b)',
-  'Checking config...        ● valid',
-  'Checking permissions...   ● ok',
-  '',
-  'All checks passed.',
-  '',
-].join('\n');
+const GUIDE_HEALTHY = guideHealthyReport({ pid: 12345, port: 9999 }, 'lmx-host.local:1234');
 const LOG_LINE = '                            log:  lmx preflight failed 14 times since the daemon started, last at 10:00:13: ECONNREFUSED lmx-host.local:1234 (nothing listens there)';
 
 test('an outage that recovered: exactly the guide\'s healthy output; the history only in --verbose and JSON', async () => {

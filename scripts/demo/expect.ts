@@ -1,6 +1,7 @@
 // What the demo expects of an opta run: an exit code and lines it must (not) print, or exactly the guide's healthy report.
 import { stripAnsi, type Verdict } from './reporter.js';
 import type { RunResult } from './stack.js';
+import { guideHealthyReport } from '../../fixtures/guide-report.js';
 
 export interface Expectation {
   /** The exit code (opta's convention: 0 holds, 1 no / something wrong, 2 could not run). */
@@ -29,16 +30,7 @@ export function expectRun(r: RunResult, e: Expectation): Verdict {
 
 /** The guide's "opta doctor" section, word for word, for this stack's daemon pid, port and LMX. */
 export function healthyReport(pid: number | undefined, port: number, lmxPort: number): string {
-  return [
-    `Checking daemon...        ● running (pid ${pid ?? '?'}, port ${port})`,
-    `Checking LMX...           ● reachable (127.0.0.1:${lmxPort})`,
-    'Checking model...         ● loaded (qwen3-30b-a3b)',
-    'Checking config...        ● valid',
-    'Checking permissions...   ● ok',
-    '',
-    'All checks passed.',
-    '',
-  ].join('\n');
+  return guideHealthyReport({ pid, port }, `127.0.0.1:${lmxPort}`);
 }
 
 /** opta doctor exits 0 and prints exactly the guide's five lines and "All checks passed.", nothing else. */
