@@ -71,6 +71,16 @@ export interface KindLoadResult<T = unknown> {
   validatedNow: number;
 }
 
+/** A rule file's text, or undefined with a problem that says why it cannot be read (loader and validator alike). */
+export function readRuleText(file: string, problems: RuleProblem[]): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    problems.push({ file, jsonPath: '$', message: `cannot be read: ${err instanceof Error ? err.message : String(err)}` });
+    return undefined;
+  }
+}
+
 /** Loads every *.json of one kind from `dir`; a broken file is a problem (with its JSON path), the others still load. */
 export async function loadKind<T = unknown>(kind: RuleKind, dir: string = kind.dir): Promise<KindLoadResult<T>> {
   let names: string[];
@@ -98,13 +108,8 @@ export async function loadKind<T = unknown>(kind: RuleKind, dir: string = kind.d
         // read below, which says what is wrong with it
       }
     }
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch (err) {
-      problems.push({ file, jsonPath: '$', message: `cannot be read: ${err instanceof Error ? err.message : String(err)}` });
-      continue;
-    }
+    const text = readRuleText(file, problems);
+    if (text === undefined) continue;
     if (trusted[name] === text) items.push({ file, rule: JSON.parse(text) as T });
     else unchecked.push({ file, text });
   }

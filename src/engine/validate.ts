@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { doctorChecks, doctorValidator } from './doctor-validator.js';
 import { KINDS, kindById, type KindValidator, type RuleKind } from './kinds.js';
 import type { RuleFile, RuleProblem } from './rule-types.js';
+import { readRuleText } from './loader.js';
 
 export function jsonPathOf(segments: ReadonlyArray<PropertyKey>): string {
   return '$' + segments.map((s) => (typeof s === 'number' ? `[${s}]` : /^[A-Za-z_$][\w$]*$/.test(String(s)) ? `.${String(s)}` : `[${JSON.stringify(String(s))}]`)).join('');
@@ -39,13 +40,8 @@ export function validateKindPath(kind: RuleKind, v: KindValidator, target: strin
   const problems: RuleProblem[] = [];
   const seen = new Map<string, string>();
   for (const file of files) {
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch (err) {
-      problems.push({ file, jsonPath: '$', message: `cannot be read: ${err instanceof Error ? err.message : String(err)}` });
-      continue;
-    }
+    const text = readRuleText(file, problems);
+    if (text === undefined) continue;
     const r = validateKindText(kind, v, file, text);
     problems.push(...r.problems);
     if (r.rule === undefined) continue;
