@@ -240,6 +240,9 @@ test('regex prefilters: prefixes when anchored, required literals otherwise, non
     ['(?=foo)', null, null, 0],
     ['^$', null, null, 0],
     ['x{,2}', null, ['x{,2}'], 5],
+    // In JavaScript "[^]" is any character and "[]" nothing: the "]" after them closes the class, it is not in it.
+    ['^a[^]|b]', null, ['a', 'b]'], 2],
+    ['foo[]|bar]', null, ['foo', 'bar]'], 4],
   ];
   for (const [re, prefixes, literals, min] of table) {
     const info = regexInfo(re);

@@ -251,8 +251,8 @@ class Parser {
   }
 
   private charClass(): void {
+    // JavaScript, unlike POSIX, ends a class at a "]" right after "[" or "[^": "[]" matches nothing, "[^]" anything.
     if (this.s[this.i] === '^') this.i++;
-    if (this.s[this.i] === ']') this.i++;
     while (this.i < this.s.length && this.s[this.i] !== ']') {
       if (this.s[this.i] === '\\') this.i++;
       this.i++;
