@@ -79,6 +79,37 @@ describe('damaged and awkward input never breaks it and loses no other line', ()
       },
     },
     {
+      name: 'a UTF-8 byte order mark before the first line (a log saved by a Windows editor or PowerShell)',
+      bytes: () => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), guide()]),
+      patterns: LOG_EXPECTED.guide.patterns,
+      other: LOG_EXPECTED.guide.other,
+      check: (a) => {
+        assert.deepEqual(a.run, { found: true, file: a.files[0].display, line: 1, time: '10:00:01' });
+        assert.equal(a.findings.find((x) => x.id === 'daemon-started')!.samples[0].text, '[10:00:01] INFO  daemon started on 127.0.0.1:9999');
+      },
+    },
+    {
+      name: 'a log of nothing but a byte order mark has no line',
+      bytes: () => Buffer.from([0xef, 0xbb, 0xbf]),
+      patterns: {},
+      other: { DEBUG: 0, INFO: 0, WARN: 0, ERROR: 0, unparsed: 0 },
+      check: (a) => assert.equal(a.lines, 0),
+    },
+    {
+      name: 'JSON lines whose first "msg" or "level" key is not the message or level (nested, a number): the top-level one is matched',
+      bytes: () =>
+        Buffer.from(
+          [
+            '{"level":"error","ctx":{"msg":"nested"},"msg":"lmx preflight failed: ECONNREFUSED h:1"}',
+            '{"level":"error","msg":404,"message":"tool worker crashed: heap out of memory"}',
+            '{"user":{"level":"admin"},"level":"warn","msg":"permission request perm_9 timed out (5m), auto-denying"}',
+            '',
+          ].join('\n'),
+        ),
+      patterns: { 'lmx-preflight-refused': 1, 'tool-worker-oom': 1, 'permission-auto-denied': 1 },
+      other: { DEBUG: 0, INFO: 0, WARN: 0, ERROR: 0, unparsed: 0 },
+    },
+    {
       name: 'no final newline',
       bytes: () => Buffer.from(fixture('mixed').toString('latin1').replace(/\n$/, ''), 'latin1'),
       patterns: LOG_EXPECTED.mixed.patterns,

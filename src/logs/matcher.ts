@@ -130,41 +130,52 @@ export function levelOf(s: string, at: number, len: number): number {
   }
 }
 
-/** The level of a JSON line: "level":"error" (any key above, any case), or a number; -1 when there is none. */
+/**
+ * The level of a JSON line: "level":"error" (any key above, any case), or a number; -1 when there is none. Every
+ * occurrence of a key is tried, so a nested or unrelated one first ({"user":{"level":"admin"},"level":"warn"}) does
+ * not hide the line's own level.
+ */
 function jsonLevel(raw: string): number {
   for (const key of JSON_LEVEL_KEYS) {
-    let i = raw.indexOf(key);
-    if (i < 0) continue;
-    i += key.length;
-    while (raw.charCodeAt(i) === 32) i++;
-    if (raw.charCodeAt(i) !== 58) continue;
-    i++;
-    while (raw.charCodeAt(i) === 32) i++;
-    if (raw.charCodeAt(i) === 34) {
-      const w = ++i;
-      while (i < raw.length && i - w < 9 && ((raw.charCodeAt(i) | 0x20) >= 97 && (raw.charCodeAt(i) | 0x20) <= 122)) i++;
-      return raw.charCodeAt(i) === 34 ? levelOf(raw, w, i - w) : -1;
+    for (let k = raw.indexOf(key); k >= 0; k = raw.indexOf(key, k + 1)) {
+      let i = k + key.length;
+      while (raw.charCodeAt(i) === 32) i++;
+      if (raw.charCodeAt(i) !== 58) continue;
+      i++;
+      while (raw.charCodeAt(i) === 32) i++;
+      let level = -1;
+      if (raw.charCodeAt(i) === 34) {
+        const w = ++i;
+        while (i < raw.length && i - w < 9 && ((raw.charCodeAt(i) | 0x20) >= 97 && (raw.charCodeAt(i) | 0x20) <= 122)) i++;
+        if (raw.charCodeAt(i) === 34) level = levelOf(raw, w, i - w);
+      } else {
+        let n = 0;
+        const d = i;
+        while (raw.charCodeAt(i) >= 48 && raw.charCodeAt(i) <= 57) n = n * 10 + raw.charCodeAt(i++) - 48;
+        if (i > d) level = numericLevel(n);
+      }
+      if (level >= 0) return level;
     }
-    let n = 0;
-    const d = i;
-    while (raw.charCodeAt(i) >= 48 && raw.charCodeAt(i) <= 57) n = n * 10 + raw.charCodeAt(i++) - 48;
-    return i > d ? numericLevel(n) : -1;
   }
   return -1;
 }
 
-/** Where the message value of a JSON line starts (just after its opening quote), or -1. */
-function jsonMessageAt(raw: string): number {
+/**
+ * Where a string value of a message key starts (just after its opening quote), for every such key in the line: the
+ * prefilter tries each, since the first "msg" may be nested ({"ctx":{"msg":"x"},"msg":"..."}) or not a string.
+ */
+function jsonMessageStarts(raw: string): number[] {
+  const out: number[] = [];
   for (const key of JSON_MSG_KEYS_QUOTED) {
-    let i = raw.indexOf(key);
-    if (i < 0) continue;
-    i += key.length;
-    while (raw.charCodeAt(i) === 32) i++;
-    if (raw.charCodeAt(i++) !== 58) continue;
-    while (raw.charCodeAt(i) === 32) i++;
-    return raw.charCodeAt(i) === 34 ? i + 1 : -1;
+    for (let k = raw.indexOf(key); k >= 0; k = raw.indexOf(key, k + 1)) {
+      let i = k + key.length;
+      while (raw.charCodeAt(i) === 32) i++;
+      if (raw.charCodeAt(i++) !== 58) continue;
+      while (raw.charCodeAt(i) === 32) i++;
+      if (raw.charCodeAt(i) === 34) out.push(i + 1);
+    }
   }
-  return -1;
+  return out;
 }
 
 /** pino/bunyan numbers (10..60), and syslog severities (0..7). */
@@ -448,13 +459,14 @@ export class Matcher {
       // Candidates without parsing: prefixes where the message value starts, required literals anywhere in the line.
       const t = this.tables[level];
       let cands: Compiled[] | undefined;
-      const at = jsonMessageAt(raw);
-      if (at >= 0 && at + 1 < raw.length && t.first[(raw.charCodeAt(at) << 8) | raw.charCodeAt(at + 1)] === 1) {
-        for (const e of t.byFirst[raw.charCodeAt(at)] ?? []) {
-          if (e.jsonSafe && e.prefixes.some((x) => raw.startsWith(x, at))) (cands ??= []).push(e.p);
+      for (const at of jsonMessageStarts(raw)) {
+        if (at + 1 < raw.length && t.first[(raw.charCodeAt(at) << 8) | raw.charCodeAt(at + 1)] === 1) {
+          for (const e of t.byFirst[raw.charCodeAt(at)] ?? []) {
+            if (e.jsonSafe && !cands?.includes(e.p) && e.prefixes.some((x) => raw.startsWith(x, at))) (cands ??= []).push(e.p);
+          }
         }
       }
-      for (const { p: cp, lits } of t.jsonRest) if (!lits || lits.some((x) => raw.includes(x))) (cands ??= []).push(cp);
+      for (const { p: cp, lits } of t.jsonRest) if (!cands?.includes(cp) && (!lits || lits.some((x) => raw.includes(x)))) (cands ??= []).push(cp);
       if (cands) {
         let obj: Record<string, unknown> | null = null;
         try {

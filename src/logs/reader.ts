@@ -12,6 +12,8 @@ export const CHUNK_BYTES = 64 * 1024;
 export const READ_BYTES = 8 * CHUNK_BYTES;
 /** A line longer than this is matched on its first LINE_CAP bytes; the rest is skipped, not buffered. */
 export const LINE_CAP = 64 * 1024;
+/** The UTF-8 byte order mark as latin1 text. */
+const BOM = '\xef\xbb\xbf';
 
 export interface Segment {
   /** Index of the input file (for line numbers and names when results are merged). */
@@ -34,9 +36,11 @@ export function scanSegment(seg: Segment, matcher: Matcher, patterns: number, on
     if (got <= 0) break;
     pos += got;
     for (let off = 0; off < got; off += CHUNK_BYTES) {
-      const n = Math.min(CHUNK_BYTES, got - off);
-      r.bytesRead += n;
-      const s = buf.toString('latin1', off, off + n);
+      r.bytesRead += Math.min(CHUNK_BYTES, got - off);
+      let s = buf.toString('latin1', off, off + Math.min(CHUNK_BYTES, got - off));
+      // A UTF-8 byte order mark (Windows editors, PowerShell) is not part of the file's first line.
+      if (pos - got + off === 0 && s.startsWith(BOM)) s = s.slice(BOM.length);
+      const n = s.length;
       const nl = s.indexOf('\n');
       if (nl < 0) {
         if (head.length < LINE_CAP) head += s.slice(0, LINE_CAP - head.length);
