@@ -7,9 +7,10 @@ import { after, before, describe, test } from 'node:test';
 import { optaPaths } from '../src/core/paths.js';
 import type { Analysis } from '../src/logs/analysis.js';
 import { analyzeLogs } from '../src/logs/analyze.js';
+import { MAX_OPEN_INPUTS, openInputs } from '../src/logs/inputs.js';
 import { analyzeCurrentRunWith, CURRENT_RUN_MAX_BYTES } from '../src/logs/current-run.js';
 import { loadPatterns, templateContext, type LoadedPatterns } from '../src/logs/patterns.js';
-import { CHUNK_BYTES } from '../src/logs/reader.js';
+import { alignToLine, CHUNK_BYTES } from '../src/logs/reader.js';
 import { ROOT } from './helpers/env.js';
 import { LOG_EXPECTED } from './helpers/logs-expectations.js';
 
@@ -220,6 +221,38 @@ describe('one result whatever the chunks, threads and files', () => {
     assert.deepEqual(summary(one), { patterns: sorted(LOG_EXPECTED.guide.patterns), other: LOG_EXPECTED.guide.other });
     assert.deepEqual([one.run.line, one.lines], [23, 11]);
     assert.equal(one.findings.find((x) => x.id === 'tool-worker-oom')!.first.line, 28);
+  });
+
+  test('more files than are kept open at once: those opened later are read whole, in order, by one thread or several', async () => {
+    const count = MAX_OPEN_INPUTS + 40;
+    // Every 7th file is the mixed fixture; the last is the guide's (its tool-worker-oom is the last one found).
+    const isMixed = (i: number) => i % 7 === 0 && i < count - 1;
+    const many = Array.from({ length: count }, (_, i) => file(isMixed(i) ? fixture('mixed') : fixture('guide')));
+    const want = { patterns: {} as Record<string, number>, other: { DEBUG: 0, INFO: 0, WARN: 0, ERROR: 0, unparsed: 0 } };
+    const mixed = summary(await analyze([many[0]]));
+    const guide = summary(await analyze([many[1]]));
+    const nMixed = many.filter((_, i) => isMixed(i)).length;
+    const nGuide = many.length - nMixed;
+    for (const [s, k] of [[mixed, nMixed], [guide, nGuide]] as const) {
+      for (const [id, c] of Object.entries(s.patterns)) want.patterns[id] = (want.patterns[id] ?? 0) + c * k;
+      for (const l of Object.keys(want.other) as Array<keyof Analysis['other']>) want.other[l] += s.other[l] * k;
+    }
+    const opened = openInputs(many.map((f) => ({ path: f, display: path.basename(f) })));
+    try {
+      assert.equal(opened.length, many.length);
+      assert.equal(opened.filter((o) => o.fd >= 0).length, MAX_OPEN_INPUTS, 'the last files given are the ones kept open');
+      assert.ok(opened.slice(-MAX_OPEN_INPUTS).every((o) => o.fd >= 0));
+    } finally {
+      for (const o of opened) if (o.fd >= 0) fs.closeSync(o.fd);
+    }
+    // A file opened again must still be the one checked at the start.
+    assert.throws(() => alignToLine({ fd: -1, path: many[0], key: '0:0' }, 1, 100), /replaced or renamed while it was analysed/);
+    for (const threads of [1, 3]) {
+      const a = await analyze(many, { threads, parallelMinBytes: 0 });
+      assert.deepEqual(summary(a), { patterns: sorted(want.patterns), other: want.other }, `${threads} thread(s)`);
+      assert.equal(a.files.length, many.length);
+      assert.equal(a.findings.find((x) => x.id === 'tool-worker-oom')!.last.file, path.basename(many[many.length - 1]));
+    }
   });
 
   test('the same file named twice is read once', async () => {

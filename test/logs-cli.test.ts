@@ -124,6 +124,37 @@ describe('opta logs analyze', () => {
     }
   });
 
+  test('more files than the process may hold open (a shell glob over a directory of logs): all of them are read, exit 0', async () => {
+    // macOS allows 256 descriptors by default and many Linux shells 1024; a limit of 96 here stands for both.
+    const dir = path.join(h.home, 'many');
+    fs.mkdirSync(dir);
+    const files = Array.from({ length: 300 }, (_, i) => {
+      const f = path.join(dir, `part ${String(i).padStart(3, '0')}.log`);
+      fs.writeFileSync(f, `[10:00:05] ERROR lmx preflight failed: ECONNREFUSED host-${i}:1234\n[10:00:06] WARN  something odd\n`);
+      return f;
+    });
+    const script = 'ulimit -n 96 && exec "$0" "$@"';
+    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn('/bin/sh', ['-c', script, process.execPath, OPTA_BIN, 'logs', 'analyze', '--json', ...files], { env: h.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    const a = AnalysisSchema.parse(JSON.parse(r.stdout));
+    assert.equal(a.files.length, 300);
+    assert.equal(a.lines, 600);
+    const refused = a.findings.find((f) => f.id === 'lmx-preflight-refused')!;
+    assert.equal(refused.count, 300);
+    assert.deepEqual([refused.first.file, refused.last.file, refused.last.line], [files[0], files[299], 1]);
+    assert.equal(refused.values.address, 'host-299:1234');
+    assert.equal(a.other.WARN, 300);
+  });
+
   test('a broken pattern file (bad regex, matches the empty string): exit 2 with its file and JSON path; the other patterns still run', async () => {
     const dir = path.join(h.home, 'patterns');
     fs.mkdirSync(dir);

@@ -1,14 +1,13 @@
 // `opta logs analyze` core: splits the opened inputs at line boundaries across threads (worker_threads), scans them, and merges the result.
-import fs from 'node:fs';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { OptaError } from '../core/errors.js';
+import { causeText, OptaError } from '../core/errors.js';
 import { mergeAnalysis, type Analysis, type TemplateContext } from './analysis.js';
-import { openInputs, type LogInput, type Opened } from './inputs.js';
+import { closeInputs, openInputs, type LogInput, type Opened } from './inputs.js';
 import { Matcher, type SegmentResult } from './matcher.js';
 import type { LoadedPatterns } from './patterns.js';
 import type { WorkerJob } from './analyze-worker.js';
-import { alignToLine, scanSegment, type Segment } from './reader.js';
+import { alignToLine, scanSegment, type Segment, type Source } from './reader.js';
 import { workerStart } from '../core/install.js';
 
 export { defaultInputs, openInputs, type LogInput } from './inputs.js';
@@ -17,7 +16,7 @@ export { defaultInputs, openInputs, type LogInput } from './inputs.js';
 export const PARALLEL_MIN_BYTES = 24 * 1024 * 1024;
 
 /** Splits the inputs into `threads` runs of about equal bytes, each a list of segments that start at line starts. */
-export function planSegments(files: Array<{ fd: number; size: number }>, threads: number): Segment[][] {
+export function planSegments(files: Array<{ fd: number; size: number; path?: string; key?: string }>, threads: number): Segment[][] {
   const offsets: number[] = [];
   let total = 0;
   for (const f of files) {
@@ -30,7 +29,7 @@ export function planSegments(files: Array<{ fd: number; size: number }>, threads
     let g = Math.round((total * t) / threads);
     let fi = 0;
     while (fi < files.length - 1 && g >= offsets[fi] + files[fi].size) fi++;
-    g = offsets[fi] + alignToLine(files[fi].fd, g - offsets[fi], files[fi].size);
+    g = offsets[fi] + alignToLine(source(files[fi]), g - offsets[fi], files[fi].size);
     bounds.push(Math.max(g, bounds[t - 1]));
   }
   bounds.push(total);
@@ -39,10 +38,15 @@ export function planSegments(files: Array<{ fd: number; size: number }>, threads
     for (let t = 0; t < threads; t++) {
       const start = Math.max(offsets[fi], bounds[t]);
       const end = Math.min(offsets[fi] + f.size, bounds[t + 1]);
-      if (end > start) plan[t].push({ file: fi, fd: f.fd, start: start - offsets[fi], end: end - offsets[fi] });
+      if (end > start) plan[t].push({ file: fi, ...source(f), start: start - offsets[fi], end: end - offsets[fi] });
     }
   });
   return plan;
+}
+
+/** A file's descriptor, or for one not kept open (see MAX_OPEN_INPUTS) its path and identity. */
+function source(f: { fd: number; path?: string; key?: string }): Source {
+  return f.fd >= 0 ? { fd: f.fd } : { fd: -1, path: f.path, key: f.key };
 }
 
 export interface AnalyzeOptions {
@@ -99,10 +103,15 @@ export async function analyzeLogs(opts: AnalyzeOptions): Promise<Analysis> {
       const matcher = new Matcher(patterns, Boolean(opts.sinceStart));
       let before = 0;
       pieces.forEach((piece, i) => {
-        results[i] = scanSegment(piece, matcher, patterns.length, (d) => {
-          progress[0] = before + d;
-          report();
-        });
+        try {
+          results[i] = scanSegment(piece, matcher, patterns.length, (d) => {
+            progress[0] = before + d;
+            report();
+          });
+        } catch (err) {
+          // As a worker reports it: one paragraph naming the file (read errors, a file opened again that changed).
+          throw new OptaError(`cannot read the log ${files[piece.file].display}: ${causeText(err)}`, 2);
+        }
         before += results[i].bytesRead;
       });
     } else {
@@ -126,7 +135,7 @@ export async function analyzeLogs(opts: AnalyzeOptions): Promise<Analysis> {
   } finally {
     // A worker that is still there (the patterns failed to load, another worker failed) must not keep opta alive.
     for (const w of workers) void w.terminate();
-    for (const f of files) fs.closeSync(f.fd);
+    closeInputs(files);
   }
 }
 

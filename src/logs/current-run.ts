@@ -1,11 +1,10 @@
 // The log analysis of the current daemon run, bounded: what `opta doctor` (and the support bundle) read, at a cost that does not grow with the log.
 import type { OptaPaths } from '../core/paths.js';
 import { mergeAnalysis, type Analysis } from './analysis.js';
-import { defaultInputs, openInputs } from './inputs.js';
+import { closeInputs, defaultInputs, openInputs } from './inputs.js';
 import { Matcher } from './matcher.js';
 import { loadPatterns, templateContext, type LoadedPatterns } from './patterns.js';
 import { alignToLine, scanSegment } from './reader.js';
-import fs from 'node:fs';
 
 /**
  * The doctor reads at most the last 256 KiB of daemon.log (and daemon.log.1, if daemon.log is shorter): about 2,500
@@ -60,6 +59,6 @@ export function analyzeCurrentRunWith(opts: CurrentRunOptions, loaded: LoadedPat
       segments,
     });
   } finally {
-    for (const f of files) fs.closeSync(f.fd);
+    closeInputs(files);
   }
 }

@@ -11,9 +11,19 @@ export interface LogInput {
 }
 
 export interface Opened extends LogInput {
+  /** The open descriptor, or -1 for a file past MAX_OPEN_INPUTS: reader.ts opens it again (and checks it is the same file) to read it. */
   fd: number;
   size: number;
+  /** dev:ino when opened: the same file named twice, and the identity a file opened again must still have. */
+  key: string;
 }
+
+/**
+ * Descriptors kept open at once: the last files given (the daemon's own two always). A shell glob can name thousands
+ * of files, more than a process may open (256 by default on macOS, often 1024 on Linux, and worker threads need some
+ * too); the others are checked now and opened again, one at a time, when they are read.
+ */
+export const MAX_OPEN_INPUTS = 64;
 
 /** The daemon's log and its rotated predecessor, oldest first; only those that exist. */
 export function defaultInputs(paths: OptaPaths, env: NodeJS.ProcessEnv): LogInput[] {
@@ -35,10 +45,11 @@ export function defaultInputs(paths: OptaPaths, env: NodeJS.ProcessEnv): LogInpu
  * Opens every input before reading any, newest first: a rotation between two opens then shows up as the same
  * file twice (daemon.log became daemon.log.1), which is read once. Each file is read up to its size at open time;
  * lines appended later belong to the next analysis, and a file renamed or removed meanwhile is still read whole
- * through its open descriptor.
+ * through its open descriptor (past MAX_OPEN_INPUTS files, the earlier ones given are opened again when read).
  */
 export function openInputs(inputs: LogInput[]): Opened[] {
-  const opened: Array<Opened & { key: string }> = [];
+  const opened: Opened[] = [];
+  let held = 0;
   try {
     for (const input of [...inputs].reverse()) {
       let fd: number;
@@ -59,13 +70,21 @@ export function openInputs(inputs: LogInput[]): Opened[] {
         fs.closeSync(fd);
         continue;
       }
+      if (held >= MAX_OPEN_INPUTS) {
+        fs.closeSync(fd);
+        fd = -1;
+      } else held++;
       opened.push({ ...input, fd, size: st.size, key });
     }
   } catch (err) {
-    for (const o of opened) fs.closeSync(o.fd);
+    closeInputs(opened);
     throw err;
   }
   if (!opened.length) throw new OptaError(`there is no log to analyse: ${inputs.map((i) => i.display).join(', ')} do not exist. Start the daemon (opta daemon start), or name a log file.`, 2);
-  return opened.reverse().map(({ key: _key, ...o }) => o);
+  return opened.reverse();
+}
+
+export function closeInputs(files: Array<{ fd: number }>): void {
+  for (const f of files) if (f.fd >= 0) fs.closeSync(f.fd);
 }
 

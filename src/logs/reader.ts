@@ -15,23 +15,48 @@ export const LINE_CAP = 64 * 1024;
 /** The UTF-8 byte order mark as latin1 text. */
 const BOM = '\xef\xbb\xbf';
 
-export interface Segment {
+/** Where a file's bytes come from: its open descriptor, or (fd -1) its path, opened again only while it is read. */
+export interface Source {
+  fd: number;
+  path?: string;
+  /** dev:ino the file had when the analysis began; a path that now names another file is an error. */
+  key?: string;
+}
+
+export interface Segment extends Source {
   /** Index of the input file (for line numbers and names when results are merged). */
   file: number;
-  fd: number;
   /** Byte range [start, end): start is 0 or just after a newline; end is the snapshot size or the next segment's start. */
   start: number;
   end: number;
 }
 
+/** Runs `read` with a descriptor of the source: its own, or the file opened again (and closed after) when it has none. */
+export function withSource<T>(src: Source, read: (fd: number) => T): T {
+  if (src.fd >= 0) return read(src.fd);
+  // O_NONBLOCK: if a FIFO took the file's place, opening it must not wait for a writer (it is refused just below).
+  const fd = fs.openSync(src.path!, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try {
+    const st = fs.fstatSync(fd);
+    if (`${st.dev}:${st.ino}` !== src.key) throw new Error('it was replaced or renamed while it was analysed (run opta logs analyze again)');
+    return read(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** Reads segment bytes [start, end) and returns what the matcher found; `onBytes` gets the bytes read so far. */
 export function scanSegment(seg: Segment, matcher: Matcher, patterns: number, onBytes?: (done: number) => void): SegmentResult {
+  return withSource(seg, (fd) => scanFd(seg, fd, matcher, patterns, onBytes));
+}
+
+function scanFd(seg: Segment, fd: number, matcher: Matcher, patterns: number, onBytes?: (done: number) => void): SegmentResult {
   const r = newSegment(seg.file, seg.start, seg.end, patterns);
   const buf = Buffer.allocUnsafe(READ_BYTES);
   let pos = seg.start;
   let head = '';
   while (pos < seg.end) {
-    const got = fs.readSync(seg.fd, buf, 0, Math.min(READ_BYTES, seg.end - pos), pos);
+    const got = fs.readSync(fd, buf, 0, Math.min(READ_BYTES, seg.end - pos), pos);
     // Fewer bytes than the snapshot said: the file was truncated under us; what was there has been analysed.
     if (got <= 0) break;
     pos += got;
@@ -66,9 +91,13 @@ export function scanSegment(seg: Segment, matcher: Matcher, patterns: number, on
 }
 
 /** The first line start at or after `offset` (0 stays 0): where a segment may begin. */
-export function alignToLine(fd: number, offset: number, size: number): number {
+export function alignToLine(src: Source | number, offset: number, size: number): number {
   if (offset <= 0) return 0;
   if (offset >= size) return size;
+  return withSource(typeof src === 'number' ? { fd: src } : src, (fd) => lineStartFrom(fd, offset, size));
+}
+
+function lineStartFrom(fd: number, offset: number, size: number): number {
   const buf = Buffer.allocUnsafe(CHUNK_BYTES);
   let pos = offset - 1;
   while (pos < size) {
