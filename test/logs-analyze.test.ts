@@ -111,6 +111,21 @@ describe('damaged and awkward input never breaks it and loses no other line', ()
       other: { DEBUG: 0, INFO: 0, WARN: 0, ERROR: 0, unparsed: 0 },
     },
     {
+      name: 'blanks after the message (padding of a log shipper, an editor, a JSON value): patterns anchored at the end still match',
+      bytes: () =>
+        Buffer.concat([
+          Buffer.from(guide().toString('latin1').replace(/\n/g, ' \t \r\n'), 'latin1'),
+          Buffer.from('{"level":"error","msg":"lmx preflight failed: ECONNREFUSED h:1 \\r\\n"}\n'),
+        ]),
+      patterns: { ...LOG_EXPECTED.guide.patterns, 'lmx-preflight-refused': LOG_EXPECTED.guide.patterns['lmx-preflight-refused'] + 1 },
+      other: LOG_EXPECTED.guide.other,
+      check: (a) => {
+        const f = a.findings.find((x) => x.id === 'lmx-preflight-refused')!;
+        assert.equal(f.values.address, 'h:1');
+        assert.equal(f.samples[0].text, '[10:00:05] ERROR lmx preflight failed: ECONNREFUSED lmx-host.local:1234');
+      },
+    },
+    {
       name: 'no final newline',
       bytes: () => Buffer.from(fixture('mixed').toString('latin1').replace(/\n$/, ''), 'latin1'),
       patterns: LOG_EXPECTED.mixed.patterns,

@@ -270,7 +270,8 @@ export class Matcher {
       if (e < 0 || e > to) e = to;
       lines++;
       let end = e;
-      if (end > p && s.charCodeAt(end - 1) === 13) end--;
+      // CR of a CRLF ending, and blanks after the message: a pattern anchored at its end ($) still matches.
+      while (end > p && (s.charCodeAt(end - 1) === 13 || s.charCodeAt(end - 1) === 32 || s.charCodeAt(end - 1) === 9)) end--;
       if (end > p) {
         // The daemon's own format, "[HH:MM:SS] LEVEL message" with the level padded to five, decided in a few reads
         // here in the loop (the general parser handles every other shape).
@@ -478,8 +479,9 @@ export class Matcher {
         const key = obj ? JSON_MSG_KEYS.find((k) => typeof obj![k] === 'string') : undefined;
         if (obj && key) {
           const tk = JSON_TIME_KEYS.find((k) => obj![k] !== undefined);
+          const message = (obj[key] as string).trimEnd();
           for (const cp of cands) {
-            const mm = cp.re.exec(obj[key] as string);
+            const mm = cp.re.exec(message);
             if (mm) {
               this.record(cp, r, s, p, end, tk ? jsonTime(obj[tk]) : null, mm.groups);
               hit = true;
