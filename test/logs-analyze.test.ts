@@ -126,6 +126,31 @@ describe('damaged and awkward input never breaks it and loses no other line', ()
       },
     },
     {
+      name: 'control characters (terminal escapes, BEL) in what is quoted from the log are shown escaped, never written as they are; a JSON message is matched on its first line',
+      bytes: () =>
+        Buffer.from(
+          [
+            '[10:00:05] ERROR lmx preflight failed: ECONNREFUSED \x1b[2Jh:1',
+            String.raw`{"level":"error","msg":"lmx request failed: bad\u0007 answer \u001b]0;pwned\u0007"}`,
+            String.raw`{"level":"error","msg":"daemon crashed: Error: boom\n    at main (main.js:1:1)"}`,
+            '',
+          ].join('\n'),
+          'latin1',
+        ),
+      patterns: { 'lmx-preflight-refused': 1, 'lmx-request-failed': 1, 'daemon-crashed': 1 },
+      other: { DEBUG: 0, INFO: 0, WARN: 0, ERROR: 0, unparsed: 0 },
+      check: (a) => {
+        const get = (id: string) => a.findings.find((x) => x.id === id)!;
+        assert.equal(get('lmx-preflight-refused').values.address, '\\x1b[2Jh:1');
+        assert.equal(get('lmx-preflight-refused').samples[0].text, '[10:00:05] ERROR lmx preflight failed: ECONNREFUSED \\x1b[2Jh:1');
+        assert.equal(get('lmx-request-failed').values.cause, 'bad\\x07 answer \\x1b]0;pwned\\x07');
+        assert.equal(get('daemon-crashed').values.cause, 'Error: boom');
+        for (const f of a.findings) {
+          for (const text of [f.message, f.remediation, ...Object.values(f.values), ...f.samples.map((x) => x.text)]) assert.doesNotMatch(text, /[\x00-\x08\x0a-\x1f\x7f-\x9f]/, text);
+        }
+      },
+    },
+    {
       name: 'no final newline',
       bytes: () => Buffer.from(fixture('mixed').toString('latin1').replace(/\n$/, ''), 'latin1'),
       patterns: LOG_EXPECTED.mixed.patterns,

@@ -95,6 +95,20 @@ const JSON_MSG_KEYS = ['msg', 'message', 'text', 'log'];
 const JSON_MSG_KEYS_QUOTED = JSON_MSG_KEYS.map((k) => `"${k}"`);
 const JSON_TIME_KEYS = ['ts', 'time', 'timestamp', '@timestamp', 't', 'date'];
 
+/** C0 controls but TAB, DEL and C1 controls: terminal escapes, BEL, line breaks. */
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;
+const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
+/** Longest JSON time value quoted (the text format's time is at most 48 characters by construction). */
+const TIME_CHARS = 48;
+
+/**
+ * Text quoted from the log (samples, values, times) is shown, never obeyed: a control character (an escape sequence
+ * that clears the screen or retitles the terminal, BEL, a line break inside a JSON value) becomes \xNN.
+ */
+export function visible(text: string): string {
+  return CONTROL.test(text) ? text.replace(CONTROLS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`) : text;
+}
+
 function decode(latin1: string): string {
   return NON_ASCII.test(latin1) ? Buffer.from(latin1, 'latin1').toString('utf8') : latin1;
 }
@@ -185,7 +199,7 @@ function numericLevel(n: number): number {
 }
 
 function jsonTime(v: unknown): string | null {
-  if (typeof v === 'string') return v;
+  if (typeof v === 'string') return visible(v.length > TIME_CHARS ? v.slice(0, TIME_CHARS) + '…' : v);
   if (typeof v === 'number' && Number.isFinite(v)) {
     // Epoch seconds (possibly fractional) or milliseconds.
     const ms = v < 1e11 ? v * 1000 : v;
@@ -447,7 +461,7 @@ export class Matcher {
   private test(cp: Compiled, text: string, r: SegmentResult, s: string, p: number, end: number, t0: number, t1: number): boolean {
     const m = cp.re.exec(text);
     if (!m) return false;
-    this.record(cp, r, s, p, end, t0 >= 0 ? s.slice(t0, t1) : null, m.groups);
+    this.record(cp, r, s, p, end, t0 >= 0 ? visible(decode(s.slice(t0, t1))) : null, m.groups);
     return true;
   }
 
@@ -479,7 +493,10 @@ export class Matcher {
         const key = obj ? JSON_MSG_KEYS.find((k) => typeof obj![k] === 'string') : undefined;
         if (obj && key) {
           const tk = JSON_TIME_KEYS.find((k) => obj![k] !== undefined);
-          const message = (obj[key] as string).trimEnd();
+          // Its first line, as the daemon writes only the first line of a multi-line message (a stack trace follows).
+          const full = obj[key] as string;
+          const br = full.search(/[\r\n]/);
+          const message = (br >= 0 ? full.slice(0, br) : full).trimEnd();
           for (const cp of cands) {
             const mm = cp.re.exec(message);
             if (mm) {
@@ -496,10 +513,10 @@ export class Matcher {
   private record(cp: Compiled, r: SegmentResult, s: string, p: number, end: number, time: string | null, groups: Record<string, string> | undefined): void {
     const line = r.lines;
     const values: Record<string, string> = {};
-    if (groups) for (const k in groups) values[k] = groups[k] ?? '';
+    if (groups) for (const k in groups) values[k] = visible(groups[k] ?? '');
     const text = () => {
       const cut = end - p > SAMPLE_CHARS;
-      return decode(s.slice(p, cut ? p + SAMPLE_CHARS : end)) + (cut ? '…' : '');
+      return visible(decode(s.slice(p, cut ? p + SAMPLE_CHARS : end))) + (cut ? '…' : '');
     };
     if (cp.runStart) {
       let scopeLine = line;
