@@ -155,6 +155,50 @@ describe('opta logs analyze', () => {
     assert.equal(a.other.WARN, 300);
   });
 
+  test('"-" reads standard input: a pipe (cat daemon.log | opta logs analyze -, zcat of an old log) or a file redirected into it', async () => {
+    const guide = path.join(FIXTURES, 'guide.log');
+    const run = (args: string[], stdin: 'pipe' | number, feed?: Buffer) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, [OPTA_BIN, 'logs', 'analyze', ...args], { env: h.env, stdio: [stdin, 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout!.on('data', (d) => (stdout += d));
+        child.stderr!.on('data', (d) => (stderr += d));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stdout, stderr }));
+        if (feed) {
+          // In pieces, as a slow writer sends them; lines cut in the middle of a write are still whole lines.
+          const bytes = feed;
+          let at = 0;
+          const next = () => {
+            if (at >= bytes.length) return child.stdin!.end();
+            child.stdin!.write(bytes.subarray(at, at + 7777), next);
+            at += 7777;
+          };
+          next();
+        }
+      });
+    const many = Buffer.concat(Array.from({ length: 300 }, () => fs.readFileSync(guide)));
+    const piped = await run(['--json', '-'], 'pipe', many);
+    assert.equal(piped.code, 0, piped.stderr);
+    assert.equal(piped.stderr, '');
+    const a = AnalysisSchema.parse(JSON.parse(piped.stdout));
+    assert.deepEqual(a.files.map((f) => [f.display, f.bytes]), [['standard input', many.length]]);
+    assert.deepEqual(counts(piped.stdout), Object.fromEntries(Object.entries(LOG_EXPECTED.guide.patterns).map(([id, c]) => [id, c * 300])));
+    assert.deepEqual(a.findings.find((f) => f.id === 'tool-worker-oom')!.last, { file: 'standard input', line: 300 * 11 - 5, time: '10:10:00' });
+    const copy = path.join(h.home, 'copy of guide.log');
+    fs.copyFileSync(guide, copy);
+    const fd = fs.openSync(copy, 'r');
+    try {
+      const redirected = await run(['-', guide], fd);
+      assert.equal(redirected.code, 0, redirected.stderr);
+      assert.match(redirected.stdout, /^Read standard input and .*guide\.log \(/);
+      assert.match(redirected.stdout, /^● lmx-preflight-refused \(error, 4 lines\)$/m);
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+
   test('a broken pattern file (bad regex, matches the empty string): exit 2 with its file and JSON path; the other patterns still run', async () => {
     const dir = path.join(h.home, 'patterns');
     fs.mkdirSync(dir);

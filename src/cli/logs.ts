@@ -25,13 +25,14 @@ export function progressWanted(stream: { isTTY?: boolean }, env: NodeJS.ProcessE
 const PROGRESS_AFTER_MS = 300;
 
 export async function analyzeAction(files: string[], flags: AnalyzeFlags, setExit: (code: ExitCode) => void): Promise<void> {
-  const [{ analyzeLogs, defaultInputs }, { loadPatterns, templateContext }, { renderAnalysisJson, renderAnalysisText, progressText }] = await Promise.all([
+  const [{ analyzeLogs, defaultInputs, STDIN_INPUT }, { loadPatterns, templateContext }, { renderAnalysisJson, renderAnalysisText, progressText }] = await Promise.all([
     import('../logs/analyze.js'),
     import('../logs/patterns.js'),
     import('../logs/render.js'),
   ]);
   const paths = cliPaths();
-  const inputs = files.length ? files.map((f) => ({ path: path.resolve(f), display: f })) : defaultInputs(paths, process.env);
+  // "-" is standard input (cat daemon.log | opta logs analyze -); ./- names a file called "-".
+  const inputs = files.length ? files.map((f) => (f === '-' ? STDIN_INPUT : { path: path.resolve(f), display: f })) : defaultInputs(paths, process.env);
   // Not awaited here: the analysis starts its worker threads while the patterns load.
   const patterns = loadPatterns(flags.rules);
   let onProgress: ((done: number, total: number) => void) | undefined;
@@ -95,6 +96,7 @@ export const registerLogs: Register = (program: Command, setExit) => {
       'after',
       [
         '',
+        'FILE "-" is standard input (zcat daemon.log.gz | opta logs analyze -).',
         'Formats, detected per line: [HH:MM:SS] LEVEL message, the same with an ISO-8601 time, and JSON lines',
         '({"ts"|"time","level"|"severity","msg"|"message"}). Patterns: opta rules list --kind logs.',
         '',

@@ -7,10 +7,10 @@ import { closeInputs, openInputs, type LogInput, type Opened } from './inputs.js
 import { Matcher, type SegmentResult } from './matcher.js';
 import type { LoadedPatterns } from './patterns.js';
 import type { WorkerJob } from './analyze-worker.js';
-import { alignToLine, scanSegment, type Segment, type Source } from './reader.js';
+import { alignToLine, scanSegment, scanStream, type Segment, type Source } from './reader.js';
 import { workerStart } from '../core/install.js';
 
-export { defaultInputs, openInputs, type LogInput } from './inputs.js';
+export { defaultInputs, openInputs, STDIN_INPUT, type LogInput } from './inputs.js';
 
 /** Below this, one thread: starting a worker (~30 ms) costs more than it saves. */
 export const PARALLEL_MIN_BYTES = 24 * 1024 * 1024;
@@ -58,7 +58,7 @@ export interface AnalyzeOptions {
   /** Threads to use (default: the machine's cores, at most 8); inputs under parallelMinBytes use one. */
   threads?: number;
   parallelMinBytes?: number;
-  /** Called with bytes read and total, after each chunk and every 100 ms while waiting for workers. */
+  /** Called with bytes read and total (0: not known, a pipe is read), after each chunk and every 100 ms while waiting for workers. */
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -81,7 +81,9 @@ export async function analyzeLogs(opts: AnalyzeOptions): Promise<Analysis> {
   try {
     const total = files.reduce((n, f) => n + f.size, 0);
     const wanted = opts.threads ?? Math.min(8, os.availableParallelism());
-    const threads = total >= (opts.parallelMinBytes ?? PARALLEL_MIN_BYTES) ? Math.max(1, wanted) : 1;
+    // A pipe on standard input is read from its start to its end, so by one thread.
+    const streaming = files.some((f) => f.stream);
+    const threads = !streaming && total >= (opts.parallelMinBytes ?? PARALLEL_MIN_BYTES) ? Math.max(1, wanted) : 1;
     // Every piece is scanned in a worker when there are several threads, the main thread only waits: a worker's young
     // generation can be capped (resourceLimits), the main thread's cannot, and it grew by ~17 MB when it scanned too
     // (measured: peak RSS 105 MB with the main thread scanning, 89 MB without, same wall time). The workers start
@@ -93,27 +95,33 @@ export async function analyzeLogs(opts: AnalyzeOptions): Promise<Analysis> {
     const loaded = await patternsLoaded;
     const patterns = loaded.patterns;
     // Pieces in file and byte order; results are stored by piece index, so merging keeps that order.
-    const pieces = planSegments(files, threads === 1 ? 1 : threads * PIECES_PER_THREAD).flat();
+    const pieces = streaming
+      ? files.map((f, fi): Segment => ({ file: fi, ...source(f), start: 0, end: f.size }))
+      : planSegments(files, threads === 1 ? 1 : threads * PIECES_PER_THREAD).flat();
     // [0]: the next piece to take (workers Atomics.add it); then bytes read per thread.
     const shared = new SharedArrayBuffer(8 * threads + 8);
     const progress = new Float64Array(shared, 8, threads);
-    const report = () => opts.onProgress?.(progress.reduce((a, b) => a + b, 0), total);
+    const report = () => opts.onProgress?.(progress.reduce((a, b) => a + b, 0), streaming ? 0 : total);
     const results: SegmentResult[] = new Array(pieces.length);
     if (threads === 1) {
       const matcher = new Matcher(patterns, Boolean(opts.sinceStart));
       let before = 0;
-      pieces.forEach((piece, i) => {
+      for (let i = 0; i < pieces.length; i++) {
+        const piece = pieces[i];
+        const onBytes = (d: number) => {
+          progress[0] = before + d;
+          report();
+        };
         try {
-          results[i] = scanSegment(piece, matcher, patterns.length, (d) => {
-            progress[0] = before + d;
-            report();
-          });
+          results[i] = files[piece.file].stream
+            ? await scanStream(piece, process.stdin, matcher, patterns.length, onBytes)
+            : scanSegment(piece, matcher, patterns.length, onBytes);
         } catch (err) {
           // As a worker reports it: one paragraph naming the file (read errors, a file opened again that changed).
           throw new OptaError(`cannot read the log ${files[piece.file].display}: ${causeText(err)}`, 2);
         }
         before += results[i].bytesRead;
-      });
+      }
     } else {
       const replies = workers.map((w, slot) => runWorker(w, { pieces, patterns, sinceStart: Boolean(opts.sinceStart), shared, slot }, files));
       const ticker = opts.onProgress ? setInterval(report, 100) : undefined;
@@ -124,7 +132,8 @@ export async function analyzeLogs(opts: AnalyzeOptions): Promise<Analysis> {
       }
     }
     return mergeAnalysis({
-      files: files.map((f) => ({ path: f.path, display: f.display, bytes: f.size, fromByte: 0 })),
+      // A stream's size is what it turned out to hold.
+      files: files.map((f, fi) => ({ path: f.path, display: f.display, bytes: f.stream ? results.find((x) => x.file === fi)!.bytesRead : f.size, fromByte: 0 })),
       segments: results,
       patterns,
       sinceStart: Boolean(opts.sinceStart),

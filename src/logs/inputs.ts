@@ -1,5 +1,6 @@
 // The log files an analysis reads: the daemon's own (daemon.log.1, daemon.log), opened once as a rotation-safe snapshot.
 import fs from 'node:fs';
+import tty from 'node:tty';
 import { causeText, errorCode, OptaError } from '../core/errors.js';
 import { displayPath, type OptaPaths } from '../core/paths.js';
 
@@ -8,7 +9,12 @@ export interface LogInput {
   display: string;
   /** A default input that may be absent (daemon.log.1). */
   optional?: boolean;
+  /** Standard input ("-" on the command line). */
+  stdin?: boolean;
 }
+
+/** What "-" on the command line names. */
+export const STDIN_INPUT: LogInput = { path: '-', display: 'standard input', stdin: true };
 
 export interface Opened extends LogInput {
   /** The open descriptor, or -1 for a file past MAX_OPEN_INPUTS: reader.ts opens it again (and checks it is the same file) to read it. */
@@ -16,6 +22,10 @@ export interface Opened extends LogInput {
   size: number;
   /** dev:ino when opened: the same file named twice, and the identity a file opened again must still have. */
   key: string;
+  /** Standard input as a pipe: read from its start to its end as it comes (size unknown, 0 here). */
+  stream?: boolean;
+  /** A descriptor opta did not open (standard input): never closed here. */
+  borrowed?: boolean;
 }
 
 /**
@@ -52,6 +62,11 @@ export function openInputs(inputs: LogInput[]): Opened[] {
   let held = 0;
   try {
     for (const input of [...inputs].reverse()) {
+      if (input.stdin) {
+        const got = openStdin(input);
+        if (!opened.some((o) => o.key === got.key)) opened.push(got);
+        continue;
+      }
       let fd: number;
       try {
         // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer for ever; it is refused below.
@@ -84,7 +99,26 @@ export function openInputs(inputs: LogInput[]): Opened[] {
   return opened.reverse();
 }
 
-export function closeInputs(files: Array<{ fd: number }>): void {
-  for (const f of files) if (f.fd >= 0) fs.closeSync(f.fd);
+export function closeInputs(files: Array<{ fd: number; borrowed?: boolean }>): void {
+  for (const f of files) if (f.fd >= 0 && !f.borrowed) fs.closeSync(f.fd);
+}
+
+/**
+ * Standard input: a file redirected into it (< daemon.log) is read like any file; a pipe (cat, zcat, ssh) is read
+ * to its end as it comes; a terminal is refused (the analysis would wait for typing that never comes).
+ */
+function openStdin(input: LogInput): Opened {
+  let st: fs.Stats;
+  try {
+    st = fs.fstatSync(0);
+  } catch (err) {
+    throw new OptaError(`cannot read the log from standard input: ${causeText(err)}. Pipe a log into it (cat daemon.log | opta logs analyze -), or name a log file.`, 2);
+  }
+  const key = `${st.dev}:${st.ino}`;
+  if (st.isFile()) return { ...input, fd: 0, size: st.size, key, borrowed: true };
+  if (tty.isatty(0)) {
+    throw new OptaError('cannot read the log from standard input: it is a terminal, not a log. Pipe a log into it (cat daemon.log | opta logs analyze -), or name a log file.', 2);
+  }
+  return { ...input, fd: 0, size: 0, key, stream: true, borrowed: true };
 }
 

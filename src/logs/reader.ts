@@ -51,43 +51,79 @@ export function scanSegment(seg: Segment, matcher: Matcher, patterns: number, on
 }
 
 function scanFd(seg: Segment, fd: number, matcher: Matcher, patterns: number, onBytes?: (done: number) => void): SegmentResult {
-  const r = newSegment(seg.file, seg.start, seg.end, patterns);
+  const feeder = new LineFeeder(seg, matcher, patterns);
   const buf = Buffer.allocUnsafe(READ_BYTES);
   let pos = seg.start;
-  let head = '';
   while (pos < seg.end) {
     const got = fs.readSync(fd, buf, 0, Math.min(READ_BYTES, seg.end - pos), pos);
     // Fewer bytes than the snapshot said: the file was truncated under us; what was there has been analysed.
     if (got <= 0) break;
     pos += got;
+    feeder.feed(buf, got);
+    onBytes?.(feeder.r.bytesRead);
+  }
+  return feeder.finish();
+}
+
+/**
+ * Scans a stream of unknown length (standard input when it is a pipe) from its start to its end, the same way:
+ * chunks as they come, lines cut between two of them joined.
+ */
+export async function scanStream(seg: Pick<Segment, 'file'>, stream: AsyncIterable<Buffer | string>, matcher: Matcher, patterns: number, onBytes?: (done: number) => void): Promise<SegmentResult> {
+  const feeder = new LineFeeder({ file: seg.file, start: 0, end: 0 }, matcher, patterns);
+  for await (const chunk of stream) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
+    feeder.feed(buf, buf.length);
+    onBytes?.(feeder.r.bytesRead);
+  }
+  feeder.r.endByte = feeder.r.bytesRead;
+  return feeder.finish();
+}
+
+/** Feeds the bytes of one segment, in order and in any pieces, through a Matcher in chunks of at most CHUNK_BYTES. */
+class LineFeeder {
+  readonly r: SegmentResult;
+  /** The start of a line that began in an earlier chunk (at most LINE_CAP of it). */
+  private head = '';
+  constructor(private readonly seg: Pick<Segment, 'file' | 'start' | 'end'>, private readonly matcher: Matcher, patterns: number) {
+    this.r = newSegment(seg.file, seg.start, seg.end, patterns);
+  }
+
+  feed(buf: Buffer, got: number): void {
+    const r = this.r;
+    const matcher = this.matcher;
     for (let off = 0; off < got; off += CHUNK_BYTES) {
-      r.bytesRead += Math.min(CHUNK_BYTES, got - off);
       let s = buf.toString('latin1', off, off + Math.min(CHUNK_BYTES, got - off));
       // A UTF-8 byte order mark (Windows editors, PowerShell) is not part of the file's first line.
-      if (pos - got + off === 0 && s.startsWith(BOM)) s = s.slice(BOM.length);
+      if (this.seg.start + r.bytesRead === 0 && s.startsWith(BOM)) s = s.slice(BOM.length);
+      r.bytesRead += Math.min(CHUNK_BYTES, got - off);
       const n = s.length;
       const nl = s.indexOf('\n');
       if (nl < 0) {
-        if (head.length < LINE_CAP) head += s.slice(0, LINE_CAP - head.length);
+        if (this.head.length < LINE_CAP) this.head += s.slice(0, LINE_CAP - this.head.length);
         continue;
       }
       let from = 0;
-      if (head.length) {
+      if (this.head.length) {
         // The end of a line that began in an earlier chunk.
+        const head = this.head;
         const line = head.length < LINE_CAP ? head + s.slice(0, Math.min(nl, LINE_CAP - head.length)) : head;
         matcher.scan(line, 0, line.length, r);
-        head = '';
+        this.head = '';
         from = nl + 1;
       }
       const last = s.lastIndexOf('\n');
       if (last >= from) matcher.scan(s, from, last + 1, r);
-      if (last + 1 < n) head = s.slice(last + 1, Math.min(n, last + 1 + LINE_CAP));
+      if (last + 1 < n) this.head = s.slice(last + 1, Math.min(n, last + 1 + LINE_CAP));
     }
-    onBytes?.(r.bytesRead);
   }
-  // A final line without a newline is a line too.
-  if (head.length) matcher.scan(head, 0, head.length, r);
-  return r;
+
+  finish(): SegmentResult {
+    // A final line without a newline is a line too.
+    if (this.head.length) this.matcher.scan(this.head, 0, this.head.length, this.r);
+    this.head = '';
+    return this.r;
+  }
 }
 
 /** The first line start at or after `offset` (0 stays 0): where a segment may begin. */

@@ -63,6 +63,7 @@ export function renderAnalysisText(a: Analysis, opts: { kleur?: Kleur } = {}): s
 
 /** "123.4 MiB of 300.0 MiB (41%)" for the progress line on a terminal. */
 export function progressText(done: number, total: number): string {
+  if (total <= 0 && done > 0) return `analysing: ${human(done)}`;
   const pct = total ? Math.floor((done / total) * 100) : 100;
   return `analysing: ${human(done)} of ${human(total)} (${pct}%)`;
 }
