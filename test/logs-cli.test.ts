@@ -96,6 +96,31 @@ describe('opta logs analyze', () => {
     }
   });
 
+  test('a long line is quoted cut short, never in the middle of a word: no part of a secret the cut made unrecognisable is shown', async () => {
+    const h = makeHome();
+    try {
+      const key = 'sk-abcdefghijklmnopqrstuvwxyz0123456789';
+      const head = '[10:00:05] ERROR lmx request failed: ';
+      // The sample is cut at 400 characters: here 14 characters into the key, too few for any secret shape.
+      const line = head + 'y '.repeat(200).slice(0, 400 - head.length - 14 - 1) + ' ' + key + ' and more';
+      assert.equal(line.indexOf(key), 400 - 14);
+      const huge = `[10:00:06] ERROR turn t1 in session s1 failed: ${'z '.repeat(50000)}${key}`;
+      fs.mkdirSync(h.paths.daemonDir, { recursive: true, mode: 0o700 });
+      fs.writeFileSync(h.paths.logFile, `[10:00:01] INFO  daemon started on 127.0.0.1:9999\n${line}\n${huge}\n`);
+      for (const args of [['logs', 'analyze'], ['logs', 'analyze', '--json'], ['doctor', '--verbose'], ['doctor', '--json']]) {
+        const r = await runOpta(h, args);
+        assert.ok(!r.stdout.includes(key.slice(0, 8)), `opta ${args.join(' ')} shows part of a secret from the log:\n${r.stdout.slice(0, 3000)}`);
+        // A value quoted in a message is bounded too: no line of the report carries a 100 KB cause.
+        assert.ok(r.stdout.split('\n').every((l) => l.length < 1000), `opta ${args.join(' ')} prints a line of ${Math.max(...r.stdout.split('\n').map((l) => l.length))} characters`);
+      }
+      const a = JSON.parse((await runOpta(h, ['logs', 'analyze', '--json'])).stdout);
+      const sample = a.findings.find((f: { id: string }) => f.id === 'lmx-request-failed').samples[0].text as string;
+      assert.equal(sample, line.slice(0, 400 - 14) + '…');
+    } finally {
+      await h.cleanup();
+    }
+  });
+
   test('unreadable input: exit 2, one paragraph naming the file, no stack trace', async () => {
     const fifo = path.join(h.home, 'pipe.log');
     execFileSync('mkfifo', [fifo]);

@@ -100,6 +100,21 @@ const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;
 const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
 /** Longest JSON time value quoted (the text format's time is at most 48 characters by construction). */
 const TIME_CHARS = 48;
+/** Longest named-group value kept: it is quoted in messages, remediation commands and the doctor's evidence lines. */
+const VALUE_CHARS = 200;
+/** Characters of a word as secrets are written (tokens, keys, base64, URL-encoded). */
+const WORD_CHAR = /[A-Za-z0-9_+/=.~%:@-]/;
+
+/**
+ * `text` cut to at most `max` characters and "…", never inside a word: a secret cut short no longer has the shape
+ * the redactor recognises, and its first part would be shown. The whole word goes instead.
+ */
+export function clipWords(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max;
+  if (WORD_CHAR.test(text[end])) while (end > 0 && WORD_CHAR.test(text[end - 1])) end--;
+  return text.slice(0, end) + '…';
+}
 
 /**
  * Text quoted from the log (samples, values, times) is shown, never obeyed: a control character (an escape sequence
@@ -513,10 +528,12 @@ export class Matcher {
   private record(cp: Compiled, r: SegmentResult, s: string, p: number, end: number, time: string | null, groups: Record<string, string> | undefined): void {
     const line = r.lines;
     const values: Record<string, string> = {};
-    if (groups) for (const k in groups) values[k] = visible(groups[k] ?? '');
+    if (groups) for (const k in groups) values[k] = clipWords(visible(groups[k] ?? ''), VALUE_CHARS);
     const text = () => {
+      // One byte more than is shown when the line is longer: whether the cut falls inside a word.
       const cut = end - p > SAMPLE_CHARS;
-      return visible(decode(s.slice(p, cut ? p + SAMPLE_CHARS : end))) + (cut ? '…' : '');
+      const t = visible(decode(s.slice(p, cut ? p + SAMPLE_CHARS + 1 : end)));
+      return cut || t.length > SAMPLE_CHARS ? clipWords(t, Math.min(t.length - 1, SAMPLE_CHARS)) : t;
     };
     if (cp.runStart) {
       let scopeLine = line;
