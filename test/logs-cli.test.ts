@@ -81,11 +81,17 @@ describe('opta logs analyze', () => {
     try {
       const bearer = 'b3arerTok3n0123456789abcdef';
       const key = 'sk-live-abcdefghijklmnopqrstuvwxyz012345';
+      // An HTTP header as a proxy or an LMX error echoes it: "X-Api-Key: <hex>".
+      const header = '3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c';
       fs.mkdirSync(h.paths.daemonDir, { recursive: true, mode: 0o700 });
-      fs.writeFileSync(h.paths.logFile, `[10:00:01] INFO  daemon started on 127.0.0.1:9999\n[10:00:02] ERROR request failed: upstream said Authorization: Bearer ${bearer}\n[10:00:03] ERROR turn t1 in session s1 failed: Error: bad key ${key}\n`);
+      fs.writeFileSync(
+        h.paths.logFile,
+        `[10:00:01] INFO  daemon started on 127.0.0.1:9999\n[10:00:02] ERROR request failed: upstream said Authorization: Bearer ${bearer}\n[10:00:03] ERROR turn t1 in session s1 failed: Error: bad key ${key}\n` +
+          `[10:00:04] ERROR lmx request failed: HTTP 401 for X-Api-Key: ${header}\n`,
+      );
       for (const args of [['logs', 'analyze'], ['logs', 'analyze', '--json'], ['doctor', '--verbose'], ['doctor', '--json']]) {
         const r = await runOpta(h, args);
-        assert.ok(!r.stdout.includes(bearer) && !r.stdout.includes(key), `opta ${args.join(' ')} leaks a secret from the log:\n${r.stdout}`);
+        assert.ok(!r.stdout.includes(bearer) && !r.stdout.includes(key) && !r.stdout.includes(header), `opta ${args.join(' ')} leaks a secret from the log:\n${r.stdout}`);
       }
       const text = await runOpta(h, ['logs', 'analyze']);
       assert.match(text.stdout, /Authorization: Bearer \[REDACTED:bearer-1\]/);
