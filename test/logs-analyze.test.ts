@@ -104,10 +104,11 @@ describe('damaged and awkward input never breaks it and loses no other line', ()
             '{"level":"error","ctx":{"msg":"nested"},"msg":"lmx preflight failed: ECONNREFUSED h:1"}',
             '{"level":"error","msg":404,"message":"tool worker crashed: heap out of memory"}',
             '{"user":{"level":"admin"},"level":"warn","msg":"permission request perm_9 timed out (5m), auto-denying"}',
+            '{"type":"msg","level":"error","msg":"lmx preflight failed: ECONNREFUSED h:2"}',
             '',
           ].join('\n'),
         ),
-      patterns: { 'lmx-preflight-refused': 1, 'tool-worker-oom': 1, 'permission-auto-denied': 1 },
+      patterns: { 'lmx-preflight-refused': 2, 'tool-worker-oom': 1, 'permission-auto-denied': 1 },
       other: { DEBUG: 0, INFO: 0, WARN: 0, ERROR: 0, unparsed: 0 },
     },
     {

@@ -190,21 +190,49 @@ function jsonLevel(raw: string): number {
 }
 
 /**
- * Where a string value of a message key starts (just after its opening quote), for every such key in the line: the
- * prefilter tries each, since the first "msg" may be nested ({"ctx":{"msg":"x"},"msg":"..."}) or not a string.
+ * Where the string value of a message key ("msg", "message", "text", "log") starts, just after its opening quote,
+ * for the key whose quote is at `q`; -1 when there is none.
  */
-function jsonMessageStarts(raw: string): number[] {
-  const out: number[] = [];
+function jsonMessageAfter(raw: string, q: number): number {
+  let i: number;
+  switch (raw.charCodeAt(q + 1)) {
+    case 109: // m
+      i = raw.startsWith('msg"', q + 1) ? q + 5 : raw.startsWith('message"', q + 1) ? q + 9 : -1;
+      break;
+    case 116: // t
+      i = raw.startsWith('text"', q + 1) ? q + 6 : -1;
+      break;
+    case 108: // l
+      i = raw.startsWith('log"', q + 1) ? q + 5 : -1;
+      break;
+    default:
+      return -1;
+  }
+  if (i < 0) return -1;
+  while (raw.charCodeAt(i) === 32) i++;
+  if (raw.charCodeAt(i++) !== 58) return -1;
+  while (raw.charCodeAt(i) === 32) i++;
+  return raw.charCodeAt(i) === 34 ? i + 1 : -1;
+}
+
+/**
+ * In a flat JSON line (no object nested in it), where the message JSON.parse picks starts: the first of the keys, in
+ * JSON_MSG_KEYS order, that is followed by ":" and has a string value ({"type":"msg","msg":...} and {"msg":404,
+ * "message":...} included); -1 when there is none. Each key is looked up with indexOf, as grep would.
+ */
+function flatJsonMessageAt(raw: string): number {
   for (const key of JSON_MSG_KEYS_QUOTED) {
-    for (let k = raw.indexOf(key); k >= 0; k = raw.indexOf(key, k + 1)) {
-      let i = k + key.length;
+    for (let q = raw.indexOf(key); q >= 0; q = raw.indexOf(key, q + 1)) {
+      let i = q + key.length;
       while (raw.charCodeAt(i) === 32) i++;
-      if (raw.charCodeAt(i++) !== 58) continue;
+      if (raw.charCodeAt(i) !== 58) continue; // a value such as "type":"msg"
+      i++;
       while (raw.charCodeAt(i) === 32) i++;
-      if (raw.charCodeAt(i) === 34) out.push(i + 1);
+      if (raw.charCodeAt(i) === 34) return i + 1;
+      break; // this key's value is not a string ("msg":404): the next key
     }
   }
-  return out;
+  return -1;
 }
 
 /** pino/bunyan numbers (10..60), and syslog severities (0..7). */
@@ -489,14 +517,17 @@ export class Matcher {
       // Candidates without parsing: prefixes where the message value starts, required literals anywhere in the line.
       const t = this.tables[level];
       let cands: Compiled[] | undefined;
-      for (const at of jsonMessageStarts(raw)) {
-        if (at + 1 < raw.length && t.first[(raw.charCodeAt(at) << 8) | raw.charCodeAt(at + 1)] === 1) {
-          for (const e of t.byFirst[raw.charCodeAt(at)] ?? []) {
-            if (e.jsonSafe && !cands?.includes(e.p) && e.prefixes.some((x) => raw.startsWith(x, at))) (cands ??= []).push(e.p);
-          }
+      const admit = (at: number) => {
+        if (at < 0 || at + 1 >= raw.length || t.first[(raw.charCodeAt(at) << 8) | raw.charCodeAt(at + 1)] !== 1) return;
+        for (const e of t.byFirst[raw.charCodeAt(at)] ?? []) {
+          if (e.jsonSafe && !cands?.includes(e.p) && e.prefixes.some((x) => raw.startsWith(x, at))) (cands ??= []).push(e.p);
         }
-      }
-      for (const { p: cp, lits } of t.jsonRest) if (!cands?.includes(cp) && (!lits || lits.some((x) => raw.includes(x)))) (cands ??= []).push(cp);
+      };
+      // A flat line (the usual one) has its message where flatJsonMessageAt says; in a line with a nested object the
+      // first "msg" may be someone else's ({"ctx":{"msg":"x"},"msg":"..."}), so every message key is tried.
+      if (raw.indexOf('{', 1) < 0) admit(flatJsonMessageAt(raw));
+      else for (let q = raw.indexOf('"'); q >= 0; q = raw.indexOf('"', q + 1)) admit(jsonMessageAfter(raw, q));
+      for (const { p: cp, lits } of t.jsonRest) if (!lits || lits.some((x) => raw.includes(x))) (cands ??= []).push(cp);
       if (cands) {
         let obj: Record<string, unknown> | null = null;
         try {
