@@ -252,6 +252,19 @@ describe('opta logs analyze', () => {
     assert.match(v.stderr, /tool-worker-oom\.json: \$\.regex: /);
   });
 
+  test('--rules naming a directory with no pattern file: exit 2 saying so (nothing was looked for), not "No findings." and 0', async () => {
+    const dir = path.join(h.home, 'no-patterns-here');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'README.txt'), 'not a pattern\n');
+    const r = await runOpta(h, ['logs', 'analyze', '--strict', '--rules', dir, path.join(FIXTURES, 'guide.log')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /no-patterns-here .*no log pattern files \(\*\.json\)/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    const json = await runOpta(h, ['logs', 'analyze', '--json', '--rules', dir, path.join(FIXTURES, 'guide.log')]);
+    assert.equal(json.code, 2);
+    assert.equal(JSON.parse(json.stdout).problems.length, 1);
+  });
+
   test('progress only on a terminal, never in CI or with --json; never in a pipe', async () => {
     const tty = { isTTY: true };
     assert.equal(progressWanted(tty, {}, false), true);
