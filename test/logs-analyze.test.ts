@@ -152,6 +152,26 @@ describe('damaged and awkward input never breaks it and loses no other line', ()
       },
     },
     {
+      name: 'UTF-16LE with its byte order mark and CRLF (what PowerShell 5 writes for opta daemon logs > x.log)',
+      bytes: () => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(guide().toString('utf8').replace(/\n/g, '\r\n') + '[10:20:00] WARN  session caf\u00e9\u{1f600} could not be loaded: x\r\n', 'utf16le')]),
+      patterns: { ...LOG_EXPECTED.guide.patterns, 'session-unreadable': 1 },
+      other: LOG_EXPECTED.guide.other,
+      check: (a) => {
+        assert.equal(a.findings.find((x) => x.id === 'lmx-preflight-refused')!.samples[0].text, '[10:00:05] ERROR lmx preflight failed: ECONNREFUSED lmx-host.local:1234');
+        assert.equal(a.findings.find((x) => x.id === 'session-unreadable')!.values.session, 'caf\u00e9\u{1f600}');
+        assert.equal(a.findings.find((x) => x.id === 'tool-worker-oom')!.first.line, 6);
+      },
+    },
+    {
+      name: 'UTF-16BE with its byte order mark',
+      bytes: () => {
+        const le = Buffer.from(guide().toString('utf8'), 'utf16le');
+        return Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(le).swap16()]);
+      },
+      patterns: LOG_EXPECTED.guide.patterns,
+      other: LOG_EXPECTED.guide.other,
+    },
+    {
       name: 'no final newline',
       bytes: () => Buffer.from(fixture('mixed').toString('latin1').replace(/\n$/, ''), 'latin1'),
       patterns: LOG_EXPECTED.mixed.patterns,

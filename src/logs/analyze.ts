@@ -81,9 +81,11 @@ export async function analyzeLogs(opts: AnalyzeOptions): Promise<Analysis> {
   try {
     const total = files.reduce((n, f) => n + f.size, 0);
     const wanted = opts.threads ?? Math.min(8, os.availableParallelism());
-    // A pipe on standard input is read from its start to its end, so by one thread.
+    // A pipe on standard input is read from its start to its end, so by one thread; so is UTF-16 (a line break is
+    // two bytes there, and the planner splits at one).
     const streaming = files.some((f) => f.stream);
-    const threads = !streaming && total >= (opts.parallelMinBytes ?? PARALLEL_MIN_BYTES) ? Math.max(1, wanted) : 1;
+    const whole = streaming || files.some((f) => f.utf16);
+    const threads = !whole && total >= (opts.parallelMinBytes ?? PARALLEL_MIN_BYTES) ? Math.max(1, wanted) : 1;
     // Every piece is scanned in a worker when there are several threads, the main thread only waits: a worker's young
     // generation can be capped (resourceLimits), the main thread's cannot, and it grew by ~17 MB when it scanned too
     // (measured: peak RSS 105 MB with the main thread scanning, 89 MB without, same wall time). The workers start

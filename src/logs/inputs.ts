@@ -26,6 +26,15 @@ export interface Opened extends LogInput {
   stream?: boolean;
   /** A descriptor opta did not open (standard input): never closed here. */
   borrowed?: boolean;
+  /** Starts with a UTF-16 byte order mark: read by one thread, from its start (reader.ts decodes it). */
+  utf16?: boolean;
+}
+
+/** The file begins with a UTF-16 byte order mark (FF FE or FE FF). */
+function startsUtf16(fd: number): boolean {
+  const b = Buffer.alloc(2);
+  const n = fs.readSync(fd, b, 0, 2, 0);
+  return n === 2 && ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff));
 }
 
 /**
@@ -85,11 +94,12 @@ export function openInputs(inputs: LogInput[]): Opened[] {
         fs.closeSync(fd);
         continue;
       }
+      const utf16 = startsUtf16(fd);
       if (held >= MAX_OPEN_INPUTS) {
         fs.closeSync(fd);
         fd = -1;
       } else held++;
-      opened.push({ ...input, fd, size: st.size, key });
+      opened.push({ ...input, fd, size: st.size, key, ...(utf16 ? { utf16 } : {}) });
     }
   } catch (err) {
     closeInputs(opened);
@@ -115,7 +125,7 @@ function openStdin(input: LogInput): Opened {
     throw new OptaError(`cannot read the log from standard input: ${causeText(err)}. Pipe a log into it (cat daemon.log | opta logs analyze -), or name a log file.`, 2);
   }
   const key = `${st.dev}:${st.ino}`;
-  if (st.isFile()) return { ...input, fd: 0, size: st.size, key, borrowed: true };
+  if (st.isFile()) return { ...input, fd: 0, size: st.size, key, borrowed: true, ...(startsUtf16(0) ? { utf16: true } : {}) };
   if (tty.isatty(0)) {
     throw new OptaError('cannot read the log from standard input: it is a terminal, not a log. Pipe a log into it (cat daemon.log | opta logs analyze -), or name a log file.', 2);
   }

@@ -1,5 +1,6 @@
 // Streams one byte range of an open log file through a Matcher in fixed-size chunks: memory stays flat for any file and any line length.
 import fs from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { newSegment, type Matcher, type SegmentResult } from './matcher.js';
 
 /**
@@ -12,8 +13,6 @@ export const CHUNK_BYTES = 64 * 1024;
 export const READ_BYTES = 8 * CHUNK_BYTES;
 /** A line longer than this is matched on its first LINE_CAP bytes; the rest is skipped, not buffered. */
 export const LINE_CAP = 64 * 1024;
-/** The UTF-8 byte order mark as latin1 text. */
-const BOM = '\xef\xbb\xbf';
 
 /** Where a file's bytes come from: its open descriptor, or (fd -1) its path, opened again only while it is read. */
 export interface Source {
@@ -80,23 +79,58 @@ export async function scanStream(seg: Pick<Segment, 'file'>, stream: AsyncIterab
   return feeder.finish();
 }
 
-/** Feeds the bytes of one segment, in order and in any pieces, through a Matcher in chunks of at most CHUNK_BYTES. */
+/**
+ * Feeds the bytes of one segment, in order and in any pieces, through a Matcher in chunks of at most CHUNK_BYTES.
+ * At the start of a file it drops a UTF-8 byte order mark, and after a UTF-16 one (PowerShell 5 writes UTF-16LE for
+ * `opta daemon logs > x.log`) it decodes UTF-16 into UTF-8 first; byte counts stay those of the file.
+ */
 class LineFeeder {
   readonly r: SegmentResult;
   /** The start of a line that began in an earlier chunk (at most LINE_CAP of it). */
   private head = '';
+  private utf16: 'le' | 'be' | null = null;
+  private decoder: StringDecoder | null = null;
+  /** An odd byte of UTF-16 left over from the last piece. */
+  private carry: Buffer | null = null;
   constructor(private readonly seg: Pick<Segment, 'file' | 'start' | 'end'>, private readonly matcher: Matcher, patterns: number) {
     this.r = newSegment(seg.file, seg.start, seg.end, patterns);
   }
 
   feed(buf: Buffer, got: number): void {
+    let bytes = buf.subarray(0, got);
+    if (this.seg.start + this.r.bytesRead === 0) {
+      if (got >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe) this.utf16 = 'le';
+      else if (got >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff) this.utf16 = 'be';
+      // A UTF-8 byte order mark (Windows editors, PowerShell 7) is not part of the file's first line.
+      else if (got >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+      if (this.utf16) {
+        bytes = bytes.subarray(2);
+        this.decoder = new StringDecoder('utf16le');
+      }
+    }
+    this.r.bytesRead += got;
+    if (this.utf16) bytes = this.fromUtf16(bytes);
+    this.lines(bytes);
+  }
+
+  private fromUtf16(bytes: Buffer): Buffer {
+    if (this.carry) {
+      bytes = Buffer.concat([this.carry, bytes]);
+      this.carry = null;
+    }
+    const even = bytes.length & ~1;
+    if (even < bytes.length) this.carry = Buffer.from(bytes.subarray(even));
+    let units = bytes.subarray(0, even);
+    if (this.utf16 === 'be') units = Buffer.from(units).swap16();
+    return Buffer.from(this.decoder!.write(units), 'utf8');
+  }
+
+  private lines(bytes: Buffer): void {
     const r = this.r;
     const matcher = this.matcher;
+    const got = bytes.length;
     for (let off = 0; off < got; off += CHUNK_BYTES) {
-      let s = buf.toString('latin1', off, off + Math.min(CHUNK_BYTES, got - off));
-      // A UTF-8 byte order mark (Windows editors, PowerShell) is not part of the file's first line.
-      if (this.seg.start + r.bytesRead === 0 && s.startsWith(BOM)) s = s.slice(BOM.length);
-      r.bytesRead += Math.min(CHUNK_BYTES, got - off);
+      const s = bytes.toString('latin1', off, off + Math.min(CHUNK_BYTES, got - off));
       const n = s.length;
       const nl = s.indexOf('\n');
       if (nl < 0) {
@@ -119,6 +153,7 @@ class LineFeeder {
   }
 
   finish(): SegmentResult {
+    if (this.utf16) this.lines(Buffer.from(this.decoder!.end(), 'utf8'));
     // A final line without a newline is a line too.
     if (this.head.length) this.matcher.scan(this.head, 0, this.head.length, this.r);
     this.head = '';
