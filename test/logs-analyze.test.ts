@@ -316,6 +316,17 @@ describe('one result whatever the chunks, threads and files', () => {
     }
   });
 
+  test('--since-start: the bytes reported are those read ("Read daemon.log (N)"), whatever the threads, not those of the pieces after the run start', async () => {
+    const guide = fixture('guide');
+    const body = Buffer.concat(Array.from({ length: 3000 }, () => guide.subarray(guide.indexOf(10) + 1)));
+    const f = file(Buffer.concat([body, guide]));
+    for (const threads of [1, 2, 3, 5]) {
+      const a = await analyze([f], { sinceStart: true, threads, parallelMinBytes: 0 });
+      assert.equal(a.bytes, fs.statSync(f).size, `${threads} thread(s)`);
+      assert.equal(a.lines, 11, `${threads} thread(s)`);
+    }
+  });
+
   test('the same file named twice is read once', async () => {
     const f = path.join(FIXTURES, 'guide.log');
     assert.deepEqual(summary(await analyze([f, f])), summary(await analyze([f])));

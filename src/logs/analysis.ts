@@ -42,8 +42,9 @@ export interface Analysis {
   run: { found: boolean; file: string | null; line: number | null; time: string | null };
   /** The doctor's bound: only the last maxBytes were read; partial when that cut into the current run. */
   window: { maxBytes: number; partial: boolean } | null;
-  /** Lines and bytes in scope (after the run start with sinceStart). */
+  /** Lines in scope (after the run start with sinceStart). */
   lines: number;
+  /** Bytes read (all of them: finding the last run start means reading what comes before it too). */
   bytes: number;
   findings: LogFinding[];
   counts: { errors: number; warnings: number; infos: number };
@@ -98,14 +99,14 @@ export function mergeAnalysis(m: MergeInput): Analysis {
   const lastStart = m.segments.reduce((k, s, i) => (s.start ? i : k), -1);
   const from = m.sinceStart && lastStart >= 0 ? lastStart : 0;
   // Each part in scope with the index of the segment it came from (for line numbers and file names).
-  const inScope: Array<{ i: number; acc: Array<PatternAcc | null>; levels: number[]; matched: number[]; lines: number; bytes: number }> = [];
+  const inScope: Array<{ i: number; acc: Array<PatternAcc | null>; levels: number[]; matched: number[]; lines: number }> = [];
   const sStart = m.segments[from]?.start;
   const tail = from > 0 && m.sinceStart && sStart?.carry ? m.segments[from - 1].pending : null;
   // Start-up lines that ended the segment before the one where the run started belong to that run.
-  if (tail) inScope.push({ i: from - 1, acc: tail.acc, levels: tail.levels, matched: tail.matched, lines: tail.lines, bytes: 0 });
+  if (tail) inScope.push({ i: from - 1, acc: tail.acc, levels: tail.levels, matched: tail.matched, lines: tail.lines });
   m.segments.slice(from).forEach((s, j) => {
     const lines = j === 0 && m.sinceStart && s.start ? s.lines - s.start.scopeLine + 1 : s.lines;
-    inScope.push({ i: from + j, acc: s.acc, levels: s.levels, matched: s.matched, lines, bytes: s.bytesRead });
+    inScope.push({ i: from + j, acc: s.acc, levels: s.levels, matched: s.matched, lines });
   });
   const lineAt = (i: number, rel: number) => (bases[i] === null ? null : bases[i]! + rel);
   const fileOf = (i: number) => m.files[m.segments[i].file].display;
@@ -118,14 +119,14 @@ export function mergeAnalysis(m: MergeInput): Analysis {
   const levels = [0, 0, 0, 0, 0];
   const matched = [0, 0, 0, 0, 0];
   let lines = 0;
-  let bytes = 0;
+  // Not only those in scope: the pieces before the run start were read too, and how many there are depends on the threads.
+  const bytes = m.segments.reduce((n, s) => n + s.bytesRead, 0);
   for (const s of inScope) {
     for (let l = 0; l < 5; l++) {
       levels[l] += s.levels[l];
       matched[l] += s.matched[l];
     }
     lines += s.lines;
-    bytes += s.bytes;
   }
 
   const partial = Boolean(m.window) && !(m.sinceStart && run.found) && m.files.some((f) => f.fromByte > 0);
