@@ -119,6 +119,30 @@ test('analyze: a clear exit-2 paragraph for a random file, a cut-off bundle, ano
     assert.match(r.stderr, message, name);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   }
+  // What is no bundle by its size or kind is refused before it is read whole: /dev/zero never ends (it once took
+  // gigabytes of memory), a huge file is not read at all, a directory is named as one.
+  const huge = path.join(dir, 'huge.txt');
+  fs.writeFileSync(huge, text);
+  fs.truncateSync(huge, 600 * 1024 * 1024);
+  const refused: Array<[string, RegExp]> = [
+    ['/dev/zero', /\/dev\/zero is larger than any support bundle \(more than 64 MiB\)/],
+    [huge, /huge\.txt is larger than any support bundle \(600 MiB; more than 64 MiB\)/],
+    [dir, /is a directory, not a bundle: name the bundle file in it/],
+  ];
+  for (const [file, message] of refused) {
+    const r = await runOpta(h, ['support', 'analyze', file], { timeoutMs: 20000 });
+    assert.equal(r.code, 2, `${file}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, message, file);
+    assert.doesNotMatch(r.stderr, /\n\s+at |ERR_STRING_TOO_LONG/, 'no stack trace, no node internals');
+  }
+  // An emailed bundle (CRLF line ends) or one piped in (-) reads as the original does.
+  const crlf = await runOpta(h, ['support', 'analyze', write('crlf.txt', text.replace(/\n/g, '\r\n'))]);
+  const piped = await runOpta(h, ['support', 'analyze', '-'], { input: text });
+  const plain = await runOpta(h, ['support', 'analyze', write('plain.txt', text)]);
+  for (const [name, r] of [['crlf', crlf], ['piped', piped]] as const) {
+    assert.equal(r.code, plain.code, `${name}: ${r.stderr}`);
+    assert.equal(r.stdout.split('\n').slice(1).join('\n'), plain.stdout.split('\n').slice(1).join('\n'), name);
+  }
   const missing = await runOpta(h, ['support', 'analyze', path.join(dir, 'nope.txt')]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /cannot read the bundle .*nope\.txt: ENOENT/);

@@ -111,13 +111,8 @@ export const registerSupport: Register = (program: Command, setExit) => {
     .option('--rules <dir>', 'run the doctor rule files of this directory instead of the built-in ones')
     .addHelpText('after', '\nExit codes: 0 the bundle\'s machine is healthy, 1 the rules find a problem there, 2 not a readable bundle (random file, cut off, other format version).')
     .action(async (file: string, flags: { json?: boolean; verbose?: boolean; rules?: string }) => {
-      let content: string;
-      try {
-        content = file === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(file, 'utf8');
-      } catch (e) {
-        throw new OptaError(`cannot read the bundle ${file}: ${causeText(e)}`, 2);
-      }
-      const [{ readBundle }, { analyzeBundle, renderAnalysisText }] = await Promise.all([import('../report/bundle-read.js'), import('../report/analyze.js')]);
+      const [{ readBundle, readBundleFile }, { analyzeBundle, renderAnalysisText }] = await Promise.all([import('../report/bundle-read.js'), import('../report/analyze.js')]);
+      const content = await readBundleFile(file);
       const a = await analyzeBundle(file, readBundle(file, content), { rulesDir: flags.rules });
       if (flags.json) out(JSON.stringify(a, null, 2));
       else {

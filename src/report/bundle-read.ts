@@ -1,5 +1,7 @@
 // Reads a support bundle back (text or JSON): its format version, its sections, and the doctor facts `opta support analyze` replays.
-import { OptaError } from '../core/errors.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { OptaError, causeText } from '../core/errors.js';
 import type { DoctorReport } from '../engine/report-types.js';
 import type { FactValue } from '../facts/fact.js';
 import { BUNDLE_END, BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, BUNDLE_TITLE, type Bundle } from './bundle.js';
@@ -122,6 +124,57 @@ function readTextBundle(name: string, text: string): ReadBundle {
     capture: checkCapture(name, data, 'its doctor report section'),
     notes,
   };
+}
+
+/** Far larger than any bundle opta writes (a few hundred KiB; its log section is 200 lines): a bigger input is not one. */
+export const MAX_BUNDLE_BYTES = 64 * 1024 * 1024;
+
+const mib = (n: number) => `${Math.round(n / (1024 * 1024))} MiB`;
+
+function tooLarge(name: string, size?: number): BundleError {
+  return new BundleError(
+    `${name} is larger than any support bundle (${size === undefined ? '' : `${mib(size)}; `}more than ${mib(MAX_BUNDLE_BYTES)}), so it was not read: a bundle is usually well under 1 MiB. ` +
+      `Check that this is the opta-support-*.txt or .json file the user sent. ${ASK}`,
+  );
+}
+
+/**
+ * Reads a bundle file (or standard input for "-") without trusting it: a directory is named as one, a regular file
+ * larger than MAX_BUNDLE_BYTES is refused before it is read, and a stream (a pipe, /dev/zero) is read only up to it.
+ */
+export async function readBundleFile(file: string): Promise<string> {
+  let handle: fs.promises.FileHandle | undefined;
+  try {
+    let stream: NodeJS.ReadableStream;
+    if (file === '-') stream = process.stdin;
+    else {
+      try {
+        handle = await fs.promises.open(file, 'r');
+      } catch (e) {
+        throw new BundleError(`cannot read the bundle ${file}: ${causeText(e)}`);
+      }
+      const st = await handle.stat();
+      if (st.isDirectory()) throw new BundleError(`${file} is a directory, not a bundle: name the bundle file in it (opta support analyze ${path.join(file, 'opta-support-<time>.txt')}).`);
+      if (st.isFile() && st.size > MAX_BUNDLE_BYTES) throw tooLarge(file, st.size);
+      stream = handle.createReadStream({ autoClose: false, highWaterMark: 1024 * 1024 });
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    try {
+      for await (const chunk of stream) {
+        const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+        total += b.length;
+        if (total > MAX_BUNDLE_BYTES) throw tooLarge(file === '-' ? 'standard input' : file);
+        chunks.push(b);
+      }
+    } catch (e) {
+      if (e instanceof BundleError) throw e;
+      throw new BundleError(`cannot read the bundle ${file}: ${causeText(e)}`);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    await handle?.close();
+  }
 }
 
 /** Parses a bundle's content; `name` is how errors refer to it (the path given). */
