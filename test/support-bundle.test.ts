@@ -323,3 +323,45 @@ test('opta support bundle never replaces a bundle already there with the name it
     await h.cleanup();
   }
 });
+
+test('--out never replaces a file already there (a bundle, a config, a link): exit 2 before any section runs, the file as it was', async () => {
+  const h = makeHome();
+  try {
+    const keep = path.join(h.home, 'notes.txt');
+    fs.writeFileSync(keep, 'precious notes\n', { mode: 0o644 });
+    const link = path.join(h.home, 'link.txt');
+    fs.symlinkSync(keep, link);
+    const dangling = path.join(h.home, 'dangling.txt');
+    fs.symlinkSync(path.join(h.home, 'nowhere.txt'), dangling);
+    fs.writeFileSync(path.join(h.home, 'raw-UNREDACTED.txt'), 'an earlier unredacted bundle\n');
+    const cases: Array<[string[], string]> = [
+      [['--out', keep], keep],
+      [['--out', link], link],
+      [['--out', dangling], dangling],
+      [['--json', '--out', keep], keep],
+      [['--no-redact', '--out', path.join(h.home, 'raw.txt')], path.join(h.home, 'raw-UNREDACTED.txt')],
+    ];
+    for (const [args, shown] of cases) {
+      const r = await runOpta(h, ['support', 'bundle', ...args]);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.equal(r.stdout, '');
+      assert.ok(r.stderr.includes(`cannot write the bundle to ${shown}: a file is already there`), r.stderr);
+      assert.doesNotMatch(r.stderr, /note: section|\n\s+at /, 'refused before the sections ran, no stack trace');
+    }
+    assert.equal(fs.readFileSync(keep, 'utf8'), 'precious notes\n');
+    assert.equal(fs.statSync(keep).mode & 0o777, 0o644);
+    assert.equal(fs.readlinkSync(link), keep);
+    assert.equal(fs.readlinkSync(dangling), path.join(h.home, 'nowhere.txt'));
+    assert.ok(!fs.existsSync(path.join(h.home, 'nowhere.txt')));
+    assert.equal(fs.readFileSync(path.join(h.home, 'raw-UNREDACTED.txt'), 'utf8'), 'an earlier unredacted bundle\n');
+    // A name not taken is written, once.
+    const fresh = path.join(h.home, 'fresh.txt');
+    const ok = await runOpta(h, ['support', 'bundle', '--out', fresh, '--timeout', '4000']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout, `Saved ${fresh}\n`);
+    assert.equal(fs.statSync(fresh).mode & 0o777, 0o600);
+    assert.deepEqual(fs.readdirSync(h.home).filter((f) => f.endsWith('.tmp')), [], 'no temp file left');
+  } finally {
+    await h.cleanup();
+  }
+});
