@@ -365,3 +365,20 @@ test('--out never replaces a file already there (a bundle, a config, a link): ex
     await h.cleanup();
   }
 });
+
+test('a daemon.log that is a FIFO (no writer) cannot stall the bundle past its deadline, nor opta daemon logs: the section says what it is', async (t) => {
+  const h = makeHome();
+  t.after(() => h.cleanup());
+  fs.mkdirSync(h.paths.daemonDir, { recursive: true, mode: 0o700 });
+  const mk = spawnSync('mkfifo', [h.paths.logFile]);
+  assert.equal(mk.status, 0, String(mk.stderr));
+  const b = await runOpta(h, ['support', 'bundle', '--out', '-', '--timeout', '4000'], { timeoutMs: 15000 });
+  assert.equal(b.code, 0, b.stderr);
+  assert.ok(b.ms < 4000 + 3000, `took ${b.ms} ms`);
+  assert.match(sectionText(b.stdout, 'opta daemon logs --lines 200'), /^\(not available: failed to read log file .*daemon\.log: .*daemon\.log is a FIFO, not a file opta wrote/);
+  assert.match(b.stdout, /\n## doctor report \(JSON/);
+  const l = await runOpta(h, ['daemon', 'logs', '--lines', '5'], { timeoutMs: 15000 });
+  assert.notEqual(l.code, 0);
+  assert.match(l.stderr, /daemon\.log is a FIFO, not a file opta wrote/);
+  assert.doesNotMatch(l.stderr, /\n\s+at /);
+});

@@ -1,5 +1,6 @@
 // Reads the last N lines of a file from its end (cost grows with N, not with the file), and follows it across rotation.
 import fs from 'node:fs';
+import { openRegularFile } from '../core/read-small.js';
 
 const CHUNK = 64 * 1024;
 
@@ -26,7 +27,8 @@ function readFully(fd: number, buf: Buffer, pos: number): void {
 
 /** The last n lines and the position right after them. */
 export function readTail(file: string, n: number, opts: { keepOpen?: boolean } = {}): { lines: string[]; end: Position } {
-  const fd = fs.openSync(file, 'r');
+  // Never a FIFO or a device: opening one blocks the process (a bundle's deadline, the one-liner) until a writer comes.
+  const fd = openRegularFile(file);
   try {
     const st = fs.fstatSync(fd);
     const size = st.size;
