@@ -33,6 +33,7 @@ const GITHUB = 'ghp_0123456789abcdefghijABCDEFGHIJ012345';
 const PEM_BODY = 'MIIEowIBAAKCAQEAplantedkeyplantedkey0123';
 const ENV_SECRET = 'envSecretValue-4242';
 const PROXY_PASS = 'pr0xyPassw0rd';
+const LOG_PASSWORD = 'l0gLinePassw0rd';
 
 function headerCounts(text: string): Record<string, number> {
   const line = text.split('\n').find((l) => l.startsWith('# Redacted:')) ?? '';
@@ -91,12 +92,13 @@ test('planted secrets (config, state.json, the log, the environment, a proxy URL
       PEM_BODY,
       '-----END RSA PRIVATE KEY-----',
       `[10:00:10] ERROR retry: Authorization: Bearer ${BEARER}`,
+      `[10:00:11] ERROR login rejected password: ${LOG_PASSWORD}`,
       '[10:05:00] WARN  permission request perm_001 timed out (5m), auto-denying',
       '[10:10:00] ERROR tool worker crashed: heap out of memory',
     ].join('\n') + '\n',
   );
   const env = { OPTA_LMX_TOKEN: ENV_SECRET, HTTPS_PROXY: `http://proxyuser:${PROXY_PASS}@127.0.0.1:3128`, NO_PROXY: '127.0.0.1,localhost' };
-  const secrets = [state.token, API_KEY, BEARER, JWT, AWS_ID, AWS_SECRET, GITHUB, PEM_BODY, ENV_SECRET, PROXY_PASS];
+  const secrets = [state.token, API_KEY, BEARER, JWT, AWS_ID, AWS_SECRET, GITHUB, PEM_BODY, ENV_SECRET, PROXY_PASS, LOG_PASSWORD];
 
   const file = path.join(h.home, 'bundle.txt');
   const made = await runOpta(h, ['support', 'bundle', '--out', file], { env });
