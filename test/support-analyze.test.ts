@@ -185,3 +185,34 @@ test("today's log patterns run over the bundle's log lines: a pattern the bundle
     s.cleanup();
   }
 });
+
+test('analyze: an edited JSON bundle (values of the wrong type) is analysed as far as it is readable, with notes; never an internal error', async (t) => {
+  const s = loadScenario('many-problems');
+  t.after(() => s.cleanup());
+  const json = renderBundleJson(await scenarioBundle(s));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-edited-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const h = makeHome();
+  t.after(() => h.cleanup());
+  type Edit = (b: { sections: Array<Record<string, unknown>> }) => void;
+  const data = (b: Parameters<Edit>[0]) => (b.sections.find((x) => x.id === 'doctor-report')!.data as { report: { findings: unknown[] }; facts: Record<string, unknown> });
+  const logs = (b: Parameters<Edit>[0]) => b.sections.find((x) => x.id === 'daemon-logs')!;
+  const cases: Array<[string, Edit, number, RegExp[]]> = [
+    ['fact-a-string', (b) => (data(b).facts.lmx = 'garbage'), 1, [/Checking LMX\.\.\. +● not checked: lmx failed \(not in the bundle\)/, /Note: facts that are not objects \(was the bundle edited\?\) were treated as missing: lmx\./]],
+    ['fact-null', (b) => (data(b).facts.lmx = null), 1, [/Checking LMX\.\.\. +● not checked/, /treated as missing: lmx\./]],
+    ['findings-not-findings', (b) => data(b).report.findings.push(null, 5, 'x'), 1, [/Note: 3 of the bundle's own findings are not findings \(was the bundle edited\?\): compared without them\./]],
+    ['section-null', (b) => b.sections.unshift(null as never), 1, [/Note: 1 section of the bundle is not a section \(was the bundle edited\?\): skipped\./]],
+    ['log-text-a-number', (b) => (logs(b).text = 12), 1, [/Note: 1 section of the bundle is not a section/]],
+    ['log-analysis-odd', (b) => (data(b).facts['daemon-log-analysis'] = { ok: true, patterns: 'x', evidence: 5 }), 1, [/Checking daemon\.\.\./]],
+  ];
+  for (const [name, edit, code, expected] of cases) {
+    const b = JSON.parse(json);
+    edit(b);
+    const f = path.join(dir, `${name}.json`);
+    fs.writeFileSync(f, JSON.stringify(b));
+    const r = await runOpta(h, ['support', 'analyze', f]);
+    assert.doesNotMatch(r.stderr, /internal error|\n\s+at /, `${name}: ${r.stderr}`);
+    assert.equal(r.code, code, `${name}: ${r.stdout}${r.stderr}`);
+    for (const re of expected) assert.match(r.stdout, re, name);
+  }
+});

@@ -88,15 +88,16 @@ async function todaysLogPatterns(b: ReadBundle, home: string): Promise<{ facts: 
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const freshPatterns = fresh.patterns as Record<string, FactValue>;
-  if (!captured || captured.ok === false || !captured.patterns) {
+  const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!captured || captured.ok === false || !isObject(captured.patterns)) {
     return { facts: { ...facts, [LOG_ANALYSIS_FACT]: fresh }, notes: [`the bundle holds no log analysis: today's log patterns ran over its last ${section.text.split('\n').length} log lines`] };
   }
   const added = Object.keys(freshPatterns).filter((id) => !(id in captured.patterns!));
   if (!added.length) return { facts, notes: [] };
-  const evidence = { ...(captured.evidence ?? {}) };
+  const evidence: Record<string, string[]> = { ...(isObject(captured.evidence) ? captured.evidence : {}) };
   for (const id of added) {
     const check = freshPatterns[id].check as string | null;
-    if (check) evidence[check] = [...(evidence[check] ?? []), String(freshPatterns[id].message)];
+    if (check) evidence[check] = [...(Array.isArray(evidence[check]) ? evidence[check] : []), String(freshPatterns[id].message)];
   }
   const merged = { ...captured, patterns: { ...captured.patterns, ...Object.fromEntries(added.map((id) => [id, freshPatterns[id]])) }, evidence };
   return { facts: { ...facts, [LOG_ANALYSIS_FACT]: merged }, notes: [`log patterns the bundle's opta did not have matched its last log lines: ${added.join(', ')}`] };

@@ -40,12 +40,34 @@ function checkVersion(name: string, version: number | null, tool: string | null)
   if (version < 1) throw new BundleError(`${name} says it is in bundle format ${version}, which no opta ever wrote. ${ASK}`);
 }
 
-function checkCapture(name: string, data: unknown, where: string): ReadBundle['capture'] {
+const EDITED = '(was the bundle edited?)';
+
+/**
+ * The doctor report and facts, taken as far as they are readable: a fact that is not an object is treated as missing
+ * (its checks say "not checked", which is the truth) and a finding without an id is left out of the comparison, each
+ * with a note, rather than failing deep inside the rules.
+ */
+function checkCapture(name: string, data: unknown, where: string, notes: string[]): ReadBundle['capture'] {
   const d = data as { report?: unknown; facts?: unknown } | undefined;
   if (!isObject(d) || !isObject(d.report) || !isObject(d.facts) || !Array.isArray((d.report as { findings?: unknown }).findings)) {
     throw new BundleError(`${name}: ${where} is not a doctor report with facts (expected {"report": {...}, "facts": {...}}). ${ASK}`);
   }
-  return { report: d.report as unknown as DoctorReport, facts: d.facts as Record<string, FactValue> };
+  const entries = Object.entries(d.facts);
+  const facts = Object.fromEntries(entries.filter(([, v]) => isObject(v))) as Record<string, FactValue>;
+  const odd = entries.filter(([, v]) => !isObject(v)).map(([id]) => id);
+  if (odd.length) notes.push(`facts that are not objects ${EDITED} were treated as missing: ${odd.join(', ')}`);
+  const all = (d.report as { findings: unknown[] }).findings;
+  const findings = all.filter((f) => isObject(f) && typeof f.id === 'string');
+  if (findings.length < all.length) notes.push(`${all.length - findings.length} of the bundle's own findings are not findings ${EDITED}: compared without them`);
+  return { report: { ...(d.report as unknown as DoctorReport), findings: findings as unknown as DoctorReport['findings'] }, facts };
+}
+
+/** Sections as data: one that is not an object with a string title and text is skipped, with a note. */
+function readableSections(raw: unknown[], notes: string[]): ReadBundle['sections'] {
+  const ok = raw.filter((s): s is Record<string, unknown> => isObject(s) && typeof s.title === 'string' && typeof s.text === 'string');
+  const skipped = raw.length - ok.length;
+  if (skipped) notes.push(`${skipped} section${skipped === 1 ? '' : 's'} of the bundle ${skipped === 1 ? 'is' : 'are'} not a section ${EDITED}: skipped`);
+  return ok.map((s) => ({ id: typeof s.id === 'string' ? s.id : null, title: s.title as string, text: s.text as string }));
 }
 
 function readJsonBundle(name: string, text: string): ReadBundle {
@@ -62,18 +84,19 @@ function readJsonBundle(name: string, text: string): ReadBundle {
   const version = typeof b.formatVersion === 'number' ? b.formatVersion : null;
   const tool = typeof b.tool?.version === 'string' ? b.tool.version : null;
   checkVersion(name, version, tool);
-  const sections = Array.isArray(b.sections) ? b.sections : [];
-  const dr = sections.find((s) => s?.id === 'doctor-report');
+  const sections: unknown[] = Array.isArray(b.sections) ? b.sections : [];
+  const dr = sections.find((s): s is Bundle['sections'][number] => isObject(s) && s.id === 'doctor-report');
   if (!dr) throw new BundleError(`${name} has no doctor report section, so it holds no facts to analyse. ${ASK}`);
   if (dr.status !== 'ok') throw new BundleError(`${name} holds no doctor facts: when it was made, its doctor report section ${dr.status === 'timed-out' ? 'ran out of time' : 'failed'} (${dr.error ?? dr.text}). Its other sections are readable as they are. ${ASK}, perhaps with a longer --timeout.`);
+  const notes: string[] = [];
   return {
     form: 'json',
     generatedAt: typeof b.generatedAt === 'string' ? b.generatedAt : null,
     toolVersion: tool,
     formatVersion: version!,
-    sections: sections.map((s) => ({ id: s.id, title: s.title, text: s.text })),
-    capture: checkCapture(name, dr.data, 'its doctor report section'),
-    notes: [],
+    sections: readableSections(sections, notes),
+    capture: checkCapture(name, dr.data, 'its doctor report section', notes),
+    notes,
   };
 }
 
@@ -121,7 +144,7 @@ function readTextBundle(name: string, text: string): ReadBundle {
     toolVersion: fmt![1].replace(/,$/, ''),
     formatVersion: Number(fmt![2]),
     sections,
-    capture: checkCapture(name, data, 'its doctor report section'),
+    capture: checkCapture(name, data, 'its doctor report section', notes),
     notes,
   };
 }
