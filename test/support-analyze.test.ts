@@ -216,3 +216,38 @@ test('analyze: an edited JSON bundle (values of the wrong type) is analysed as f
     for (const re of expected) assert.match(r.stdout, re, name);
   }
 });
+
+test('analyze: a text bundle that went through an editor or a mail program (UTF-16 with a BOM, trailing blanks, old-Mac CR line ends) reads like the original; one whose JSON was re-wrapped says so', async (t) => {
+  const s = loadScenario('many-problems');
+  t.after(() => s.cleanup());
+  const text = renderBundleText(await scenarioBundle(s));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-mailed-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const h = makeHome();
+  t.after(() => h.cleanup());
+  const write = (name: string, content: string | Buffer) => {
+    const f = path.join(dir, name);
+    fs.writeFileSync(f, content);
+    return f;
+  };
+  const plain = await runOpta(h, ['support', 'analyze', write('plain.txt', text)]);
+  assert.equal(plain.code, 1, plain.stderr);
+  const utf16be = Buffer.from('\ufeff' + text, 'utf16le').swap16();
+  const same: Array<[string, string | Buffer]> = [
+    ['utf16le.txt', Buffer.from('\ufeff' + text, 'utf16le')],
+    ['utf16be.txt', utf16be],
+    ['trailing-blanks.txt', text.replace(/\n/g, ' \t\n')],
+    ['crlf-trailing-blanks.txt', text.replace(/\n/g, '  \r\n')],
+    ['cr-only.txt', text.replace(/\n/g, '\r')],
+  ];
+  for (const [name, content] of same) {
+    const r = await runOpta(h, ['support', 'analyze', write(name, content)]);
+    assert.equal(r.code, plain.code, `${name}: ${r.stdout}${r.stderr}`);
+    assert.equal(r.stdout.split('\n').slice(1).join('\n'), plain.stdout.split('\n').slice(1).join('\n'), name);
+  }
+  const at = text.indexOf('"facts"');
+  const wrapped = await runOpta(h, ['support', 'analyze', write('wrapped.txt', text.slice(0, at + 3) + '\n' + text.slice(at + 3))]);
+  assert.equal(wrapped.code, 2);
+  assert.match(wrapped.stderr, /wrapped\.txt: its doctor report is not valid JSON \(.*\): the file was changed after opta wrote it \(an editor or a mail program re-wrapping lines\?\)\. Ask for the file itself, as an attachment/);
+  assert.doesNotMatch(wrapped.stderr, /longer --timeout/);
+});

@@ -105,7 +105,8 @@ function notABundle(name: string): BundleError {
 }
 
 function readTextBundle(name: string, text: string): ReadBundle {
-  const lines = text.split(/\r?\n/);
+  // Any line end (CRLF from a mail program, CR from an old Mac editor), and no trailing blanks (editors add or keep them).
+  const lines = text.split(/\r\n|\r|\n/).map((l) => l.replace(/[ \t]+$/, ''));
   const header = lines.slice(0, 8);
   const fmt = header.map((l) => /^# opta (\S+), bundle format (\d+)/.exec(l)).find(Boolean);
   const generated = header.map((l) => /^# Generated: (\S+)/.exec(l)).find(Boolean);
@@ -133,8 +134,14 @@ function readTextBundle(name: string, text: string): ReadBundle {
   let data: unknown;
   try {
     data = JSON.parse(dr.text);
-  } catch {
+  } catch (err) {
     if (!ended) throw new BundleError(`${name} is cut off inside its doctor report (no "${BUNDLE_END}" line), so the facts analyze reads are incomplete. ${ASK} and send the whole file.`);
+    if (dr.text.startsWith('{')) {
+      throw new BundleError(
+        `${name}: its doctor report is not valid JSON (${(err as Error).message}): the file was changed after opta wrote it (an editor or a mail program re-wrapping lines?). ` +
+          `Ask for the file itself, as an attachment, or for a JSON bundle: opta support bundle --json`,
+      );
+    }
     throw new BundleError(`${name} holds no doctor facts: its doctor report section says ${JSON.stringify(dr.text.split('\n')[0])}. Its other sections are readable as they are. ${ASK}, perhaps with a longer --timeout.`);
   }
   if (!ended) notes.push(`the bundle has no "${BUNDLE_END}" line: it was cut off after its doctor report`);
@@ -159,6 +166,14 @@ function tooLarge(name: string, size?: number): BundleError {
     `${name} is larger than any support bundle (${size === undefined ? '' : `${mib(size)}; `}more than ${mib(MAX_BUNDLE_BYTES)}), so it was not read: a bundle is usually well under 1 MiB. ` +
       `Check that this is the opta-support-*.txt or .json file the user sent. ${ASK}`,
   );
+}
+
+/** UTF-8 as opta writes it, or UTF-16 with its BOM (Windows Notepad's "Unicode", PowerShell's `>`). */
+function decodeBundle(buf: Buffer): string {
+  if (buf[0] === 0xff && buf[1] === 0xfe) return buf.subarray(2).toString('utf16le');
+  // swap16 needs whole code units: a cut-off last byte is dropped (the reader then says the bundle is cut off).
+  if (buf[0] === 0xfe && buf[1] === 0xff) return Buffer.from(buf.subarray(2, buf.length - (buf.length % 2))).swap16().toString('utf16le');
+  return buf.toString('utf8');
 }
 
 /**
@@ -194,7 +209,7 @@ export async function readBundleFile(file: string): Promise<string> {
       if (e instanceof BundleError) throw e;
       throw new BundleError(`cannot read the bundle ${file}: ${causeText(e)}`);
     }
-    return Buffer.concat(chunks).toString('utf8');
+    return decodeBundle(Buffer.concat(chunks));
   } finally {
     await handle?.close();
   }
