@@ -356,6 +356,11 @@ test('--out never replaces a file already there (a bundle, a config, a link): ex
     assert.equal(fs.readlinkSync(dangling), path.join(h.home, 'nowhere.txt'));
     assert.ok(!fs.existsSync(path.join(h.home, 'nowhere.txt')));
     assert.equal(fs.readFileSync(path.join(h.home, 'raw-UNREDACTED.txt'), 'utf8'), 'an earlier unredacted bundle\n');
+    // A place nothing can be written to: one plain sentence, before the sections ran.
+    const proc = await runOpta(h, ['support', 'bundle', '--out', '/proc/opta-bundle.txt']);
+    assert.equal(proc.code, 2);
+    assert.match(proc.stderr, /^opta: cannot write the bundle to \/proc\/opta-bundle\.txt: ENOENT[^\n]*\. Choose another place with --out \(or --out - for stdout\)\.\n$/);
+    assert.doesNotMatch(proc.stderr, /unchanged|\.\.|failed to write|note: section/);
     // A name not taken is written, once.
     const fresh = path.join(h.home, 'fresh.txt');
     const ok = await runOpta(h, ['support', 'bundle', '--out', fresh, '--timeout', '4000']);

@@ -2,7 +2,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { OptaError, UsageError, causeText } from '../core/errors.js';
+import { tempSuffix, WriteError, writeFileOnce } from '../core/atomic.js';
+import { OptaError, UsageError } from '../core/errors.js';
+import { writeFailureText } from '../core/write-all.js';
 import { cliPaths, runtime } from './context.js';
 import { parseMs } from './doctor-command.js';
 import { colorEnabled, err, out } from './output.js';
@@ -36,6 +38,11 @@ function defaultDir(env: NodeJS.ProcessEnv): string {
   return desktop && fs.existsSync(desktop) && fs.statSync(desktop).isDirectory() ? desktop : process.cwd();
 }
 
+function cannotWrite(file: string, e: unknown): OptaError {
+  const cause = e instanceof WriteError && e.cause ? e.cause : e;
+  return new OptaError(`cannot write the bundle to ${file}: ${writeFailureText(cause)}. Choose another place with --out (or --out - for stdout).`, 2);
+}
+
 function alreadyThere(file: string): UsageError {
   return new UsageError(`cannot write the bundle to ${file}: a file is already there, and opta never replaces a file with a bundle. Remove it, or name another file (or a directory) with --out.`);
 }
@@ -56,6 +63,15 @@ function bundleTarget(flags: BundleFlags, at: Date): { file: string; base: strin
   const dir = path.dirname(file);
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`cannot write the bundle to ${file}: the directory ${dir} does not exist. Name an existing directory with --out.`);
   if (!chosen && exists(file)) throw alreadyThere(file);
+  // A real try, not access(): root passes access() on a read-only or virtual file system, and a bundle is worth its
+  // deadline only when it can be written.
+  const probe = path.join(dir, `.opta-support-probe.${process.pid}.${tempSuffix()}.tmp`);
+  try {
+    fs.closeSync(fs.openSync(probe, 'wx', 0o600));
+    fs.rmSync(probe, { force: true });
+  } catch (e) {
+    throw cannotWrite(file, e);
+  }
   return { file, base, chosen };
 }
 
@@ -118,7 +134,6 @@ export const registerSupport: Register = (program: Command, setExit) => {
         process.stdout.write(text);
         return setExit(0);
       }
-      const { writeFileOnce } = await import('../core/atomic.js');
       let file = target!.file;
       try {
         // Created whole or not at all, and never over an existing name: when a name opta chose was taken meanwhile
@@ -129,7 +144,7 @@ export const registerSupport: Register = (program: Command, setExit) => {
         }
       } catch (e) {
         if (e instanceof UsageError) throw e;
-        throw new OptaError(`cannot write the bundle to ${file}: ${causeText(e)}. Choose another place with --out (or --out - for stdout).`, 2);
+        throw cannotWrite(file, e);
       }
       out(`Saved ${file}`);
       setExit(0);
