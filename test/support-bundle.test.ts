@@ -82,6 +82,7 @@ test('planted secrets (config, state.json, the log, the environment, a proxy URL
   fs.appendFileSync(
     h.paths.logFile,
     [
+      `[10:00:02] WARN  upstream 401, will retry as ${BEARER}`,
       `[10:00:03] ERROR request failed: upstream said Authorization: Bearer ${BEARER}`,
       `[10:00:04] WARN  lmx answered 401 for ${JWT}`,
       `[10:00:05] ERROR tool output: AWS_ACCESS_KEY_ID=${AWS_ID} aws_secret_access_key=${AWS_SECRET}`,
