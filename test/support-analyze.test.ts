@@ -251,3 +251,20 @@ test('analyze: a text bundle that went through an editor or a mail program (UTF-
   assert.match(wrapped.stderr, /wrapped\.txt: its doctor report is not valid JSON \(.*\): the file was changed after opta wrote it \(an editor or a mail program re-wrapping lines\?\)\. Ask for the file itself, as an attachment/);
   assert.doesNotMatch(wrapped.stderr, /longer --timeout/);
 });
+
+test('analyze with no usable temporary directory (TMPDIR gone): the bundle is still analysed from its captured facts, and a note says today\'s log patterns did not run', async (t) => {
+  const s = loadScenario('many-problems');
+  t.after(() => s.cleanup());
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-notmp-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'bundle.txt');
+  fs.writeFileSync(file, renderBundleText(await scenarioBundle(s)));
+  const h = makeHome();
+  t.after(() => h.cleanup());
+  const plain = await runOpta(h, ['support', 'analyze', file]);
+  const noTmp = await runOpta(h, ['support', 'analyze', file], { env: { TMPDIR: path.join(dir, 'no-such-dir') } });
+  assert.doesNotMatch(noTmp.stderr, /internal error/, noTmp.stderr);
+  assert.equal(noTmp.code, plain.code, noTmp.stderr);
+  assert.match(noTmp.stdout, /Note: today's log patterns did not run over the bundle's log lines: no temporary file could be made \(ENOENT[^)]*\); set TMPDIR to a writable directory\./);
+  assert.equal(noTmp.stdout.split('\nNote:')[0].trimEnd(), plain.stdout.split('\nNote:')[0].trimEnd(), 'the same report from the captured facts');
+});

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { causeText } from '../core/errors.js';
 import { optaPaths } from '../core/paths.js';
 import { VERSION } from '../core/version.js';
 import { runDoctor } from '../engine/run.js';
@@ -72,7 +73,13 @@ async function todaysLogPatterns(b: ReadBundle, home: string): Promise<{ facts: 
   const captured = facts[LOG_ANALYSIS_FACT] as { ok?: boolean; patterns?: Record<string, FactValue>; evidence?: Record<string, string[]> } | undefined;
   const settings = (facts.config ?? {}) as Partial<Record<keyof typeof DEFAULT_CONFIG, Record<string, unknown>>>;
   const config = Object.fromEntries(Object.entries(DEFAULT_CONFIG).map(([k, v]) => [k, { ...v, ...(settings[k as keyof typeof DEFAULT_CONFIG] ?? {}) }])) as typeof DEFAULT_CONFIG;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-analyze-'));
+  let dir: string;
+  try {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-analyze-'));
+  } catch (e) {
+    // The captured facts are the analysis; today's patterns over the log lines are an extra that needs a temp file.
+    return { facts, notes: [`today's log patterns did not run over the bundle's log lines: no temporary file could be made (${causeText(e)}); set TMPDIR to a writable directory`] };
+  }
   let fresh: FactValue;
   try {
     const log = path.join(dir, 'daemon.log');
