@@ -390,3 +390,12 @@ test('a daemon.log that is a FIFO (no writer) cannot stall the bundle past its d
   assert.match(l.stderr, /daemon\.log is a FIFO, not a file opta wrote/);
   assert.doesNotMatch(l.stderr, /\n\s+at /);
 });
+
+test('a section that runs out of time is named once on stderr: "ran out of time: no answer within N ms"', async (t) => {
+  const h = makeHome();
+  t.after(() => h.cleanup());
+  const r = await runOpta(h, ['support', 'bundle', '--out', '-', '--timeout', '100']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^opta: note: section "doctor report \(JSON: the facts opta support analyze reads\)" ran out of time: no answer within \d+ ms$/m);
+  assert.doesNotMatch(r.stderr, /ran out of time: ran out of time/);
+});

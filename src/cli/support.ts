@@ -129,7 +129,7 @@ export const registerSupport: Register = (program: Command, setExit) => {
         throw e;
       }
       const text = flags.json ? renderBundleJson(bundle) : renderBundleText(bundle);
-      for (const s of bundle.sections.filter((x) => x.status !== 'ok')) err(`opta: note: section "${s.title}" ${s.status === 'timed-out' ? 'ran out of time' : 'is not available'}: ${s.error}`);
+      for (const s of bundle.sections.filter((x) => x.status !== 'ok')) err(`opta: note: section "${s.title}" ${s.status === 'timed-out' ? `ran out of time: no answer within ${s.timeoutMs} ms` : `is not available: ${s.error}`}`);
       if (flags.out === '-') {
         process.stdout.write(text);
         return setExit(0);
