@@ -110,6 +110,8 @@ test('analyze: a clear exit-2 paragraph for a random file, a cut-off bundle, ano
     ['cut.json', json.slice(0, json.length / 2), /is a JSON support bundle cut off before its end/],
     ['newer.txt', text.replace('# opta 1.1.0, bundle format 1;', '# opta 9.0.0, bundle format 2;'), /made by opta 9\.0\.0 in bundle format 2; this opta reads bundle format 1 and older/],
     ['newer.json', json.replace('"formatVersion": 1', '"formatVersion": 3'), /in bundle format 3; this opta reads bundle format 1/],
+    ['version-a-string.json', json.replace('"formatVersion": 1', '"formatVersion": "1"'), /version-a-string\.json is a JSON support bundle without a number in "formatVersion" \("1"\): it was changed after opta wrote it/],
+    ['no-version.json', json.replace('"formatVersion": 1,', ''), /no-version\.json is a JSON support bundle without a number in "formatVersion" \(none\)/],
     ['no-facts.json', JSON.stringify(noFacts), /holds no doctor facts: when it was made, its doctor report section ran out of time/],
     ['no-facts.txt', renderBundleText(noFacts), /holds no doctor facts: its doctor report section says "\(ran out of time/],
   ];

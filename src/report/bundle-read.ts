@@ -82,7 +82,11 @@ function readJsonBundle(name: string, text: string): ReadBundle {
   }
   if (!isObject(b) || b.format !== BUNDLE_FORMAT) throw notABundle(name);
   const version = typeof b.formatVersion === 'number' ? b.formatVersion : null;
-  const tool = typeof b.tool?.version === 'string' ? b.tool.version : null;
+  const tool = isObject(b.tool) && typeof b.tool.version === 'string' ? b.tool.version : null;
+  // The one-liner makes text only: a JSON bundle without its version was changed after opta wrote it.
+  if (version === null) {
+    throw new BundleError(`${name} is a JSON support bundle without a number in "formatVersion" (${b.formatVersion === undefined ? 'none' : JSON.stringify(b.formatVersion)}): it was changed after opta wrote it. ${ASK} and send the file as it is.`);
+  }
   checkVersion(name, version, tool);
   const sections: unknown[] = Array.isArray(b.sections) ? b.sections : [];
   const dr = sections.find((s): s is Bundle['sections'][number] => isObject(s) && s.id === 'doctor-report');
