@@ -399,3 +399,21 @@ test('a section that runs out of time is named once on stderr: "ran out of time:
   assert.match(r.stderr, /^opta: note: section "doctor report \(JSON: the facts opta support analyze reads\)" ran out of time: no answer within \d+ ms$/m);
   assert.doesNotMatch(r.stderr, /ran out of time: ran out of time/);
 });
+
+test('a huge daemon.log without line breaks (NULs after a power loss): the bundle keeps its deadline and takes only the log\'s last MiB, saying so', async (t) => {
+  const h = makeHome();
+  t.after(() => h.cleanup());
+  fs.mkdirSync(h.paths.daemonDir, { recursive: true, mode: 0o700 });
+  // Sparse: 200 MiB on the clock, nothing on the disk.
+  fs.writeFileSync(h.paths.logFile, '[10:00:01] INFO  daemon started on 127.0.0.1:9999\n');
+  fs.truncateSync(h.paths.logFile, 200 * 1024 * 1024);
+  fs.appendFileSync(h.paths.logFile, '\n[10:00:02] WARN  permission request perm_001 timed out (5m), auto-denying\n');
+  const r = await runOpta(h, ['support', 'bundle', '--out', '-', '--timeout', '3000'], { timeoutMs: 30000 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.ms < 3000 + 2500, `took ${r.ms} ms`);
+  const logs = sectionText(r.stdout, 'opta daemon logs --lines 200');
+  assert.ok(logs.length < 1024 * 1024 + 4096, `the log section is ${logs.length} characters`);
+  assert.match(logs, /^\(the last 200 lines of .*daemon\.log are longer than 1 MiB: only its last 1 MiB is shown\)\n/);
+  assert.match(logs, /\[10:00:02\] WARN {2}permission request perm_001 timed out \(5m\), auto-denying$/);
+  assert.ok(r.stdout.length < 4 * 1024 * 1024, `the bundle is ${r.stdout.length} characters`);
+});
