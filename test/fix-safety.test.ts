@@ -327,3 +327,35 @@ test('LMX down while the daemon crashed: the daemon is fixed, LMX needs a person
   assert.equal(report.reset.offered, false);
   assert.equal(report.after!.checks.find((c) => c.id === 'daemon')!.status, 'ok');
 });
+
+test('a typo in config.json while the daemon runs: --fix --yes and opta daemon reset never stop a daemon that could not start again; same pid, log kept, exit 1', async (t) => {
+  const r = await rig();
+  t.after(() => r.cleanup());
+  const cfg = readJson<Record<string, Record<string, unknown>>>(r.h.paths.configFile);
+  // A key the daemon does not know: a new daemon refuses to start with this file (the running one read it before).
+  cfg.lmx.hots = 'lmx.example';
+  fs.writeFileSync(r.h.paths.configFile, JSON.stringify(cfg, null, 2), { mode: 0o600 });
+  const log = fs.readFileSync(r.h.paths.logFile);
+  const fix = await runOpta(r.h, ['doctor', '--fix', '--yes', '--json'], { timeoutMs: 60000 });
+  assert.equal(fix.code, 1, fix.stdout + fix.stderr);
+  const report = FixReportSchema.parse(JSON.parse(fix.stdout));
+  assert.ok(alive(r.pid), 'the running daemon was not stopped');
+  assert.equal(readJson<State>(r.h.paths.stateFile).pid, r.pid);
+  assert.ok(fs.readFileSync(r.h.paths.logFile).subarray(0, log.length).equals(log), 'daemon.log was kept');
+  for (const p of report.plan.pipelines) {
+    assert.ok(p.steps.every((s) => s.status !== 'done'), `${p.id} changed nothing: ${JSON.stringify(p.steps.map((s) => [s.action, s.status, s.message]))}`);
+    if (p.steps.some((s) => s.action === 'daemon.restart' || s.action === 'daemon.start')) {
+      assert.match(p.error ?? '', /config\.json .*lmx\.hots/, p.id);
+    }
+  }
+  assert.ok(report.rules.every((x) => x.outcome !== 'fixed' && x.outcome !== 'appeared'), JSON.stringify(report.rules));
+  assert.notEqual(report.after!.checks.find((c) => c.id === 'daemon')!.status, 'error');
+
+  const reset = await runOpta(r.h, ['daemon', 'reset']);
+  assert.equal(reset.code, 1, reset.stdout + reset.stderr);
+  assert.match(reset.stderr, /lmx\.hots/);
+  assert.doesNotMatch(reset.stdout, /✔/, reset.stdout);
+  assert.ok(alive(r.pid), 'reset did not stop the daemon');
+  assert.equal(readJson<State>(r.h.paths.stateFile).pid, r.pid);
+  assert.ok(fs.readFileSync(r.h.paths.logFile).subarray(0, log.length).equals(log), 'daemon.log was kept by reset');
+});

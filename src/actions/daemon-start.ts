@@ -1,8 +1,21 @@
 // Action daemon.start: starts the daemon (or re-registers the one of this home that lost its state file), under the home's lock.
-import { displayPath } from '../core/paths.js';
+import { inspectConfig } from '../core/config.js';
+import { displayPath, type OptaPaths } from '../core/paths.js';
 import { startDaemonProcess } from '../daemon/lifecycle/control.js';
 import { inspectDaemon } from '../daemon/lifecycle/inspect.js';
 import { plan, type Action } from './action.js';
+
+/**
+ * A new daemon reads config.json as it starts and refuses a file it cannot load (an unknown key, a bad value, broken
+ * JSON), so a step that starts one cannot succeed. Said before anything is stopped or removed; shared with
+ * daemon.restart. A running daemon read its config when it started and keeps running meanwhile.
+ */
+export async function startBlocked({ paths, env }: { paths: OptaPaths; env: NodeJS.ProcessEnv }): Promise<string | undefined> {
+  const r = inspectConfig(paths.configFile);
+  if (r.valid) return undefined;
+  const problems = r.problems.map((p) => `${p.key}: ${p.message}`).join('; ');
+  return `a new daemon would refuse to start: ${displayPath(paths.configFile, env)} is invalid (${problems}). Fix the file first (opta doctor says how), then run opta doctor --fix again`;
+}
 
 export const daemonStart: Action = {
   id: 'daemon.start',
@@ -23,6 +36,7 @@ export const daemonStart: Action = {
       files: [state, { path: displayPath(paths.logFile, env), change: 'appended to' }],
     });
   },
+  blocked: startBlocked,
   async run({ paths }) {
     const r = await startDaemonProcess(paths);
     const where = `pid ${r.state.pid}, port ${r.state.port}`;
