@@ -11,7 +11,7 @@ import { kindById } from '../src/engine/kinds.js';
 import { runFix } from '../src/fix/runner.js';
 import { FixReportSchema } from '../src/report/fix-report-schema.js';
 import { startRig, type DaemonRig } from './helpers/daemon.js';
-import { alive, holdPort, OPTA_BIN, readJson, runOpta, waitUntil } from './helpers/env.js';
+import { alive, hashTree, holdPort, OPTA_BIN, readJson, runOpta, treeChanges, waitUntil } from './helpers/env.js';
 import { assertSameBytes, historyCutByKill, historyThenRunning, snapshot } from './helpers/history.js';
 
 interface State {
@@ -358,4 +358,18 @@ test('a typo in config.json while the daemon runs: --fix --yes and opta daemon r
   assert.ok(alive(r.pid), 'reset did not stop the daemon');
   assert.equal(readJson<State>(r.h.paths.stateFile).pid, r.pid);
   assert.ok(fs.readFileSync(r.h.paths.logFile).subarray(0, log.length).equals(log), 'daemon.log was kept by reset');
+});
+
+test('a file where daemon/ should be: --fix and opta daemon reset name it and the command to move it aside (exit 1), never an internal error; nothing under the home changes', async (t) => {
+  const r = await startRig({ start: false });
+  t.after(() => r.cleanup());
+  fs.writeFileSync(r.h.paths.daemonDir, 'not a directory\n');
+  const before = hashTree(r.h.optaHome);
+  for (const args of [['doctor', '--fix', '--yes'], ['daemon', 'reset']]) {
+    const x = await runOpta(r.h, args);
+    assert.equal(x.code, 1, `${args.join(' ')}:\n${x.stdout}\n${x.stderr}`);
+    assert.doesNotMatch(x.stderr, /internal error/);
+    assert.match(x.stderr, /~\/\.config\/opta\/daemon is a file, not a directory; move it aside: mv ~\/\.config\/opta\/daemon ~\/\.config\/opta\/daemon\.bak/);
+    assert.deepEqual(treeChanges(before, hashTree(r.h.optaHome)), [], args.join(' '));
+  }
 });
