@@ -13,6 +13,7 @@ import { FixReportSchema } from '../src/report/fix-report-schema.js';
 import { startRig, type DaemonRig } from './helpers/daemon.js';
 import { alive, hashTree, holdPort, OPTA_BIN, readJson, runOpta, treeChanges, waitUntil } from './helpers/env.js';
 import { assertSameBytes, historyCutByKill, historyThenRunning, snapshot } from './helpers/history.js';
+import { mountTmpfs } from './helpers/tmpfs.js';
 
 interface State {
   pid: number;
@@ -372,4 +373,29 @@ test('a file where daemon/ should be: --fix and opta daemon reset name it and th
     assert.match(x.stderr, /~\/\.config\/opta\/daemon is a file, not a directory; move it aside: mv ~\/\.config\/opta\/daemon ~\/\.config\/opta\/daemon\.bak/);
     assert.deepEqual(treeChanges(before, hashTree(r.h.optaHome)), [], args.join(' '));
   }
+});
+
+test('a disk too full for a new daemon (its reserve given back, then killed): --fix --yes changes nothing, keeps state.json and daemon.log, and says to free space (exit 1)', async (t) => {
+  const r = await startRig({ start: false, config: { permissions: { timeoutMs: 120000 } } });
+  const fsx = await mountTmpfs(t, { optaHome: r.h.optaHome, cleanup: () => r.cleanup() });
+  if (!fsx) return;
+  assert.equal((await runOpta(r.h, ['daemon', 'start'])).code, 0);
+  const { pid } = readJson<State>(r.h.paths.stateFile);
+  r.h.pids.add(pid);
+  process.kill(pid, 'SIGKILL');
+  await waitUntil(() => !alive(pid), 5000, 'the daemon to die');
+  // A daemon gives its reserve back the moment the disk fills; then it was killed.
+  fs.rmSync(path.join(r.h.paths.daemonDir, 'space.reserve'));
+  fsx.fill(8192);
+  const daemonFiles = () => new Map(fs.readdirSync(r.h.paths.daemonDir).filter((f) => f !== 'fix.lock').map((f) => [f, fs.readFileSync(path.join(r.h.paths.daemonDir, f))]));
+  const before = daemonFiles();
+  const fix = await runOpta(r.h, ['doctor', '--fix', '--yes', '--json'], { timeoutMs: 60000 });
+  fsx.unfill();
+  assert.equal(fix.code, 1, fix.stdout + fix.stderr);
+  const report = FixReportSchema.parse(JSON.parse(fix.stdout));
+  assert.deepEqual(daemonFiles(), before, 'state.json and daemon.log kept, nothing set aside or removed');
+  assert.deepEqual(report.rules.map((x) => [x.id, x.outcome]), [['daemon-stale-state', 'still-failing'], ['disk-full', 'needs-person']]);
+  const stale = report.plan.pipelines.find((p) => p.id === 'fix-stale-state')!;
+  assert.match(stale.error ?? '', /only \d+ KiB free .*df -h ~\/\.config\/opta/, JSON.stringify(stale));
+  assert.ok(report.plan.pipelines.every((p) => p.steps.every((s) => s.status !== 'done')), JSON.stringify(report.plan.pipelines.map((p) => p.steps.map((s) => [s.action, s.status]))));
 });
