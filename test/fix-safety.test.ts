@@ -398,4 +398,8 @@ test('a disk too full for a new daemon (its reserve given back, then killed): --
   const stale = report.plan.pipelines.find((p) => p.id === 'fix-stale-state')!;
   assert.match(stale.error ?? '', /only \d+ KiB free .*df -h ~\/\.config\/opta/, JSON.stringify(stale));
   assert.ok(report.plan.pipelines.every((p) => p.steps.every((s) => s.status !== 'done')), JSON.stringify(report.plan.pipelines.map((p) => p.steps.map((s) => [s.action, s.status]))));
+  // Reset Everything would fail the same way: not run, and the reason says so.
+  assert.equal(report.reset.ran, false);
+  assert.match(report.reset.reason ?? '', /^it could not succeed now \(Step 3: Start fresh: .*only \d+ KiB free/);
+  assert.ok(!report.plan.pipelines.some((p) => p.id === 'fix-reset'));
 });

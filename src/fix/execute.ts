@@ -62,7 +62,7 @@ class Interrupted extends Error {
 }
 
 /** The first step that would run and says in advance that it cannot succeed, with why. */
-async function blockedStep(p: PipelineRecord, base: { paths: OptaPaths; env: NodeJS.ProcessEnv }): Promise<{ step: StepRecord; why: string } | undefined> {
+export async function blockedStep(p: PipelineRecord, base: { paths: OptaPaths; env: NodeJS.ProcessEnv }): Promise<{ step: StepRecord; why: string } | undefined> {
   for (const s of p.steps) {
     if (!s.guard.held) continue;
     const why = await actionById(s.action)!.blocked?.({ ...base, args: s.args });
