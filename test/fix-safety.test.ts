@@ -403,3 +403,18 @@ test('a disk too full for a new daemon (its reserve given back, then killed): --
   assert.match(report.reset.reason ?? '', /^it could not succeed now \(Step 3: Start fresh: .*only \d+ KiB free/);
   assert.ok(!report.plan.pipelines.some((p) => p.id === 'fix-reset'));
 });
+
+test('a fix.lock that names this home and a live program that is not opta (a sleep; no start time, as opta always writes one here) is stale: --fix runs and removes it', async (t) => {
+  const r = await startRig({ start: false });
+  const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+  r.h.pids.add(sleeper.pid!);
+  t.after(() => r.cleanup());
+  const lock = optaPaths(r.h.optaHome).fixLockFile;
+  fs.mkdirSync(path.dirname(lock), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(lock, JSON.stringify({ pid: sleeper.pid, home: r.h.optaHome, at: new Date().toISOString() }));
+  const fix = await runOpta(r.h, ['doctor', '--fix']);
+  assert.doesNotMatch(fix.stderr, /another fix is running/);
+  assert.equal(fix.code, 0, fix.stdout + fix.stderr);
+  assert.ok(!fs.existsSync(lock), 'the stale lock is gone');
+  assert.ok(alive(sleeper.pid!), 'the program it named was left alone');
+});

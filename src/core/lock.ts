@@ -41,8 +41,10 @@ function readHolder(file: string): Holder | undefined {
  */
 export function holderIsLive(h: Holder, home: string): boolean {
   if (h.pid === undefined || h.home !== home || !isAlive(h.pid)) return false;
-  // Where no start time can be read (an unusual platform), liveness is all there is to go on.
-  return h.start === undefined || processStartId(h.pid) === h.start;
+  // opta writes the start time wherever it can read one; only where it cannot (an unusual platform) is liveness all
+  // there is to go on. A lock without it on a platform that has it was not written by opta (a live pid named by hand).
+  if (h.start === undefined) return processStartId(process.pid) === undefined;
+  return processStartId(h.pid) === h.start;
 }
 
 /** The live holder of a lock file (its pid and when it took it), or undefined when nobody holds it. */
