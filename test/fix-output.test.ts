@@ -162,6 +162,24 @@ test('on a terminal, "n": nothing that asks runs; it needs confirmation (exit 1)
   assert.equal(readJson<State>(r.h.paths.stateFile).pid, r.pid, 'the daemon was not touched');
 });
 
+test('on a terminal, Ctrl-C at the question is Ctrl-C, not "no": nothing runs (not even the safe steps), no re-check, exit 1', async (t) => {
+  const r = await startRig();
+  t.after(async () => {
+    try { process.kill(r.pid, 'SIGCONT'); } catch { /* gone */ }
+    await r.cleanup();
+  });
+  process.kill(r.pid, 'SIGSTOP');
+  // A safe step (a mode repair) that would run without asking, and one that asks (the restart).
+  fs.chmodSync(r.h.paths.stateFile, 0o644);
+  const { code, screen } = await onTerminal(terminalEnv(r), ['doctor', '--fix'], '\x03');
+  assert.equal(code, 1, screen);
+  assert.match(screen, /Run them\? \[y\/N\] /);
+  assert.match(screen, /^Interrupted \(Ctrl-C\)/m, screen);
+  assert.doesNotMatch(screen, /you said no|Re-checking/, screen);
+  assert.equal(fs.statSync(r.h.paths.stateFile).mode & 0o777, 0o644, 'the safe step did not run');
+  assert.equal(readJson<State>(r.h.paths.stateFile).pid, r.pid, 'the daemon was not touched');
+});
+
 test('--fix --ci on a terminal: no question, no spinner, no colour; only the safe steps run; --yes runs the rest', async (t) => {
   const r = await startRig();
   t.after(async () => {

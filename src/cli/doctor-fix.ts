@@ -24,6 +24,12 @@ function askYesNo(question: string): Promise<boolean> {
     rl.once('close', () => {
       if (!answered) resolve(false);
     });
+    // Ctrl-C at the question (readline reads it as a key, not a signal) is Ctrl-C: the run is interrupted, not answered.
+    // Emitted here and now (a signal sent to ourselves would arrive only after the "no" had let the safe steps start).
+    rl.once('SIGINT', () => {
+      process.emit('SIGINT', 'SIGINT');
+      rl.close();
+    });
   });
 }
 

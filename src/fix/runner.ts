@@ -142,6 +142,8 @@ async function fixLocked(o: FixOptions, pipelines: Pipelines, first: DoctorCaptu
     report.confirmation.needed = true;
     const steps = asking.flatMap((p) => p.steps.filter((s) => s.asks && s.guard.held));
     report.confirmation.given = await consent(o, `${steps.length} step(s) marked "asks" above stop a process, cancel a turn, change config or delete files. Run them?`);
+    // Ctrl-C at the question: nothing starts, not even the safe steps.
+    if (o.signal?.aborted) return interrupted(o, report);
     if (report.confirmation.given === 'declined' || report.confirmation.given === 'no-terminal') for (const p of asking) declined(p, report.confirmation.given);
   }
   o.ui.show('Fixing:');
@@ -173,6 +175,7 @@ async function escalate(o: FixOptions, report: FixReport, plan: FixReport['plan'
   plan.pipelines.push(reset);
   o.ui.show(renderPlan({ pipelines: [reset], needsPerson: [], problems: [] }, o.kleur, 'The daemon check still fails after the targeted fix; next step, the guide\'s Reset Everything (sessions/ is kept):'));
   const given = await consent(o, 'Run Reset Everything now?');
+  if (o.signal?.aborted) return after;
   if (given === 'yes-flag' || given === 'terminal') {
     await executePipelines([reset], execOpts(o));
     // Interrupted: the caller reports it without a re-check.
