@@ -7,11 +7,12 @@ import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { optaPaths } from '../src/core/paths.js';
+import { processStartId } from '../src/core/proc.js';
 import { kindById } from '../src/engine/kinds.js';
 import { runFix } from '../src/fix/runner.js';
 import { FixReportSchema } from '../src/report/fix-report-schema.js';
 import { startRig, type DaemonRig } from './helpers/daemon.js';
-import { alive, hashTree, holdPort, OPTA_BIN, readJson, runOpta, treeChanges, waitUntil } from './helpers/env.js';
+import { alive, cmdlineOf, hashTree, holdPort, OPTA_BIN, readJson, runOpta, treeChanges, waitUntil } from './helpers/env.js';
 import { assertSameBytes, historyCutByKill, historyThenRunning, snapshot } from './helpers/history.js';
 import { mountTmpfs } from './helpers/tmpfs.js';
 
@@ -417,4 +418,33 @@ test('a fix.lock that names this home and a live program that is not opta (a sle
   assert.equal(fix.code, 0, fix.stdout + fix.stderr);
   assert.ok(!fs.existsSync(lock), 'the stale lock is gone');
   assert.ok(alive(sleeper.pid!), 'the program it named was left alone');
+});
+
+test('the same home through a symlink (a dotfiles ~/.config): its running daemon is this home\'s, not "foreign"; --fix --yes never starts a second daemon on the same sessions/', async (t) => {
+  const r = await rig();
+  t.after(() => r.cleanup());
+  const link = path.join(r.h.home, 'opta-link');
+  fs.symlinkSync(r.h.optaHome, link);
+  const viaLink = { OPTA_HOME: link };
+  const doctor = await runOpta(r.h, ['doctor'], { env: viaLink });
+  assert.equal(doctor.code, 0, doctor.stdout);
+  const fix = await runOpta(r.h, ['doctor', '--fix', '--yes'], { env: viaLink });
+  // Whatever it did, it must not have started a daemon: register any it did for clean-up first.
+  const daemons = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
+    const argv = cmdlineOf(pid).split(' ');
+    const i = argv.indexOf('--home');
+    return argv.includes('--opta-daemon') && i >= 0 && (argv[i + 1] === link || argv[i + 1] === r.h.optaHome) && alive(pid);
+  });
+  daemons.forEach((pid) => r.h.pids.add(pid));
+  assert.equal(fix.code, 0, fix.stdout);
+  assert.match(fix.stdout, /^Nothing to fix: all checks passed\.$/m);
+  assert.deepEqual(daemons, [r.pid], 'one daemon serves this home');
+  assert.equal(readJson<State>(r.h.paths.stateFile).pid, r.pid);
+  // A fix lock taken through the link holds for a run through the real path too (this test process plays the holder).
+  const lock = optaPaths(r.h.optaHome).fixLockFile;
+  fs.writeFileSync(lock, JSON.stringify({ pid: process.pid, start: processStartId(process.pid), home: link, at: new Date().toISOString() }));
+  const busy = await runOpta(r.h, ['doctor', '--fix', '--yes']);
+  fs.rmSync(lock, { force: true });
+  assert.equal(busy.code, 1, busy.stdout + busy.stderr);
+  assert.match(busy.stderr, new RegExp(`another fix is running in this home: pid ${process.pid}`));
 });
