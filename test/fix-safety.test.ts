@@ -448,3 +448,22 @@ test('the same home through a symlink (a dotfiles ~/.config): its running daemon
   assert.equal(busy.code, 1, busy.stdout + busy.stderr);
   assert.match(busy.stderr, new RegExp(`another fix is running in this home: pid ${process.pid}`));
 });
+
+test('a finding replaced by a worse one of its check is not "fixed": with every port taken, --yes runs Reset Everything, whose start fails; the corrupt state is gone but no daemon runs (exit 1)', async (t) => {
+  const r = await rig();
+  t.after(() => r.cleanup());
+  assert.equal((await runOpta(r.h, ['daemon', 'stop'])).code, 0);
+  fs.writeFileSync(r.h.paths.stateFile, '{"pid": 4', { mode: 0o600 });
+  const holders = await Promise.all([0, 1, 2].map((i) => holdPort(r.port + i, 'node')));
+  holders.forEach((x) => r.h.pids.add(x.pid));
+  const fix = await runOpta(r.h, ['doctor', '--fix', '--yes', '--json'], { timeoutMs: 60000 });
+  assert.equal(fix.code, 1, fix.stdout + fix.stderr);
+  const report = FixReportSchema.parse(JSON.parse(fix.stdout));
+  assert.equal(report.reset.ran, true);
+  assert.equal(report.after!.checks.find((c) => c.id === 'daemon')!.status, 'error');
+  const corrupt = report.rules.find((x) => x.id === 'daemon-state-corrupt')!;
+  assert.equal(corrupt.outcome, 'still-failing', JSON.stringify(report.rules));
+  const now = report.after!.findings.find((f) => f.check === 'daemon' && f.severity === 'error')!;
+  assert.equal(corrupt.message, `now: ${now.message}`);
+  assert.equal(corrupt.next, now.remediation);
+});
