@@ -341,6 +341,8 @@ test('a typo in config.json while the daemon runs: --fix --yes and opta daemon r
   const fix = await runOpta(r.h, ['doctor', '--fix', '--yes', '--json'], { timeoutMs: 60000 });
   assert.equal(fix.code, 1, fix.stdout + fix.stderr);
   const report = FixReportSchema.parse(JSON.parse(fix.stdout));
+  // The file's daemon.port still says where the daemon runs: a typo in lmx does not put it "on a fallback port".
+  assert.deepEqual(report.before!.findings.filter((f) => f.check === 'daemon').map((f) => f.id), [], JSON.stringify(report.before!.findings.map((f) => f.id)));
   assert.ok(alive(r.pid), 'the running daemon was not stopped');
   assert.equal(readJson<State>(r.h.paths.stateFile).pid, r.pid);
   assert.ok(fs.readFileSync(r.h.paths.logFile).subarray(0, log.length).equals(log), 'daemon.log was kept');
@@ -352,6 +354,14 @@ test('a typo in config.json while the daemon runs: --fix --yes and opta daemon r
   }
   assert.ok(report.rules.every((x) => x.outcome !== 'fixed' && x.outcome !== 'appeared'), JSON.stringify(report.rules));
   assert.notEqual(report.after!.checks.find((c) => c.id === 'daemon')!.status, 'error');
+
+  // state.json deleted as well: asking the running daemon to write it again (SIGHUP) needs no new daemon, so it runs.
+  fs.rmSync(r.h.paths.stateFile);
+  const rereg = await runOpta(r.h, ['doctor', '--fix', '--yes', '--json'], { timeoutMs: 60000 });
+  assert.equal(rereg.code, 1, rereg.stdout + rereg.stderr);
+  const again = FixReportSchema.parse(JSON.parse(rereg.stdout));
+  assert.deepEqual(again.rules.filter((x) => x.id === 'daemon-orphan').map((x) => x.outcome), ['fixed'], JSON.stringify(again.rules));
+  assert.equal(readJson<State>(r.h.paths.stateFile).pid, r.pid);
 
   const reset = await runOpta(r.h, ['daemon', 'reset']);
   assert.equal(reset.code, 1, reset.stdout + reset.stderr);

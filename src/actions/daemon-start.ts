@@ -46,6 +46,9 @@ function roomToStart(paths: OptaPaths): number | undefined {
   }
 }
 
+/** Actions that stop a daemon of this home. */
+const STOPS = new Set(['daemon.stop', 'daemon.restart', 'process.terminate']);
+
 export const daemonStart: Action = {
   id: 'daemon.start',
   description: 'start the daemon and wait until it serves; a daemon of this home running without a state file is asked to write it again (SIGHUP)',
@@ -65,7 +68,16 @@ export const daemonStart: Action = {
       files: [state, { path: displayPath(paths.logFile, env), change: 'appended to' }],
     });
   },
-  blocked: startBlocked,
+  async blocked(ctx) {
+    // A daemon of this home that runs (or runs without its state file, and is asked to write it again) is kept, unless
+    // a step ahead stops it: then, as for a daemon that does not run, a new one has to start.
+    const stopsFirst = ctx.before.some((a) => STOPS.has(a));
+    if (!stopsFirst) {
+      const i = await inspectDaemon(ctx.paths, { lookForOrphan: true });
+      if (i.status === 'running' || i.orphan) return undefined;
+    }
+    return startBlocked(ctx);
+  },
   async run({ paths }) {
     const r = await startDaemonProcess(paths);
     const where = `pid ${r.state.pid}, port ${r.state.port}`;

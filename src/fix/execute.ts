@@ -63,10 +63,12 @@ class Interrupted extends Error {
 
 /** The first step that would run and says in advance that it cannot succeed, with why. */
 export async function blockedStep(p: PipelineRecord, base: { paths: OptaPaths; env: NodeJS.ProcessEnv }): Promise<{ step: StepRecord; why: string } | undefined> {
+  const before: string[] = [];
   for (const s of p.steps) {
     if (!s.guard.held) continue;
-    const why = await actionById(s.action)!.blocked?.({ ...base, args: s.args });
+    const why = await actionById(s.action)!.blocked?.({ ...base, args: s.args, before: [...before] });
     if (why) return { step: s, why };
+    before.push(s.action);
   }
   return undefined;
 }
