@@ -133,6 +133,26 @@ describe('opta doctor --ci and report formats on a live stack', () => {
     }
   });
 
+  test('what LMX answers cannot add lines or workflow commands: a model name with line breaks and control characters stays on its line, escaped', async () => {
+    // An LMX host is another machine: its /readyz model name is data, and the text report goes to a CI log that
+    // GitHub's runner scans for ::commands (a ::stop-commands:: there would silence every annotation after it).
+    const evil = 'qwen\n::error title=injected::LMX wrote this\r\n::stop-commands::x\u001b[2J\u0007 ok';
+    await rig.sim.setConfig({ model: evil });
+    try {
+      const r = await runOpta(rig.h, ['doctor', '--ci', '--format', 'github', '--format', 'json', '--output', file('evil.json')]);
+      assert.equal(r.code, 0, r.stderr);
+      const lines = r.stdout.trimEnd().split('\n');
+      assert.deepEqual(lines.filter((l) => /^\s*::/.test(l)), ['::notice title=opta doctor::All checks passed.'], r.stdout);
+      assert.doesNotMatch(r.stdout, /[\r\u0000-\u0008\u000b-\u001f\u007f]/, 'no control character reaches the log');
+      assert.equal(lines.filter((l) => l.startsWith('Checking model...')).length, 1);
+      assert.match(r.stdout, /^Checking model\.\.\. +● loaded \(qwen\\n::error title=injected::LMX wrote this\\r\\n::stop-commands::x\\x1b\[2J\\x07 ok\)$/m);
+      const report = JSON.parse(fs.readFileSync(file('evil.json'), 'utf8')) as { checks: Array<{ id: string; summary: string }> };
+      assert.equal(report.checks.find((c) => c.id === 'model')!.summary, 'loaded (qwen\\n::error title=injected::LMX wrote this\\r\\n::stop-commands::x\\x1b[2J\\x07 ok)');
+    } finally {
+      await rig.sim.setConfig({ model: 'qwen3-30b-a3b' });
+    }
+  });
+
   test('the commander path (opta --debug doctor ...) pairs --format/--output the same way', async () => {
     const r = await runOpta(rig.h, ['--debug', 'doctor', '--format', 'json', '--output', file('cmd.json'), '--format', 'junit']);
     assert.equal(r.code, 0, r.stderr);

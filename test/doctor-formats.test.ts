@@ -271,6 +271,24 @@ describe('--format/--output pairing', () => {
     ];
     for (const [tokens, re] of cases) assert.throws(() => pairDestinations(tokens), (e: Error & { exitCode?: number }) => re.test(e.message) && e.exitCode === 2, JSON.stringify(tokens));
   });
+  test('one file under two names (a symlink, a linked directory) is one file twice: refused, so no report silently overwrites another', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-pairs-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'r.xml'), '');
+      fs.symlinkSync('r.xml', path.join(dir, 'alias.xml'));
+      fs.mkdirSync(path.join(dir, 'reports'));
+      fs.symlinkSync('reports', path.join(dir, 'out'));
+      const cases: OutputToken[][] = [
+        [f('junit'), o(path.join(dir, 'r.xml')), f('json'), o(path.join(dir, 'alias.xml'))],
+        [f('junit'), o(path.join(dir, 'reports', 'new.xml')), f('json'), o(path.join(dir, 'out', 'new.xml'))],
+      ];
+      for (const tokens of cases) assert.throws(() => pairDestinations(tokens), /is given twice/, JSON.stringify(tokens));
+      // A dangling name is compared as given.
+      assert.equal(pairDestinations([f('junit'), o(path.join(dir, 'a.xml')), f('json'), o(path.join(dir, 'b.xml'))]).length, 3);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
   test('--interval takes 1s to 24h', () => {
     assert.deepEqual(['30s', '1500ms', '5m', '1h', '2', '1.5s'].map(parseInterval), [30000, 1500, 300000, 3600000, 2000, 1500]);
     for (const bad of ['999ms', '25h', 'soon', '', '-1s', '1d']) assert.throws(() => parseInterval(bad), /--interval takes a duration/, bad);

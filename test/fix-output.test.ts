@@ -162,6 +162,43 @@ test('on a terminal, "n": nothing that asks runs; it needs confirmation (exit 1)
   assert.equal(readJson<State>(r.h.paths.stateFile).pid, r.pid, 'the daemon was not touched');
 });
 
+test('on a terminal, Ctrl-C at the question is Ctrl-C, not "no": nothing runs (not even the safe steps), no re-check, exit 1', async (t) => {
+  const r = await startRig();
+  t.after(async () => {
+    try { process.kill(r.pid, 'SIGCONT'); } catch { /* gone */ }
+    await r.cleanup();
+  });
+  process.kill(r.pid, 'SIGSTOP');
+  // A safe step (a mode repair) that would run without asking, and one that asks (the restart).
+  fs.chmodSync(r.h.paths.stateFile, 0o644);
+  const { code, screen } = await onTerminal(terminalEnv(r), ['doctor', '--fix'], '\x03');
+  assert.equal(code, 1, screen);
+  assert.match(screen, /Run them\? \[y\/N\] /);
+  assert.match(screen, /^Interrupted \(Ctrl-C\)/m, screen);
+  assert.doesNotMatch(screen, /you said no|Re-checking/, screen);
+  assert.equal(fs.statSync(r.h.paths.stateFile).mode & 0o777, 0o644, 'the safe step did not run');
+  assert.equal(readJson<State>(r.h.paths.stateFile).pid, r.pid, 'the daemon was not touched');
+});
+
+test('on a TERM=dumb terminal (an editor\'s shell): plain lines, no cursor movement; it still asks once, and "y" runs the steps; opta daemon reset too', async (t) => {
+  const r = await startRig();
+  t.after(async () => {
+    try { process.kill(r.pid, 'SIGCONT'); } catch { /* gone */ }
+    await r.cleanup();
+  });
+  process.kill(r.pid, 'SIGSTOP');
+  const env = terminalEnv(r, { TERM: 'dumb' });
+  const { code, screen } = await onTerminal(env, ['doctor', '--fix'], 'y');
+  assert.equal(code, 0, screen);
+  assert.equal(screen.split('Run them? [y/N] ').length, 2, `asked exactly once:\n${screen}`);
+  assert.doesNotMatch(screen, /\x1b\[\?25l|\x1b\[\d*A/, 'no listr2 redrawing');
+  assert.match(screen, /^ {4}✔ stop the daemon \(proven to be this home's\) and start a new one: stopped daemon pid/m);
+  const reset = await onTerminal(env, ['daemon', 'reset']);
+  assert.equal(reset.code, 0, reset.screen);
+  assert.doesNotMatch(reset.screen, /\x1b\[\?25l|\x1b\[\d*A/, 'no listr2 redrawing');
+  assert.match(reset.screen, /^ {4}✔ Step 3: Start fresh: started daemon/m);
+});
+
 test('--fix --ci on a terminal: no question, no spinner, no colour; only the safe steps run; --yes runs the rest', async (t) => {
   const r = await startRig();
   t.after(async () => {

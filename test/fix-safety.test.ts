@@ -7,12 +7,14 @@ import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { optaPaths } from '../src/core/paths.js';
+import { processStartId } from '../src/core/proc.js';
 import { kindById } from '../src/engine/kinds.js';
 import { runFix } from '../src/fix/runner.js';
 import { FixReportSchema } from '../src/report/fix-report-schema.js';
 import { startRig, type DaemonRig } from './helpers/daemon.js';
-import { alive, holdPort, OPTA_BIN, readJson, runOpta, waitUntil } from './helpers/env.js';
+import { alive, cmdlineOf, hashTree, holdPort, OPTA_BIN, readJson, runOpta, treeChanges, waitUntil } from './helpers/env.js';
 import { assertSameBytes, historyCutByKill, historyThenRunning, snapshot } from './helpers/history.js';
+import { mountTmpfs } from './helpers/tmpfs.js';
 
 interface State {
   pid: number;
@@ -326,4 +328,152 @@ test('LMX down while the daemon crashed: the daemon is fixed, LMX needs a person
   assert.deepEqual(report.plan.needsPerson.map((n) => n.id), ['lmx-connection-refused']);
   assert.equal(report.reset.offered, false);
   assert.equal(report.after!.checks.find((c) => c.id === 'daemon')!.status, 'ok');
+});
+
+test('a typo in config.json while the daemon runs: --fix --yes and opta daemon reset never stop a daemon that could not start again; same pid, log kept, exit 1', async (t) => {
+  const r = await rig();
+  t.after(() => r.cleanup());
+  const cfg = readJson<Record<string, Record<string, unknown>>>(r.h.paths.configFile);
+  // A key the daemon does not know: a new daemon refuses to start with this file (the running one read it before).
+  cfg.lmx.hots = 'lmx.example';
+  fs.writeFileSync(r.h.paths.configFile, JSON.stringify(cfg, null, 2), { mode: 0o600 });
+  const log = fs.readFileSync(r.h.paths.logFile);
+  const fix = await runOpta(r.h, ['doctor', '--fix', '--yes', '--json'], { timeoutMs: 60000 });
+  assert.equal(fix.code, 1, fix.stdout + fix.stderr);
+  const report = FixReportSchema.parse(JSON.parse(fix.stdout));
+  // The file's daemon.port still says where the daemon runs: a typo in lmx does not put it "on a fallback port".
+  assert.deepEqual(report.before!.findings.filter((f) => f.check === 'daemon').map((f) => f.id), [], JSON.stringify(report.before!.findings.map((f) => f.id)));
+  assert.ok(alive(r.pid), 'the running daemon was not stopped');
+  assert.equal(readJson<State>(r.h.paths.stateFile).pid, r.pid);
+  assert.ok(fs.readFileSync(r.h.paths.logFile).subarray(0, log.length).equals(log), 'daemon.log was kept');
+  for (const p of report.plan.pipelines) {
+    assert.ok(p.steps.every((s) => s.status !== 'done'), `${p.id} changed nothing: ${JSON.stringify(p.steps.map((s) => [s.action, s.status, s.message]))}`);
+    if (p.steps.some((s) => s.action === 'daemon.restart' || s.action === 'daemon.start')) {
+      assert.match(p.error ?? '', /config\.json .*lmx\.hots/, p.id);
+    }
+  }
+  assert.ok(report.rules.every((x) => x.outcome !== 'fixed' && x.outcome !== 'appeared'), JSON.stringify(report.rules));
+  assert.notEqual(report.after!.checks.find((c) => c.id === 'daemon')!.status, 'error');
+
+  // state.json deleted as well: asking the running daemon to write it again (SIGHUP) needs no new daemon, so it runs.
+  fs.rmSync(r.h.paths.stateFile);
+  const rereg = await runOpta(r.h, ['doctor', '--fix', '--yes', '--json'], { timeoutMs: 60000 });
+  assert.equal(rereg.code, 1, rereg.stdout + rereg.stderr);
+  const again = FixReportSchema.parse(JSON.parse(rereg.stdout));
+  assert.deepEqual(again.rules.filter((x) => x.id === 'daemon-orphan').map((x) => x.outcome), ['fixed'], JSON.stringify(again.rules));
+  assert.equal(readJson<State>(r.h.paths.stateFile).pid, r.pid);
+
+  const reset = await runOpta(r.h, ['daemon', 'reset']);
+  assert.equal(reset.code, 1, reset.stdout + reset.stderr);
+  assert.match(reset.stderr, /lmx\.hots/);
+  assert.doesNotMatch(reset.stdout, /✔/, reset.stdout);
+  assert.ok(alive(r.pid), 'reset did not stop the daemon');
+  assert.equal(readJson<State>(r.h.paths.stateFile).pid, r.pid);
+  assert.ok(fs.readFileSync(r.h.paths.logFile).subarray(0, log.length).equals(log), 'daemon.log was kept by reset');
+});
+
+test('a file where daemon/ should be: --fix and opta daemon reset name it and the command to move it aside (exit 1), never an internal error; nothing under the home changes', async (t) => {
+  const r = await startRig({ start: false });
+  t.after(() => r.cleanup());
+  fs.writeFileSync(r.h.paths.daemonDir, 'not a directory\n');
+  const before = hashTree(r.h.optaHome);
+  for (const args of [['doctor', '--fix', '--yes'], ['daemon', 'reset']]) {
+    const x = await runOpta(r.h, args);
+    assert.equal(x.code, 1, `${args.join(' ')}:\n${x.stdout}\n${x.stderr}`);
+    assert.doesNotMatch(x.stderr, /internal error/);
+    assert.match(x.stderr, /~\/\.config\/opta\/daemon is a file, not a directory; move it aside: mv ~\/\.config\/opta\/daemon ~\/\.config\/opta\/daemon\.bak/);
+    assert.deepEqual(treeChanges(before, hashTree(r.h.optaHome)), [], args.join(' '));
+  }
+});
+
+test('a disk too full for a new daemon (its reserve given back, then killed): --fix --yes changes nothing, keeps state.json and daemon.log, and says to free space (exit 1)', async (t) => {
+  const r = await startRig({ start: false, config: { permissions: { timeoutMs: 120000 } } });
+  const fsx = await mountTmpfs(t, { optaHome: r.h.optaHome, cleanup: () => r.cleanup() });
+  if (!fsx) return;
+  assert.equal((await runOpta(r.h, ['daemon', 'start'])).code, 0);
+  const { pid } = readJson<State>(r.h.paths.stateFile);
+  r.h.pids.add(pid);
+  process.kill(pid, 'SIGKILL');
+  await waitUntil(() => !alive(pid), 5000, 'the daemon to die');
+  // A daemon gives its reserve back the moment the disk fills; then it was killed.
+  fs.rmSync(path.join(r.h.paths.daemonDir, 'space.reserve'));
+  fsx.fill(8192);
+  const daemonFiles = () => new Map(fs.readdirSync(r.h.paths.daemonDir).filter((f) => f !== 'fix.lock').map((f) => [f, fs.readFileSync(path.join(r.h.paths.daemonDir, f))]));
+  const before = daemonFiles();
+  const fix = await runOpta(r.h, ['doctor', '--fix', '--yes', '--json'], { timeoutMs: 60000 });
+  fsx.unfill();
+  assert.equal(fix.code, 1, fix.stdout + fix.stderr);
+  const report = FixReportSchema.parse(JSON.parse(fix.stdout));
+  assert.deepEqual(daemonFiles(), before, 'state.json and daemon.log kept, nothing set aside or removed');
+  assert.deepEqual(report.rules.map((x) => [x.id, x.outcome]), [['daemon-stale-state', 'still-failing'], ['disk-full', 'needs-person']]);
+  const stale = report.plan.pipelines.find((p) => p.id === 'fix-stale-state')!;
+  assert.match(stale.error ?? '', /only \d+ KiB free .*df -h ~\/\.config\/opta/, JSON.stringify(stale));
+  assert.ok(report.plan.pipelines.every((p) => p.steps.every((s) => s.status !== 'done')), JSON.stringify(report.plan.pipelines.map((p) => p.steps.map((s) => [s.action, s.status]))));
+  // Reset Everything would fail the same way: not run, and the reason says so.
+  assert.equal(report.reset.ran, false);
+  assert.match(report.reset.reason ?? '', /^it could not succeed now \(Step 3: Start fresh: .*only \d+ KiB free/);
+  assert.ok(!report.plan.pipelines.some((p) => p.id === 'fix-reset'));
+});
+
+test('a fix.lock that names this home and a live program that is not opta (a sleep; no start time, as opta always writes one here) is stale: --fix runs and removes it', async (t) => {
+  const r = await startRig({ start: false });
+  const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+  r.h.pids.add(sleeper.pid!);
+  t.after(() => r.cleanup());
+  const lock = optaPaths(r.h.optaHome).fixLockFile;
+  fs.mkdirSync(path.dirname(lock), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(lock, JSON.stringify({ pid: sleeper.pid, home: r.h.optaHome, at: new Date().toISOString() }));
+  const fix = await runOpta(r.h, ['doctor', '--fix']);
+  assert.doesNotMatch(fix.stderr, /another fix is running/);
+  assert.equal(fix.code, 0, fix.stdout + fix.stderr);
+  assert.ok(!fs.existsSync(lock), 'the stale lock is gone');
+  assert.ok(alive(sleeper.pid!), 'the program it named was left alone');
+});
+
+test('the same home through a symlink (a dotfiles ~/.config): its running daemon is this home\'s, not "foreign"; --fix --yes never starts a second daemon on the same sessions/', async (t) => {
+  const r = await rig();
+  t.after(() => r.cleanup());
+  const link = path.join(r.h.home, 'opta-link');
+  fs.symlinkSync(r.h.optaHome, link);
+  const viaLink = { OPTA_HOME: link };
+  const doctor = await runOpta(r.h, ['doctor'], { env: viaLink });
+  assert.equal(doctor.code, 0, doctor.stdout);
+  const fix = await runOpta(r.h, ['doctor', '--fix', '--yes'], { env: viaLink });
+  // Whatever it did, it must not have started a daemon: register any it did for clean-up first.
+  const daemons = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
+    const argv = cmdlineOf(pid).split(' ');
+    const i = argv.indexOf('--home');
+    return argv.includes('--opta-daemon') && i >= 0 && (argv[i + 1] === link || argv[i + 1] === r.h.optaHome) && alive(pid);
+  });
+  daemons.forEach((pid) => r.h.pids.add(pid));
+  assert.equal(fix.code, 0, fix.stdout);
+  assert.match(fix.stdout, /^Nothing to fix: all checks passed\.$/m);
+  assert.deepEqual(daemons, [r.pid], 'one daemon serves this home');
+  assert.equal(readJson<State>(r.h.paths.stateFile).pid, r.pid);
+  // A fix lock taken through the link holds for a run through the real path too (this test process plays the holder).
+  const lock = optaPaths(r.h.optaHome).fixLockFile;
+  fs.writeFileSync(lock, JSON.stringify({ pid: process.pid, start: processStartId(process.pid), home: link, at: new Date().toISOString() }));
+  const busy = await runOpta(r.h, ['doctor', '--fix', '--yes']);
+  fs.rmSync(lock, { force: true });
+  assert.equal(busy.code, 1, busy.stdout + busy.stderr);
+  assert.match(busy.stderr, new RegExp(`another fix is running in this home: pid ${process.pid}`));
+});
+
+test('a finding replaced by a worse one of its check is not "fixed": with every port taken, --yes runs Reset Everything, whose start fails; the corrupt state is gone but no daemon runs (exit 1)', async (t) => {
+  const r = await rig();
+  t.after(() => r.cleanup());
+  assert.equal((await runOpta(r.h, ['daemon', 'stop'])).code, 0);
+  fs.writeFileSync(r.h.paths.stateFile, '{"pid": 4', { mode: 0o600 });
+  const holders = await Promise.all([0, 1, 2].map((i) => holdPort(r.port + i, 'node')));
+  holders.forEach((x) => r.h.pids.add(x.pid));
+  const fix = await runOpta(r.h, ['doctor', '--fix', '--yes', '--json'], { timeoutMs: 60000 });
+  assert.equal(fix.code, 1, fix.stdout + fix.stderr);
+  const report = FixReportSchema.parse(JSON.parse(fix.stdout));
+  assert.equal(report.reset.ran, true);
+  assert.equal(report.after!.checks.find((c) => c.id === 'daemon')!.status, 'error');
+  const corrupt = report.rules.find((x) => x.id === 'daemon-state-corrupt')!;
+  assert.equal(corrupt.outcome, 'still-failing', JSON.stringify(report.rules));
+  const now = report.after!.findings.find((f) => f.check === 'daemon' && f.severity === 'error')!;
+  assert.equal(corrupt.message, `now: ${now.message}`);
+  assert.equal(corrupt.next, now.remediation);
 });

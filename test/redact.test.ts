@@ -90,6 +90,23 @@ test('the same secret gets the same placeholder within one redactor, whichever s
   assert.deepEqual(r.counts(), { byLabel: { bearer: 2, jwt: 1 }, values: 3, occurrences: 5 });
 });
 
+test('a secret a shape found is replaced wherever it turns up again bare (later on the line, in a later text, in a JSON value); a plain word found as one is not', () => {
+  const r = new Redactor(shapes);
+  assert.equal(r.text('Authorization: Bearer b3arerTok3n0123456789abcdef'), 'Authorization: Bearer [REDACTED:bearer-1]');
+  assert.equal(r.text('retrying as b3arerTok3n0123456789abcdef'), 'retrying as [REDACTED:bearer-1]');
+  assert.equal(r.text('password=Hunter2Pass!x and later Hunter2Pass!x'), 'password=[REDACTED:kv-secret-1] and later [REDACTED:kv-secret-1]');
+  assert.deepEqual(r.value({ note: 'sent Hunter2Pass!x' }), { note: 'sent [REDACTED:kv-secret-1]' });
+  // A value a shape took that is a plain word stays where it was found: replacing "invalid" everywhere would wreck the text.
+  assert.equal(r.text('ws auth failed, token: invalid'), 'ws auth failed, token: [REDACTED:kv-secret-2]');
+  assert.equal(r.text('config invalid'), 'config invalid');
+  // Text redacted before a secret was found gets it on a second look (the bundle takes one after all its sections).
+  const early = 'first seen bare: s3cretFoundLater-42';
+  assert.equal(r.text(early), early);
+  r.text('secret=s3cretFoundLater-42');
+  assert.equal(r.again(early), 'first seen bare: [REDACTED:kv-secret-3]');
+  assert.deepEqual(r.again({ a: [early] }), { a: ['first seen bare: [REDACTED:kv-secret-3]'] });
+});
+
 test('JSON values: strings through the shapes, and the whole value of a secret-named key', () => {
   const r = new Redactor(shapes);
   const v = r.value({ lmx: { apiKey: 'whatever it is', host: 'lmx-host.local' }, state: { token: '********' }, list: [{ password: 12345 }], key: 'lmx.host', tokens: 3, note: `id ${JWT}` });

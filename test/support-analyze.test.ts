@@ -110,6 +110,8 @@ test('analyze: a clear exit-2 paragraph for a random file, a cut-off bundle, ano
     ['cut.json', json.slice(0, json.length / 2), /is a JSON support bundle cut off before its end/],
     ['newer.txt', text.replace('# opta 1.1.0, bundle format 1;', '# opta 9.0.0, bundle format 2;'), /made by opta 9\.0\.0 in bundle format 2; this opta reads bundle format 1 and older/],
     ['newer.json', json.replace('"formatVersion": 1', '"formatVersion": 3'), /in bundle format 3; this opta reads bundle format 1/],
+    ['version-a-string.json', json.replace('"formatVersion": 1', '"formatVersion": "1"'), /version-a-string\.json is a JSON support bundle without a number in "formatVersion" \("1"\): it was changed after opta wrote it/],
+    ['no-version.json', json.replace('"formatVersion": 1,', ''), /no-version\.json is a JSON support bundle without a number in "formatVersion" \(none\)/],
     ['no-facts.json', JSON.stringify(noFacts), /holds no doctor facts: when it was made, its doctor report section ran out of time/],
     ['no-facts.txt', renderBundleText(noFacts), /holds no doctor facts: its doctor report section says "\(ran out of time/],
   ];
@@ -118,6 +120,30 @@ test('analyze: a clear exit-2 paragraph for a random file, a cut-off bundle, ano
     assert.equal(r.code, 2, `${name}: ${r.stdout}${r.stderr}`);
     assert.match(r.stderr, message, name);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+  // What is no bundle by its size or kind is refused before it is read whole: /dev/zero never ends (it once took
+  // gigabytes of memory), a huge file is not read at all, a directory is named as one.
+  const huge = path.join(dir, 'huge.txt');
+  fs.writeFileSync(huge, text);
+  fs.truncateSync(huge, 600 * 1024 * 1024);
+  const refused: Array<[string, RegExp]> = [
+    ['/dev/zero', /\/dev\/zero is larger than any support bundle \(more than 64 MiB\)/],
+    [huge, /huge\.txt is larger than any support bundle \(600 MiB; more than 64 MiB\)/],
+    [dir, /is a directory, not a bundle: name the bundle file in it/],
+  ];
+  for (const [file, message] of refused) {
+    const r = await runOpta(h, ['support', 'analyze', file], { timeoutMs: 20000 });
+    assert.equal(r.code, 2, `${file}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, message, file);
+    assert.doesNotMatch(r.stderr, /\n\s+at |ERR_STRING_TOO_LONG/, 'no stack trace, no node internals');
+  }
+  // An emailed bundle (CRLF line ends) or one piped in (-) reads as the original does.
+  const crlf = await runOpta(h, ['support', 'analyze', write('crlf.txt', text.replace(/\n/g, '\r\n'))]);
+  const piped = await runOpta(h, ['support', 'analyze', '-'], { input: text });
+  const plain = await runOpta(h, ['support', 'analyze', write('plain.txt', text)]);
+  for (const [name, r] of [['crlf', crlf], ['piped', piped]] as const) {
+    assert.equal(r.code, plain.code, `${name}: ${r.stderr}`);
+    assert.equal(r.stdout.split('\n').slice(1).join('\n'), plain.stdout.split('\n').slice(1).join('\n'), name);
   }
   const missing = await runOpta(h, ['support', 'analyze', path.join(dir, 'nope.txt')]);
   assert.equal(missing.code, 2);
@@ -160,4 +186,87 @@ test("today's log patterns run over the bundle's log lines: a pattern the bundle
   } finally {
     s.cleanup();
   }
+});
+
+test('analyze: an edited JSON bundle (values of the wrong type) is analysed as far as it is readable, with notes; never an internal error', async (t) => {
+  const s = loadScenario('many-problems');
+  t.after(() => s.cleanup());
+  const json = renderBundleJson(await scenarioBundle(s));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-edited-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const h = makeHome();
+  t.after(() => h.cleanup());
+  type Edit = (b: { sections: Array<Record<string, unknown>> }) => void;
+  const data = (b: Parameters<Edit>[0]) => (b.sections.find((x) => x.id === 'doctor-report')!.data as { report: { findings: unknown[] }; facts: Record<string, unknown> });
+  const logs = (b: Parameters<Edit>[0]) => b.sections.find((x) => x.id === 'daemon-logs')!;
+  const cases: Array<[string, Edit, number, RegExp[]]> = [
+    ['fact-a-string', (b) => (data(b).facts.lmx = 'garbage'), 1, [/Checking LMX\.\.\. +● not checked: lmx failed \(not in the bundle\)/, /Note: facts that are not objects \(was the bundle edited\?\) were treated as missing: lmx\./]],
+    ['fact-null', (b) => (data(b).facts.lmx = null), 1, [/Checking LMX\.\.\. +● not checked/, /treated as missing: lmx\./]],
+    ['findings-not-findings', (b) => data(b).report.findings.push(null, 5, 'x'), 1, [/Note: 3 of the bundle's own findings are not findings \(was the bundle edited\?\): compared without them\./]],
+    ['section-null', (b) => b.sections.unshift(null as never), 1, [/Note: 1 section of the bundle is not a section \(was the bundle edited\?\): skipped\./]],
+    ['log-text-a-number', (b) => (logs(b).text = 12), 1, [/Note: 1 section of the bundle is not a section/]],
+    ['log-analysis-odd', (b) => (data(b).facts['daemon-log-analysis'] = { ok: true, patterns: 'x', evidence: 5 }), 1, [/Checking daemon\.\.\./]],
+  ];
+  for (const [name, edit, code, expected] of cases) {
+    const b = JSON.parse(json);
+    edit(b);
+    const f = path.join(dir, `${name}.json`);
+    fs.writeFileSync(f, JSON.stringify(b));
+    const r = await runOpta(h, ['support', 'analyze', f]);
+    assert.doesNotMatch(r.stderr, /internal error|\n\s+at /, `${name}: ${r.stderr}`);
+    assert.equal(r.code, code, `${name}: ${r.stdout}${r.stderr}`);
+    for (const re of expected) assert.match(r.stdout, re, name);
+  }
+});
+
+test('analyze: a text bundle that went through an editor or a mail program (UTF-16 with a BOM, trailing blanks, old-Mac CR line ends) reads like the original; one whose JSON was re-wrapped says so', async (t) => {
+  const s = loadScenario('many-problems');
+  t.after(() => s.cleanup());
+  const text = renderBundleText(await scenarioBundle(s));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-mailed-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const h = makeHome();
+  t.after(() => h.cleanup());
+  const write = (name: string, content: string | Buffer) => {
+    const f = path.join(dir, name);
+    fs.writeFileSync(f, content);
+    return f;
+  };
+  const plain = await runOpta(h, ['support', 'analyze', write('plain.txt', text)]);
+  assert.equal(plain.code, 1, plain.stderr);
+  const utf16be = Buffer.from('\ufeff' + text, 'utf16le').swap16();
+  const same: Array<[string, string | Buffer]> = [
+    ['utf16le.txt', Buffer.from('\ufeff' + text, 'utf16le')],
+    ['utf16be.txt', utf16be],
+    ['trailing-blanks.txt', text.replace(/\n/g, ' \t\n')],
+    ['crlf-trailing-blanks.txt', text.replace(/\n/g, '  \r\n')],
+    ['cr-only.txt', text.replace(/\n/g, '\r')],
+  ];
+  for (const [name, content] of same) {
+    const r = await runOpta(h, ['support', 'analyze', write(name, content)]);
+    assert.equal(r.code, plain.code, `${name}: ${r.stdout}${r.stderr}`);
+    assert.equal(r.stdout.split('\n').slice(1).join('\n'), plain.stdout.split('\n').slice(1).join('\n'), name);
+  }
+  const at = text.indexOf('"facts"');
+  const wrapped = await runOpta(h, ['support', 'analyze', write('wrapped.txt', text.slice(0, at + 3) + '\n' + text.slice(at + 3))]);
+  assert.equal(wrapped.code, 2);
+  assert.match(wrapped.stderr, /wrapped\.txt: its doctor report is not valid JSON \(.*\): the file was changed after opta wrote it \(an editor or a mail program re-wrapping lines\?\)\. Ask for the file itself, as an attachment/);
+  assert.doesNotMatch(wrapped.stderr, /longer --timeout/);
+});
+
+test('analyze with no usable temporary directory (TMPDIR gone): the bundle is still analysed from its captured facts, and a note says today\'s log patterns did not run', async (t) => {
+  const s = loadScenario('many-problems');
+  t.after(() => s.cleanup());
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-notmp-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'bundle.txt');
+  fs.writeFileSync(file, renderBundleText(await scenarioBundle(s)));
+  const h = makeHome();
+  t.after(() => h.cleanup());
+  const plain = await runOpta(h, ['support', 'analyze', file]);
+  const noTmp = await runOpta(h, ['support', 'analyze', file], { env: { TMPDIR: path.join(dir, 'no-such-dir') } });
+  assert.doesNotMatch(noTmp.stderr, /internal error/, noTmp.stderr);
+  assert.equal(noTmp.code, plain.code, noTmp.stderr);
+  assert.match(noTmp.stdout, /Note: today's log patterns did not run over the bundle's log lines: no temporary file could be made \(ENOENT[^)]*\); set TMPDIR to a writable directory\./);
+  assert.equal(noTmp.stdout.split('\nNote:')[0].trimEnd(), plain.stdout.split('\nNote:')[0].trimEnd(), 'the same report from the captured facts');
 });

@@ -33,6 +33,7 @@ const GITHUB = 'ghp_0123456789abcdefghijABCDEFGHIJ012345';
 const PEM_BODY = 'MIIEowIBAAKCAQEAplantedkeyplantedkey0123';
 const ENV_SECRET = 'envSecretValue-4242';
 const PROXY_PASS = 'pr0xyPassw0rd';
+const LOG_PASSWORD = 'l0gLinePassw0rd';
 
 function headerCounts(text: string): Record<string, number> {
   const line = text.split('\n').find((l) => l.startsWith('# Redacted:')) ?? '';
@@ -81,6 +82,7 @@ test('planted secrets (config, state.json, the log, the environment, a proxy URL
   fs.appendFileSync(
     h.paths.logFile,
     [
+      `[10:00:02] WARN  upstream 401, will retry as ${BEARER}`,
       `[10:00:03] ERROR request failed: upstream said Authorization: Bearer ${BEARER}`,
       `[10:00:04] WARN  lmx answered 401 for ${JWT}`,
       `[10:00:05] ERROR tool output: AWS_ACCESS_KEY_ID=${AWS_ID} aws_secret_access_key=${AWS_SECRET}`,
@@ -91,12 +93,13 @@ test('planted secrets (config, state.json, the log, the environment, a proxy URL
       PEM_BODY,
       '-----END RSA PRIVATE KEY-----',
       `[10:00:10] ERROR retry: Authorization: Bearer ${BEARER}`,
+      `[10:00:11] ERROR login rejected password: ${LOG_PASSWORD}`,
       '[10:05:00] WARN  permission request perm_001 timed out (5m), auto-denying',
       '[10:10:00] ERROR tool worker crashed: heap out of memory',
     ].join('\n') + '\n',
   );
   const env = { OPTA_LMX_TOKEN: ENV_SECRET, HTTPS_PROXY: `http://proxyuser:${PROXY_PASS}@127.0.0.1:3128`, NO_PROXY: '127.0.0.1,localhost' };
-  const secrets = [state.token, API_KEY, BEARER, JWT, AWS_ID, AWS_SECRET, GITHUB, PEM_BODY, ENV_SECRET, PROXY_PASS];
+  const secrets = [state.token, API_KEY, BEARER, JWT, AWS_ID, AWS_SECRET, GITHUB, PEM_BODY, ENV_SECRET, PROXY_PASS, LOG_PASSWORD];
 
   const file = path.join(h.home, 'bundle.txt');
   const made = await runOpta(h, ['support', 'bundle', '--out', file], { env });
@@ -322,4 +325,95 @@ test('opta support bundle never replaces a bundle already there with the name it
   } finally {
     await h.cleanup();
   }
+});
+
+test('--out never replaces a file already there (a bundle, a config, a link): exit 2 before any section runs, the file as it was', async () => {
+  const h = makeHome();
+  try {
+    const keep = path.join(h.home, 'notes.txt');
+    fs.writeFileSync(keep, 'precious notes\n', { mode: 0o644 });
+    const link = path.join(h.home, 'link.txt');
+    fs.symlinkSync(keep, link);
+    const dangling = path.join(h.home, 'dangling.txt');
+    fs.symlinkSync(path.join(h.home, 'nowhere.txt'), dangling);
+    fs.writeFileSync(path.join(h.home, 'raw-UNREDACTED.txt'), 'an earlier unredacted bundle\n');
+    const cases: Array<[string[], string]> = [
+      [['--out', keep], keep],
+      [['--out', link], link],
+      [['--out', dangling], dangling],
+      [['--json', '--out', keep], keep],
+      [['--no-redact', '--out', path.join(h.home, 'raw.txt')], path.join(h.home, 'raw-UNREDACTED.txt')],
+    ];
+    for (const [args, shown] of cases) {
+      const r = await runOpta(h, ['support', 'bundle', ...args]);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.equal(r.stdout, '');
+      assert.ok(r.stderr.includes(`cannot write the bundle to ${shown}: a file is already there`), r.stderr);
+      assert.doesNotMatch(r.stderr, /note: section|\n\s+at /, 'refused before the sections ran, no stack trace');
+    }
+    assert.equal(fs.readFileSync(keep, 'utf8'), 'precious notes\n');
+    assert.equal(fs.statSync(keep).mode & 0o777, 0o644);
+    assert.equal(fs.readlinkSync(link), keep);
+    assert.equal(fs.readlinkSync(dangling), path.join(h.home, 'nowhere.txt'));
+    assert.ok(!fs.existsSync(path.join(h.home, 'nowhere.txt')));
+    assert.equal(fs.readFileSync(path.join(h.home, 'raw-UNREDACTED.txt'), 'utf8'), 'an earlier unredacted bundle\n');
+    // A place nothing can be written to: one plain sentence, before the sections ran.
+    const proc = await runOpta(h, ['support', 'bundle', '--out', '/proc/opta-bundle.txt']);
+    assert.equal(proc.code, 2);
+    assert.match(proc.stderr, /^opta: cannot write the bundle to \/proc\/opta-bundle\.txt: ENOENT[^\n]*\. Choose another place with --out \(or --out - for stdout\)\.\n$/);
+    assert.doesNotMatch(proc.stderr, /unchanged|\.\.|failed to write|note: section/);
+    // A name not taken is written, once.
+    const fresh = path.join(h.home, 'fresh.txt');
+    const ok = await runOpta(h, ['support', 'bundle', '--out', fresh, '--timeout', '4000']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout, `Saved ${fresh}\n`);
+    assert.equal(fs.statSync(fresh).mode & 0o777, 0o600);
+    assert.deepEqual(fs.readdirSync(h.home).filter((f) => f.endsWith('.tmp')), [], 'no temp file left');
+  } finally {
+    await h.cleanup();
+  }
+});
+
+test('a daemon.log that is a FIFO (no writer) cannot stall the bundle past its deadline, nor opta daemon logs: the section says what it is', async (t) => {
+  const h = makeHome();
+  t.after(() => h.cleanup());
+  fs.mkdirSync(h.paths.daemonDir, { recursive: true, mode: 0o700 });
+  const mk = spawnSync('mkfifo', [h.paths.logFile]);
+  assert.equal(mk.status, 0, String(mk.stderr));
+  const b = await runOpta(h, ['support', 'bundle', '--out', '-', '--timeout', '4000'], { timeoutMs: 15000 });
+  assert.equal(b.code, 0, b.stderr);
+  assert.ok(b.ms < 4000 + 3000, `took ${b.ms} ms`);
+  assert.match(sectionText(b.stdout, 'opta daemon logs --lines 200'), /^\(not available: failed to read log file .*daemon\.log: .*daemon\.log is a FIFO, not a file opta wrote/);
+  assert.match(b.stdout, /\n## doctor report \(JSON/);
+  const l = await runOpta(h, ['daemon', 'logs', '--lines', '5'], { timeoutMs: 15000 });
+  assert.notEqual(l.code, 0);
+  assert.match(l.stderr, /daemon\.log is a FIFO, not a file opta wrote/);
+  assert.doesNotMatch(l.stderr, /\n\s+at /);
+});
+
+test('a section that runs out of time is named once on stderr: "ran out of time: no answer within N ms"', async (t) => {
+  const h = makeHome();
+  t.after(() => h.cleanup());
+  const r = await runOpta(h, ['support', 'bundle', '--out', '-', '--timeout', '100']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^opta: note: section "doctor report \(JSON: the facts opta support analyze reads\)" ran out of time: no answer within \d+ ms$/m);
+  assert.doesNotMatch(r.stderr, /ran out of time: ran out of time/);
+});
+
+test('a huge daemon.log without line breaks (NULs after a power loss): the bundle keeps its deadline and takes only the log\'s last MiB, saying so', async (t) => {
+  const h = makeHome();
+  t.after(() => h.cleanup());
+  fs.mkdirSync(h.paths.daemonDir, { recursive: true, mode: 0o700 });
+  // Sparse: 200 MiB on the clock, nothing on the disk.
+  fs.writeFileSync(h.paths.logFile, '[10:00:01] INFO  daemon started on 127.0.0.1:9999\n');
+  fs.truncateSync(h.paths.logFile, 200 * 1024 * 1024);
+  fs.appendFileSync(h.paths.logFile, '\n[10:00:02] WARN  permission request perm_001 timed out (5m), auto-denying\n');
+  const r = await runOpta(h, ['support', 'bundle', '--out', '-', '--timeout', '3000'], { timeoutMs: 30000 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.ms < 3000 + 2500, `took ${r.ms} ms`);
+  const logs = sectionText(r.stdout, 'opta daemon logs --lines 200');
+  assert.ok(logs.length < 1024 * 1024 + 4096, `the log section is ${logs.length} characters`);
+  assert.match(logs, /^\(the last 200 lines of .*daemon\.log are longer than 1 MiB: only its last 1 MiB is shown\)\n/);
+  assert.match(logs, /\[10:00:02\] WARN {2}permission request perm_001 timed out \(5m\), auto-denying$/);
+  assert.ok(r.stdout.length < 4 * 1024 * 1024, `the bundle is ${r.stdout.length} characters`);
 });

@@ -58,6 +58,12 @@ export interface Action {
   args: ArgSpec;
   plan(ctx: ActionContext): Promise<ActionPlan>;
   run(ctx: ActionContext): Promise<ActionResult>;
+  /**
+   * Why the step would fail now for a reason known in advance (a daemon that cannot start with this config.json),
+   * read-only. Asked of every step that would run before its pipeline's first step: a pipeline never stops or removes
+   * anything on the way to a step that cannot succeed. `before`: the actions of the steps that run ahead of it.
+   */
+  blocked?(ctx: ActionContext & { before: string[] }): Promise<string | undefined>;
   /** Puts back what run changed; returns what it did. Absent where undo makes no sense (a started daemon, a cancelled turn). */
   undo?(ctx: ActionContext, undoData: unknown): Promise<string>;
 }

@@ -2,6 +2,7 @@
 import { displayPath } from '../core/paths.js';
 import { startDaemonProcess, stopDaemonProcess } from '../daemon/lifecycle/control.js';
 import { plan, type Action } from './action.js';
+import { startBlocked } from './daemon-start.js';
 import { planStop } from './daemon-stop.js';
 
 export const daemonRestart: Action = {
@@ -17,6 +18,7 @@ export const daemonRestart: Action = {
       files: [...stop.files, { path: displayPath(ctx.paths.stateFile, ctx.env), change: 'written by the new daemon (0600)' }],
     });
   },
+  blocked: startBlocked,
   async run({ paths }) {
     const stopped = await stopDaemonProcess(paths);
     const first =

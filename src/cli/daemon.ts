@@ -110,9 +110,9 @@ async function runForeground(paths: OptaPaths): Promise<ExitCode> {
 
 async function reset(): Promise<ExitCode> {
   const paths = cliPaths();
-  const { isCI } = await import('./doctor-fix.js');
+  const { canRedraw } = await import('./doctor-fix.js');
   const { runReset } = await import('../fix/runner.js');
-  const terminal = Boolean(process.stdout.isTTY) && !isCI(process.env);
+  const terminal = canRedraw(process.stdout, process.env);
   const color = colorEnabled(process.stdout);
   let kleur;
   if (color) {

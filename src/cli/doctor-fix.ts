@@ -11,6 +11,14 @@ export function isCI(env: NodeJS.ProcessEnv): boolean {
   return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
 }
 
+/**
+ * listr2's progress redraws lines: only on a terminal that moves its cursor, with a person watching. CI, a terminal
+ * that reports no width (some CI ptys) and TERM=dumb (an editor's shell) get plain lines; they may still be asked.
+ */
+export function canRedraw(stdout: NodeJS.WriteStream, env: NodeJS.ProcessEnv, ci = isCI(env)): boolean {
+  return Boolean(stdout.isTTY) && !ci && (stdout.columns ?? 0) > 0 && env.TERM !== 'dumb';
+}
+
 function askYesNo(question: string): Promise<boolean> {
   return new Promise((resolve) => {
     const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
@@ -24,6 +32,12 @@ function askYesNo(question: string): Promise<boolean> {
     rl.once('close', () => {
       if (!answered) resolve(false);
     });
+    // Ctrl-C at the question (readline reads it as a key, not a signal) is Ctrl-C: the run is interrupted, not answered.
+    // Emitted here and now (a signal sent to ourselves would arrive only after the "no" had let the safe steps start).
+    rl.once('SIGINT', () => {
+      process.emit('SIGINT', 'SIGINT');
+      rl.close();
+    });
   });
 }
 
@@ -31,8 +45,7 @@ export async function fixAction(flags: DoctorFlags, setExit: (code: ExitCode) =>
   const env = process.env;
   // --ci (opta's own flag) or CI set by the runner: nobody is watching.
   const ci = Boolean(flags.ci) || isCI(env);
-  // A terminal that reports no width (some CI ptys) cannot be redrawn sensibly: it gets plain lines too.
-  const terminal = Boolean(process.stdout.isTTY) && !ci && (process.stdout.columns ?? 0) > 0;
+  const redraw = canRedraw(process.stdout, env, ci);
   // One colour decision for kleur, commander and listr2 (NO_COLOR, FORCE_COLOR, TTY).
   const color = !flags.json && !flags.ci && colorEnabled(process.stdout);
   let kleur;
@@ -41,7 +54,8 @@ export async function fixAction(flags: DoctorFlags, setExit: (code: ExitCode) =>
     kleur.enabled = true;
   }
   // --ci never asks: only the safe steps run unless --yes is given.
-  const canAsk = !flags.json && !flags.ci && terminal && Boolean(process.stdin.isTTY);
+  // A dumb terminal is still a person's (it gets plain lines, and the question); one with no width is not.
+  const canAsk = !flags.json && !ci && Boolean(process.stdout.isTTY) && (process.stdout.columns ?? 0) > 0 && Boolean(process.stdin.isTTY);
   const controller = new AbortController();
   const onSigint = () => {
     controller.abort();
@@ -58,7 +72,7 @@ export async function fixAction(flags: DoctorFlags, setExit: (code: ExitCode) =>
       yes: Boolean(flags.yes),
       dryRun: Boolean(flags.dryRun),
       ui: { show: flags.json ? () => undefined : (text) => out(text), confirm: canAsk ? askYesNo : undefined },
-      renderer: flags.json ? 'silent' : terminal ? 'default' : 'plain',
+      renderer: flags.json ? 'silent' : redraw ? 'default' : 'plain',
       color,
       kleur,
       verbose: flags.verbose,

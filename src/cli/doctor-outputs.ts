@@ -49,13 +49,30 @@ export function pairDestinations(tokens: OutputToken[]): Destination[] {
   const seen = new Map<string, string>();
   for (const d of out) {
     if (d.file === undefined) continue;
-    const key = path.resolve(d.file);
+    const key = sameFileKey(d.file);
     if (seen.has(key)) throw new UsageError(`--output ${d.file} is given twice (for ${seen.get(key)} and ${d.format}); each format needs its own file.`);
     seen.set(key, d.format);
   }
   const dests: Destination[] = out.map(({ format, file }) => (file === undefined ? { format } : { format, file }));
   if (!toStdout.length) dests.unshift({ format: 'text' });
   return dests;
+}
+
+/**
+ * What a name really writes to, as the writer follows it (a symlinked file, a symlinked directory): two names for one
+ * file would have the second report overwrite the first. A name that does not resolve yet is compared as given.
+ */
+function sameFileKey(file: string): string {
+  const abs = path.resolve(file);
+  try {
+    return fs.realpathSync(abs);
+  } catch {
+    try {
+      return path.join(fs.realpathSync(path.dirname(abs)), path.basename(abs));
+    } catch {
+      return abs;
+    }
+  }
 }
 
 export interface RenderContext {

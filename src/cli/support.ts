@@ -2,7 +2,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { OptaError, UsageError, causeText } from '../core/errors.js';
+import { tempSuffix, WriteError, writeFileOnce } from '../core/atomic.js';
+import { OptaError, UsageError } from '../core/errors.js';
+import { writeFailureText } from '../core/write-all.js';
 import { cliPaths, runtime } from './context.js';
 import { parseMs } from './doctor-command.js';
 import { colorEnabled, err, out } from './output.js';
@@ -22,18 +24,64 @@ export function markUnredacted(file: string): string {
   return file.slice(0, file.length - ext.length) + '-UNREDACTED' + ext;
 }
 
-/** opta-support-<time>.txt, else opta-support-<time>-2.txt, -3, ... whichever does not exist yet. */
+/** opta-support-<time>.txt, else opta-support-<time>-2.txt, -3, ... whichever does not exist yet (a dangling link exists). */
 export function unusedName(file: string): string {
   const ext = path.extname(file);
   const stem = file.slice(0, file.length - ext.length);
   let candidate = file;
-  for (let n = 2; fs.existsSync(candidate); n++) candidate = `${stem}-${n}${ext}`;
+  for (let n = 2; exists(candidate); n++) candidate = `${stem}-${n}${ext}`;
   return candidate;
 }
 
 function defaultDir(env: NodeJS.ProcessEnv): string {
   const desktop = env.HOME ? path.join(env.HOME, 'Desktop') : undefined;
   return desktop && fs.existsSync(desktop) && fs.statSync(desktop).isDirectory() ? desktop : process.cwd();
+}
+
+function cannotWrite(file: string, e: unknown): OptaError {
+  const cause = e instanceof WriteError && e.cause ? e.cause : e;
+  return new OptaError(`cannot write the bundle to ${file}: ${writeFailureText(cause)}. Choose another place with --out (or --out - for stdout).`, 2);
+}
+
+function alreadyThere(file: string): UsageError {
+  return new UsageError(`cannot write the bundle to ${file}: a file is already there, and opta never replaces a file with a bundle. Remove it, or name another file (or a directory) with --out.`);
+}
+
+/**
+ * The file a bundle goes to, checked before any section runs: --out naming a directory puts the usual name there; a
+ * name opta chose skips earlier bundles of the same second (the guide's one-liner's, say); a file named with --out
+ * must not exist yet (a symlink, even a dangling one, counts as existing).
+ */
+function bundleTarget(flags: BundleFlags, at: Date): { file: string; base: string; chosen: boolean } {
+  const name = bundleFileName(at, { json: flags.json, unredacted: !flags.redact });
+  const outIsDir = flags.out !== undefined && fs.existsSync(flags.out) && fs.statSync(flags.out).isDirectory();
+  const chosen = !flags.out || outIsDir;
+  let file = chosen ? path.join(outIsDir ? path.resolve(flags.out!) : defaultDir(process.env), name) : path.resolve(flags.out!);
+  if (!flags.redact) file = markUnredacted(file);
+  const base = file;
+  if (chosen) file = unusedName(file);
+  const dir = path.dirname(file);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`cannot write the bundle to ${file}: the directory ${dir} does not exist. Name an existing directory with --out.`);
+  if (!chosen && exists(file)) throw alreadyThere(file);
+  // A real try, not access(): root passes access() on a read-only or virtual file system, and a bundle is worth its
+  // deadline only when it can be written.
+  const probe = path.join(dir, `.opta-support-probe.${process.pid}.${tempSuffix()}.tmp`);
+  try {
+    fs.closeSync(fs.openSync(probe, 'wx', 0o600));
+    fs.rmSync(probe, { force: true });
+  } catch (e) {
+    throw cannotWrite(file, e);
+  }
+  return { file, base, chosen };
+}
+
+function exists(file: string): boolean {
+  try {
+    fs.lstatSync(file);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 interface BundleFlags {
@@ -49,7 +97,7 @@ export const registerSupport: Register = (program: Command, setExit) => {
   support
     .command('bundle')
     .description("write the guide's support bundle (doctor, daemon status, last 200 log lines, config) plus versions, paths, environment, ports and the doctor's facts; secrets redacted; read-only")
-    .option('--out <path>', 'write this file (or into this directory) instead of ~/Desktop/opta-support-<time>.txt; "-" for stdout')
+    .option('--out <path>', 'write this new file (never an existing one) or into this directory instead of ~/Desktop/opta-support-<time>.txt; "-" for stdout')
     .option('--json', 'write the bundle as one JSON document (schemas/support-bundle.schema.json)')
     .addOption(new Option('--timeout <ms>', 'deadline of the whole bundle in milliseconds').default(15000).argParser(parseMs))
     .option('--no-redact', 'leave secrets in (warns; the file name says UNREDACTED)')
@@ -65,6 +113,8 @@ export const registerSupport: Register = (program: Command, setExit) => {
     .action(async (flags: BundleFlags) => {
       const started = Date.now();
       runtime.hardStopAt = started + flags.timeout + 2000;
+      // Where it goes is settled first: a bundle that could not be written is not worth its deadline.
+      const target = flags.out === '-' ? undefined : bundleTarget(flags, new Date(started));
       const paths = cliPaths();
       const [{ buildBundle, renderBundleJson, renderBundleText }, { SECTIONS }, { RedactShapesError }] = await Promise.all([import('../report/bundle.js'), import('../report/bundle-sections.js'), import('../report/redact.js')]);
       if (!flags.redact) err('opta: warning: --no-redact: this bundle will hold your secrets as they are (daemon token, API keys, passwords in logs). Share it with no one you would not give them to.');
@@ -79,25 +129,22 @@ export const registerSupport: Register = (program: Command, setExit) => {
         throw e;
       }
       const text = flags.json ? renderBundleJson(bundle) : renderBundleText(bundle);
-      for (const s of bundle.sections.filter((x) => x.status !== 'ok')) err(`opta: note: section "${s.title}" ${s.status === 'timed-out' ? 'ran out of time' : 'is not available'}: ${s.error}`);
+      for (const s of bundle.sections.filter((x) => x.status !== 'ok')) err(`opta: note: section "${s.title}" ${s.status === 'timed-out' ? `ran out of time: no answer within ${s.timeoutMs} ms` : `is not available: ${s.error}`}`);
       if (flags.out === '-') {
         process.stdout.write(text);
         return setExit(0);
       }
-      const name = bundleFileName(new Date(started), { json: flags.json, unredacted: !flags.redact });
-      // --out naming a directory puts the usual file name there.
-      const outIsDir = flags.out !== undefined && fs.existsSync(flags.out) && fs.statSync(flags.out).isDirectory();
-      let file = flags.out && !outIsDir ? path.resolve(flags.out) : path.join(outIsDir ? path.resolve(flags.out!) : defaultDir(process.env), name);
-      if (!flags.redact) file = markUnredacted(file);
-      // A name opta chose never replaces an earlier bundle made in the same second (the guide's one-liner's, say).
-      if (!flags.out || outIsDir) file = unusedName(file);
-      const dir = path.dirname(file);
-      if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`cannot write the bundle to ${file}: the directory ${dir} does not exist. Name an existing directory with --out.`);
-      const { writeFileAtomic } = await import('../core/atomic.js');
+      let file = target!.file;
       try {
-        writeFileAtomic(file, text, 0o600);
+        // Created whole or not at all, and never over an existing name: when a name opta chose was taken meanwhile
+        // (another bundle in the same second), the next one is tried; a name given with --out is refused.
+        while (!writeFileOnce(file, text, 0o600)) {
+          if (!target!.chosen) throw alreadyThere(file);
+          file = unusedName(target!.base);
+        }
       } catch (e) {
-        throw new OptaError(`cannot write the bundle to ${file}: ${causeText(e)}. Choose another place with --out (or --out - for stdout).`, 2);
+        if (e instanceof UsageError) throw e;
+        throw cannotWrite(file, e);
       }
       out(`Saved ${file}`);
       setExit(0);
@@ -111,13 +158,8 @@ export const registerSupport: Register = (program: Command, setExit) => {
     .option('--rules <dir>', 'run the doctor rule files of this directory instead of the built-in ones')
     .addHelpText('after', '\nExit codes: 0 the bundle\'s machine is healthy, 1 the rules find a problem there, 2 not a readable bundle (random file, cut off, other format version).')
     .action(async (file: string, flags: { json?: boolean; verbose?: boolean; rules?: string }) => {
-      let content: string;
-      try {
-        content = file === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(file, 'utf8');
-      } catch (e) {
-        throw new OptaError(`cannot read the bundle ${file}: ${causeText(e)}`, 2);
-      }
-      const [{ readBundle }, { analyzeBundle, renderAnalysisText }] = await Promise.all([import('../report/bundle-read.js'), import('../report/analyze.js')]);
+      const [{ readBundle, readBundleFile }, { analyzeBundle, renderAnalysisText }] = await Promise.all([import('../report/bundle-read.js'), import('../report/analyze.js')]);
+      const content = await readBundleFile(file);
       const a = await analyzeBundle(file, readBundle(file, content), { rulesDir: flags.rules });
       if (flags.json) out(JSON.stringify(a, null, 2));
       else {

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { errorCode, OptaError } from './errors.js';
+import { displayPath } from './paths.js';
 import { isDiskFull, writeAll, writeFailureText } from './write-all.js';
 
 export const DIR_MODE = 0o700;
@@ -16,7 +17,32 @@ export function tempSuffix(): string {
 }
 
 export function ensurePrivateDir(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+  } catch (err) {
+    const code = errorCode(err);
+    const inTheWay = code === 'EEXIST' || code === 'ENOTDIR' ? fileInTheWay(dir) : undefined;
+    if (!inTheWay) throw err;
+    // A file where the layout needs a directory is the person's to move (it may be theirs): say which and how.
+    const d = displayPath(inTheWay);
+    throw new OptaError(`cannot create ${displayPath(dir)}: ${d} is a file, not a directory; move it aside: mv ${d} ${d}.bak, then try again`, 1, { cause: err });
+  }
+}
+
+/** The first path on the way to `dir` (itself included) that exists and is not a directory. */
+function fileInTheWay(dir: string): string | undefined {
+  const parts = path.resolve(dir).split(path.sep);
+  for (let i = 2; i <= parts.length; i++) {
+    const p = parts.slice(0, i).join(path.sep) || path.sep;
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(p);
+    } catch {
+      return undefined;
+    }
+    if (!st.isDirectory()) return p;
+  }
+  return undefined;
 }
 
 /** A write that failed as a whole: the message names the file, says the old one is intact, and the next step. */

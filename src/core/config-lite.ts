@@ -77,10 +77,27 @@ export function readConfigLite(file: string): ConfigLite {
   return r.ok ? { status: 'valid', source: 'file', path: file, config: r.config } : { status: 'invalid', path: file, error: r.error };
 }
 
-/** The daemon's config for read-only probes: the file's values when valid, else the defaults (as the daemon would refuse to start). */
+/**
+ * The daemon's config for read-only probes (its ports, to find it and to judge its port). A file made invalid by a
+ * value elsewhere (a typo in lmx) still says where the running daemon was started: each daemon value that is valid on
+ * its own is used; only what cannot be read falls back to the default.
+ */
 export function daemonSettings(file: string): OptaConfig['daemon'] {
   const r = readConfigLite(file);
-  return r.status === 'valid' ? r.config.daemon : DEFAULT_CONFIG.daemon;
+  if (r.status === 'valid') return r.config.daemon;
+  const out = { ...DEFAULT_CONFIG.daemon };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readSmallFile(file));
+  } catch {
+    return out;
+  }
+  const given = isObject(raw) ? raw.daemon : undefined;
+  if (!isObject(given)) return out;
+  for (const [key, check] of Object.entries(SECTIONS.daemon)) {
+    if (key in given && check(given[key]) === undefined) (out as Record<string, unknown>)[key] = given[key];
+  }
+  return out;
 }
 
 export function parsePortRange(range: string): number[] {

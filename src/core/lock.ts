@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ensurePrivateDir, tempSuffix, writeFileOnce } from './atomic.js';
 import { OptaError } from './errors.js';
-import { isAlive, processStartId } from './proc.js';
+import { isAlive, processStartId, sameHome } from './proc.js';
 import { readSmallFile } from './read-small.js';
 
 export interface Lock {
@@ -40,9 +40,11 @@ function readHolder(file: string): Holder | undefined {
  * garbage) is stale and must not make a start wait.
  */
 export function holderIsLive(h: Holder, home: string): boolean {
-  if (h.pid === undefined || h.home !== home || !isAlive(h.pid)) return false;
-  // Where no start time can be read (an unusual platform), liveness is all there is to go on.
-  return h.start === undefined || processStartId(h.pid) === h.start;
+  if (h.pid === undefined || !sameHome(h.home, home) || !isAlive(h.pid)) return false;
+  // opta writes the start time wherever it can read one; only where it cannot (an unusual platform) is liveness all
+  // there is to go on. A lock without it on a platform that has it was not written by opta (a live pid named by hand).
+  if (h.start === undefined) return processStartId(process.pid) === undefined;
+  return processStartId(h.pid) === h.start;
 }
 
 /** The live holder of a lock file (its pid and when it took it), or undefined when nobody holds it. */

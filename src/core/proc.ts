@@ -87,7 +87,21 @@ export function isOptaDaemonOf(pid: number, home: string): boolean {
   const argv = processArgv(pid);
   if (!argv || !argv.includes(DAEMON_MARKER)) return false;
   const i = argv.indexOf('--home');
-  return i >= 0 && argv[i + 1] === home;
+  return i >= 0 && sameHome(argv[i + 1], home);
+}
+
+/**
+ * One home reached by two paths (a symlinked ~/.config, a service started with the real path) is one home: its daemon
+ * is ours, never "foreign" (which would have it replaced by a second daemon writing the same sessions/).
+ */
+export function sameHome(a: string | undefined, home: string): boolean {
+  if (a === undefined) return false;
+  if (a === home) return true;
+  try {
+    return fs.realpathSync(a) === fs.realpathSync(home);
+  } catch {
+    return false;
+  }
 }
 
 /** True when the command line looks like any Opta daemon (of any home). */

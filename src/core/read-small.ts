@@ -4,7 +4,7 @@ import fs from 'node:fs';
 /** Larger than any file opta writes; a bigger one is not one of ours. */
 export const MAX_SMALL_FILE = 1024 * 1024;
 
-function kindOf(st: fs.Stats): string {
+export function kindOf(st: fs.Stats): string {
   if (st.isFIFO()) return 'a FIFO';
   if (st.isDirectory()) return 'a directory';
   if (st.isSocket()) return 'a socket';
@@ -17,6 +17,22 @@ function kindOf(st: fs.Stats): string {
  * comes, and /dev/zero never ends: open without blocking, and read only a regular file of a sane size. Errors keep
  * fs's shape (`code`, ENOENT for a missing file) so callers classify them as before.
  */
+/**
+ * Opens a file opta reads without blocking on a FIFO (open() of one waits for a writer, stalling every timer and
+ * deadline of the process) and refuses what is not a regular file, with a message naming it. Returns the fd.
+ */
+export function openRegularFile(file: string): number {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw Object.assign(new Error(`${file} is ${kindOf(st)}, not a file opta wrote; move it aside (mv ${file} ${file}.bad)`), { code: 'ENOTREG' });
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
+  return fd;
+}
+
 export function readSmallFile(file: string, max = MAX_SMALL_FILE): string {
   const fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
   try {

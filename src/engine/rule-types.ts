@@ -1,4 +1,5 @@
 // The shape of a doctor rule file as TypeScript types (zod-free, so loading validated rules costs nothing).
+import { oneLine } from '../core/one-line.js';
 
 export type Severity = 'error' | 'warn' | 'info';
 
@@ -96,7 +97,11 @@ export function templateFacts(text: string): string[] {
   return [...text.matchAll(PLACEHOLDER)].map((m) => m[1]);
 }
 
-/** Fills {{fact.path.to.value}} from resolved fact values; a missing value shows as "(unknown)". */
+/**
+ * Fills {{fact.path.to.value}} from resolved fact values; a missing value shows as "(unknown)". A value is data from
+ * the world (an LMX answer, a path): it is put in as one line, its control characters escaped, so it can never start a
+ * line of its own in a report (a CI log's ::workflow-command, a forged check line) or drive a terminal.
+ */
 export function fillTemplate(text: string, facts: Record<string, unknown>): string {
   return text.replace(PLACEHOLDER, (_m, fact: string, path: string) => {
     let cur: unknown = facts[fact];
@@ -105,7 +110,7 @@ export function fillTemplate(text: string, facts: Record<string, unknown>): stri
       cur = (cur as Record<string, unknown>)[part];
     }
     if (cur === undefined || cur === null) return '(unknown)';
-    return typeof cur === 'object' ? JSON.stringify(cur) : String(cur);
+    return typeof cur === 'object' ? JSON.stringify(cur) : oneLine(String(cur));
   });
 }
 

@@ -61,11 +61,23 @@ class Interrupted extends Error {
   }
 }
 
+/** The first step that would run and says in advance that it cannot succeed, with why. */
+export async function blockedStep(p: PipelineRecord, base: { paths: OptaPaths; env: NodeJS.ProcessEnv }): Promise<{ step: StepRecord; why: string } | undefined> {
+  const before: string[] = [];
+  for (const s of p.steps) {
+    if (!s.guard.held) continue;
+    const why = await actionById(s.action)!.blocked?.({ ...base, args: s.args, before: [...before] });
+    if (why) return { step: s, why };
+    before.push(s.action);
+  }
+  return undefined;
+}
+
 /** Runs the pipelines whose status is still "planned"; the records are updated in place with what each step did. */
 export async function executePipelines(records: PipelineRecord[], opts: ExecuteOptions): Promise<void> {
   const { Listr, ListrLogger, ProcessOutput } = await loadListr2(opts.color);
   const base = { paths: opts.paths, env: opts.env };
-  const stepTask = (s: StepRecord) => ({
+  const stepTask = (s: StepRecord, p: PipelineRecord) => ({
     title: s.title,
     skip: () => (s.guard.held ? false : `its guard does not hold: ${s.guard.detail}`),
     task: async (_ctx: unknown, task: { title: string; skip(message?: string): void }) => {
@@ -73,6 +85,15 @@ export async function executePipelines(records: PipelineRecord[], opts: ExecuteO
         s.status = 'interrupted';
         s.message = new Interrupted().message;
         throw new Interrupted();
+      }
+      // Before the pipeline's first step changes anything: a later step that cannot succeed stops it here.
+      if (s === p.steps.find((x) => x.guard.held)) {
+        const blocked = await blockedStep(p, base);
+        if (blocked) {
+          s.status = 'failed';
+          s.message = `not started: ${blocked.step === s ? '' : `step ${blocked.step.index} (${blocked.step.title}) could not succeed: `}${blocked.why}`;
+          throw new Error(s.message);
+        }
       }
       const action = actionById(s.action)!;
       try {
@@ -101,7 +122,7 @@ export async function executePipelines(records: PipelineRecord[], opts: ExecuteO
           s.status = 'skipped';
           s.message = `its guard does not hold: ${s.guard.detail}`;
         }
-        return task.newListr(p.steps.map(stepTask), { exitOnError: true });
+        return task.newListr(p.steps.map((s) => stepTask(s, p)), { exitOnError: true });
       },
       // listr2 calls this when a step of the pipeline failed: undo the done steps that have an undo, last first.
       rollback: async (_ctx: unknown, task: { output: string }) => {

@@ -3,9 +3,10 @@ import type { Kleur } from 'kleur';
 import { OptaError } from '../core/errors.js';
 import type { OptaPaths } from '../core/paths.js';
 import { runDoctorCapture, type DoctorCapture, type DoctorOptions } from '../engine/run.js';
+import type { DoctorReport } from '../engine/report-types.js';
 import { renderText } from '../report/text.js';
 import { renderFixSummary, renderPlan } from '../report/fix-text.js';
-import { executePipelines, type RendererName } from './execute.js';
+import { blockedStep, executePipelines, type RendererName } from './execute.js';
 import { FIX_REPORT_SCHEMA_VERSION, type FixReport, type PipelineRecord } from './fix-types.js';
 import { busy, takeFixLock } from './fix-lock.js';
 import { ruleOutcomes } from './outcomes.js';
@@ -141,6 +142,8 @@ async function fixLocked(o: FixOptions, pipelines: Pipelines, first: DoctorCaptu
     report.confirmation.needed = true;
     const steps = asking.flatMap((p) => p.steps.filter((s) => s.asks && s.guard.held));
     report.confirmation.given = await consent(o, `${steps.length} step(s) marked "asks" above stop a process, cancel a turn, change config or delete files. Run them?`);
+    // Ctrl-C at the question: nothing starts, not even the safe steps.
+    if (o.signal?.aborted) return interrupted(o, report);
     if (report.confirmation.given === 'declined' || report.confirmation.given === 'no-terminal') for (const p of asking) declined(p, report.confirmation.given);
   }
   o.ui.show('Fixing:');
@@ -156,23 +159,39 @@ async function fixLocked(o: FixOptions, pipelines: Pipelines, first: DoctorCaptu
   const resetPipeline = pipelines.byId.get(RESET_PIPELINE);
   if (targetedDaemon && daemonFails && resetPipeline && !plan.pipelines.some((p) => p.id === RESET_PIPELINE)) {
     report.reset.offered = true;
-    o.ui.show(renderText(after, { kleur: o.kleur }));
     const reset = await planPipeline(resetPipeline, ['escalation'], o.paths, o.env, facts);
-    plan.pipelines.push(reset);
-    o.ui.show(renderPlan({ pipelines: [reset], needsPerson: [], problems: [] }, o.kleur, 'The daemon check still fails after the targeted fix; next step, the guide\'s Reset Everything (sessions/ is kept):'));
-    const given = await consent(o, 'Run Reset Everything now?');
-    if (given === 'yes-flag' || given === 'terminal') {
-      await executePipelines([reset], execOpts(o));
-      if (o.signal?.aborted) return interrupted(o, report);
-      report.reset.ran = true;
-      report.reset.reason = 'the daemon check still failed after the targeted pipelines';
-      await o.beforeRecheck?.();
-      after = (await runDoctorCapture(doctorOpts(o))).report;
-    } else {
-      declined(reset, given);
-      report.reset.reason = `${reset.error}; or run: opta daemon reset`;
-    }
+    // A reset that could not succeed (its start blocked by config.json or the disk) is neither shown as a way out nor asked for.
+    const blocked = await blockedStep(reset, { paths: o.paths, env: o.env });
+    if (blocked) report.reset.reason = `it could not succeed now (${blocked.step.title}: ${blocked.why})`;
+    else after = await escalate(o, report, plan, reset, after);
+    if (o.signal?.aborted) return interrupted(o, report);
   }
+  return finish(o, report, before, after, plan);
+}
+
+/** Shows the Reset Everything plan, asks once, runs it; returns the doctor run that follows it (or `after` when it did not run). */
+async function escalate(o: FixOptions, report: FixReport, plan: FixReport['plan'], reset: PipelineRecord, after: DoctorReport): Promise<DoctorReport> {
+  o.ui.show(renderText(after, { kleur: o.kleur }));
+  plan.pipelines.push(reset);
+  o.ui.show(renderPlan({ pipelines: [reset], needsPerson: [], problems: [] }, o.kleur, 'The daemon check still fails after the targeted fix; next step, the guide\'s Reset Everything (sessions/ is kept):'));
+  const given = await consent(o, 'Run Reset Everything now?');
+  if (o.signal?.aborted) return after;
+  if (given === 'yes-flag' || given === 'terminal') {
+    await executePipelines([reset], execOpts(o));
+    // Interrupted: the caller reports it without a re-check.
+    if (o.signal?.aborted) return after;
+    report.reset.ran = true;
+    report.reset.reason = 'the daemon check still failed after the targeted pipelines';
+    await o.beforeRecheck?.();
+    return (await runDoctorCapture(doctorOpts(o))).report;
+  }
+  declined(reset, given);
+  report.reset.reason = `${reset.error}; or run: opta daemon reset`;
+  return after;
+}
+
+/** The fresh doctor run decides: rule by rule outcomes, the exit code, and the summary. */
+function finish(o: FixOptions, report: FixReport, before: DoctorReport, after: DoctorReport, plan: FixReport['plan']): FixReport {
   report.after = after;
   report.rules = ruleOutcomes(before, after, plan.pipelines);
   report.exitCode = after.ruleProblems.length ? 2 : after.exitCode;

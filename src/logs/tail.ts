@@ -1,5 +1,6 @@
 // Reads the last N lines of a file from its end (cost grows with N, not with the file), and follows it across rotation.
 import fs from 'node:fs';
+import { openRegularFile } from '../core/read-small.js';
 
 const CHUNK = 64 * 1024;
 
@@ -24,9 +25,14 @@ function readFully(fd: number, buf: Buffer, pos: number): void {
   }
 }
 
-/** The last n lines and the position right after them. */
-export function readTail(file: string, n: number, opts: { keepOpen?: boolean } = {}): { lines: string[]; end: Position } {
-  const fd = fs.openSync(file, 'r');
+/**
+ * The last n lines and the position right after them. With maxBytes, no more than that is read from the end: when the
+ * n lines are longer (a log of NULs after a power loss has no line breaks at all), `cut` is set and the lines are
+ * those that start within the window (or the window itself when no line starts there).
+ */
+export function readTail(file: string, n: number, opts: { keepOpen?: boolean; maxBytes?: number } = {}): { lines: string[]; end: Position; cut?: boolean } {
+  // Never a FIFO or a device: opening one blocks the process (a bundle's deadline, the one-liner) until a writer comes.
+  const fd = openRegularFile(file);
   try {
     const st = fs.fstatSync(fd);
     const size = st.size;
@@ -39,8 +45,9 @@ export function readTail(file: string, n: number, opts: { keepOpen?: boolean } =
     const chunks: Buffer[] = [];
     // From the end, until n complete lines are held (n+1 newlines, counting a trailing one). lastIndexOf is a native
     // scan that stops there: counting every byte in JavaScript cost ~2 ms per 64 KiB in a command's first run.
-    while (pos > 0 && start < 0) {
-      const len = Math.min(CHUNK, pos);
+    const floor = opts.maxBytes === undefined ? 0 : Math.max(0, size - opts.maxBytes);
+    while (pos > floor && start < 0) {
+      const len = Math.min(CHUNK, pos - floor);
       pos -= len;
       const buf = Buffer.allocUnsafe(len);
       readFully(fd, buf, pos);
@@ -57,10 +64,13 @@ export function readTail(file: string, n: number, opts: { keepOpen?: boolean } =
     }
     // Only what is shown is decoded (a newline byte never occurs inside a UTF-8 sequence, so the cut is clean).
     const all = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-    const text = all.toString('utf8', Math.max(0, start));
+    const cut = start < 0 && pos > 0;
+    // Cut by maxBytes: the window begins inside a line, so it starts at the first line that begins in it.
+    const firstWhole = cut ? all.indexOf(10) + 1 : 0;
+    const text = all.toString('utf8', start >= 0 ? start : firstWhole > 0 && firstWhole < all.length ? firstWhole : 0);
     const lines = text.split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
-    return { lines: lines.slice(-n), end };
+    return { lines: lines.slice(-n), end, ...(cut ? { cut } : {}) };
   } finally {
     if (!opts.keepOpen) fs.closeSync(fd);
   }

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { causeText } from '../core/errors.js';
 import { optaPaths } from '../core/paths.js';
 import { VERSION } from '../core/version.js';
 import { runDoctor } from '../engine/run.js';
@@ -72,7 +73,13 @@ async function todaysLogPatterns(b: ReadBundle, home: string): Promise<{ facts: 
   const captured = facts[LOG_ANALYSIS_FACT] as { ok?: boolean; patterns?: Record<string, FactValue>; evidence?: Record<string, string[]> } | undefined;
   const settings = (facts.config ?? {}) as Partial<Record<keyof typeof DEFAULT_CONFIG, Record<string, unknown>>>;
   const config = Object.fromEntries(Object.entries(DEFAULT_CONFIG).map(([k, v]) => [k, { ...v, ...(settings[k as keyof typeof DEFAULT_CONFIG] ?? {}) }])) as typeof DEFAULT_CONFIG;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-analyze-'));
+  let dir: string;
+  try {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-analyze-'));
+  } catch (e) {
+    // The captured facts are the analysis; today's patterns over the log lines are an extra that needs a temp file.
+    return { facts, notes: [`today's log patterns did not run over the bundle's log lines: no temporary file could be made (${causeText(e)}); set TMPDIR to a writable directory`] };
+  }
   let fresh: FactValue;
   try {
     const log = path.join(dir, 'daemon.log');
@@ -88,15 +95,16 @@ async function todaysLogPatterns(b: ReadBundle, home: string): Promise<{ facts: 
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const freshPatterns = fresh.patterns as Record<string, FactValue>;
-  if (!captured || captured.ok === false || !captured.patterns) {
+  const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!captured || captured.ok === false || !isObject(captured.patterns)) {
     return { facts: { ...facts, [LOG_ANALYSIS_FACT]: fresh }, notes: [`the bundle holds no log analysis: today's log patterns ran over its last ${section.text.split('\n').length} log lines`] };
   }
   const added = Object.keys(freshPatterns).filter((id) => !(id in captured.patterns!));
   if (!added.length) return { facts, notes: [] };
-  const evidence = { ...(captured.evidence ?? {}) };
+  const evidence: Record<string, string[]> = { ...(isObject(captured.evidence) ? captured.evidence : {}) };
   for (const id of added) {
     const check = freshPatterns[id].check as string | null;
-    if (check) evidence[check] = [...(evidence[check] ?? []), String(freshPatterns[id].message)];
+    if (check) evidence[check] = [...(Array.isArray(evidence[check]) ? evidence[check] : []), String(freshPatterns[id].message)];
   }
   const merged = { ...captured, patterns: { ...captured.patterns, ...Object.fromEntries(added.map((id) => [id, freshPatterns[id]])) }, evidence };
   return { facts: { ...facts, [LOG_ANALYSIS_FACT]: merged }, notes: [`log patterns the bundle's opta did not have matched its last log lines: ${added.join(', ')}`] };

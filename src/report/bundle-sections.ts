@@ -10,6 +10,9 @@ import { VERSION } from '../core/version.js';
 import type { Section, SectionContext } from './bundle.js';
 import { byCodeUnit } from '../core/order.js';
 
+/** The log section's window: 200 guide-style lines are ~20 KiB; more means lines without breaks (a NUL-filled log). */
+const LOG_TAIL_MAX_BYTES = 1024 * 1024;
+
 /** Waits for a shared probe at most `ms`, so one hung probe leaves the rest of a section standing. */
 async function within<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
   let timer: NodeJS.Timeout | undefined;
@@ -83,7 +86,10 @@ export const SECTIONS: Section[] = [
     async collect(ctx) {
       const { readTail } = await import('../logs/tail.js');
       try {
-        return { text: readTail(ctx.paths.logFile, 200).lines.join('\n') };
+        // Bounded: a log without line breaks would otherwise be read (and bundled) whole, past the deadline.
+        const tail = readTail(ctx.paths.logFile, 200, { maxBytes: LOG_TAIL_MAX_BYTES });
+        const head = tail.cut ? `(the last 200 lines of ${displayPath(ctx.paths.logFile, ctx.env)} are longer than 1 MiB: only its last 1 MiB is shown)\n` : '';
+        return { text: head + tail.lines.join('\n') };
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new OptaError(`no daemon log at ${displayPath(ctx.paths.logFile, ctx.env)} yet: the daemon has not run in this home`);
         throw new OptaError(`failed to read log file ${displayPath(ctx.paths.logFile, ctx.env)}: ${(err as Error).message}`);

@@ -149,13 +149,15 @@ export async function buildBundle(opts: BundleOptions): Promise<Bundle> {
 
   // Known secrets are read after the sections ran, so a token written meanwhile (a daemon starting) is known too.
   const redactor = shapes ? new Redactor(shapes.shapes, knownSecrets(opts.paths, opts.env, shapes.shapes)) : undefined;
-  const sections = ran.map(({ result, out }, i) => {
+  const redacted = ran.map(({ result, out }, i) => {
     const s = opts.sections[i];
     if (!redactor) return { ...result, ...(out?.data !== undefined ? { data: out.data } : {}), text: s.render && out ? s.render(out.data) : result.text };
     const data = out?.data === undefined ? undefined : redactor.value(out.data);
     const text = s.render && out ? s.render(data) : redactor.text(result.text);
     return { ...result, text, ...(data !== undefined ? { data } : {}), ...(result.error ? { error: redactor.text(result.error) } : {}) };
   });
+  // A secret a later section's shape found may appear bare in an earlier one: one more look over every section.
+  const sections = redactor ? redacted.map((r) => ({ ...r, text: redactor.again(r.text), ...(r.data !== undefined ? { data: redactor.again(r.data) } : {}), ...(r.error ? { error: redactor.again(r.error) } : {}) })) : redacted;
   return {
     format: BUNDLE_FORMAT,
     formatVersion: BUNDLE_FORMAT_VERSION,

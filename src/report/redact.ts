@@ -57,6 +57,17 @@ export function compileShape(rule: RedactRule): Shape {
   };
 }
 
+/**
+ * Whether a secret a shape found is replaced everywhere else too: long enough and not a plain word, so a value like
+ * "invalid" (taken from "token: invalid") does not wreck every sentence that uses the word.
+ */
+/** A long-lived redactor (the daemon's log scrubber) keeps its per-text cost bounded. */
+const MAX_LEARNED = 1000;
+
+function learnable(secret: string): boolean {
+  return secret.length >= 8 && /[^A-Za-z]/.test(secret);
+}
+
 export interface RedactionCounts {
   /** Distinct values redacted, by label. */
   byLabel: Record<string, number>;
@@ -68,6 +79,8 @@ export class Redactor {
   private readonly shapes: Shape[];
   private readonly known: KnownSecret[];
   private readonly placeholders = new Map<string, string>();
+  /** Secrets a shape found that are distinctive enough to replace wherever they turn up again, longest first. */
+  private learned: string[] = [];
   private readonly perLabel = new Map<string, number>();
   private occurrences = 0;
 
@@ -89,8 +102,31 @@ export class Redactor {
       this.perLabel.set(label, n);
       p = `[REDACTED:${label}-${n}]`;
       this.placeholders.set(secret, p);
+      if (learnable(secret) && this.learned.length < MAX_LEARNED) this.learned = [...this.learned, secret].sort((a, b) => b.length - a.length);
     }
     return p;
+  }
+
+  /** Every bare occurrence of a learned secret, replaced by its placeholder. */
+  private replaceLearned(s: string): string {
+    for (const secret of this.learned) {
+      if (!s.includes(secret)) continue;
+      const parts = s.split(secret);
+      this.occurrences += parts.length - 1;
+      s = parts.join(this.placeholders.get(secret)!);
+    }
+    return s;
+  }
+
+  /**
+   * A second look at text or a JSON value redacted earlier: secrets found since then (a token a later section's shape
+   * caught) are replaced there too. The bundle takes it over every section once all of them are redacted.
+   */
+  again<T>(v: T): T {
+    if (typeof v === 'string') return this.replaceLearned(v) as T;
+    if (Array.isArray(v)) return v.map((x) => this.again(x)) as T;
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.again(x)])) as T;
+    return v;
   }
 
   text(input: string): string {
@@ -108,7 +144,8 @@ export class Redactor {
       if (shape.keywords && !shape.keywords.some((w) => lower.includes(w))) continue;
       for (const re of shape.regexes) s = this.apply(s, re, shape.label);
     }
-    return s;
+    // A secret a shape found (here or in an earlier text) is a secret wherever else it appears, context or not.
+    return this.replaceLearned(s);
   }
 
   private apply(s: string, re: RegExp, label: string): string {
