@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import net from 'node:net';
 import { execFileSync, spawn } from 'node:child_process';
 import { startRig, upgradeStatus, type DaemonRig } from './helpers/daemon.js';
 import { daemonConfig, daemonPidsOfHome, freePortBlock, killAndWait, makeHome, OPTA_BIN, runOpta } from './helpers/env.js';
@@ -38,6 +39,17 @@ function chunkedPost(port: number, token: string, path: string, totalBytes: numb
   });
 }
 
+/** Sends raw bytes (a request node's own client would refuse to make) and returns what came back before the close. */
+function rawRequest(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1', () => sock.end(text));
+    let got = '';
+    sock.setEncoding('utf8');
+    sock.on('data', (d: string) => (got += d));
+    sock.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' ? resolve(got) : reject(e)));
+    sock.on('close', () => resolve(got));
+  });
+}
 
 describe('smaller gaps', () => {
   let rig: DaemonRig;
@@ -53,6 +65,21 @@ describe('smaller gaps', () => {
       assert.equal(r.status, 413, r.body);
       assert.equal(JSON.parse(r.body).error.code, 'PAYLOAD_TOO_LARGE');
       assert.equal((await rig.api('GET', '/v3/health')).status, 200);
+    }],
+    ['a request-target that is no URL (GET //[, an absolute http://a:b) gets 400, without a token, and the daemon lives on', async () => {
+      const upgrade = 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n';
+      for (const target of ['//[', 'http://a:b/v3/health', 'http://x:99999/v3/ws', '//%zz/']) {
+        for (const extra of ['', upgrade]) {
+          const answer = await rawRequest(rig.port, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n${extra}\r\n`);
+          const what = `${target}${extra ? ' (upgrade)' : ''}`;
+          assert.match(answer, /^HTTP\/1\.1 400 /, `${what}: ${answer}`);
+          assert.match(answer, /"code":"BAD_REQUEST"/, what);
+          const health = await rig.api('GET', '/v3/health');
+          assert.equal(health.status, 200, `${what}: the daemon must still serve`);
+          assert.equal(health.body.pid, rig.pid, `${what}: the same daemon`);
+        }
+      }
+      assert.doesNotMatch(rig.log(), /daemon crashed/);
     }],
     ['oversized headers are answered 431, not reset', async () => {
       const res = await fetch(`${rig.base}/v3/health`, { headers: { authorization: `Bearer ${rig.token}`, 'x-padding': 'p'.repeat(20000) } });
