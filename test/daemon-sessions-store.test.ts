@@ -84,4 +84,28 @@ describe('session storage', () => {
     await back.close();
     await ws.close();
   });
+
+  test('a copied session directory (sessions/<id>.bak) is a session of its own: the directory name is the id, whatever its meta.json says', async () => {
+    await rig.api('POST', '/v3/sessions', { id: 'orig' });
+    await rig.api('POST', '/v3/sessions/orig/cancel');
+    const stop = await runOpta(rig.h, ['daemon', 'stop']);
+    assert.equal(stop.code, 0, stop.stdout + stop.stderr);
+    const dir = (id: string) => path.join(rig.h.paths.sessionsDir, id);
+    fs.cpSync(dir('orig'), dir('orig.bak'), { recursive: true });
+    const copied = fs.readFileSync(path.join(dir('orig.bak'), 'events.jsonl'));
+    const start = await runOpta(rig.h, ['daemon', 'start']);
+    assert.equal(start.code, 0, start.stdout + start.stderr);
+    rig.refresh();
+
+    const ids = ((await rig.api('GET', '/v3/sessions')).body.sessions as Array<{ id: string }>).map((s) => s.id);
+    assert.ok(ids.includes('orig') && ids.includes('orig.bak'), ids.join(' '));
+    assert.equal((await rig.api('GET', '/v3/sessions/orig.bak')).status, 200);
+    const before = fs.readFileSync(path.join(dir('orig'), 'events.jsonl'));
+    const c = await rig.api('POST', '/v3/sessions/orig/cancel');
+    assert.equal(c.status, 200);
+    const after = fs.readFileSync(path.join(dir('orig'), 'events.jsonl'));
+    assert.ok(after.length > before.length && after.subarray(0, before.length).equals(before), "orig's events go to sessions/orig/");
+    assert.ok(fs.readFileSync(path.join(dir('orig.bak'), 'events.jsonl')).equals(copied), 'the copy is not written to');
+    assert.match(rig.log(), /WARN  session orig\.bak: its meta\.json names the session "orig"/);
+  });
 });
