@@ -3,8 +3,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { startRig, type DaemonRig, type Envelope } from './helpers/daemon.js';
-import { alive, runOpta, waitUntil } from './helpers/env.js';
+import { alive, OPTA_BIN, runOpta, waitUntil } from './helpers/env.js';
 
 const TIME = String.raw`^\[\d\d:\d\d:\d\d\] `;
 
@@ -107,5 +108,45 @@ describe('session storage', () => {
     assert.ok(after.length > before.length && after.subarray(0, before.length).equals(before), "orig's events go to sessions/orig/");
     assert.ok(fs.readFileSync(path.join(dir('orig.bak'), 'events.jsonl')).equals(copied), 'the copy is not written to');
     assert.match(rig.log(), /WARN  session orig\.bak: its meta\.json names the session "orig"/);
+  });
+});
+
+describe('many sessions', () => {
+  let rig: DaemonRig;
+  const LIMIT = 128;
+  before(async () => {
+    rig = await startRig({ start: false });
+    // A user's shell often allows 256 open files (macOS) or 1024: the daemon inherits the limit from its starter.
+    const start = spawn('sh', ['-c', `ulimit -n ${LIMIT} && exec "$0" "$@"`, process.execPath, OPTA_BIN, 'daemon', 'start'], { env: rig.h.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    start.stdout.on('data', (d) => (out += d));
+    start.stderr.on('data', (d) => (out += d));
+    const code = await new Promise<number | null>((r) => start.once('close', r));
+    assert.equal(code, 0, out);
+    rig.refresh();
+  });
+  after(async () => rig?.cleanup());
+
+  test('more sessions written to than the daemon may open files: every one keeps working, and the daemon holds a bounded number of files open', async () => {
+    const limits = fs.readFileSync(`/proc/${rig.pid}/limits`, 'utf8');
+    assert.match(limits, new RegExp(`Max open files\\s+${LIMIT}\\s`), 'the daemon runs under the lowered limit');
+    const n = LIMIT + 40;
+    for (let i = 0; i < n; i++) {
+      const id = `many${i}`;
+      const c = await rig.api('POST', '/v3/sessions', { id });
+      assert.equal(c.status, 201, `session ${i}: ${JSON.stringify(c.body)}`);
+      // A cancel appends session.cancelled: this session's events.jsonl has been written to.
+      const x = await rig.api('POST', `/v3/sessions/${id}/cancel`);
+      assert.equal(x.status, 200, `cancel ${i}: ${JSON.stringify(x.body)}`);
+    }
+    // Every one of them can still be written to and read back, the first ones included.
+    for (const i of [0, 1, n - 1]) {
+      assert.equal((await rig.api('POST', `/v3/sessions/many${i}/cancel`)).status, 200);
+      const ev = (await rig.api('GET', `/v3/sessions/many${i}/events?afterSeq=0`)).body.events as Envelope[];
+      assert.deepEqual(ev.map((e) => e.seq), [1, 2]);
+    }
+    const open = fs.readdirSync(`/proc/${rig.pid}/fd`).length;
+    assert.ok(open < LIMIT / 2, `the daemon holds ${open} files open after writing to ${n} sessions`);
+    assert.equal((await rig.api('GET', '/v3/health')).body.counts.sessions, n);
   });
 });

@@ -11,6 +11,16 @@ export const EVENTS_FILE = 'events.jsonl';
 /** Reads of the file at load and replay go in pieces of this size, so neither holds the event loop for long. */
 const CHUNK_BYTES = 1024 * 1024;
 
+/**
+ * At most this many events.jsonl files are held open for appending, across all sessions: the least recently written
+ * one is closed (and reopened on its next append). Without a bound, every session written to since the start keeps a
+ * descriptor, and a few hundred sessions exhaust a usual limit of open files (256 on macOS), after which the daemon
+ * can neither create a session nor accept a connection.
+ */
+export const MAX_OPEN_EVENT_LOGS = 32;
+/** Insertion order is recency: the first is the least recently written. */
+const openForAppend = new Set<EventLog>();
+
 /** Events that close something (a turn, a cancel): they may use the space reserve when the disk is full. */
 const CLOSING = new Set<string>(['turn.error', 'session.cancelled']);
 
@@ -128,6 +138,13 @@ export class EventLog {
   }
 
   private appendLine(line: string): { start: number; end: number } {
+    openForAppend.delete(this);
+    openForAppend.add(this);
+    for (const other of openForAppend) {
+      if (openForAppend.size <= MAX_OPEN_EVENT_LOGS) break;
+      openForAppend.delete(other);
+      other.out.close();
+    }
     const created = this.out.length === 0 && !fs.existsSync(this.file);
     const at = this.out.append(line);
     if (created) fsyncDir(this.dir);
@@ -184,6 +201,7 @@ export class EventLog {
   }
 
   close(): void {
+    openForAppend.delete(this);
     this.out.close();
   }
 }
