@@ -447,3 +447,20 @@ test('daemon run: the foreground daemon serves, logs to stderr too, refuses a se
   assert.ok(!alive(state.pid), 'the daemon child is gone with the foreground command');
   assert.ok(!fs.existsSync(h.paths.stateFile));
 });
+
+test('daemon.host ::1 (IPv6 loopback): the daemon serves there, and the address status prints is a URL that reaches it', async (t) => {
+  const { h } = await homeWithPorts(2);
+  const cfg = readJson<{ daemon: Record<string, unknown> }>(h.paths.configFile);
+  cfg.daemon.host = '::1';
+  fs.writeFileSync(h.paths.configFile, JSON.stringify(cfg));
+  t.after(() => h.cleanup());
+  const s = await started(h);
+  h.pids.add(s.pid);
+  const status = await runOpta(h, ['daemon', 'status']);
+  assert.equal(status.code, 0, status.stdout + status.stderr);
+  const address = /^ {2}address: +(\S+)$/m.exec(status.stdout)?.[1];
+  assert.equal(address, `http://[::1]:${s.port}`, status.stdout);
+  const res = await fetch(`${address}/v3/identity`);
+  assert.equal(((await res.json()) as { pid: number }).pid, s.pid);
+  assert.equal((await runOpta(h, ['daemon', 'stop'])).code, 0);
+});
