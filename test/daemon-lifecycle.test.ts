@@ -332,6 +332,12 @@ test('HTTP: identity answers without a token and tells nothing secret; everythin
     assert.match(r.headers.get('content-type') ?? '', /application\/json/);
     assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'UNAUTHORIZED');
   }
+  // Only the WebSocket takes the token from the query string (browsers cannot set its headers); an HTTP route never
+  // does, so the token stays out of URLs, proxies' logs and shell history.
+  for (const route of ['/v3/health', '/v3/sessions']) {
+    const q = await fetch(`${base}${route}?token=${s.token}`);
+    assert.equal(q.status, 401, `${route}?token=`);
+  }
   const ok = await fetch(`${base}/v3/health`, { headers: { authorization: `Bearer ${s.token}` } });
   assert.equal(ok.status, 200);
   const health = (await ok.json()) as Record<string, unknown>;
@@ -463,4 +469,26 @@ test('daemon.host ::1 (IPv6 loopback): the daemon serves there, and the address 
   const res = await fetch(`${address}/v3/identity`);
   assert.equal(((await res.json()) as { pid: number }).pid, s.pid);
   assert.equal((await runOpta(h, ['daemon', 'stop'])).code, 0);
+});
+
+test('a stopping daemon removes state.json only while it names that daemon: another daemon\'s state, or a corrupt file, is left as it is', async (t) => {
+  const { h } = await homeWithPorts(2);
+  t.after(() => h.cleanup());
+  for (const [what, replacement] of [
+    ['a state naming another daemon', (s: State) => JSON.stringify({ ...s, daemonId: 'another-daemon-run', pid: 4242 })],
+    ['a corrupt state file', () => '{"pid": 12'],
+  ] as Array<[string, (s: State) => string]>) {
+    const s = await started(h);
+    h.pids.add(s.pid);
+    const text = replacement(s);
+    fs.writeFileSync(h.paths.stateFile, text, { mode: 0o600 });
+    await killAndWait(s.pid, 'SIGTERM');
+    assert.equal(fs.readFileSync(h.paths.stateFile, 'utf8'), text, `${what}: left as it was`);
+    fs.rmSync(h.paths.stateFile);
+  }
+  // And the ordinary case: the daemon's own state goes with it.
+  const s = await started(h);
+  h.pids.add(s.pid);
+  await killAndWait(s.pid, 'SIGTERM');
+  assert.equal(fs.existsSync(h.paths.stateFile), false, 'its own state.json is removed');
 });
