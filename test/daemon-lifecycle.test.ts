@@ -11,6 +11,7 @@ import {
 import { ensureDaemonRunning, withDaemon } from '../src/daemon/lifecycle/control.js';
 import { daemonUrl } from '../src/daemon/lifecycle/inspect.js';
 import { httpJson } from '../src/core/http-client.js';
+import { startRig } from './helpers/daemon.js';
 import { optaPaths } from '../src/core/paths.js';
 
 interface State { pid: number; port: number; host: string; token: string; daemonId: string; startedAt: string; version: string }
@@ -47,6 +48,7 @@ test('start, status, stop round trip in the default ~/.config/opta under a throw
   assert.equal(fs.statSync(h.paths.stateFile).mode & 0o777, 0o600);
   assert.equal(fs.statSync(h.paths.daemonDir).mode & 0o777, 0o700);
   assert.ok(fs.statSync(h.paths.sessionsDir).isDirectory());
+  assert.equal(fs.statSync(path.join(h.paths.daemonDir, 'space.reserve')).size, 64 * 1024, 'the running daemon keeps its 64 KiB space reserve');
 
   const log = fs.readFileSync(h.paths.logFile, 'utf8');
   assert.match(log, new RegExp(`^\\[\\d\\d:\\d\\d:\\d\\d\\] INFO  daemon started on 127\\.0\\.0\\.1:${port}$`, 'm'));
@@ -72,6 +74,7 @@ test('start, status, stop round trip in the default ~/.config/opta under a throw
   assert.match(stop.stdout, new RegExp(`Daemon stopped \\(pid ${state.pid}\\)`));
   assert.ok(!alive(state.pid));
   assert.ok(!fs.existsSync(h.paths.stateFile), 'stop clears state');
+  assert.ok(!fs.existsSync(path.join(h.paths.daemonDir, 'space.reserve')), 'the space reserve is removed when the daemon stops');
   const after = await runOpta(h, ['daemon', 'status']);
   assert.equal(after.code, 1);
   assert.match(after.stdout, /not running/);
@@ -491,4 +494,29 @@ test('a stopping daemon removes state.json only while it names that daemon: anot
   h.pids.add(s.pid);
   await killAndWait(s.pid, 'SIGTERM');
   assert.equal(fs.existsSync(h.paths.stateFile), false, 'its own state.json is removed');
+});
+
+test('daemon.log is rotated to daemon.log.1 past logs.maxBytes: neither file grows past the cap, and every line in both is whole', async (t) => {
+  const rig = await startRig({ config: { logs: { maxBytes: 4096 } } });
+  t.after(() => rig.cleanup());
+  await rig.sim.setConfig({ mode: 'refuse' });
+  // Each failed preflight writes one ERROR line (~70 bytes): a few hundred of them are several times the cap.
+  const sessions = ['rot-a', 'rot-b', 'rot-c', 'rot-d'];
+  const turns: Array<[string, string]> = [];
+  for (const id of sessions) {
+    await rig.api('POST', '/v3/sessions', { id });
+    for (let i = 0; i < 40; i++) turns.push([id, (await rig.api('POST', `/v3/sessions/${id}/turns`, { content: `t${i}` })).body.turnId]);
+  }
+  await waitUntil(async () => {
+    const views = (await rig.api('GET', '/v3/sessions')).body.sessions as Array<{ id: string; activeTurn: string | null; queuedTurns: number }>;
+    return views.filter((v) => sessions.includes(v.id)).every((v) => v.activeTurn === null && v.queuedTurns === 0);
+  }, 30000, 'every turn to end');
+  const line = /^\[\d\d:\d\d:\d\d\] (DEBUG|INFO |WARN |ERROR) \S/;
+  for (const file of [rig.h.paths.logFile, `${rig.h.paths.logFile}.1`]) {
+    const text = fs.readFileSync(file, 'utf8');
+    assert.ok(Buffer.byteLength(text) <= 4096, `${path.basename(file)} is ${Buffer.byteLength(text)} bytes`);
+    assert.ok(text.endsWith('\n'), `${path.basename(file)} ends with a whole line`);
+    for (const l of text.slice(0, -1).split('\n')) assert.match(l, line, `${path.basename(file)}: ${l}`);
+  }
+  assert.match(rig.log(), /ERROR lmx preflight failed: ECONNREFUSED/, 'the current file has the latest lines');
 });

@@ -214,6 +214,7 @@ describe('daemon turns against LMX', () => {
       const view = (await rig.api('GET', '/v3/sessions/order')).body.session;
       assert.equal(view.activeTurn, ids[0]);
       assert.equal(view.queuedTurns, 3);
+      assert.equal((await rig.api('GET', '/v3/health')).body.counts.activeTurns, 1, 'one active turn, whatever the queue');
       for (const id of ids) assert.equal((await ws.turnEnd(id)).event, 'turn.done');
       const run = ws.events.filter((e) => e.event !== 'turn.queued');
       // The events of each turn, from its start to its end, form one block: no turn starts before the previous ended.
@@ -222,6 +223,7 @@ describe('daemon turns against LMX', () => {
       const after = (await rig.api('GET', '/v3/sessions/order')).body.session;
       assert.equal(after.activeTurn, null);
       assert.equal(after.queuedTurns, 0);
+      await waitUntil(async () => (await rig.api('GET', '/v3/health')).body.counts.activeTurns === 0, 5000, 'no active turn in /v3/health');
     } finally {
       await rig.sim.setConfig({ mode: 'ok' });
       await ws.close();
