@@ -86,6 +86,51 @@ describe('session storage', () => {
     await ws.close();
   });
 
+  test('damaged lines in the middle of events.jsonl: a restart keeps every whole event once, in seq order, and never rewrites a byte', async () => {
+    await rig.api('POST', '/v3/sessions', { id: 'mid' });
+    const ws = await rig.ws('mid', 0);
+    for (const content of ['one', 'two']) {
+      const r = await rig.api('POST', '/v3/sessions/mid/turns', { content });
+      await ws.turnEvent(r.body.turnId, 'turn.done');
+    }
+    await ws.close();
+    const stored = [...ws.events];
+    const stop = await runOpta(rig.h, ['daemon', 'stop']);
+    assert.equal(stop.code, 0, stop.stdout + stop.stderr);
+    const file = path.join(rig.h.paths.sessionsDir, 'mid', 'events.jsonl');
+    const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    assert.equal(lines.length, stored.length);
+    // What a disk, an editor or a copy-paste can leave between good events: a torn fragment, bytes that are no text,
+    // a repeated event (a seq that does not increase), and JSON that is not an event.
+    const damaged = [
+      ...lines.slice(0, 3),
+      lines[3].slice(0, 25),
+      '\u0000\u00ff garbage',
+      ...lines.slice(3, 6),
+      lines[4],
+      '{"v":1,"seq":"7","sessionId":"mid","event":"turn.token","ts":"x","payload":{}}',
+      '[1,2,3]',
+      ...lines.slice(6),
+    ].join('\n') + '\n';
+    fs.writeFileSync(file, damaged);
+    const before = fs.readFileSync(file);
+    const start = await runOpta(rig.h, ['daemon', 'start']);
+    assert.equal(start.code, 0, start.stdout + start.stderr);
+    rig.refresh();
+    assert.match(rig.log(), /WARN  session mid: skipped 5 unreadable line\(s\) in events\.jsonl/);
+    const history = (await rig.api('GET', '/v3/sessions/mid/events?afterSeq=0')).body.events as Envelope[];
+    assert.deepEqual(history, stored, 'every whole event, once, as a client saw it');
+    const replayed = await rig.ws('mid', 0);
+    await waitUntil(() => replayed.events.length >= stored.length, 5000, 'the WebSocket replay');
+    assert.deepEqual(replayed.events, stored);
+    const r = await rig.api('POST', '/v3/sessions/mid/turns', { content: 'three' });
+    assert.equal(r.body.seq, stored[stored.length - 1].seq + 1, 'seq continues from the last whole event');
+    await replayed.turnEvent(r.body.turnId, 'turn.done');
+    await replayed.close();
+    const after = fs.readFileSync(file);
+    assert.ok(after.subarray(0, before.length).equals(before), 'the damaged history is left byte for byte; new events are appended');
+  });
+
   test('a copied session directory (sessions/<id>.bak) is a session of its own: the directory name is the id, whatever its meta.json says', async () => {
     await rig.api('POST', '/v3/sessions', { id: 'orig' });
     await rig.api('POST', '/v3/sessions/orig/cancel');
