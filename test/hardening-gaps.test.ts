@@ -7,7 +7,7 @@ import path from 'node:path';
 import net from 'node:net';
 import { execFileSync, spawn } from 'node:child_process';
 import { startRig, upgradeStatus, type DaemonRig } from './helpers/daemon.js';
-import { daemonConfig, daemonPidsOfHome, freePortBlock, killAndWait, makeHome, OPTA_BIN, runOpta } from './helpers/env.js';
+import { daemonConfig, daemonPidsOfHome, freePortBlock, killAndWait, makeHome, OPTA_BIN, readJson, runOpta } from './helpers/env.js';
 
 const NO_STACK = /\n\s+at /;
 
@@ -162,6 +162,38 @@ describe('smaller gaps', () => {
           fs.rmSync(h.paths[which], { force: true });
           await h.cleanup();
         }
+      }
+    }],
+    ['a FIFO, a device or a symbolic link where a session\'s events.jsonl should be: the daemon starts in time, loads the other sessions and names each file', async () => {
+      const port = await freePortBlock(3);
+      const h = makeHome({ config: daemonConfig(port, 2) });
+      try {
+        const dir = (id: string) => path.join(h.paths.sessionsDir, id);
+        for (const id of ['good', 'fifo', 'dev', 'link']) fs.mkdirSync(dir(id), { recursive: true, mode: 0o700 });
+        const event = { v: 1, seq: 1, sessionId: 'good', event: 'session.cancelled', ts: '2026-11-25T10:00:00.000Z', payload: { cancelled: 0, turnIds: [] } };
+        fs.writeFileSync(path.join(dir('good'), 'events.jsonl'), JSON.stringify(event) + '\n', { mode: 0o600 });
+        // A plain open of a FIFO blocks until a writer comes; /dev/zero never ends; the daemon never writes through a link.
+        execFileSync('mkfifo', [path.join(dir('fifo'), 'events.jsonl')]);
+        fs.symlinkSync('/dev/zero', path.join(dir('dev'), 'events.jsonl'));
+        fs.symlinkSync(path.join(dir('good'), 'events.jsonl'), path.join(dir('link'), 'events.jsonl'));
+        const start = await runOpta(h, ['daemon', 'start'], { timeoutMs: 30000 });
+        assert.equal(start.code, 0, start.stdout + start.stderr);
+        assert.ok(start.ms < 10000, `start took ${start.ms} ms`);
+        const s = readJson<{ port: number; token: string; pid: number }>(h.paths.stateFile);
+        h.pids.add(s.pid);
+        const res = await fetch(`http://127.0.0.1:${s.port}/v3/sessions`, { headers: { authorization: `Bearer ${s.token}` } });
+        const sessions = ((await res.json()) as { sessions: Array<{ id: string; lastSeq: number }> }).sessions;
+        assert.deepEqual(sessions.map((x) => [x.id, x.lastSeq]), [['good', 1]]);
+        const log = fs.readFileSync(h.paths.logFile, 'utf8');
+        assert.match(log, /WARN  session fifo could not be loaded: .*fifo\/events\.jsonl is a FIFO/);
+        assert.match(log, /WARN  session dev could not be loaded: .*dev\/events\.jsonl is a symbolic link/);
+        assert.match(log, /WARN  session link could not be loaded: .*link\/events\.jsonl is a symbolic link/);
+        assert.ok(fs.lstatSync(path.join(dir('fifo'), 'events.jsonl')).isFIFO(), 'left where it was');
+        assert.equal((await runOpta(h, ['daemon', 'stop'])).code, 0);
+      } finally {
+        // The clean-up reads nothing under sessions/, but a FIFO must never be left for anyone to block on.
+        fs.rmSync(path.join(h.paths.sessionsDir, 'fifo', 'events.jsonl'), { force: true });
+        await h.cleanup();
       }
     }],
     ['an output error other than EPIPE (stdout on /dev/full) is one line on stderr and exit 2', async () => {

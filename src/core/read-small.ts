@@ -4,7 +4,7 @@ import fs from 'node:fs';
 /** Larger than any file opta writes; a bigger one is not one of ours. */
 export const MAX_SMALL_FILE = 1024 * 1024;
 
-function kindOf(st: fs.Stats): string {
+export function kindOf(st: fs.Stats): string {
   if (st.isFIFO()) return 'a FIFO';
   if (st.isDirectory()) return 'a directory';
   if (st.isSocket()) return 'a socket';

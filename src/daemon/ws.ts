@@ -43,7 +43,7 @@ export function installEventSocket(ctx: DaemonContext, core: SessionCore): void 
       upgrade(req, socket, head);
     } catch (err) {
       // As on the HTTP routes: an upgrade request that makes this throw gets an answer, and the daemon lives on.
-      ctx.logger.error(`WebSocket upgrade failed: ${causeText(err)}`);
+      ctx.logger.error(`request failed: WebSocket upgrade: ${causeText(err)}`);
       refuse(socket, 500, 'INTERNAL', 'internal error; see daemon.log');
     }
   });
