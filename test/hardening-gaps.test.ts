@@ -196,6 +196,30 @@ describe('smaller gaps', () => {
         await h.cleanup();
       }
     }],
+    ['privileged ports only (daemon.port 1000, a range of 200 below 1024) for a user who may not bind them: start says EACCES in time, no daemon left', async () => {
+      const h = makeHome({ config: { daemon: { port: 1000, portRange: '801-999' } } });
+      try {
+        // Root may bind any port; without CAP_NET_BIND_SERVICE it is an ordinary user here.
+        const args = ['--bounding-set=-net_bind_service', '--inh-caps=-net_bind_service', process.execPath, OPTA_BIN, 'daemon', 'start'];
+        const t0 = Date.now();
+        const child = spawn('setpriv', args, { env: h.env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout!.on('data', (d) => (out += d));
+        child.stderr!.on('data', (d) => (out += d));
+        const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+        const ms = Date.now() - t0;
+        if (code !== 1 && /setpriv: /.test(out)) return void console.log(`# skipped: setpriv cannot drop the capability here: ${out.trim()}`);
+        assert.equal(code, 1, out);
+        assert.ok(ms < 8000, `start took ${ms} ms`);
+        assert.doesNotMatch(out, /did not report ready/);
+        assert.match(out, /801-1000: not allowed for this user \(EACCES/);
+        assert.match(out, /Next: move the daemon to ports this user may bind: opta config set daemon\.port 9999/);
+        assert.doesNotMatch(out, NO_STACK);
+        assert.deepEqual(daemonPidsOfHome(h.optaHome), []);
+      } finally {
+        await h.cleanup();
+      }
+    }],
     ['an output error other than EPIPE (stdout on /dev/full) is one line on stderr and exit 2', async () => {
       const full = fs.openSync('/dev/full', 'w');
       try {

@@ -80,7 +80,7 @@ export async function startDaemon(home: string, opts: { echo?: boolean } = {}): 
   const ports = [config.daemon.port, ...parsePortRange(config.daemon.portRange).filter((p) => p !== config.daemon.port)];
   const bound = await bindFirstFree(server, config.daemon.host, ports);
   if (!bound.ok) {
-    const message = allPortsTakenMessage(bound.reports, config.daemon.port, config.daemon.portRange);
+    const message = allPortsTakenMessage(bound, config.daemon.port, config.daemon.portRange);
     logger.error(message.split('\n')[0]);
     logger.close();
     return { ok: false, message };
