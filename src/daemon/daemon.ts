@@ -22,6 +22,8 @@ export interface DaemonContext {
   server: http.Server;
   state: DaemonState;
   startedAtMs: number;
+  /** performance.now() at start: uptime is a duration, unchanged by a jump of the wall clock. */
+  startedMono: number;
   /** The space reserve and the admission of new turns on a nearly full disk. */
   space: SpaceGuard;
   /** Named counters shown by GET /v3/health; features add their own. */
@@ -96,7 +98,7 @@ export async function startDaemon(home: string, opts: { echo?: boolean } = {}): 
     version: VERSION,
   };
   const space = new SpaceGuard(paths.reserveFile, paths.sessionsDir);
-  const ctx: DaemonContext = { paths, config, logger, router, server, state, startedAtMs: Date.now(), space, counts: {}, onShutdown: [] };
+  const ctx: DaemonContext = { paths, config, logger, router, server, state, startedAtMs: Date.now(), startedMono: performance.now(), space, counts: {}, onShutdown: [] };
   try {
     space.claim();
     await installFeatures(ctx);
