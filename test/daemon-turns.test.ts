@@ -202,7 +202,8 @@ describe('daemon turns against LMX', () => {
   test('turns run one at a time per session, in the order submitted; the session shows its active turn and queue', async () => {
     await rig.api('POST', '/v3/sessions', { id: 'order' });
     const ws = await rig.ws('order', 0);
-    await rig.sim.setConfig({ mode: 'slow', delayMs: 80 });
+    // Slow enough (most of a second a turn) that all four are submitted while the first still runs.
+    await rig.sim.setConfig({ mode: 'slow', delayMs: 200 });
     try {
       const ids: string[] = [];
       for (let i = 0; i < 4; i++) {
