@@ -11,6 +11,7 @@ import {
 import { ensureDaemonRunning, withDaemon } from '../src/daemon/lifecycle/control.js';
 import { daemonUrl } from '../src/daemon/lifecycle/inspect.js';
 import { httpJson } from '../src/core/http-client.js';
+import { startRig } from './helpers/daemon.js';
 import { optaPaths } from '../src/core/paths.js';
 
 interface State { pid: number; port: number; host: string; token: string; daemonId: string; startedAt: string; version: string }
@@ -47,6 +48,7 @@ test('start, status, stop round trip in the default ~/.config/opta under a throw
   assert.equal(fs.statSync(h.paths.stateFile).mode & 0o777, 0o600);
   assert.equal(fs.statSync(h.paths.daemonDir).mode & 0o777, 0o700);
   assert.ok(fs.statSync(h.paths.sessionsDir).isDirectory());
+  assert.equal(fs.statSync(path.join(h.paths.daemonDir, 'space.reserve')).size, 64 * 1024, 'the running daemon keeps its 64 KiB space reserve');
 
   const log = fs.readFileSync(h.paths.logFile, 'utf8');
   assert.match(log, new RegExp(`^\\[\\d\\d:\\d\\d:\\d\\d\\] INFO  daemon started on 127\\.0\\.0\\.1:${port}$`, 'm'));
@@ -72,6 +74,7 @@ test('start, status, stop round trip in the default ~/.config/opta under a throw
   assert.match(stop.stdout, new RegExp(`Daemon stopped \\(pid ${state.pid}\\)`));
   assert.ok(!alive(state.pid));
   assert.ok(!fs.existsSync(h.paths.stateFile), 'stop clears state');
+  assert.ok(!fs.existsSync(path.join(h.paths.daemonDir, 'space.reserve')), 'the space reserve is removed when the daemon stops');
   const after = await runOpta(h, ['daemon', 'status']);
   assert.equal(after.code, 1);
   assert.match(after.stdout, /not running/);
@@ -332,6 +335,12 @@ test('HTTP: identity answers without a token and tells nothing secret; everythin
     assert.match(r.headers.get('content-type') ?? '', /application\/json/);
     assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'UNAUTHORIZED');
   }
+  // Only the WebSocket takes the token from the query string (browsers cannot set its headers); an HTTP route never
+  // does, so the token stays out of URLs, proxies' logs and shell history.
+  for (const route of ['/v3/health', '/v3/sessions']) {
+    const q = await fetch(`${base}${route}?token=${s.token}`);
+    assert.equal(q.status, 401, `${route}?token=`);
+  }
   const ok = await fetch(`${base}/v3/health`, { headers: { authorization: `Bearer ${s.token}` } });
   assert.equal(ok.status, 200);
   const health = (await ok.json()) as Record<string, unknown>;
@@ -446,4 +455,68 @@ test('daemon run: the foreground daemon serves, logs to stderr too, refuses a se
   assert.equal(await exited, 0);
   assert.ok(!alive(state.pid), 'the daemon child is gone with the foreground command');
   assert.ok(!fs.existsSync(h.paths.stateFile));
+});
+
+test('daemon.host ::1 (IPv6 loopback): the daemon serves there, and the address status prints is a URL that reaches it', async (t) => {
+  const { h } = await homeWithPorts(2);
+  const cfg = readJson<{ daemon: Record<string, unknown> }>(h.paths.configFile);
+  cfg.daemon.host = '::1';
+  fs.writeFileSync(h.paths.configFile, JSON.stringify(cfg));
+  t.after(() => h.cleanup());
+  const s = await started(h);
+  h.pids.add(s.pid);
+  const status = await runOpta(h, ['daemon', 'status']);
+  assert.equal(status.code, 0, status.stdout + status.stderr);
+  const address = /^ {2}address: +(\S+)$/m.exec(status.stdout)?.[1];
+  assert.equal(address, `http://[::1]:${s.port}`, status.stdout);
+  const res = await fetch(`${address}/v3/identity`);
+  assert.equal(((await res.json()) as { pid: number }).pid, s.pid);
+  assert.equal((await runOpta(h, ['daemon', 'stop'])).code, 0);
+});
+
+test('a stopping daemon removes state.json only while it names that daemon: another daemon\'s state, or a corrupt file, is left as it is', async (t) => {
+  const { h } = await homeWithPorts(2);
+  t.after(() => h.cleanup());
+  for (const [what, replacement] of [
+    ['a state naming another daemon', (s: State) => JSON.stringify({ ...s, daemonId: 'another-daemon-run', pid: 4242 })],
+    ['a corrupt state file', () => '{"pid": 12'],
+  ] as Array<[string, (s: State) => string]>) {
+    const s = await started(h);
+    h.pids.add(s.pid);
+    const text = replacement(s);
+    fs.writeFileSync(h.paths.stateFile, text, { mode: 0o600 });
+    await killAndWait(s.pid, 'SIGTERM');
+    assert.equal(fs.readFileSync(h.paths.stateFile, 'utf8'), text, `${what}: left as it was`);
+    fs.rmSync(h.paths.stateFile);
+  }
+  // And the ordinary case: the daemon's own state goes with it.
+  const s = await started(h);
+  h.pids.add(s.pid);
+  await killAndWait(s.pid, 'SIGTERM');
+  assert.equal(fs.existsSync(h.paths.stateFile), false, 'its own state.json is removed');
+});
+
+test('daemon.log is rotated to daemon.log.1 past logs.maxBytes: neither file grows past the cap, and every line in both is whole', async (t) => {
+  const rig = await startRig({ config: { logs: { maxBytes: 4096 } } });
+  t.after(() => rig.cleanup());
+  await rig.sim.setConfig({ mode: 'refuse' });
+  // Each failed preflight writes one ERROR line (~70 bytes): a few hundred of them are several times the cap.
+  const sessions = ['rot-a', 'rot-b', 'rot-c', 'rot-d'];
+  const turns: Array<[string, string]> = [];
+  for (const id of sessions) {
+    await rig.api('POST', '/v3/sessions', { id });
+    for (let i = 0; i < 40; i++) turns.push([id, (await rig.api('POST', `/v3/sessions/${id}/turns`, { content: `t${i}` })).body.turnId]);
+  }
+  await waitUntil(async () => {
+    const views = (await rig.api('GET', '/v3/sessions')).body.sessions as Array<{ id: string; activeTurn: string | null; queuedTurns: number }>;
+    return views.filter((v) => sessions.includes(v.id)).every((v) => v.activeTurn === null && v.queuedTurns === 0);
+  }, 30000, 'every turn to end');
+  const line = /^\[\d\d:\d\d:\d\d\] (DEBUG|INFO |WARN |ERROR) \S/;
+  for (const file of [rig.h.paths.logFile, `${rig.h.paths.logFile}.1`]) {
+    const text = fs.readFileSync(file, 'utf8');
+    assert.ok(Buffer.byteLength(text) <= 4096, `${path.basename(file)} is ${Buffer.byteLength(text)} bytes`);
+    assert.ok(text.endsWith('\n'), `${path.basename(file)} ends with a whole line`);
+    for (const l of text.slice(0, -1).split('\n')) assert.match(l, line, `${path.basename(file)}: ${l}`);
+  }
+  assert.match(rig.log(), /ERROR lmx preflight failed: ECONNREFUSED/, 'the current file has the latest lines');
 });

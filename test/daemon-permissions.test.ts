@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startRig, type DaemonRig } from './helpers/daemon.js';
-import { waitUntil } from './helpers/env.js';
+import { ROOT, runOpta, waitUntil } from './helpers/env.js';
 
 const TIME = String.raw`^\[\d\d:\d\d:\d\d\] `;
 
@@ -120,5 +120,41 @@ describe('permissions and tools', () => {
     assert.match(end2.payload.output, /1 {2}alpha\n\s+2 {2}beta/);
     await ws.turnEvent(r2.body.turnId, 'turn.done');
     await ws.close();
+  });
+});
+
+describe('clock jumps', () => {
+  let rig: DaemonRig;
+  let clock: string;
+  before(async () => {
+    rig = await startRig({ start: false, sim: { toolCalls: [{ name: 'list_dir', arguments: { path: '.' } }] }, config: { permissions: { timeoutMs: 120000 } } });
+    clock = path.join(rig.h.home, 'clock-shift');
+    fs.writeFileSync(clock, '0');
+    // The daemon inherits the starter's environment: its Date.now() then follows the shift in the file.
+    const env = { NODE_OPTIONS: `--import=${path.join(ROOT, 'dist', 'fixtures', 'clock', 'shift.js')}`, OPTA_TEST_CLOCK_FILE: clock };
+    const r = await runOpta(rig.h, ['daemon', 'start'], { env });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    rig.refresh();
+  });
+  after(async () => rig?.cleanup());
+
+  test('a wall-clock jump (an NTP step, a resumed VM) changes no age: a request made a moment ago is not "stuck", uptime is not an hour', async () => {
+    await rig.api('POST', '/v3/sessions', { id: 'clock', workspace: rig.h.home });
+    const r = await rig.api('POST', '/v3/sessions/clock/turns', { content: 'list it' });
+    assert.equal(r.status, 202);
+    await waitUntil(async () => (await rig.api('GET', '/v3/permissions')).body.permissions.length === 1, 10000, 'the permission request');
+    for (const jump of [3600_000, -3600_000]) {
+      fs.writeFileSync(clock, String(jump));
+      const [p] = (await rig.api('GET', '/v3/permissions')).body.permissions as Array<{ ageMs: number; clientConnected: boolean }>;
+      assert.ok(p.ageMs >= 0 && p.ageMs < 20000, `jump ${jump}: ageMs ${p.ageMs}`);
+      assert.equal(p.clientConnected, false);
+      const health = (await rig.api('GET', '/v3/health')).body;
+      assert.ok(health.uptimeMs >= 0 && health.uptimeMs < 120000, `jump ${jump}: uptimeMs ${health.uptimeMs}`);
+      // The doctor's "pending for more than 30 s with no client" (which --fix --yes answers by cancelling the turn).
+      const doc = await runOpta(rig.h, ['doctor', '--only', 'permissions-request-stuck', '--json']);
+      const ids = (JSON.parse(doc.stdout) as { findings: Array<{ id: string }> }).findings.map((f) => f.id);
+      assert.ok(!ids.includes('permissions-request-stuck'), `jump ${jump}: ${ids.join(', ')}`);
+    }
+    assert.equal((await rig.api('POST', '/v3/sessions/clock/cancel')).status, 200);
   });
 });

@@ -3,8 +3,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { startRig, type DaemonRig, type Envelope } from './helpers/daemon.js';
-import { alive, runOpta, waitUntil } from './helpers/env.js';
+import { alive, OPTA_BIN, runOpta, waitUntil } from './helpers/env.js';
+import { MAX_OPEN_EVENT_LOGS } from '../src/daemon/event-log.js';
 
 const TIME = String.raw`^\[\d\d:\d\d:\d\d\] `;
 
@@ -83,5 +85,117 @@ describe('session storage', () => {
     assert.equal(lines.filter((l) => { try { JSON.parse(l); return false; } catch { return true; } }).length, 1);
     await back.close();
     await ws.close();
+  });
+
+  test('damaged lines in the middle of events.jsonl: a restart keeps every whole event once, in seq order, and never rewrites a byte', async () => {
+    await rig.api('POST', '/v3/sessions', { id: 'mid' });
+    const ws = await rig.ws('mid', 0);
+    for (const content of ['one', 'two']) {
+      const r = await rig.api('POST', '/v3/sessions/mid/turns', { content });
+      await ws.turnEvent(r.body.turnId, 'turn.done');
+    }
+    await ws.close();
+    const stored = [...ws.events];
+    const stop = await runOpta(rig.h, ['daemon', 'stop']);
+    assert.equal(stop.code, 0, stop.stdout + stop.stderr);
+    const file = path.join(rig.h.paths.sessionsDir, 'mid', 'events.jsonl');
+    const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    assert.equal(lines.length, stored.length);
+    // What a disk, an editor or a copy-paste can leave between good events: a torn fragment, bytes that are no text,
+    // a repeated event (a seq that does not increase), and JSON that is not an event.
+    const damaged = [
+      ...lines.slice(0, 3),
+      lines[3].slice(0, 25),
+      '\u0000\u00ff garbage',
+      ...lines.slice(3, 6),
+      lines[4],
+      '{"v":1,"seq":"7","sessionId":"mid","event":"turn.token","ts":"x","payload":{}}',
+      '[1,2,3]',
+      ...lines.slice(6),
+    ].join('\n') + '\n';
+    fs.writeFileSync(file, damaged);
+    const before = fs.readFileSync(file);
+    const start = await runOpta(rig.h, ['daemon', 'start']);
+    assert.equal(start.code, 0, start.stdout + start.stderr);
+    rig.refresh();
+    assert.match(rig.log(), /WARN  session mid: skipped 5 unreadable line\(s\) in events\.jsonl/);
+    const history = (await rig.api('GET', '/v3/sessions/mid/events?afterSeq=0')).body.events as Envelope[];
+    assert.deepEqual(history, stored, 'every whole event, once, as a client saw it');
+    const replayed = await rig.ws('mid', 0);
+    await waitUntil(() => replayed.events.length >= stored.length, 5000, 'the WebSocket replay');
+    assert.deepEqual(replayed.events, stored);
+    const r = await rig.api('POST', '/v3/sessions/mid/turns', { content: 'three' });
+    assert.equal(r.body.seq, stored[stored.length - 1].seq + 1, 'seq continues from the last whole event');
+    await replayed.turnEvent(r.body.turnId, 'turn.done');
+    await replayed.close();
+    const after = fs.readFileSync(file);
+    assert.ok(after.subarray(0, before.length).equals(before), 'the damaged history is left byte for byte; new events are appended');
+  });
+
+  test('a copied session directory (sessions/<id>.bak) is a session of its own: the directory name is the id, whatever its meta.json says', async () => {
+    await rig.api('POST', '/v3/sessions', { id: 'orig' });
+    await rig.api('POST', '/v3/sessions/orig/cancel');
+    const stop = await runOpta(rig.h, ['daemon', 'stop']);
+    assert.equal(stop.code, 0, stop.stdout + stop.stderr);
+    const dir = (id: string) => path.join(rig.h.paths.sessionsDir, id);
+    fs.cpSync(dir('orig'), dir('orig.bak'), { recursive: true });
+    const copied = fs.readFileSync(path.join(dir('orig.bak'), 'events.jsonl'));
+    const start = await runOpta(rig.h, ['daemon', 'start']);
+    assert.equal(start.code, 0, start.stdout + start.stderr);
+    rig.refresh();
+
+    const ids = ((await rig.api('GET', '/v3/sessions')).body.sessions as Array<{ id: string }>).map((s) => s.id);
+    assert.ok(ids.includes('orig') && ids.includes('orig.bak'), ids.join(' '));
+    assert.equal((await rig.api('GET', '/v3/sessions/orig.bak')).status, 200);
+    const before = fs.readFileSync(path.join(dir('orig'), 'events.jsonl'));
+    const c = await rig.api('POST', '/v3/sessions/orig/cancel');
+    assert.equal(c.status, 200);
+    const after = fs.readFileSync(path.join(dir('orig'), 'events.jsonl'));
+    assert.ok(after.length > before.length && after.subarray(0, before.length).equals(before), "orig's events go to sessions/orig/");
+    assert.ok(fs.readFileSync(path.join(dir('orig.bak'), 'events.jsonl')).equals(copied), 'the copy is not written to');
+    assert.match(rig.log(), /WARN  session orig\.bak: its meta\.json names the session "orig"/);
+  });
+});
+
+describe('many sessions', () => {
+  let rig: DaemonRig;
+  const LIMIT = 128;
+  before(async () => {
+    rig = await startRig({ start: false });
+    // A user's shell often allows 256 open files (macOS) or 1024: the daemon inherits the limit from its starter.
+    const start = spawn('sh', ['-c', `ulimit -n ${LIMIT} && exec "$0" "$@"`, process.execPath, OPTA_BIN, 'daemon', 'start'], { env: rig.h.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    start.stdout.on('data', (d) => (out += d));
+    start.stderr.on('data', (d) => (out += d));
+    const code = await new Promise<number | null>((r) => start.once('close', r));
+    assert.equal(code, 0, out);
+    rig.refresh();
+  });
+  after(async () => rig?.cleanup());
+
+  test('more sessions written to than the daemon may open files: every one keeps working, and the daemon holds a bounded number of files open', async () => {
+    const limits = fs.readFileSync(`/proc/${rig.pid}/limits`, 'utf8');
+    assert.match(limits, new RegExp(`Max open files\\s+${LIMIT}\\s`), 'the daemon runs under the lowered limit');
+    const fds = () => fs.readdirSync(`/proc/${rig.pid}/fd`).length;
+    const baseline = fds();
+    const n = LIMIT + 40;
+    for (let i = 0; i < n; i++) {
+      const id = `many${i}`;
+      const c = await rig.api('POST', '/v3/sessions', { id });
+      assert.equal(c.status, 201, `session ${i}: ${JSON.stringify(c.body)}`);
+      // A cancel appends session.cancelled: this session's events.jsonl has been written to.
+      const x = await rig.api('POST', `/v3/sessions/${id}/cancel`);
+      assert.equal(x.status, 200, `cancel ${i}: ${JSON.stringify(x.body)}`);
+    }
+    // Every one of them can still be written to and read back, the first ones included.
+    for (const i of [0, 1, n - 1]) {
+      assert.equal((await rig.api('POST', `/v3/sessions/many${i}/cancel`)).status, 200);
+      const ev = (await rig.api('GET', `/v3/sessions/many${i}/events?afterSeq=0`)).body.events as Envelope[];
+      assert.deepEqual(ev.map((e) => e.seq), [1, 2]);
+    }
+    // At most MAX_OPEN_EVENT_LOGS event logs stay open, whatever the number of sessions (a few sockets of slack).
+    const open = fds();
+    assert.ok(open <= baseline + MAX_OPEN_EVENT_LOGS + 8, `the daemon holds ${open} files open (${baseline} at start) after writing to ${n} sessions`);
+    assert.equal((await rig.api('GET', '/v3/health')).body.counts.sessions, n);
   });
 });

@@ -199,6 +199,59 @@ describe('daemon turns against LMX', () => {
     await ok.close();
   });
 
+  test('turns run one at a time per session, in the order submitted; the session shows its active turn and queue', async () => {
+    await rig.api('POST', '/v3/sessions', { id: 'order' });
+    const ws = await rig.ws('order', 0);
+    // Slow enough (most of a second a turn) that all four are submitted while the first still runs.
+    await rig.sim.setConfig({ mode: 'slow', delayMs: 200 });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const r = await rig.api('POST', '/v3/sessions/order/turns', { content: `turn ${i}` });
+        assert.equal(r.status, 202);
+        assert.equal(r.body.position, i, `turn ${i} is queued behind ${i} others`);
+        ids.push(r.body.turnId);
+      }
+      const view = (await rig.api('GET', '/v3/sessions/order')).body.session;
+      assert.equal(view.activeTurn, ids[0]);
+      assert.equal(view.queuedTurns, 3);
+      assert.equal((await rig.api('GET', '/v3/health')).body.counts.activeTurns, 1, 'one active turn, whatever the queue');
+      for (const id of ids) assert.equal((await ws.turnEnd(id)).event, 'turn.done');
+      const run = ws.events.filter((e) => e.event !== 'turn.queued');
+      // The events of each turn, from its start to its end, form one block: no turn starts before the previous ended.
+      const blocks = run.map((e) => e.payload.turnId as string).filter((id, i, all) => i === 0 || all[i - 1] !== id);
+      assert.deepEqual(blocks, ids, ws.names());
+      const after = (await rig.api('GET', '/v3/sessions/order')).body.session;
+      assert.equal(after.activeTurn, null);
+      assert.equal(after.queuedTurns, 0);
+      await waitUntil(async () => (await rig.api('GET', '/v3/health')).body.counts.activeTurns === 0, 5000, 'no active turn in /v3/health');
+    } finally {
+      await rig.sim.setConfig({ mode: 'ok' });
+      await ws.close();
+    }
+  });
+
+  test('WebSocket messages: ping gets pong; garbage, binary and wrong shapes get an error frame, and the socket stays open', async () => {
+    await rig.api('POST', '/v3/sessions', { id: 'msgs' });
+    const ws = await rig.ws('msgs');
+    const replies = () => ws.other.length;
+    const sendRaw = async (data: string | Buffer, binary = false) => {
+      const before = replies();
+      ws.ws.send(data, { binary });
+      await waitUntil(() => replies() > before, 5000, `a reply to ${String(data).slice(0, 30)}`);
+      return ws.other[ws.other.length - 1];
+    };
+    assert.deepEqual(await sendRaw('{"type":"ping"}'), { type: 'pong' });
+    assert.equal((await sendRaw('garbage')).error.code, 'BAD_JSON');
+    assert.equal((await sendRaw(Buffer.from([0, 255, 1]), true)).error.code, 'BAD_JSON');
+    for (const bad of ['null', '[]', '{"type":"nope"}', '{"type":"permission.resolve"}']) assert.equal((await sendRaw(bad)).error.code, 'BAD_REQUEST', bad);
+    assert.equal((await sendRaw('{"type":"permission.resolve","requestId":"perm_404","decision":"allow"}')).error.code, 'PERMISSION_NOT_PENDING');
+    assert.deepEqual(await sendRaw('{"type":"ping"}'), { type: 'pong' }, 'still answering');
+    assert.equal(ws.closed, false);
+    assert.deepEqual(ws.events, [], 'no events were made up');
+    await ws.close();
+  });
+
   test('bad input gets 4xx JSON errors naming the problem, and the daemon keeps serving', async () => {
     await rig.api('POST', '/v3/sessions', { id: 'input' });
     const cases: Array<[string, string, unknown, { raw?: string }, number, string, RegExp?]> = [

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { startRig, type Envelope } from './helpers/daemon.js';
 import { alive, daemonConfig, daemonPidsOfHome, freePortBlock, makeHome, readJson, runOpta, waitUntil } from './helpers/env.js';
 import { mountTmpfs, PAGE, tempFiles } from './helpers/tmpfs.js';
@@ -237,4 +238,29 @@ test('opta doctor on a home with less free space than a few state writes need: a
   const report = JSON.parse(r.stdout) as { findings: Array<{ id: string; severity: string }> };
   assert.deepEqual(report.findings.map((f) => [f.id, f.severity]), [['disk-full', 'error']]);
   assert.equal(r.code, 1);
+});
+
+test('a read-only home: daemon start, daemon run, sessions list and config set exit 1 naming the directory and EROFS, never an "internal error" ENOENT', async (t) => {
+  const port = await freePortBlock(3);
+  const h = makeHome({ config: daemonConfig(port, 2) });
+  const fsx = await mountTmpfs(t, h);
+  if (!fsx) return;
+  // node's recursive mkdir reports a read-only file system as ENOENT, which names a home that plainly exists.
+  execFileSync('mount', ['-o', 'remount,ro', fsx.dir]);
+  const cases: Array<[string[], RegExp]> = [
+    [['daemon', 'start'], /daemon/],
+    [['daemon', 'run'], /daemon/],
+    [['sessions', 'list'], /daemon/],
+    [['config', 'set', 'lmx.port', '1235'], /config\.json/],
+  ];
+  for (const [args, names] of cases) {
+    const r = await runOpta(h, args);
+    const what = `opta ${args.join(' ')}: ${r.stdout}${r.stderr}`;
+    assert.equal(r.code, 1, what);
+    assert.match(r.stderr, /EROFS|read-only file system/, what);
+    assert.match(r.stderr, names, what);
+    assert.doesNotMatch(r.stderr, /internal error|ENOENT/, what);
+    assert.doesNotMatch(r.stderr, NO_STACK, what);
+  }
+  assert.deepEqual(daemonPidsOfHome(h.optaHome), []);
 });

@@ -4,9 +4,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import net from 'node:net';
 import { execFileSync, spawn } from 'node:child_process';
 import { startRig, upgradeStatus, type DaemonRig } from './helpers/daemon.js';
-import { daemonConfig, daemonPidsOfHome, freePortBlock, killAndWait, makeHome, OPTA_BIN, runOpta } from './helpers/env.js';
+import { daemonConfig, daemonPidsOfHome, freePortBlock, killAndWait, makeHome, OPTA_BIN, readJson, runOpta } from './helpers/env.js';
 
 const NO_STACK = /\n\s+at /;
 
@@ -38,6 +39,17 @@ function chunkedPost(port: number, token: string, path: string, totalBytes: numb
   });
 }
 
+/** Sends raw bytes (a request node's own client would refuse to make) and returns what came back before the close. */
+function rawRequest(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1', () => sock.end(text));
+    let got = '';
+    sock.setEncoding('utf8');
+    sock.on('data', (d: string) => (got += d));
+    sock.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' ? resolve(got) : reject(e)));
+    sock.on('close', () => resolve(got));
+  });
+}
 
 describe('smaller gaps', () => {
   let rig: DaemonRig;
@@ -53,6 +65,21 @@ describe('smaller gaps', () => {
       assert.equal(r.status, 413, r.body);
       assert.equal(JSON.parse(r.body).error.code, 'PAYLOAD_TOO_LARGE');
       assert.equal((await rig.api('GET', '/v3/health')).status, 200);
+    }],
+    ['a request-target that is no URL (GET //[, an absolute http://a:b) gets 400, without a token, and the daemon lives on', async () => {
+      const upgrade = 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n';
+      for (const target of ['//[', 'http://a:b/v3/health', 'http://x:99999/v3/ws', '//%zz/']) {
+        for (const extra of ['', upgrade]) {
+          const answer = await rawRequest(rig.port, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n${extra}\r\n`);
+          const what = `${target}${extra ? ' (upgrade)' : ''}`;
+          assert.match(answer, /^HTTP\/1\.1 400 /, `${what}: ${answer}`);
+          assert.match(answer, /"code":"BAD_REQUEST"/, what);
+          const health = await rig.api('GET', '/v3/health');
+          assert.equal(health.status, 200, `${what}: the daemon must still serve`);
+          assert.equal(health.body.pid, rig.pid, `${what}: the same daemon`);
+        }
+      }
+      assert.doesNotMatch(rig.log(), /daemon crashed/);
     }],
     ['oversized headers are answered 431, not reset', async () => {
       const res = await fetch(`${rig.base}/v3/health`, { headers: { authorization: `Bearer ${rig.token}`, 'x-padding': 'p'.repeat(20000) } });
@@ -135,6 +162,62 @@ describe('smaller gaps', () => {
           fs.rmSync(h.paths[which], { force: true });
           await h.cleanup();
         }
+      }
+    }],
+    ['a FIFO, a device or a symbolic link where a session\'s events.jsonl should be: the daemon starts in time, loads the other sessions and names each file', async () => {
+      const port = await freePortBlock(3);
+      const h = makeHome({ config: daemonConfig(port, 2) });
+      try {
+        const dir = (id: string) => path.join(h.paths.sessionsDir, id);
+        for (const id of ['good', 'fifo', 'dev', 'link']) fs.mkdirSync(dir(id), { recursive: true, mode: 0o700 });
+        const event = { v: 1, seq: 1, sessionId: 'good', event: 'session.cancelled', ts: '2026-11-25T10:00:00.000Z', payload: { cancelled: 0, turnIds: [] } };
+        fs.writeFileSync(path.join(dir('good'), 'events.jsonl'), JSON.stringify(event) + '\n', { mode: 0o600 });
+        // A plain open of a FIFO blocks until a writer comes; /dev/zero never ends; the daemon never writes through a link.
+        execFileSync('mkfifo', [path.join(dir('fifo'), 'events.jsonl')]);
+        fs.symlinkSync('/dev/zero', path.join(dir('dev'), 'events.jsonl'));
+        fs.symlinkSync(path.join(dir('good'), 'events.jsonl'), path.join(dir('link'), 'events.jsonl'));
+        const start = await runOpta(h, ['daemon', 'start'], { timeoutMs: 30000 });
+        assert.equal(start.code, 0, start.stdout + start.stderr);
+        assert.ok(start.ms < 10000, `start took ${start.ms} ms`);
+        const s = readJson<{ port: number; token: string; pid: number }>(h.paths.stateFile);
+        h.pids.add(s.pid);
+        const res = await fetch(`http://127.0.0.1:${s.port}/v3/sessions`, { headers: { authorization: `Bearer ${s.token}` } });
+        const sessions = ((await res.json()) as { sessions: Array<{ id: string; lastSeq: number }> }).sessions;
+        assert.deepEqual(sessions.map((x) => [x.id, x.lastSeq]), [['good', 1]]);
+        const log = fs.readFileSync(h.paths.logFile, 'utf8');
+        assert.match(log, /WARN  session fifo could not be loaded: .*fifo\/events\.jsonl is a FIFO/);
+        assert.match(log, /WARN  session dev could not be loaded: .*dev\/events\.jsonl is a symbolic link/);
+        assert.match(log, /WARN  session link could not be loaded: .*link\/events\.jsonl is a symbolic link/);
+        assert.ok(fs.lstatSync(path.join(dir('fifo'), 'events.jsonl')).isFIFO(), 'left where it was');
+        assert.equal((await runOpta(h, ['daemon', 'stop'])).code, 0);
+      } finally {
+        // The clean-up reads nothing under sessions/, but a FIFO must never be left for anyone to block on.
+        fs.rmSync(path.join(h.paths.sessionsDir, 'fifo', 'events.jsonl'), { force: true });
+        await h.cleanup();
+      }
+    }],
+    ['privileged ports only (daemon.port 1000, a range of 200 below 1024) for a user who may not bind them: start says EACCES in time, no daemon left', async () => {
+      const h = makeHome({ config: { daemon: { port: 1000, portRange: '801-999' } } });
+      try {
+        // Root may bind any port; without CAP_NET_BIND_SERVICE it is an ordinary user here.
+        const args = ['--bounding-set=-net_bind_service', '--inh-caps=-net_bind_service', process.execPath, OPTA_BIN, 'daemon', 'start'];
+        const t0 = Date.now();
+        const child = spawn('setpriv', args, { env: h.env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout!.on('data', (d) => (out += d));
+        child.stderr!.on('data', (d) => (out += d));
+        const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+        const ms = Date.now() - t0;
+        if (code !== 1 && /setpriv: /.test(out)) return void console.log(`# skipped: setpriv cannot drop the capability here: ${out.trim()}`);
+        assert.equal(code, 1, out);
+        assert.ok(ms < 8000, `start took ${ms} ms`);
+        assert.doesNotMatch(out, /did not report ready/);
+        assert.match(out, /801-1000: not allowed for this user \(EACCES/);
+        assert.match(out, /Next: move the daemon to ports this user may bind: opta config set daemon\.port 9999/);
+        assert.doesNotMatch(out, NO_STACK);
+        assert.deepEqual(daemonPidsOfHome(h.optaHome), []);
+      } finally {
+        await h.cleanup();
       }
     }],
     ['an output error other than EPIPE (stdout on /dev/full) is one line on stderr and exit 2', async () => {

@@ -156,6 +156,37 @@ describe('tool confinement and bounds', () => {
     assert.equal(ConfigSchema.parse({}).tools.maxReadBytes, 1024 * 1024, 'the default cap is 1 MiB');
   });
 
+  test('creating an existing session again (200, created:false) keeps its workspace: a second client cannot widen what its tools read', async () => {
+    const again = await rig.api('POST', '/v3/sessions', { id: 'tools', workspace: rig.h.home });
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal(again.body.created, false);
+    assert.equal(again.body.session.workspace, fs.realpathSync(root));
+    assert.equal((await rig.api('GET', '/v3/sessions/tools')).body.session.workspace, fs.realpathSync(root));
+    const { end } = await callTool(rig, ws, 'tools', 'read_file', { path: outside });
+    assert.equal(end.ok, false);
+    assert.match(end.error, /is outside the session's workspace/);
+  });
+
+  test('a workspace later replaced by a symbolic link (to /) does not move the boundary: it stays the real path stored at creation', async () => {
+    const moved = path.join(rig.h.home, 'moved');
+    fs.mkdirSync(moved);
+    fs.writeFileSync(path.join(moved, 'm.txt'), 'mine\n');
+    assert.equal((await rig.api('POST', '/v3/sessions', { id: 'swap', workspace: moved })).status, 201);
+    const swap = await rig.ws('swap', 0);
+    try {
+      assert.equal((await callTool(rig, swap, 'swap', 'read_file', { path: 'm.txt' })).end.ok, true);
+      fs.renameSync(moved, `${moved}.old`);
+      fs.symlinkSync('/', moved);
+      for (const p of ['etc/hostname', '/etc/hostname', path.join(moved, 'etc', 'hostname')]) {
+        const { end } = await callTool(rig, swap, 'swap', 'read_file', { path: p });
+        assert.equal(end.ok, false, `${p}: ${JSON.stringify(end).slice(0, 200)}`);
+        assert.match(end.error, /is outside the session's workspace/, p);
+      }
+    } finally {
+      await swap.close();
+    }
+  });
+
   test('a session without a workspace reads nothing, and says how to give it one', async () => {
     assert.equal((await rig.api('POST', '/v3/sessions', { id: 'nows' })).status, 201);
     assert.equal((await rig.api('GET', '/v3/sessions/nows')).body.session.workspace, null);

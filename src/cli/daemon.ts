@@ -26,7 +26,8 @@ export function describeStatus(i: DaemonInspection, paths: OptaPaths, showSecret
     case 'running': {
       const h = i.health ?? {};
       lines.push(`Daemon: running (pid ${s!.pid}, port ${s!.port})`);
-      lines.push(`  address:  http://${s!.host}:${s!.port}`);
+      // An IPv6 host goes in brackets (http://[::1]:9999), as daemonUrl writes it: the line is a URL one can paste.
+      lines.push(`  address:  http://${s!.host.includes(':') ? `[${s!.host}]` : s!.host}:${s!.port}`);
       lines.push(`  version:  ${s!.version}`);
       if (typeof h.uptimeMs === 'number') lines.push(`  uptime:   ${formatDuration(h.uptimeMs)}`);
       lines.push(`  daemonId: ${s!.daemonId}`);

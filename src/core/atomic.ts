@@ -16,16 +16,44 @@ export function tempSuffix(): string {
   return Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0');
 }
 
+/** A directory opta needs could not be made: the message names it and the real cause (EROFS, ENOSPC, EACCES, ...). */
+export class DirError extends OptaError {
+  readonly code: string | undefined;
+  constructor(dir: string, cause: unknown) {
+    super(`cannot create the directory ${dir}: ${writeFailureText(cause)}`, 1, { cause });
+    this.name = 'DirError';
+    this.code = errorCode(cause);
+  }
+}
+
+/** Makes `dir` and its missing parents (0700), or throws DirError with the cause of the mkdir that failed. */
 export function ensurePrivateDir(dir: string): void {
   try {
     fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+    return;
   } catch (err) {
     const code = errorCode(err);
     const inTheWay = code === 'EEXIST' || code === 'ENOTDIR' ? fileInTheWay(dir) : undefined;
-    if (!inTheWay) throw err;
-    // A file where the layout needs a directory is the person's to move (it may be theirs): say which and how.
-    const d = displayPath(inTheWay);
-    throw new OptaError(`cannot create ${displayPath(dir)}: ${d} is a file, not a directory; move it aside: mv ${d} ${d}.bak, then try again`, 1, { cause: err });
+    if (inTheWay) {
+      // A file where the layout needs a directory is the person's to move (it may be theirs): say which and how.
+      const d = displayPath(inTheWay);
+      throw new OptaError(`cannot create ${displayPath(dir)}: ${d} is a file, not a directory; move it aside: mv ${d} ${d}.bak, then try again`, 1, { cause: err });
+    }
+    // node's recursive mkdir reports some failures (a read-only file system) as ENOENT, naming a directory whose parent
+    // plainly exists: make the missing ones one at a time, which fails with the true cause, or succeeds after all.
+    const missing: string[] = [];
+    for (let d = path.resolve(dir); !fs.existsSync(d); d = path.dirname(d)) {
+      missing.unshift(d);
+      if (path.dirname(d) === d) break;
+    }
+    if (missing.length === 0) throw new DirError(dir, err);
+    for (const d of missing) {
+      try {
+        fs.mkdirSync(d, { mode: DIR_MODE });
+      } catch (again) {
+        if (errorCode(again) !== 'EEXIST') throw new DirError(d, again);
+      }
+    }
   }
 }
 

@@ -22,6 +22,8 @@ export interface DaemonContext {
   server: http.Server;
   state: DaemonState;
   startedAtMs: number;
+  /** performance.now() at start: uptime is a duration, unchanged by a jump of the wall clock. */
+  startedMono: number;
   /** The space reserve and the admission of new turns on a nearly full disk. */
   space: SpaceGuard;
   /** Named counters shown by GET /v3/health; features add their own. */
@@ -80,7 +82,7 @@ export async function startDaemon(home: string, opts: { echo?: boolean } = {}): 
   const ports = [config.daemon.port, ...parsePortRange(config.daemon.portRange).filter((p) => p !== config.daemon.port)];
   const bound = await bindFirstFree(server, config.daemon.host, ports);
   if (!bound.ok) {
-    const message = allPortsTakenMessage(bound.reports, config.daemon.port, config.daemon.portRange);
+    const message = allPortsTakenMessage(bound, config.daemon.port, config.daemon.portRange);
     logger.error(message.split('\n')[0]);
     logger.close();
     return { ok: false, message };
@@ -96,7 +98,7 @@ export async function startDaemon(home: string, opts: { echo?: boolean } = {}): 
     version: VERSION,
   };
   const space = new SpaceGuard(paths.reserveFile, paths.sessionsDir);
-  const ctx: DaemonContext = { paths, config, logger, router, server, state, startedAtMs: Date.now(), space, counts: {}, onShutdown: [] };
+  const ctx: DaemonContext = { paths, config, logger, router, server, state, startedAtMs: Date.now(), startedMono: performance.now(), space, counts: {}, onShutdown: [] };
   try {
     space.claim();
     await installFeatures(ctx);

@@ -2,14 +2,27 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fsyncDir } from '../core/atomic.js';
+import { kindOf } from '../core/read-small.js';
 import { isEnvelope, type EventEnvelope } from './events.js';
 import { AppendFile, StorageError } from './durable-fs.js';
 import type { SpaceGuard } from './space-reserve.js';
 
 export const EVENTS_FILE = 'events.jsonl';
 
+const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+
 /** Reads of the file at load and replay go in pieces of this size, so neither holds the event loop for long. */
 const CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * At most this many events.jsonl files are held open for appending, across all sessions: the least recently written
+ * one is closed (and reopened on its next append). Without a bound, every session written to since the start keeps a
+ * descriptor, and a few hundred sessions exhaust a usual limit of open files (256 on macOS), after which the daemon
+ * can neither create a session nor accept a connection.
+ */
+export const MAX_OPEN_EVENT_LOGS = 32;
+/** Insertion order is recency: the first is the least recently written. */
+const openForAppend = new Set<EventLog>();
 
 /** Events that close something (a turn, a cancel): they may use the space reserve when the disk is full. */
 const CLOSING = new Set<string>(['turn.error', 'session.cancelled']);
@@ -43,12 +56,18 @@ export class EventLog {
   load(visit: (e: EventEnvelope) => void): void {
     let fd: number;
     try {
-      fd = fs.openSync(this.file, 'r');
+      // Never blocking (a FIFO would hold the whole start-up until a writer came) and never through a link (the append
+      // path refuses links too; /dev/zero behind one would never end): only the regular file the daemon wrote.
+      fd = fs.openSync(this.file, O_RDONLY | (O_NOFOLLOW ?? 0) | (O_NONBLOCK ?? 0));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (code === 'ELOOP') throw new Error(`${this.file} is a symbolic link, which the daemon never writes or follows; move it aside (mv ${this.file} ${this.file}.bad)`);
       throw err;
     }
     try {
+      const st = fs.fstatSync(fd);
+      if (!st.isFile()) throw new Error(`${this.file} is ${kindOf(st)}, not a file the daemon wrote; move it aside (mv ${this.file} ${this.file}.bad)`);
       const buf = Buffer.alloc(CHUNK_BYTES);
       let carry = Buffer.alloc(0);
       let carryAt = 0;
@@ -128,6 +147,13 @@ export class EventLog {
   }
 
   private appendLine(line: string): { start: number; end: number } {
+    openForAppend.delete(this);
+    openForAppend.add(this);
+    for (const other of openForAppend) {
+      if (openForAppend.size <= MAX_OPEN_EVENT_LOGS) break;
+      openForAppend.delete(other);
+      other.out.close();
+    }
     const created = this.out.length === 0 && !fs.existsSync(this.file);
     const at = this.out.append(line);
     if (created) fsyncDir(this.dir);
@@ -184,6 +210,7 @@ export class EventLog {
   }
 
   close(): void {
+    openForAppend.delete(this);
     this.out.close();
   }
 }

@@ -105,6 +105,20 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: import('no
   setTimeout(() => socket.destroy(), 5000).unref();
 }
 
+/**
+ * The request-target as a URL, or undefined when it is none: node's parser lets through targets such as `//[` or an
+ * absolute `http://a:b`, on which `new URL` throws, and a throw in a request or upgrade listener would end the daemon.
+ */
+export function requestUrl(req: http.IncomingMessage): URL | undefined {
+  try {
+    return new URL(req.url ?? '/', 'http://127.0.0.1');
+  } catch {
+    return undefined;
+  }
+}
+
+export const BAD_TARGET_MESSAGE = 'the request target is not a valid URL path';
+
 export function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   if (res.headersSent) return;
   const text = JSON.stringify(body);
@@ -165,6 +179,12 @@ function readBody(req: http.IncomingMessage): Promise<unknown> {
   });
 }
 
+interface HandlerOptions {
+  token: () => string;
+  bindHost: string;
+  onError?: (err: unknown) => void;
+}
+
 export class Router {
   private routes: Route[] = [];
 
@@ -193,41 +213,55 @@ export class Router {
     return { params: {}, pathMatched };
   }
 
-  handler(opts: { token: () => string; bindHost: string; onError?: (err: unknown) => void }): http.RequestListener {
+  handler(opts: HandlerOptions): http.RequestListener {
     return (req, res) => {
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      if (!hostAllowed(req.headers.host, opts.bindHost)) {
-        sendError(res, 403, 'FORBIDDEN_HOST', 'requests must use a loopback host name (127.0.0.1 or localhost)');
-        return;
+      try {
+        this.dispatch(req, res, opts);
+      } catch (err) {
+        // Whatever a request carries, it ends in an answer: a listener that throws would take the daemon down.
+        opts.onError?.(err);
+        sendError(res, 500, 'INTERNAL', 'internal error; see daemon.log');
       }
-      if (!originAllowed(req.headers.origin, opts.bindHost)) {
-        sendError(res, 403, 'FORBIDDEN_ORIGIN', 'requests from a web page are only accepted from a loopback origin');
-        return;
-      }
-      const { route, params, pathMatched } = this.match(req.method ?? 'GET', url.pathname);
-      if (!route) {
-        if (pathMatched) sendError(res, 405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}`);
-        else sendError(res, 404, 'NOT_FOUND', `no route ${req.method} ${url.pathname}`);
-        return;
-      }
-      if (route.auth && !tokenMatches(bearerFrom(req), opts.token())) {
-        res.setHeader('www-authenticate', 'Bearer');
-        sendError(res, 401, 'UNAUTHORIZED', 'missing or wrong bearer token (see token in opta daemon status --show-secrets)');
-        return;
-      }
-      const ctx: RequestContext = { req, res, url, params, body: () => readBody(req) };
-      Promise.resolve()
-        .then(() => route.handler(ctx))
-        .then((result) => {
-          if (!res.headersSent && result !== undefined) sendJson(res, 200, result);
-        })
-        .catch((err: unknown) => {
-          if (err instanceof HttpError || isExposed(err)) sendError(res, err.status, err.code, err.message);
-          else {
-            opts.onError?.(err);
-            sendError(res, 500, 'INTERNAL', 'internal error; see daemon.log');
-          }
-        });
     };
+  }
+
+  private dispatch(req: http.IncomingMessage, res: http.ServerResponse, opts: HandlerOptions): void {
+    const url = requestUrl(req);
+    if (!url) {
+      sendError(res, 400, 'BAD_REQUEST', BAD_TARGET_MESSAGE);
+      return;
+    }
+    if (!hostAllowed(req.headers.host, opts.bindHost)) {
+      sendError(res, 403, 'FORBIDDEN_HOST', 'requests must use a loopback host name (127.0.0.1 or localhost)');
+      return;
+    }
+    if (!originAllowed(req.headers.origin, opts.bindHost)) {
+      sendError(res, 403, 'FORBIDDEN_ORIGIN', 'requests from a web page are only accepted from a loopback origin');
+      return;
+    }
+    const { route, params, pathMatched } = this.match(req.method ?? 'GET', url.pathname);
+    if (!route) {
+      if (pathMatched) sendError(res, 405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}`);
+      else sendError(res, 404, 'NOT_FOUND', `no route ${req.method} ${url.pathname}`);
+      return;
+    }
+    if (route.auth && !tokenMatches(bearerFrom(req), opts.token())) {
+      res.setHeader('www-authenticate', 'Bearer');
+      sendError(res, 401, 'UNAUTHORIZED', 'missing or wrong bearer token (see token in opta daemon status --show-secrets)');
+      return;
+    }
+    const ctx: RequestContext = { req, res, url, params, body: () => readBody(req) };
+    Promise.resolve()
+      .then(() => route.handler(ctx))
+      .then((result) => {
+        if (!res.headersSent && result !== undefined) sendJson(res, 200, result);
+      })
+      .catch((err: unknown) => {
+        if (err instanceof HttpError || isExposed(err)) sendError(res, err.status, err.code, err.message);
+        else {
+          opts.onError?.(err);
+          sendError(res, 500, 'INTERNAL', 'internal error; see daemon.log');
+        }
+      });
   }
 }

@@ -22,7 +22,7 @@ export function installIdentity(ctx: DaemonContext): void {
       host: ctx.state.host,
       port: ctx.state.port,
       startedAt: ctx.state.startedAt,
-      uptimeMs: Date.now() - ctx.startedAtMs,
+      uptimeMs: Math.round(performance.now() - ctx.startedMono),
       counts,
     };
   });

@@ -20,6 +20,8 @@ interface Pending {
   tool: string;
   args: unknown;
   createdAtMs: number;
+  /** performance.now() when it was made: ages are durations, which a jump of the wall clock must not change. */
+  createdMono: number;
   timer: NodeJS.Timeout;
   settle: (d: Decision) => void;
 }
@@ -41,6 +43,7 @@ export class PermissionBroker {
   request(session: Session, turn: Turn, tool: string, args: unknown): Promise<Decision> {
     const requestId = session.nextPermissionId();
     const createdAtMs = Date.now();
+    const createdMono = performance.now();
     // Pending only once the request is stored and published; a turn that ended (cancelled, or a full disk) asks nobody.
     if (!session.emitForTurn(turn, 'permission.request', { requestId, tool, args, timeoutMs: this.timeoutMs })) return Promise.resolve('deny');
     return new Promise<Decision>((resolve) => {
@@ -49,7 +52,7 @@ export class PermissionBroker {
         this.resolve(session.id, requestId, 'deny', 'timeout');
       }, this.timeoutMs);
       timer.unref();
-      this.pending.set(this.key(session.id, requestId), { requestId, session, turn, tool, args, createdAtMs, timer, settle: resolve });
+      this.pending.set(this.key(session.id, requestId), { requestId, session, turn, tool, args, createdAtMs, createdMono, timer, settle: resolve });
     });
   }
 
@@ -80,9 +83,11 @@ export class PermissionBroker {
   }
 
   list(): PermissionView[] {
-    const now = Date.now();
+    // The age is measured on the monotonic clock: after a wall-clock jump (an NTP step, a resumed VM) a request made a
+    // moment ago must not look hours old, which the doctor reads as stuck and --fix answers by cancelling the turn.
+    const now = performance.now();
     return [...this.pending.values()]
-      .sort((a, b) => a.createdAtMs - b.createdAtMs)
+      .sort((a, b) => a.createdMono - b.createdMono)
       .map((p) => ({
         requestId: p.requestId,
         sessionId: p.session.id,
@@ -90,7 +95,7 @@ export class PermissionBroker {
         tool: p.tool,
         args: p.args,
         createdAt: new Date(p.createdAtMs).toISOString(),
-        ageMs: now - p.createdAtMs,
+        ageMs: Math.round(now - p.createdMono),
         clientConnected: this.clients.count(p.session.id) > 0,
       }));
   }

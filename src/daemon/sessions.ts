@@ -6,7 +6,7 @@ import { EventLog } from './event-log.js';
 import type { Logger } from './logger.js';
 import { Session, type TurnRunner } from './session.js';
 import { isSafeSessionId, newSessionId } from './session-id.js';
-import { makeSessionDir, readMeta, writeMetaOnce, type SessionMeta } from './session-store.js';
+import { makeSessionDir, META_FILE, readMeta, writeMetaOnce, type SessionMeta } from './session-store.js';
 import type { SpaceGuard } from './space-reserve.js';
 
 export class SessionRegistry {
@@ -32,12 +32,27 @@ export class SessionRegistry {
       if (!isSafeSessionId(name)) continue;
       const dir = path.join(this.sessionsDir, name);
       try {
-        if (!fs.statSync(dir).isDirectory()) continue;
-        this.open(readMeta(dir) ?? { id: name, createdAt: fs.statSync(dir).birthtime.toISOString(), workspace: null }, dir);
+        const st = fs.statSync(dir);
+        if (!st.isDirectory()) continue;
+        this.open(this.metaOf(name, dir, st), dir);
       } catch (err) {
         this.logger.warn(`session ${name} could not be loaded: ${causeText(err)}`);
       }
     }
+  }
+
+  /**
+   * The directory's name is the session's id: a copy of a session directory (sessions/<id>.bak) carries the meta.json
+   * of the original, and taking the id from it would hand the original's id, and its appends, to the copy.
+   */
+  private metaOf(name: string, dir: string, st: fs.Stats): SessionMeta {
+    const meta = readMeta(dir);
+    if (!meta) {
+      if (fs.existsSync(path.join(dir, META_FILE))) this.logger.warn(`session ${name}: meta.json is unreadable; the session loads without a workspace (its tools read nothing)`);
+      return { id: name, createdAt: st.birthtime.toISOString(), workspace: null };
+    }
+    if (meta.id !== name) this.logger.warn(`session ${name}: its meta.json names the session "${meta.id}" (a copy?); it loads as ${name}, its own directory`);
+    return { ...meta, id: name };
   }
 
   private open(meta: SessionMeta, dir: string): Session {
@@ -71,8 +86,7 @@ export class SessionRegistry {
       }
       throw err;
     }
-    const meta = readMeta(dir) ?? { id, createdAt: new Date().toISOString(), workspace };
-    return { session: this.open(meta, dir), created: made };
+    return { session: this.open(this.metaOf(id, dir, fs.statSync(dir)), dir), created: made };
   }
 
   get(id: string): Session | undefined {

@@ -47,7 +47,9 @@ function resolveArg(job: ToolJob): { shown: string; real: string; st: fs.Stats }
     throw new ToolError(code === 'ENOENT' ? `${shown} does not exist` : `${shown} cannot be resolved (${code})`);
   }
   if (isInside(real, home)) throw new ToolError(`${shown} is inside the opta home (${home}), which tools never read`);
-  if (!isInside(real, realHome(job.workspace))) throw outside;
+  // Against the real path stored when the session was made, not the workspace's real path now: a workspace directory
+  // later replaced by a link (to /, say) must not carry the boundary along with it.
+  if (!isInside(real, job.workspace)) throw outside;
   return { shown, real, st: fs.statSync(real) };
 }
 

@@ -7,7 +7,7 @@ import { causeText } from '../core/errors.js';
 import type { DaemonContext } from './daemon.js';
 import type { SessionCore } from './core.js';
 import type { EventEnvelope } from './events.js';
-import { bearerFrom, HttpError, hostAllowed, MAX_BODY_BYTES, originAllowed, tokenMatches } from './http.js';
+import { BAD_TARGET_MESSAGE, bearerFrom, HttpError, hostAllowed, MAX_BODY_BYTES, originAllowed, requestUrl, tokenMatches } from './http.js';
 import { afterSeqParam, sessionOr404 } from './session-routes.js';
 
 const HEARTBEAT_MS = 30_000;
@@ -21,7 +21,7 @@ const ClientMessage = z.discriminatedUnion('type', [
 /** Answers an upgrade request with a plain HTTP error (the same JSON shape as the control plane) and closes. */
 function refuse(socket: Duplex, status: number, code: string, message: string, extra: Record<string, string> = {}): void {
   const body = JSON.stringify({ error: { code, message } });
-  const reason = ({ 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict' } as Record<number, string>)[status] ?? 'Error';
+  const reason = ({ 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 500: 'Internal Server Error' } as Record<number, string>)[status] ?? 'Error';
   const head = [`HTTP/1.1 ${status} ${reason}`, 'Content-Type: application/json; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close'];
   for (const [k, v] of Object.entries(extra)) head.push(`${k}: ${v}`);
   socket.end(head.join('\r\n') + '\r\n\r\n' + body);
@@ -39,7 +39,18 @@ export function installEventSocket(ctx: DaemonContext, core: SessionCore): void 
 
   ctx.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    try {
+      upgrade(req, socket, head);
+    } catch (err) {
+      // As on the HTTP routes: an upgrade request that makes this throw gets an answer, and the daemon lives on.
+      ctx.logger.error(`request failed: WebSocket upgrade: ${causeText(err)}`);
+      refuse(socket, 500, 'INTERNAL', 'internal error; see daemon.log');
+    }
+  });
+
+  function upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = requestUrl(req);
+    if (!url) return refuse(socket, 400, 'BAD_REQUEST', BAD_TARGET_MESSAGE);
     if (url.pathname !== '/v3/ws') return refuse(socket, 404, 'NOT_FOUND', `no WebSocket endpoint at ${url.pathname} (use /v3/ws)`);
     if (!hostAllowed(req.headers.host, ctx.config.daemon.host)) return refuse(socket, 403, 'FORBIDDEN_HOST', 'requests must use a loopback host name (127.0.0.1 or localhost)');
     // A browser page elsewhere could otherwise open sockets with guessed tokens: like the Host check, loopback only.
@@ -75,7 +86,7 @@ export function installEventSocket(ctx: DaemonContext, core: SessionCore): void 
         socket.destroy();
       },
     );
-  });
+  }
 
   /** Sends stored lines as text frames, then waits until the socket took the last one (backpressure for big replays). */
   function sendStored(ws: WebSocket, lines: Buffer[]): Promise<void> {
