@@ -87,6 +87,30 @@ function rebundle(id: string): void {
   if (r.status !== 0) fail(`${id}: the bundles did not build: ${(r.stderr ?? '').slice(0, 400)}`);
 }
 
+/**
+ * Kills what the scratch copy started and a run left alive: a mutant that breaks `daemon stop` leaves its daemons
+ * running after the test files end (their cleanup trusted the broken code). Linux /proc only; elsewhere nothing.
+ */
+function sweep(id: string): void {
+  let pids: string[];
+  try {
+    pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d) && Number(d) !== process.pid);
+  } catch {
+    return;
+  }
+  let n = 0;
+  for (const pid of pids) {
+    try {
+      if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes(scratch + path.sep)) continue;
+      process.kill(Number(pid), 'SIGKILL');
+      n++;
+    } catch {
+      // gone already, or not ours to read
+    }
+  }
+  if (n) process.stderr.write(`mutate: ${id}: killed ${n} process(es) of the scratch copy its tests left running\n`);
+}
+
 function runTests(m: Mutant): { ok: boolean; out: string } {
   const files = m.tests.map((t) => path.join('dist', 'test', `${t.replace(/(\.test)?\.(ts|js)$/, '')}.test.js`));
   const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...(m.pattern ? ['--test-name-pattern', m.pattern] : []), ...files], {
@@ -95,6 +119,7 @@ function runTests(m: Mutant): { ok: boolean; out: string } {
     env: { ...process.env, NODE_TEST_CONTEXT: undefined },
     timeout: 300_000,
   });
+  sweep(m.id);
   const passed = /^# pass (\d+)/m.exec(r.stdout ?? '')?.[1];
   const failed = Number(/^# fail (\d+)/m.exec(r.stdout ?? '')?.[1] ?? 0);
   if (passed === undefined) fail(`${m.id}: the test run printed no summary (status ${r.status}): ${(r.stderr ?? '').slice(0, 400)}`);
