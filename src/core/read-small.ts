@@ -13,11 +13,6 @@ export function kindOf(st: fs.Stats): string {
 }
 
 /**
- * A plain readFileSync of a FIFO blocks the whole process (event loop, timers, the doctor's deadline) until a writer
- * comes, and /dev/zero never ends: open without blocking, and read only a regular file of a sane size. Errors keep
- * fs's shape (`code`, ENOENT for a missing file) so callers classify them as before.
- */
-/**
  * Opens a file opta reads without blocking on a FIFO (open() of one waits for a writer, stalling every timer and
  * deadline of the process) and refuses what is not a regular file, with a message naming it. Returns the fd.
  */
@@ -33,12 +28,16 @@ export function openRegularFile(file: string): number {
   return fd;
 }
 
+/**
+ * A plain readFileSync of a FIFO blocks the whole process (event loop, timers, the doctor's deadline) until a writer
+ * comes, and /dev/zero never ends: open without blocking, and read only a regular file of a sane size. Errors keep
+ * fs's shape (`code`, ENOENT for a missing file) so callers classify them as before.
+ */
 export function readSmallFile(file: string, max = MAX_SMALL_FILE): string {
-  const fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+  const fd = openRegularFile(file);
   try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) throw Object.assign(new Error(`${file} is ${kindOf(st)}, not a file opta wrote; move it aside (mv ${file} ${file}.bad)`), { code: 'ENOTREG' });
-    if (st.size > max) throw Object.assign(new Error(`${file} is ${st.size} bytes, more than any file opta writes (${max}); move it aside (mv ${file} ${file}.bad)`), { code: 'EFBIG' });
+    const size = fs.fstatSync(fd).size;
+    if (size > max) throw Object.assign(new Error(`${file} is ${size} bytes, more than any file opta writes (${max}); move it aside (mv ${file} ${file}.bad)`), { code: 'EFBIG' });
     return fs.readFileSync(fd, 'utf8');
   } finally {
     fs.closeSync(fd);
