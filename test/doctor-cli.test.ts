@@ -9,7 +9,7 @@ import { spawnLmxSim, type SpawnedLmxSim } from '../fixtures/lmx-sim/client.js';
 import { DEFAULT_RULES_DIR } from '../src/engine/loader.js';
 import { DoctorReportSchema } from '../src/report/report-schema.js';
 import { startRig, type DaemonRig } from './helpers/daemon.js';
-import { daemonConfig, freePortBlock, hashTree, holdPort, makeHome, OPTA_BIN, runOpta as run, treeChanges, waitUntil, type RunResult, type TestHome } from './helpers/env.js';
+import { daemonConfig, freePortBlock, hashTree, holdPort, makeHome, OPTA_BIN, runCommand, runOpta as run, treeChanges, waitUntil, type RunResult, type TestHome } from './helpers/env.js';
 import { guideHealthyReport } from '../fixtures/guide-report.js';
 
 /** Every doctor run in this file is checked for its read-only promise: no byte, mode or entry under HOME changes. */
@@ -399,20 +399,7 @@ test('a DNS resolver that never answers: the doctor still ends by its deadline (
   try {
     const rc = path.join(h.home, 'resolv.conf');
     fs.writeFileSync(rc, `nameserver ${ns}\noptions timeout:30 attempts:1\n`);
-    const started = Date.now();
-    const child = spawn('unshare', ['-m', 'sh', '-c', 'mount --bind "$0" /etc/resolv.conf && exec "$@"', rc, process.execPath, OPTA_BIN, 'doctor', '--timeout', '1000', '--json'], { env: h.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const code = await new Promise<number | null>((resolve) => {
-      const kill = setTimeout(() => child.kill('SIGKILL'), 15000);
-      child.on('close', (c) => {
-        clearTimeout(kill);
-        resolve(c);
-      });
-    });
-    const ms = Date.now() - started;
+    const { code, stdout, stderr, ms } = await runCommand('unshare', ['-m', 'sh', '-c', 'mount --bind "$0" /etc/resolv.conf && exec "$@"', rc, process.execPath, OPTA_BIN, 'doctor', '--timeout', '1000', '--json'], { env: h.env, killAfterMs: 15000 });
     assert.ok(queries > 0, `the resolver was asked (so the lookup really hung); stderr: ${stderr}`);
     assert.ok(ms < 1000 + DEADLINE_SLACK_MS, `ended ${ms} ms after it started, deadline 1000 ms`);
     assert.equal(code, 1, stderr);

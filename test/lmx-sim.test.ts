@@ -1,12 +1,12 @@
 // Tests for the LMX simulator fixture: every route and failure mode, driven through a real spawned process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { get } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { spawnLmxSim, type SpawnLmxSimArgs, type SpawnedLmxSim } from '../fixtures/lmx-sim/client.js';
 import { startLmxSim } from '../fixtures/lmx-sim/server.js';
+import { runCommand, type RunResult } from './helpers/env.js';
 
 const MAIN_JS = fileURLToPath(new URL('../fixtures/lmx-sim/main.js', import.meta.url));
 
@@ -369,16 +369,8 @@ test('control port rejects invalid patches with 400 and leaves the config alone'
   });
 });
 
-function runMain(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN_JS, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function runMain(args: string[]): Promise<RunResult> {
+  return runCommand(process.execPath, [MAIN_JS, ...args], { env: process.env });
 }
 
 test('bad CLI arguments exit 2 with a one-line error and never print ready', async () => {

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { progressWanted } from '../src/cli/logs.js';
 import { AnalysisSchema } from '../src/logs/analysis-schema.js';
 import { progressText } from '../src/logs/render.js';
-import { makeHome, OPTA_BIN, ROOT, runOpta, waitUntil, type TestHome } from './helpers/env.js';
+import { makeHome, OPTA_BIN, ROOT, runCommand, runOpta, waitUntil, type TestHome } from './helpers/env.js';
 import { LOG_EXPECTED } from './helpers/logs-expectations.js';
 
 const FIXTURES = path.join(ROOT, 'fixtures', 'logs');
@@ -165,15 +165,7 @@ describe('opta logs analyze', () => {
       return f;
     });
     const script = 'ulimit -n 96 && exec "$0" "$@"';
-    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn('/bin/sh', ['-c', script, process.execPath, OPTA_BIN, 'logs', 'analyze', '--json', ...files], { env: h.env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    const r = await runCommand('/bin/sh', ['-c', script, process.execPath, OPTA_BIN, 'logs', 'analyze', '--json', ...files], { env: h.env });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '');
     const a = AnalysisSchema.parse(JSON.parse(r.stdout));

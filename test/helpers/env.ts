@@ -165,11 +165,18 @@ export interface RunResult {
   ms: number;
 }
 
-/** Runs opta as a real process with the test home's environment. */
-export function runOpta(h: Pick<TestHome, 'env'>, args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<RunResult> {
+/**
+ * Runs a command as a real process and collects its output; past `timeoutMs` (default 30 s) it is killed and the
+ * promise rejects with what it printed (`killAfterMs` instead kills it and resolves, for a test that measures the stop).
+ */
+export function runCommand(
+  command: string,
+  args: string[],
+  opts: { timeoutMs?: number; killAfterMs?: number; env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {},
+): Promise<RunResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [OPTA_BIN, ...args], { env: { ...h.env, ...opts.env }, cwd: opts.cwd, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env: opts.env, cwd: opts.cwd, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     if (opts.input !== undefined) child.stdin!.end(opts.input);
     let stdout = '';
     let stderr = '';
@@ -177,13 +184,20 @@ export function runOpta(h: Pick<TestHome, 'env'>, args: string[], opts: { timeou
     child.stderr!.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`opta ${args.join(' ')} did not finish in ${opts.timeoutMs ?? 30000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, opts.timeoutMs ?? 30000);
+      if (opts.killAfterMs === undefined) reject(new Error(`${command} ${args.join(' ')} did not finish in ${opts.timeoutMs ?? 30000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, opts.killAfterMs ?? opts.timeoutMs ?? 30000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr, ms: Date.now() - started });
     });
+  });
+}
+
+/** Runs opta as a real process with the test home's environment. */
+export function runOpta(h: Pick<TestHome, 'env'>, args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<RunResult> {
+  return runCommand(process.execPath, [OPTA_BIN, ...args], { ...opts, env: { ...h.env, ...opts.env } }).catch((e: Error) => {
+    throw new Error(e.message.replace(`${process.execPath} ${OPTA_BIN}`, 'opta'));
   });
 }
 
