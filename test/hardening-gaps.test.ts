@@ -7,7 +7,7 @@ import path from 'node:path';
 import net from 'node:net';
 import { execFileSync, spawn } from 'node:child_process';
 import { startRig, upgradeStatus, type DaemonRig } from './helpers/daemon.js';
-import { daemonConfig, daemonPidsOfHome, freePortBlock, killAndWait, makeHome, OPTA_BIN, readJson, runOpta } from './helpers/env.js';
+import { daemonConfig, daemonPidsOfHome, freePortBlock, killAndWait, makeHome, OPTA_BIN, readJson, runOpta, waitUntil } from './helpers/env.js';
 
 const NO_STACK = /\n\s+at /;
 
@@ -280,4 +280,49 @@ describe('smaller gaps', () => {
   ];
 
   for (const [name, run] of GAPS) test(name, run);
+});
+
+test('a WebSocket client that stops reading is disconnected once 8 MiB of live events wait for it; every event stays on disk for its replay', { timeout: 90_000 }, async (t) => {
+  const rig = await startRig();
+  t.after(() => rig.cleanup());
+  await rig.api('POST', '/v3/sessions', { id: 'slow' });
+  const session = async () => (await rig.api('GET', '/v3/sessions/slow')).body.session as { wsClients: number; activeTurn: unknown; lastSeq: number };
+  // A client that completes the handshake, then never reads again.
+  const sock = net.connect(rig.port, '127.0.0.1');
+  t.after(() => sock.destroy());
+  sock.on('error', () => undefined);
+  sock.write(
+    `GET /v3/ws?sessionId=slow HTTP/1.1\r\nHost: 127.0.0.1:${rig.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer ${rig.token}\r\n\r\n`,
+  );
+  const head = await new Promise<string>((resolve) => {
+    let got = '';
+    const onData = (d: Buffer) => {
+      got += d.toString('latin1');
+      if (!got.includes('\r\n\r\n')) return;
+      sock.off('data', onData);
+      sock.pause();
+      resolve(got);
+    };
+    sock.on('data', onData);
+  });
+  assert.match(head, /^HTTP\/1\.1 101 /);
+  await waitUntil(async () => (await session()).wsClients === 1, 5000, 'the client to be counted');
+  // Two turns of 14 tokens of 512 KiB: 14 MiB of live events, more than the cap and what the kernel buffers for a
+  // client that does not read (here the daemon dropped it with ~10.5 MiB queued). The simulator takes at most 8 MiB
+  // of config or request, and the second turn's request carries the first turn's answer: no more than two turns.
+  await rig.sim.setConfig({ tokens: Array.from({ length: 14 }, (_, i) => String(i % 10).repeat(512 * 1024)) });
+  for (let i = 0; i < 2; i++) assert.equal((await rig.api('POST', '/v3/sessions/slow/turns', { content: `talk a lot ${i}` })).status, 202);
+  await waitUntil(async () => (await session()).wsClients === 0, 30_000, 'the daemon to drop the client that stopped reading');
+  assert.match(rig.log(), /INFO +WebSocket client of session slow stopped reading \(\d+ KiB queued, seq \d+\); disconnected/);
+  await waitUntil(async () => {
+    const s = await session();
+    return s.activeTurn === null && (s as unknown as { queuedTurns: number }).queuedTurns === 0;
+  }, 60_000, 'the turns to end');
+  const events = (await rig.api('GET', '/v3/sessions/slow/events?afterSeq=0')).body.events as Array<{ event: string; payload: { text?: string } }>;
+  const tokens = events.filter((e) => e.event === 'turn.token');
+  assert.equal(tokens.length, 2 * 14, `every token event is stored: ${JSON.stringify(events.filter((e) => e.event !== 'turn.token').map((e) => [e.event, JSON.stringify(e.payload).slice(0, 200)]))}`);
+  assert.ok(tokens.every((e, i) => e.payload.text === String((i % 14) % 10).repeat(512 * 1024)));
+  assert.equal(events.filter((e) => e.event === 'turn.done').length, 2);
+  assert.equal((await rig.api('GET', '/v3/health')).status, 200, 'the daemon serves on');
 });

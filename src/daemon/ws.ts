@@ -12,6 +12,12 @@ import { afterSeqParam, sessionOr404 } from './session-routes.js';
 
 const HEARTBEAT_MS = 30_000;
 const WS_REPLAY_CHUNK_BYTES = 256 * 1024;
+/**
+ * How far a client may fall behind the live events (bytes queued for it) before it is disconnected: a client that
+ * stops reading would otherwise hold every event in the daemon's memory until the heartbeat notices (up to 60 s).
+ * Events are on disk first, so it loses nothing: it reconnects with afterSeq = the last seq it got.
+ */
+export const WS_MAX_BEHIND_BYTES = 8 * 1024 * 1024;
 
 const ClientMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('permission.resolve'), requestId: z.string().min(1), decision: z.enum(['allow', 'deny']) }),
@@ -109,7 +115,13 @@ export function installEventSocket(ctx: DaemonContext, core: SessionCore): void 
     let closed = false;
     const held: EventEnvelope[] = [];
     const deliver = (e: EventEnvelope) => {
-      if (e.seq <= lastSent) return;
+      if (e.seq <= lastSent || ws.readyState !== ws.OPEN) return;
+      if (ws.bufferedAmount > WS_MAX_BEHIND_BYTES) {
+        ctx.logger.info(
+          `WebSocket client of session ${sessionId} stopped reading (${Math.round(ws.bufferedAmount / 1024)} KiB queued, seq ${e.seq}); disconnected: it can reconnect with afterSeq of the last event it got`,
+        );
+        return ws.terminate();
+      }
       lastSent = e.seq;
       send(ws, e);
     };
