@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startRig, type DaemonRig } from './helpers/daemon.js';
-import { ROOT, runOpta, waitUntil } from './helpers/env.js';
+import { bigTextFile, ROOT, runOpta, waitUntil } from './helpers/env.js';
 
 const TIME = String.raw`^\[\d\d:\d\d:\d\d\] `;
 
@@ -91,11 +91,7 @@ describe('permissions and tools', () => {
   });
 
   test('read_file on a file bigger than the worker heap: the guide\'s OOM line, a tool error, the daemon keeps serving, the next turn works', async () => {
-    const big = path.join(rig.h.home, 'big.txt');
-    const fd = fs.openSync(big, 'w');
-    const chunk = ('y'.repeat(79) + '\n').repeat(10000);
-    for (let i = 0; i < 40; i++) fs.writeSync(fd, chunk); // 32 MB against a 16 MB heap
-    fs.closeSync(fd);
+    const big = bigTextFile(path.join(rig.h.home, 'big.txt'));
     await rig.sim.setConfig({ toolCalls: [{ name: 'read_file', arguments: { path: big } }] });
     await rig.api('POST', '/v3/sessions', { id: 'oom', workspace: rig.h.home });
     const ws = await rig.ws('oom', 0);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DoctorReportSchema } from '../src/report/report-schema.js';
 import { startRig, type DaemonRig } from './helpers/daemon.js';
-import { runOpta, waitUntil } from './helpers/env.js';
+import { bigTextFile, runOpta, waitUntil } from './helpers/env.js';
 import { guideHealthyReport } from '../fixtures/guide-report.js';
 
 const pad = (label: string) => `Checking ${label}...`.padEnd(26);
@@ -73,11 +73,7 @@ describe("a real daemon's log", () => {
   });
 
   test('a tool worker out of memory and a permission nobody answered: opta logs analyze counts what the daemon wrote', async () => {
-    const big = path.join(rig.h.home, 'big.txt');
-    const fd = fs.openSync(big, 'w');
-    const chunk = ('y'.repeat(79) + '\n').repeat(10000);
-    for (let i = 0; i < 40; i++) fs.writeSync(fd, chunk); // 32 MB against a 16 MB heap
-    fs.closeSync(fd);
+    const big = bigTextFile(path.join(rig.h.home, 'big.txt'));
     await rig.api('POST', '/v3/sessions', { id: 'tools', workspace: rig.h.home });
     await rig.sim.setConfig({ toolCalls: [{ name: 'read_file', arguments: { path: big } }] });
     await turn('tools', 'read it', 'turn.done', (ws, requestId) => ws.send({ type: 'permission.resolve', requestId, decision: 'allow' }));

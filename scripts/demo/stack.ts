@@ -9,6 +9,7 @@ import { spawnLmxSim, type SpawnedLmxSim } from '../../fixtures/lmx-sim/client.j
 import type { ScriptedToolCall } from '../../fixtures/lmx-sim/config.js';
 import { isAlive, isOptaDaemonOf, processStartId, waitForExit } from '../../src/core/proc.js';
 import { readStateLite } from '../../src/core/state-lite.js';
+import { freePortBlock } from '../../fixtures/free-ports.js';
 
 /** The repository root (this file runs as dist/scripts/demo/stack.js). */
 export const ROOT = path.resolve(fileURLToPath(new URL('../../..', import.meta.url)));
@@ -42,28 +43,6 @@ export interface Stopped {
 }
 
 const OPTA_TIMEOUT_MS = 30_000;
-
-/**
- * A block of consecutive free loopback ports: the daemon's preferred port, its two fallbacks and LMX's. Chosen from
- * 20000-32000, below the kernel's ephemeral range (an outgoing connection cannot take one between the check and the
- * bind), far from the 9999-10020 a real daemon of the person running the demo may use.
- */
-export async function freePortBlock(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * (12000 - count));
-    const free = await Promise.all(Array.from({ length: count }, (_, i) => portIsFree(base + i)));
-    if (free.every(Boolean)) return base;
-  }
-  throw new Error('no block of free ports found between 20000 and 32000');
-}
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(true)));
-  });
-}
 
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -6,6 +6,7 @@ import net from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
+export { freePortBlock } from '../../fixtures/free-ports.js';
 
 export const ROOT = path.resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 /** package.json's `bin`: what ships is what the tests run (the bin and its bundles, built by `npm run build`). */
@@ -131,28 +132,6 @@ export async function killAndWait(pid: number, signal: NodeJS.Signals = 'SIGTERM
   }
 }
 
-/**
- * `count` consecutive free ports (preferred + fallback range), e.g. for daemon.port and daemon.portRange. Chosen
- * from 20000-32000: below the kernel's ephemeral range (32768-60999), where an outgoing connection of any process
- * could take one between the check and the daemon's bind, and far from the user's 9999-10020.
- */
-export async function freePortBlock(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * (12000 - count));
-    const ok = await Promise.all(Array.from({ length: count }, (_, i) => isFree(base + i)));
-    if (ok.every(Boolean)) return base;
-  }
-  throw new Error('no block of free ports found');
-}
-
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(true)));
-  });
-}
-
 /** Config for a daemon on `port` with fallback range port+1..port+n. */
 export function daemonConfig(port: number, fallback = 2, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { daemon: { port, portRange: `${port + 1}-${port + fallback}` }, ...extra };
@@ -262,4 +241,13 @@ export function treeChanges(before: Map<string, string>, after: Map<string, stri
   for (const [k, v] of before) if (after.get(k) !== v) out.push(`${after.has(k) ? 'changed' : 'removed'}: ${k}`);
   for (const k of after.keys()) if (!before.has(k)) out.push(`added: ${k}`);
   return out.sort();
+}
+
+/** A 32 MB text file (400,000 lines of 80 bytes): more than a tool worker's 16 MB test heap can hold. */
+export function bigTextFile(file: string): string {
+  const fd = fs.openSync(file, 'w');
+  const chunk = ('y'.repeat(79) + '\n').repeat(10000);
+  for (let i = 0; i < 40; i++) fs.writeSync(fd, chunk);
+  fs.closeSync(fd);
+  return file;
 }
