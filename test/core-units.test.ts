@@ -9,7 +9,7 @@ import { resolveHome, optaPaths } from '../src/core/paths.js';
 import { readState, writeState } from '../src/core/state.js';
 import { removeStateIfOwned, setStateAside } from '../src/core/state-lite.js';
 import { inspectConfig, setConfigValue, unsetConfigValue, maskSecret } from '../src/core/config.js';
-import { formatLogLine } from '../src/daemon/logger.js';
+import { formatLogLine } from '../src/daemon/server/logger.js';
 import { VERSION } from '../src/core/version.js';
 import { ROOT } from './helpers/env.js';
 

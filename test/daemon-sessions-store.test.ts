@@ -6,7 +6,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { startRig, type DaemonRig, type Envelope } from './helpers/daemon.js';
 import { alive, OPTA_BIN, runOpta, waitUntil } from './helpers/env.js';
-import { MAX_OPEN_EVENT_LOGS } from '../src/daemon/event-log.js';
+import { MAX_OPEN_EVENT_LOGS } from '../src/daemon/server/event-log.js';
 
 const TIME = String.raw`^\[\d\d:\d\d:\d\d\] `;
 

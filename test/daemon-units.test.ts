@@ -3,13 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { shortDuration } from '../src/daemon/duration.js';
+import { shortDuration } from '../src/core/duration.js';
 import { isSafeSessionId } from '../src/daemon/session-id.js';
-import { BadChunkError, ChatAccumulator, SseParser } from '../src/daemon/sse.js';
-import { classify } from '../src/daemon/lmx-client.js';
+import { BadChunkError, ChatAccumulator, SseParser } from '../src/daemon/server/sse.js';
+import { classify } from '../src/daemon/server/lmx-client.js';
 import { ROOT } from './helpers/env.js';
-import { isInside } from '../src/daemon/workspace.js';
-import { originAllowed } from '../src/daemon/http.js';
+import { isInside } from '../src/daemon/server/workspace.js';
+import { originAllowed } from '../src/daemon/server/http.js';
 
 test('shortDuration writes durations the way the guide\'s timeout line does', () => {
   const table: Array<[number, string]> = [

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DoctorReportSchema } from '../src/report/report-schema.js';
+import { DoctorReportSchema } from '../src/doctor/report-schema.js';
 import { startRig, type DaemonRig } from './helpers/daemon.js';
 import { OPTA_BIN, runOpta } from './helpers/env.js';
 import { checkJunit } from './helpers/junit-check.js';

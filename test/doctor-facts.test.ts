@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { VERSION } from '../src/core/version.js';
 import { factFailures } from '../src/facts/fact-failures.js';
 import type { FactCollector } from '../src/facts/fact.js';
-import { FactStore } from '../src/engine/fact-store.js';
+import { FactStore } from '../src/doctor/fact-store.js';
 import { optaPaths } from '../src/core/paths.js';
 import http from 'node:http';
 import { startRig, type DaemonRig } from './helpers/daemon.js';

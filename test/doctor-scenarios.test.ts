@@ -1,8 +1,8 @@
 // Table test: each fixtures/doctor scenario (a home + facts.json) fires exactly its expected rules, and renders them.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runDoctor } from '../src/engine/run.js';
-import { renderText, summaryLine } from '../src/report/text.js';
+import { runDoctor } from '../src/doctor/run.js';
+import { renderText, summaryLine } from '../src/render/text.js';
 import { EXPECTED } from './helpers/doctor-expectations.js';
 import { loadScenario, scenarioNames } from './helpers/doctor-scenarios.js';
 

@@ -2,7 +2,7 @@
 // (Scenarios test only the side where a rule fires; a threshold moved in either direction must turn this red.)
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runDoctor } from '../src/engine/run.js';
+import { runDoctor } from '../src/doctor/run.js';
 import { loadScenario } from './helpers/doctor-scenarios.js';
 
 const GiB = 1024 ** 3;

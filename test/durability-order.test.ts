@@ -5,11 +5,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { durableIo } from '../src/daemon/durable-fs.js';
-import { EventLog } from '../src/daemon/event-log.js';
-import { Logger } from '../src/daemon/logger.js';
-import { Session } from '../src/daemon/session.js';
-import { SpaceGuard } from '../src/daemon/space-reserve.js';
+import { durableIo } from '../src/daemon/server/durable-fs.js';
+import { EventLog } from '../src/daemon/server/event-log.js';
+import { Logger } from '../src/daemon/server/logger.js';
+import { Session } from '../src/daemon/server/session.js';
+import { SpaceGuard } from '../src/daemon/server/space-reserve.js';
 
 function rig(t: { after(fn: () => void): void }) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-durable-'));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { FixReportSchema } from '../src/report/fix-report-schema.js';
+import { FixReportSchema } from '../src/fix/report-schema.js';
 import { startRig, type DaemonRig } from './helpers/daemon.js';
 import { alive, OPTA_BIN, readJson, runOpta, waitUntil } from './helpers/env.js';
 

@@ -9,9 +9,9 @@ import { startRig, type Envelope } from './helpers/daemon.js';
 import { alive, daemonConfig, daemonPidsOfHome, freePortBlock, makeHome, readJson, runOpta, waitUntil } from './helpers/env.js';
 import { mountTmpfs, PAGE, tempFiles } from './helpers/tmpfs.js';
 import { readState, writeState } from '../src/core/state.js';
-import { StorageError } from '../src/daemon/durable-fs.js';
-import { EventLog } from '../src/daemon/event-log.js';
-import { SpaceGuard } from '../src/daemon/space-reserve.js';
+import { StorageError } from '../src/daemon/server/durable-fs.js';
+import { EventLog } from '../src/daemon/server/event-log.js';
+import { SpaceGuard } from '../src/daemon/server/space-reserve.js';
 
 const NO_STACK = /\n\s+at /;
 const validState = { pid: 4242, port: 9999, host: '127.0.0.1', token: 'a'.repeat(64), daemonId: 'd-1', startedAt: '2026-11-25T10:00:01Z', version: '1.1.0' };

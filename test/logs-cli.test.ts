@@ -7,7 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { progressWanted } from '../src/cli/logs.js';
 import { AnalysisSchema } from '../src/logs/analysis-schema.js';
-import { progressText } from '../src/logs/render.js';
+import { progressText } from '../src/render/logs-analysis.js';
 import { makeHome, OPTA_BIN, ROOT, runCommand, runOpta, waitUntil, type TestHome } from './helpers/env.js';
 import { LOG_EXPECTED } from './helpers/logs-expectations.js';
 

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { daemonConfig, freePortBlock, makeHome, runOpta, spawnOpta, waitUntil, killAndWait, readJson, PKG_VERSION, alive } from './helpers/env.js';
 import { lastLines } from '../src/logs/tail.js';
-import { Logger } from '../src/daemon/logger.js';
+import { Logger } from '../src/daemon/server/logger.js';
 
 test('logs --lines N prints exactly the last N lines of a large log, reading only its end', async (t) => {
   const h = makeHome();

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DoctorReportSchema } from '../src/report/report-schema.js';
+import { DoctorReportSchema } from '../src/doctor/report-schema.js';
 import { startRig, type DaemonRig } from './helpers/daemon.js';
 import { bigTextFile, runOpta, waitUntil } from './helpers/env.js';
 import { guideHealthyReport } from '../fixtures/guide-report.js';

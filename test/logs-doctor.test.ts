@@ -1,8 +1,8 @@
 // Log evidence in opta doctor, on fixture scenarios: under a failing check, hidden once it passes (but in --verbose and JSON); logs-check findings count only the current run.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runDoctor } from '../src/engine/run.js';
-import { renderRuleProblems, renderText } from '../src/report/text.js';
+import { runDoctor } from '../src/doctor/run.js';
+import { renderRuleProblems, renderText } from '../src/render/text.js';
 import { loadScenario } from './helpers/doctor-scenarios.js';
 import { guideHealthyReport } from '../fixtures/guide-report.js';
 

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { kindById } from '../src/engine/kinds.js';
-import { loadKind } from '../src/engine/loader.js';
-import { validateKindPath, validateKindText } from '../src/engine/validate.js';
-import { logPatternValidator } from '../src/logs/pattern-schema.js';
+import { kindById } from '../src/rules/kinds.js';
+import { loadKind } from '../src/rules/loader.js';
+import { validateKindPath, validateKindText } from '../src/rules/validate.js';
+import { logPatternValidator } from '../src/logs/rule-kind.js';
 import type { LogPattern } from '../src/logs/pattern-types.js';
 import { regexInfo } from '../src/logs/regex-info.js';
 import { EXPECTED } from './helpers/doctor-expectations.js';
@@ -172,7 +172,7 @@ function instances(parts: LogCall['parts']): string[] {
 test("every WARN and ERROR line the daemon can write hits exactly one pattern (of that level)", () => {
   const calls = logCalls();
   assert.ok(calls.length >= 15, `found ${calls.length} calls`);
-  assert.ok(calls.some((c) => c.where.startsWith(path.join('src', 'daemon', 'tools.ts')) && c.level === 'ERROR'), 'the scan finds the tool worker lines');
+  assert.ok(calls.some((c) => c.where.startsWith(path.join('src', 'daemon', 'server', 'tools.ts')) && c.level === 'ERROR'), 'the scan finds the tool worker lines');
   // Every miss at once, so one run names all the lines a change left without a pattern.
   const misses: string[] = [];
   for (const c of calls) {

@@ -241,7 +241,7 @@ test('a built-in rule file edited in place after the build takes effect, even an
     const r = spawnSync(process.execPath, [path.join(root, script)], { cwd: root, encoding: 'utf8' });
     assert.equal(r.status, 0, `${script}: ${r.stderr}`);
   };
-  build('dist/src/engine/build-artifacts.js');
+  build('dist/src/build/build-artifacts.js');
   build('dist/src/build/bundle.js');
   const h = makeHome();
   t.after(() => h.cleanup());

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { spawnLmxSim } from '../fixtures/lmx-sim/client.js';
-import { SupportBundleSchema } from '../src/report/bundle-schema.js';
+import { SupportBundleSchema } from '../src/support/bundle-schema.js';
 import { daemonConfig, freePortBlock, killAndWait, makeHome, OPTA_BIN, readJson, ROOT, runOpta, spawnOpta, waitUntil } from './helpers/env.js';
 
 const TITLES = [

@@ -4,7 +4,7 @@ import { inspectConfig } from '../core/config.js';
 import { displayPath, type OptaPaths } from '../core/paths.js';
 import { startDaemonProcess } from '../daemon/lifecycle/control.js';
 import { inspectDaemon } from '../daemon/lifecycle/inspect.js';
-import { RESERVE_BYTES } from '../daemon/space-reserve.js';
+import { RESERVE_BYTES } from '../daemon/server/space-reserve.js';
 import { plan, type Action } from './action.js';
 
 /**

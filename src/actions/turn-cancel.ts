@@ -3,7 +3,7 @@ import { OptaError } from '../core/errors.js';
 import { httpJson } from '../core/http-client.js';
 import type { OptaPaths } from '../core/paths.js';
 import type { DaemonState } from '../core/state.js';
-import type { PendingPermission } from '../daemon/api.js';
+import type { PendingPermission } from '../daemon/client/api.js';
 import { daemonUrl, inspectDaemon } from '../daemon/lifecycle/inspect.js';
 import { plan, type Action } from './action.js';
 

@@ -193,7 +193,7 @@ function builtArtifact(file: string): string {
   try {
     return JSON.stringify(JSON.parse(fs.readFileSync(file, 'utf8')));
   } catch (err) {
-    throw new Error(`no ${path.basename(file)} at ${file} (${(err as Error).message}): run node dist/src/engine/build-artifacts.js first (npm run build does)`);
+    throw new Error(`no ${path.basename(file)} at ${file} (${(err as Error).message}): run node dist/src/build/build-artifacts.js first (npm run build does)`);
   }
 }
 

@@ -22,9 +22,9 @@ async function logs(opts: { lines: number; follow?: boolean; showSecrets?: boole
   const { follow, readTail } = await import('../logs/tail.js');
   // The guide's support one-liner pipes this into a file: the token, API keys and anything shaped like a secret
   // are replaced by [REDACTED:<kind>-<n>] unless a person asks for them.
-  let redactor: import('../report/redact.js').Redactor | undefined;
+  let redactor: import('../redact/redactor.js').Redactor | undefined;
   if (!opts.showSecrets) {
-    const { homeRedactor, RedactShapesError } = await import('../report/redact.js');
+    const { homeRedactor, RedactShapesError } = await import('../redact/redactor.js');
     try {
       redactor = await homeRedactor(paths, process.env);
     } catch (e) {
@@ -46,7 +46,7 @@ async function logs(opts: { lines: number; follow?: boolean; showSecrets?: boole
   }
   if (lines.length) out(redactor ? redactor.text(lines.join('\n')) : lines.join('\n'));
   if (!opts.follow) return 0;
-  const { lineRedactor } = await import('../report/redact.js');
+  const { lineRedactor } = await import('../redact/redactor.js');
   const sink = (t: string) => void process.stdout.write(t);
   const stream = redactor ? lineRedactor(redactor, sink) : { push: sink, end: () => undefined };
   await new Promise<void>((resolve) => {

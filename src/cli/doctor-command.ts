@@ -1,8 +1,8 @@
 // The `opta doctor` action, shared by the commander registration and the fast path: run the rules, render, set the exit code.
 import { requireBuiltin } from '../core/install.js';
 import { UsageError } from '../core/errors.js';
-import { runDoctor, type DoctorOptions } from '../engine/run.js';
-import { renderRuleProblems } from '../report/text.js';
+import { runDoctor, type DoctorOptions } from '../doctor/run.js';
+import { renderRuleProblems } from '../render/text.js';
 import { cliPaths, runtime, type ExitCode } from './context.js';
 import { checkDestinations, emitReport, pairDestinations, type OutputToken } from './doctor-outputs.js';
 import { colorEnabled, err } from './output.js';

@@ -2,7 +2,7 @@
 import type { ExitCode } from './context.js';
 import { doctorAction, DOCTOR_OPTIONS, parseInterval, parseList, parseMs, REPEATABLE, type DoctorFlags } from './doctor-command.js';
 import type { OutputToken } from './doctor-outputs.js';
-import { DEFAULT_DEADLINE_MS } from '../engine/run.js';
+import { DEFAULT_DEADLINE_MS } from '../doctor/run.js';
 import { parsePlain } from './plain-args.js';
 
 /**

@@ -1,6 +1,6 @@
 // `opta doctor --fix [--yes] [--dry-run]`: the CLI adapter of the fix runner (terminal or plain output, asking once, Ctrl-C, exit code).
 import readline from 'node:readline';
-import { renderRuleProblems } from '../report/text.js';
+import { renderRuleProblems } from '../render/text.js';
 import { cliPaths, runtime, type ExitCode } from './context.js';
 import type { DoctorFlags } from './doctor-command.js';
 import { colorEnabled, err, out } from './output.js';

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError, causeText } from '../core/errors.js';
-import type { DoctorReport } from '../engine/report-types.js';
+import type { DoctorReport } from '../doctor/report-types.js';
 import { err } from './output.js';
 
 export const FORMATS = ['text', 'json', 'junit', 'github', 'openmetrics'] as const;
@@ -86,15 +86,15 @@ export interface RenderContext {
 export async function renderFormat(format: ReportFormat, report: DoctorReport, ctx: RenderContext): Promise<string> {
   switch (format) {
     case 'text':
-      return (await import('../report/text.js')).renderText(report, { kleur: ctx.kleur, verbose: ctx.verbose });
+      return (await import('../render/text.js')).renderText(report, { kleur: ctx.kleur, verbose: ctx.verbose });
     case 'json':
-      return (await import('../report/json.js')).renderJson(report);
+      return (await import('../render/json.js')).renderJson(report);
     case 'junit':
-      return (await import('../report/junit.js')).renderJunit(report, { hostname: ctx.hostname });
+      return (await import('../render/junit.js')).renderJunit(report, { hostname: ctx.hostname });
     case 'github':
-      return (await import('../report/github.js')).renderGithub(report);
+      return (await import('../render/github.js')).renderGithub(report);
     case 'openmetrics':
-      return (await import('../report/openmetrics.js')).renderOpenMetrics(report);
+      return (await import('../render/openmetrics.js')).renderOpenMetrics(report);
   }
 }
 
@@ -133,7 +133,7 @@ export async function emitReport(report: DoctorReport, dests: Destination[], ctx
   }
   if (stdout !== undefined) process.stdout.write(stdout);
   if (opts.githubSummary && dests.some((d) => d.format === 'github')) {
-    const { renderGithubSummary } = await import('../report/github.js');
+    const { renderGithubSummary } = await import('../render/github.js');
     try {
       fs.appendFileSync(opts.githubSummary, renderGithubSummary(report) + '\n');
     } catch (e) {

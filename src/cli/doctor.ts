@@ -1,6 +1,6 @@
 // `opta doctor` for commander (help, errors): diagnose the whole stack read-only and print findings.
 import type { Command } from 'commander';
-import { DEFAULT_DEADLINE_MS } from '../engine/run.js';
+import { DEFAULT_DEADLINE_MS } from '../doctor/run.js';
 import { doctorAction, DOCTOR_OPTIONS, parseInterval, parseList, parseMs, type DoctorFlags } from './doctor-command.js';
 import type { OutputToken } from './doctor-outputs.js';
 import type { Register } from './main.js';

@@ -28,7 +28,7 @@ export async function analyzeAction(files: string[], flags: AnalyzeFlags, setExi
   const [{ analyzeLogs, defaultInputs, STDIN_INPUT }, { loadPatterns, templateContext }, { renderAnalysisJson, renderAnalysisText, progressText }] = await Promise.all([
     import('../logs/analyze.js'),
     import('../logs/patterns.js'),
-    import('../logs/render.js'),
+    import('../render/logs-analysis.js'),
   ]);
   const paths = cliPaths();
   // "-" is standard input (cat daemon.log | opta logs analyze -); ./- names a file called "-".
@@ -57,7 +57,7 @@ export async function analyzeAction(files: string[], flags: AnalyzeFlags, setExi
   if (!flags.showSecrets && analysis.findings.length) {
     // Samples and messages quote the log: secrets in it are replaced as in `opta daemon logs`, unless asked for.
     const { analysisRedactor, redactAnalysis } = await import('../logs/redact-analysis.js');
-    const { RedactShapesError } = await import('../report/redact.js');
+    const { RedactShapesError } = await import('../redact/redactor.js');
     try {
       analysis = redactAnalysis(analysis, await analysisRedactor(paths, process.env, true));
     } catch (e) {

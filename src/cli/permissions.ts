@@ -1,5 +1,5 @@
 // `opta permissions list|allow|deny`: see and settle pending tool permission requests (through the crash guardian).
-import { listPendingPermissions, resolvePermission, type PendingPermission } from '../daemon/api.js';
+import { listPendingPermissions, resolvePermission, type PendingPermission } from '../daemon/client/api.js';
 import { cliPaths } from './context.js';
 import { formatDuration, formatTable, out } from './output.js';
 import type { Register } from './main.js';

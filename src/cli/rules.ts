@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { OptaError, UsageError } from '../core/errors.js';
-import { KINDS, kindById, kindOfPath, type RuleKind } from '../engine/kinds.js';
-import { loadKind } from '../engine/loader.js';
-import { conditionFacts, type RuleFile } from '../engine/rule-types.js';
+import { KINDS, kindById, kindOfPath, type RuleKind } from '../rules/kinds.js';
+import { loadKind } from '../rules/loader.js';
+import { conditionFacts, type RuleFile } from '../doctor/rule-types.js';
 import { err, formatTable, out } from './output.js';
 import type { Register } from './main.js';
 
@@ -76,7 +76,7 @@ export const registerRules: Register = (program: Command, setExit) => {
       const targets: Array<{ kind: RuleKind; dir: string }> = target
         ? [{ kind: only ?? kindOfPath(target, schemaRefOf(target)) ?? kindById('doctor')!, dir: target }]
         : (only ? [only] : KINDS).filter((k) => fs.existsSync(k.dir)).map((k) => ({ kind: k, dir: k.dir }));
-      const { validateKindPath } = await import('../engine/validate.js');
+      const { validateKindPath } = await import('../rules/validate.js');
       let valid = 0;
       const problems: Array<{ file: string }> = [];
       for (const { kind, dir } of targets) {

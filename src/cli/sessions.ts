@@ -1,5 +1,5 @@
 // `opta sessions list|cancel`: thin adapters over the daemon's session API (through the crash guardian).
-import { cancelSession, createSession, listSessions, type SessionSummary } from '../daemon/api.js';
+import { cancelSession, createSession, listSessions, type SessionSummary } from '../daemon/client/api.js';
 import { cliPaths } from './context.js';
 import { formatTable, out } from './output.js';
 import type { Register } from './main.js';

@@ -116,7 +116,7 @@ export const registerSupport: Register = (program: Command, setExit) => {
       // Where it goes is settled first: a bundle that could not be written is not worth its deadline.
       const target = flags.out === '-' ? undefined : bundleTarget(flags, new Date(started));
       const paths = cliPaths();
-      const [{ buildBundle, renderBundleJson, renderBundleText }, { SECTIONS }, { RedactShapesError }] = await Promise.all([import('../report/bundle.js'), import('../report/bundle-sections.js'), import('../report/redact.js')]);
+      const [{ buildBundle, renderBundleJson, renderBundleText }, { SECTIONS }, { RedactShapesError }] = await Promise.all([import('../support/bundle.js'), import('../support/bundle-sections.js'), import('../redact/redactor.js')]);
       if (!flags.redact) err('opta: warning: --no-redact: this bundle will hold your secrets as they are (daemon token, API keys, passwords in logs). Share it with no one you would not give them to.');
       let bundle;
       try {
@@ -158,12 +158,12 @@ export const registerSupport: Register = (program: Command, setExit) => {
     .option('--rules <dir>', 'run the doctor rule files of this directory instead of the built-in ones')
     .addHelpText('after', '\nExit codes: 0 the bundle\'s machine is healthy, 1 the rules find a problem there, 2 not a readable bundle (random file, cut off, other format version).')
     .action(async (file: string, flags: { json?: boolean; verbose?: boolean; rules?: string }) => {
-      const [{ readBundle, readBundleFile }, { analyzeBundle, renderAnalysisText }] = await Promise.all([import('../report/bundle-read.js'), import('../report/analyze.js')]);
+      const [{ readBundle, readBundleFile }, { analyzeBundle, renderAnalysisText }] = await Promise.all([import('../support/bundle-read.js'), import('../support/analyze.js')]);
       const content = await readBundleFile(file);
       const a = await analyzeBundle(file, readBundle(file, content), { rulesDir: flags.rules });
       if (flags.json) out(JSON.stringify(a, null, 2));
       else {
-        const { renderText, renderRuleProblems } = await import('../report/text.js');
+        const { renderText, renderRuleProblems } = await import('../render/text.js');
         let kleur;
         if (colorEnabled(process.stdout)) {
           kleur = (await import('kleur')).default;

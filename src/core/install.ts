@@ -24,7 +24,7 @@ export const BIN = path.join(BUNDLE_DIR, 'opta.cjs');
  */
 export const PROGRAMS = {
   daemon: 'src/daemon/main.ts',
-  'tool-worker': 'src/daemon/tool-worker.ts',
+  'tool-worker': 'src/daemon/server/tool-worker.ts',
   'analyze-worker': 'src/logs/analyze-worker.ts',
 } as const;
 

@@ -1,7 +1,7 @@
 // Daemon process entry: `node main.js --opta-daemon --home <home>`; reports readiness to its starter over IPC.
 import { causeText } from '../core/errors.js';
 import { DAEMON_MARKER } from '../core/proc.js';
-import { reassertState, startDaemon, stopDaemon } from './daemon.js';
+import { reassertState, startDaemon, stopDaemon } from './server/daemon.js';
 
 export type StarterMessage =
   | { type: 'ready'; pid: number; port: number; host: string; daemonId: string }

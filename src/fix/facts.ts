@@ -1,6 +1,6 @@
 // Collects the facts fix pipelines' guards need that the doctor run did not (read-only, through the same collectors and timeouts).
 import type { OptaPaths } from '../core/paths.js';
-import { FactStore } from '../engine/fact-store.js';
+import { FactStore } from '../doctor/fact-store.js';
 import type { FactValue } from '../facts/fact.js';
 import { COLLECTORS } from '../facts/registry.js';
 

@@ -1,6 +1,6 @@
 // Evaluates a step's guard (json-rules-engine's condition format) on the doctor's fact values, synchronously and without the engine.
 import type { FactValue } from '../facts/fact.js';
-import { resolvePath, type Condition, type FactRef, type LeafCondition } from '../engine/rule-types.js';
+import { resolvePath, type Condition, type FactRef, type LeafCondition } from '../doctor/rule-types.js';
 
 export interface GuardResult {
   held: boolean;

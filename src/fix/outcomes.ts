@@ -1,5 +1,5 @@
 // Rule by rule, what a fix achieved: the first doctor run's findings against the fresh run's (fixed, still failing, needs a person, ...).
-import type { DoctorReport } from '../engine/report-types.js';
+import type { DoctorReport } from '../doctor/report-types.js';
 import type { PipelineRecord, RuleOutcome } from './fix-types.js';
 
 /** Rule by rule: what the first run found against what the fresh run finds. */

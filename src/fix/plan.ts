@@ -1,10 +1,10 @@
 // Builds the fix plan from a doctor report: the pipelines its findings name, in order, each step's guard, whether it asks, and what it would touch.
 import { actionById } from '../actions/registry.js';
 import type { OptaPaths } from '../core/paths.js';
-import { kindById } from '../engine/kinds.js';
-import { loadKind } from '../engine/loader.js';
-import type { DoctorReport } from '../engine/report-types.js';
-import { conditionFacts, type RuleProblem } from '../engine/rule-types.js';
+import { kindById } from '../rules/kinds.js';
+import { loadKind } from '../rules/loader.js';
+import type { DoctorReport } from '../doctor/report-types.js';
+import { conditionFacts, type RuleProblem } from '../doctor/rule-types.js';
 import type { FactValue } from '../facts/fact.js';
 import { topUpFacts } from './facts.js';
 import type { FixPlan, NeedsPerson, PipelineRecord, StepRecord } from './fix-types.js';

@@ -2,10 +2,10 @@
 import type { Kleur } from 'kleur';
 import { OptaError } from '../core/errors.js';
 import type { OptaPaths } from '../core/paths.js';
-import { runDoctorCapture, type DoctorCapture, type DoctorOptions } from '../engine/run.js';
-import type { DoctorReport } from '../engine/report-types.js';
-import { renderText } from '../report/text.js';
-import { renderFixSummary, renderPlan } from '../report/fix-text.js';
+import { runDoctorCapture, type DoctorCapture, type DoctorOptions } from '../doctor/run.js';
+import type { DoctorReport } from '../doctor/report-types.js';
+import { renderText } from '../render/text.js';
+import { renderFixSummary, renderPlan } from '../render/fix-text.js';
 import { blockedStep, executePipelines, type RendererName } from './execute.js';
 import { FIX_REPORT_SCHEMA_VERSION, type FixReport, type PipelineRecord } from './fix-types.js';
 import { busy, takeFixLock } from './fix-lock.js';

@@ -26,12 +26,12 @@ export function redactAnalysis(a: Analysis, r: TextRedactor): Analysis {
  * still kept out (the doctor must not fail because of a redaction shape).
  */
 export async function analysisRedactor(paths: OptaPaths, env: NodeJS.ProcessEnv, strict: boolean): Promise<TextRedactor> {
-  const { homeRedactor, RedactShapesError, Redactor } = await import('../report/redact.js');
+  const { homeRedactor, RedactShapesError, Redactor } = await import('../redact/redactor.js');
   try {
     return await homeRedactor(paths, env);
   } catch (e) {
     if (strict || !(e instanceof RedactShapesError)) throw e;
-    const { knownSecrets } = await import('../report/redact-secrets.js');
+    const { knownSecrets } = await import('../redact/known-secrets.js');
     return new Redactor([], knownSecrets(paths, env, []));
   }
 }

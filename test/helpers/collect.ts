@@ -1,6 +1,6 @@
 // Runs fact collectors on their own (as doctor would, through a FactStore) for the collectors' live tests.
 import { optaPaths } from '../../src/core/paths.js';
-import { FactStore } from '../../src/engine/fact-store.js';
+import { FactStore } from '../../src/doctor/fact-store.js';
 import type { FactValue } from '../../src/facts/fact.js';
 import { COLLECTORS } from '../../src/facts/registry.js';
 

@@ -7,7 +7,7 @@ import { BIN } from '../../core/install.js';
 import type { OptaPaths } from '../../core/paths.js';
 import { DAEMON_MARKER } from '../../core/proc.js';
 import type { StarterMessage } from '../main.js';
-import { openLogFd } from '../logger.js';
+import { openLogFd } from '../server/logger.js';
 
 /**
  * The daemon's command line: the bin (which runs the daemon's bundle with the code cache when it sees the marker first),

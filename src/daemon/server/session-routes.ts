@@ -1,0 +1,142 @@
+// HTTP routes for sessions: create/list/get, submit a turn, cancel, resolve a permission, and poll events.
+import type { ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { causeText } from '../../core/errors.js';
+import type { DaemonContext } from './daemon.js';
+import type { SessionCore } from './core.js';
+import { HttpError, sendJson, type RequestContext } from './http.js';
+import type { Session } from './session.js';
+import { isSafeSessionId, SESSION_ID_RE, SESSION_ID_RULE } from '../session-id.js';
+import { parseInput } from './validate.js';
+import { checkWorkspace } from './workspace.js';
+
+const CreateBody = z
+  .object({
+    id: z.string().regex(SESSION_ID_RE, SESSION_ID_RULE).optional(),
+    workspace: z.string().min(1, 'must be a non-empty absolute path').optional(),
+  })
+  .strict();
+const TurnBody = z.object({ content: z.string().min(1, 'must be a non-empty string').max(256 * 1024) }).strict();
+const DecisionBody = z.object({ decision: z.enum(['allow', 'deny']) }).strict();
+const AfterSeq = z.coerce.number().int().min(0);
+
+export function sessionView(s: Session, core: SessionCore) {
+  return {
+    id: s.id,
+    createdAt: s.createdAt,
+    workspace: s.workspace,
+    lastSeq: s.lastSeq,
+    turns: s.turnCount,
+    activeTurn: s.active?.id ?? null,
+    queuedTurns: s.queue.length,
+    pendingPermissions: core.broker.countFor(s.id),
+    wsClients: core.clients.count(s.id),
+  };
+}
+
+export function sessionOr404(core: SessionCore, id: string): Session {
+  if (!isSafeSessionId(id)) throw new HttpError(400, 'BAD_SESSION_ID', `bad session id: ${SESSION_ID_RULE}`);
+  const s = core.registry.get(id);
+  if (!s) throw new HttpError(404, 'SESSION_NOT_FOUND', `no session "${id}" (list them with GET /v3/sessions or: opta sessions list)`);
+  return s;
+}
+
+/** afterSeq from a query string: absent means undefined, anything but a whole number >= 0 is a 400 naming it. */
+export function afterSeqParam(url: URL): number | undefined {
+  const raw = url.searchParams.get('afterSeq');
+  if (raw === null) return undefined;
+  if (!/^\d+$/.test(raw)) throw new HttpError(400, 'BAD_REQUEST', 'afterSeq: must be a whole number of at least 0');
+  return parseInput(AfterSeq, raw, 'afterSeq');
+}
+
+const COMMA = Buffer.from(',');
+
+/** Resolves when the response can take more, or is gone. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
+}
+
+export function installSessionRoutes(ctx: DaemonContext, core: SessionCore): void {
+  const r = ctx.router;
+
+  r.add('POST', '/v3/sessions', async (c: RequestContext) => {
+    const body = parseInput(CreateBody, (await c.body()) ?? {});
+    let workspace: string | null = null;
+    if (body.workspace !== undefined) {
+      const w = checkWorkspace(body.workspace, ctx.paths.home);
+      if (!w.ok) throw new HttpError(400, 'BAD_REQUEST', `workspace: ${w.problem}`);
+      workspace = w.dir;
+    }
+    const { session, created } = core.registry.create(body.id, workspace);
+    sendJson(c.res, created ? 201 : 200, { created, session: sessionView(session, core) });
+  });
+
+  r.add('GET', '/v3/sessions', () => ({ sessions: core.registry.list().map((s) => sessionView(s, core)) }));
+
+  r.add('GET', '/v3/sessions/:id', (c) => ({ session: sessionView(sessionOr404(core, c.params.id), core) }));
+
+  r.add('POST', '/v3/sessions/:id/turns', async (c) => {
+    const s = sessionOr404(core, c.params.id);
+    const body = parseInput(TurnBody, await c.body());
+    const { turn, position, seq } = s.submit(body.content);
+    sendJson(c.res, 202, { turnId: turn.id, sessionId: s.id, position, seq });
+  });
+
+  // The guide's literal curl sends no body and no content type: whatever comes is drained and ignored.
+  r.add('POST', '/v3/sessions/:id/cancel', (c) => {
+    const s = sessionOr404(core, c.params.id);
+    c.req.resume();
+    const { cancelled, turnIds } = s.cancel((turn) => core.broker.settleTurn(turn, 'cancel'));
+    if (cancelled) ctx.logger.info(`session ${s.id}: cancelled ${cancelled} turn(s)`);
+    return { cancelled, turnIds };
+  });
+
+  r.add('POST', '/v3/sessions/:id/permissions/:requestId', async (c) => {
+    const s = sessionOr404(core, c.params.id);
+    const body = parseInput(DecisionBody, await c.body());
+    const requestId = c.params.requestId;
+    if (!core.broker.resolve(s.id, requestId, body.decision, 'client')) {
+      throw new HttpError(404, 'PERMISSION_NOT_PENDING', `no pending permission request "${requestId}" in session ${s.id} (already resolved, timed out or cancelled; see GET /v3/permissions?state=pending)`);
+    }
+    return { requestId, sessionId: s.id, decision: body.decision };
+  });
+
+  // Streams the stored lines as they are (no parse, no stringify), a chunk at a time, waiting for the client to take
+  // each: the cost is the events returned, and other requests are served in between.
+  r.add('GET', '/v3/sessions/:id/events', async (c) => {
+    const s = sessionOr404(core, c.params.id);
+    const after = afterSeqParam(c.url) ?? 0;
+    const { count, lastSeq } = s.events.snapshot();
+    const chunks = s.events.replay(after, count);
+    let next = await chunks.next(); // an unreadable file fails here, as a 500, before any byte is sent
+    const res = c.res;
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+    res.write(`{"sessionId":${JSON.stringify(s.id)},"lastSeq":${lastSeq},"events":[`);
+    let first = true;
+    try {
+      while (!next.done) {
+        const parts: Buffer[] = [];
+        for (const l of next.value) {
+          if (!first) parts.push(COMMA);
+          parts.push(l.line);
+          first = false;
+        }
+        if (!res.write(Buffer.concat(parts)) && !res.destroyed) await drained(res);
+        if (res.destroyed) return void (await chunks.return(undefined));
+        next = await chunks.next();
+      }
+      res.end(']}');
+    } catch (err) {
+      ctx.logger.error(`replay of session ${s.id} failed: ${causeText(err)}`);
+      res.destroy();
+    }
+  });
+}

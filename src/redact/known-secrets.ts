@@ -1,0 +1,57 @@
+// The secrets a home knows by value (daemon token, config keys marked secret, secret-named OPTA_* variables), for exact replacement.
+import { CONFIG_KEYS } from '../core/config-keys.js';
+import type { OptaPaths } from '../core/paths.js';
+import type { KnownSecret, Shape } from './redactor.js';
+import { readSmallFile } from '../core/read-small.js';
+
+function readText(file: string): string | undefined {
+  try {
+    return readSmallFile(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** lmx.apiKey -> lmx-api-key: the placeholder says which setting it was, never any of its characters. */
+export function labelOfKey(key: string): string {
+  return key.replace(/([a-z0-9])([A-Z])/g, '$1-$2').replace(/[^A-Za-z0-9]+/g, '-').toLowerCase();
+}
+
+/**
+ * Read tolerantly: a corrupt state.json or config.json is exactly what a support bundle is for, and the token in a
+ * half-written state file is still a secret. A file that is not JSON is searched for "token": "..." pairs.
+ */
+export function knownSecrets(paths: Pick<OptaPaths, 'stateFile' | 'configFile'>, env: NodeJS.ProcessEnv = {}, shapes: Shape[] = []): KnownSecret[] {
+  const out: KnownSecret[] = [];
+  const state = readText(paths.stateFile);
+  if (state !== undefined) {
+    let token: unknown;
+    try {
+      token = (JSON.parse(state) as { token?: unknown }).token;
+    } catch {
+      token = /"token"\s*:\s*"([^"\\]+)/.exec(state)?.[1];
+    }
+    if (typeof token === 'string' && token) out.push({ value: token, label: 'daemon-token' });
+  }
+  const config = readText(paths.configFile);
+  if (config !== undefined) {
+    let raw: Record<string, Record<string, unknown>> | undefined;
+    try {
+      raw = JSON.parse(config) as typeof raw;
+    } catch {
+      raw = undefined;
+    }
+    for (const k of CONFIG_KEYS.filter((c) => c.secret)) {
+      const [section, name] = k.key.split('.');
+      let v: unknown = raw && typeof raw === 'object' ? raw[section]?.[name] : undefined;
+      if (v === undefined && !raw) v = new RegExp(`"${name}"\\s*:\\s*"([^"\\\\]+)`).exec(config)?.[1];
+      if (typeof v === 'string' && v) out.push({ value: v, label: labelOfKey(k.key) });
+    }
+  }
+  // OPTA_LMX_API_KEY=... and the like: the value is a secret wherever else it turns up.
+  const secretKey = shapes.find((s) => s.keys)?.keys;
+  for (const [name, value] of Object.entries(env)) {
+    if (name.startsWith('OPTA_') && value && secretKey?.test(name)) out.push({ value, label: 'env-secret' });
+  }
+  return out;
+}

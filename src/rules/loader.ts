@@ -1,0 +1,160 @@
+// Loads rule files of any kind (rules/<kind>/*.json): files the build validated, unchanged, are trusted; others are validated with zod now.
+import fs from 'node:fs';
+import path from 'node:path';
+import { PACKAGE_ROOT } from '../core/install.js';
+import { FACT_ID_LIST } from '../facts/catalog.js';
+import { KINDS, kindById, type RuleKind } from './kinds.js';
+import { conditionFacts, templateFacts, type LoadedRule, type RuleFile, type RuleProblem } from '../doctor/rule-types.js';
+import { byCodeUnit } from '../core/order.js';
+
+export const DEFAULT_RULES_DIR = kindById('doctor')!.dir;
+/** Written by build-artifacts.js after `tsc`: one file per kind (<kind>.json), read only by what loads that kind. */
+export const MANIFEST_DIR = path.join(PACKAGE_ROOT, 'dist', 'rules-manifest');
+
+/** The built-in rule files of one kind that passed full validation, as they were. */
+export interface KindManifest {
+  /** The validators' inputs (known fact ids, kinds); a manifest from another build is ignored. */
+  validator: string;
+  /** File name -> the exact text that was validated. */
+  files: Record<string, string>;
+  /** File name -> the built-in file's fileStamp when it was validated. */
+  stamps: Record<string, string>;
+  /** Doctor rules only: the facts their cheap conditions and messages need (a plain doctor run starts them first). */
+  early?: string[];
+}
+
+/**
+ * Size, modification and change time of a file: any write changes the first two, a chmod, rename or copy the last.
+ * A built-in rule file with the stamp it had when the build validated it is that text, read or not.
+ */
+export function fileStamp(st: fs.Stats): string {
+  return `${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+}
+
+export function validatorKey(): string {
+  return `${KINDS.map((k) => k.id).join(',')};${FACT_ID_LIST.join(',')}`;
+}
+
+const EMPTY: KindManifest = { validator: '', files: {}, stamps: {} };
+const manifests = new Map<string, KindManifest>();
+/**
+ * What the build validated of a kind. A file whose name and text equal a validated one needs no zod (~45 ms of
+ * start-up) and no hash: comparing texts costs nothing, and any edit, however small, is seen. Per kind, so `opta
+ * daemon logs` parses the redaction shapes' 18 KB, not every kind's 90 KB.
+ */
+function manifestOf(kind: string): KindManifest {
+  let m = manifests.get(kind);
+  if (!m) {
+    try {
+      m = JSON.parse(fs.readFileSync(path.join(MANIFEST_DIR, `${kind}.json`), 'utf8')) as KindManifest;
+      if (m.validator !== validatorKey() || !m.files || !m.stamps) m = EMPTY;
+    } catch {
+      m = EMPTY;
+    }
+    manifests.set(kind, m);
+  }
+  return m;
+}
+
+/**
+ * The facts to start before the built-in doctor rules are read (the build derived them from those rules): their
+ * probes are then out while the rule files load. Only a hint: the run keeps what the rules it loads turn out to need.
+ */
+export function earlyFacts(): string[] {
+  return manifestOf('doctor').early ?? [];
+}
+
+export interface KindLoadResult<T = unknown> {
+  items: Array<{ file: string; rule: T }>;
+  problems: RuleProblem[];
+  /** How many files needed zod this time (0 when the build's manifest covers them all). */
+  validatedNow: number;
+}
+
+/** A rule file's text, or undefined with a problem that says why it cannot be read (loader and validator alike). */
+export function readRuleText(file: string, problems: RuleProblem[]): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    problems.push({ file, jsonPath: '$', message: `cannot be read: ${err instanceof Error ? err.message : String(err)}` });
+    return undefined;
+  }
+}
+
+/** Loads every *.json of one kind from `dir`; a broken file is a problem (with its JSON path), the others still load. */
+export async function loadKind<T = unknown>(kind: RuleKind, dir: string = kind.dir): Promise<KindLoadResult<T>> {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  } catch (err) {
+    return { items: [], problems: [{ file: dir, jsonPath: '$', message: `cannot read the rules directory: ${err instanceof Error ? err.message : String(err)}` }], validatedNow: 0 };
+  }
+  const { files: trusted, stamps } = manifestOf(kind.id);
+  // The built-in directory's files are first checked by their stamps: one stat each instead of reading and comparing
+  // (~1.5 ms of a doctor run, which loads two kinds); a file whose stamp changed is read and compared as any other.
+  const stamped = path.resolve(dir) + path.sep === kind.dir ? stamps : {};
+  const items: Array<{ file: string; rule: T }> = [];
+  const problems: RuleProblem[] = [];
+  const unchecked: Array<{ file: string; text: string }> = [];
+  for (const name of names) {
+    const file = path.join(dir, name);
+    if (stamped[name] !== undefined && trusted[name] !== undefined) {
+      try {
+        if (fileStamp(fs.statSync(file)) === stamped[name]) {
+          items.push({ file, rule: JSON.parse(trusted[name]) as T });
+          continue;
+        }
+      } catch {
+        // read below, which says what is wrong with it
+      }
+    }
+    const text = readRuleText(file, problems);
+    if (text === undefined) continue;
+    if (trusted[name] === text) items.push({ file, rule: JSON.parse(text) as T });
+    else unchecked.push({ file, text });
+  }
+  if (unchecked.length) {
+    // Only a changed or new rule file pays for zod (~45 ms of start-up).
+    const [{ validateKindText }, v] = await Promise.all([import('./validate.js'), kind.validator()]);
+    for (const u of unchecked) {
+      const r = validateKindText(kind, v, u.file, u.text);
+      problems.push(...r.problems);
+      if (r.rule !== undefined) items.push({ file: u.file, rule: r.rule as T });
+    }
+    items.sort((a, b) => byCodeUnit(a.file, b.file));
+  }
+  const seen = new Map<string, string>();
+  const unique = items.filter((r) => {
+    const id = kind.idOf(r.rule);
+    const prev = seen.get(id);
+    if (prev) {
+      problems.push({ file: r.file, jsonPath: kind.idPath, message: `duplicate id, also in ${prev}` });
+      return false;
+    }
+    seen.set(id, r.file);
+    return true;
+  });
+  return { items: unique, problems, validatedNow: unchecked.length };
+}
+
+export function describeRule(file: string, rule: RuleFile): LoadedRule {
+  const p = rule.event.params;
+  return {
+    file,
+    rule,
+    facts: [...conditionFacts(rule.conditions)],
+    templateFacts: [...new Set([...templateFacts(p.message), ...templateFacts(p.remediation)])],
+  };
+}
+
+export interface LoadResult {
+  rules: LoadedRule[];
+  problems: RuleProblem[];
+  validatedNow: number;
+}
+
+/** The doctor's rules, described for the engine. */
+export async function loadRules(dir: string = DEFAULT_RULES_DIR): Promise<LoadResult> {
+  const r = await loadKind<RuleFile>(kindById('doctor')!, dir);
+  return { rules: r.items.map((i) => describeRule(i.file, i.rule)), problems: r.problems, validatedNow: r.validatedNow };
+}
