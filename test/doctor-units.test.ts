@@ -1,45 +1,12 @@
-// Unit tables for the doctor's zod-free readers (checked against the zod schemas), templates, paths, NO_PROXY matching and the fact store.
+// Unit tables for templates, paths, NO_PROXY matching and the fact store (the zod-free readers: config-table.test.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigSchema } from '../src/core/config.js';
-import { checkConfigLite } from '../src/core/config-lite.js';
-import { DaemonStateSchema } from '../src/core/state.js';
-import { checkStateLite } from '../src/core/state-lite.js';
 import { fillTemplate, resolvePath } from '../src/doctor/rule-types.js';
 import { noProxyMatches, redactProxy } from '../src/facts/proxy-env.js';
 import { FactStore } from '../src/doctor/fact-store.js';
 import type { FactCollector } from '../src/facts/fact.js';
 import { optaPaths } from '../src/core/paths.js';
 import { parsePlain } from '../src/cli/plain-args.js';
-
-const CONFIGS: unknown[] = [
-  {}, null, [], 'x', { lmx: {} }, { lmx: null }, { lmx: { host: '' } }, { lmx: { host: 'h', port: 1 } }, { lmx: { port: 0 } }, { lmx: { port: 65536 } },
-  { lmx: { port: 1.5 } }, { lmx: { port: '1234' } }, { lmx: { apiKey: 'k' } }, { lmx: { apiKey: '' } }, { lmx: { timeoutMs: 99 } }, { lmx: { timeoutMs: 600000 } },
-  { lmx: { hots: 'x' } }, { extra: {} }, { daemon: { portRange: '10000-10020' } }, { daemon: { portRange: '10020-10000' } }, { daemon: { portRange: '0-10' } },
-  { daemon: { portRange: '1-65536' } }, { daemon: { portRange: 'a-b' } }, { daemon: { host: '::1', port: 9999 } }, { permissions: { timeoutMs: 86400001 } },
-  { logs: { maxBytes: 4095 } }, { logs: { maxBytes: 4096 } }, { tools: { memoryLimitMb: 4097 } }, { tools: { memoryLimitMb: 8 } }, { daemon: [] },
-  { lmx: { port: 2 ** 60 } }, { lmx: { port: -1 } },
-];
-
-test('config-lite accepts exactly what ConfigSchema accepts, with the same defaults', () => {
-  for (const c of CONFIGS) {
-    const z = ConfigSchema.safeParse(c);
-    const lite = checkConfigLite(c);
-    assert.equal(lite.ok, z.success, JSON.stringify(c));
-    if (lite.ok && z.success) assert.deepEqual(lite.config, z.data, JSON.stringify(c));
-  }
-});
-
-test('state-lite accepts exactly what DaemonStateSchema accepts', () => {
-  const ok = { pid: 1, port: 9999, host: '127.0.0.1', token: 'a'.repeat(32), daemonId: 'd', startedAt: 't', version: '1' };
-  const cases: unknown[] = [ok, { ...ok, extra: 1 }, { ...ok, pid: 0 }, { ...ok, pid: 1.5 }, { ...ok, port: 70000 }, { ...ok, token: 'short' }, { ...ok, host: '' }, { ...ok, version: 1 }, [], null, 'x', {}];
-  for (const c of cases) {
-    const z = DaemonStateSchema.safeParse(c);
-    const lite = checkStateLite(c);
-    assert.equal(lite.ok, z.success, JSON.stringify(c));
-    if (lite.ok && z.success) assert.deepEqual(lite.state, z.data);
-  }
-});
 
 test('templates and paths', () => {
   const facts = { daemon: { pid: 4, orphan: null, list: [{ a: 'x' }] }, 'daemon-ports': { preferredOwnerPid: 4242 } };

@@ -1,8 +1,9 @@
 // Action config.reset: resets each invalid value in config.json to its default (removes the key), after a backup copy of the file.
 import fs from 'node:fs';
 import { writeFileAtomic } from '../core/atomic.js';
-import { CONFIG_KEYS, getPath, inspectConfig } from '../core/config.js';
+import { getPath, inspectConfig } from '../core/config.js';
 import { DEFAULT_CONFIG } from '../core/config-lite.js';
+import { CONFIG_KEYS, SECRET_CONFIG_KEYS } from '../core/config-table.js';
 import { OptaError } from '../core/errors.js';
 import { displayPath } from '../core/paths.js';
 import { resolveFile } from '../fix/pipeline-types.js';
@@ -10,7 +11,7 @@ import { plan, type Action } from './action.js';
 import { readSmallFile } from '../core/read-small.js';
 
 const KNOWN = new Set(CONFIG_KEYS.map((k) => k.key));
-const SECRET = new Set(CONFIG_KEYS.filter((k) => k.secret).map((k) => k.key));
+const SECRET = new Set(SECRET_CONFIG_KEYS);
 
 /** The known keys whose values are invalid; unknown keys and unreadable files are a person's call, not ours. */
 function badKeys(file: string, env: NodeJS.ProcessEnv): { keys: string[]; blocked?: string } {

@@ -1,5 +1,6 @@
 // Action process.terminate: stops stray daemons of this home that hold a daemon port but do not answer; proven by command line and home, never by a port alone.
-import { daemonSettings, parsePortRange } from '../core/config-lite.js';
+import { daemonSettings } from '../core/config-lite.js';
+import { portsInOrder } from '../core/port-order.js';
 import { OptaError } from '../core/errors.js';
 import { portOwners, shortCommand } from '../core/port-owners.js';
 import { isOptaDaemonOf, waitForExit } from '../core/proc.js';
@@ -15,7 +16,7 @@ const GRACE_MS = 5000;
  */
 async function strays(paths: OptaPaths): Promise<{ targets: PlannedSignal[]; leftAlone: LeftAlone[] }> {
   const s = daemonSettings(paths.configFile);
-  const ports = [s.port, ...parsePortRange(s.portRange).filter((p) => p !== s.port)];
+  const ports = portsInOrder(s);
   const [insp, owners] = await Promise.all([
     inspectDaemon(paths, { lookForOrphan: true }),
     Promise.all(ports.map(async (port) => ({ port, owners: await portOwners(port) }))),

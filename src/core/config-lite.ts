@@ -1,42 +1,48 @@
-// A zod-free reader for config.json that mirrors ConfigSchema exactly, so read-only paths (doctor, inspect) start fast.
+// A zod-free reader for config.json, its checks and defaults derived from config-table.ts, so read-only paths (doctor, inspect) start fast.
 import { causeText, errorCode } from './errors.js';
-import type { OptaConfig } from './config.js';
+import { CONFIG_KEYS, configSections, nameOf, portRangeBoundsOk, PORT_RANGE_BOUNDS_MESSAGE, PORT_RANGE_SHAPE, PORT_RANGE_SHAPE_MESSAGE, type ConfigKey, type OptaConfig } from './config-table.js';
 import { readSmallFile } from './read-small.js';
 
 /**
  * Why this exists: zod costs ~45 ms of start-up, more than half of `node -e 0`. The common case (no file, or
  * a valid file) is decided here; only an invalid file needs zod's wording (config.ts inspectConfig). A test
- * checks this validator against ConfigSchema on a table of inputs.
+ * checks this checker against ConfigSchema (both built from the table) on a table of inputs.
  */
 export type ConfigLite =
   | { status: 'valid'; source: 'defaults' | 'file'; path: string; config: OptaConfig }
   | { status: 'unreadable' | 'not-json' | 'invalid'; path: string; error: string };
 
-export const DEFAULT_CONFIG: OptaConfig = {
-  lmx: { host: 'lmx-host.local', port: 1234, timeoutMs: 10000 },
-  daemon: { host: '127.0.0.1', port: 9999, portRange: '10000-10020' },
-  permissions: { timeoutMs: 300000 },
-  logs: { maxBytes: 10 * 1024 * 1024 },
-  tools: { memoryLimitMb: 64, maxReadBytes: 1024 * 1024, timeoutMs: 30000 },
-};
-
 type Check = (v: unknown) => string | undefined;
-const str: Check = (v) => (typeof v === 'string' && v.length >= 1 ? undefined : 'expected a non-empty string');
-const int = (min: number, max = Number.MAX_SAFE_INTEGER): Check => (v) =>
-  typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max ? undefined : `expected a whole number from ${min} to ${max}`;
-const range: Check = (v) => {
-  if (typeof v !== 'string' || !/^\d{1,5}-\d{1,5}$/.test(v)) return 'must look like "10000-10020"';
-  const [a, b] = v.split('-').map(Number);
-  return a >= 1 && b <= 65535 && a <= b ? undefined : 'must be two ports from 1 to 65535, low-high';
-};
 
-const SECTIONS: Record<string, Record<string, Check>> = {
-  lmx: { host: str, port: int(1, 65535), apiKey: str, timeoutMs: int(100, 600000) },
-  daemon: { host: str, port: int(1, 65535), portRange: range },
-  permissions: { timeoutMs: int(100, 86400000) },
-  logs: { maxBytes: int(4096) },
-  tools: { memoryLimitMb: int(8, 4096), maxReadBytes: int(1, 1024 * 1024 * 1024), timeoutMs: int(10, 600000) },
-};
+/** The fast check of one key's value: undefined when valid, else the problem in words. */
+function checkOf(k: ConfigKey): Check {
+  if (k.type === 'string') return (v) => (typeof v === 'string' && v.length >= 1 ? undefined : 'expected a non-empty string');
+  if (k.type === 'port-range') {
+    return (v) => {
+      if (typeof v !== 'string' || !PORT_RANGE_SHAPE.test(v)) return PORT_RANGE_SHAPE_MESSAGE;
+      return portRangeBoundsOk(v) ? undefined : PORT_RANGE_BOUNDS_MESSAGE;
+    };
+  }
+  const min = k.min ?? Number.MIN_SAFE_INTEGER;
+  const max = k.max ?? Number.MAX_SAFE_INTEGER;
+  return (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max ? undefined : `expected a whole number from ${min} to ${max}`);
+}
+
+const SECTIONS: Record<string, Record<string, Check>> = Object.fromEntries(
+  configSections().map(([section, keys]) => [section, Object.fromEntries(keys.map((k) => [nameOf(k), checkOf(k)]))]),
+);
+
+function defaults(): OptaConfig {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [section, keys] of configSections()) {
+    out[section] = {};
+    for (const k of keys) if (k.default !== undefined) out[section][nameOf(k)] = k.default;
+  }
+  return out as unknown as OptaConfig;
+}
+
+/** Every value a missing config.json stands for (what ConfigSchema.parse({}) returns). */
+export const DEFAULT_CONFIG: OptaConfig = defaults();
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -78,31 +84,30 @@ export function readConfigLite(file: string): ConfigLite {
 }
 
 /**
- * The daemon's config for read-only probes (its ports, to find it and to judge its port). A file made invalid by a
- * value elsewhere (a typo in lmx) still says where the running daemon was started: each daemon value that is valid on
- * its own is used; only what cannot be read falls back to the default.
+ * The config for read-only probes (the daemon's ports, to find it and to judge its port; the LMX address). A file made
+ * invalid by a value elsewhere (a typo in lmx) still says where things are: each value that is valid on its own is
+ * used; only what cannot be read falls back to the default.
  */
-export function daemonSettings(file: string): OptaConfig['daemon'] {
+export function effectiveConfig(file: string): OptaConfig {
   const r = readConfigLite(file);
-  if (r.status === 'valid') return r.config.daemon;
-  const out = { ...DEFAULT_CONFIG.daemon };
+  if (r.status === 'valid') return r.config;
+  const out = structuredClone(DEFAULT_CONFIG) as unknown as Record<string, Record<string, unknown>>;
   let raw: unknown;
   try {
     raw = JSON.parse(readSmallFile(file));
   } catch {
-    return out;
+    return out as unknown as OptaConfig;
   }
-  const given = isObject(raw) ? raw.daemon : undefined;
-  if (!isObject(given)) return out;
-  for (const [key, check] of Object.entries(SECTIONS.daemon)) {
-    if (key in given && check(given[key]) === undefined) (out as Record<string, unknown>)[key] = given[key];
+  for (const k of CONFIG_KEYS) {
+    const section = k.key.split('.')[0];
+    const name = nameOf(k);
+    const given = isObject(raw) ? raw[section] : undefined;
+    if (isObject(given) && name in given && SECTIONS[section][name](given[name]) === undefined) out[section][name] = given[name];
   }
-  return out;
+  return out as unknown as OptaConfig;
 }
 
-export function parsePortRange(range: string): number[] {
-  const [a, b] = range.split('-').map(Number);
-  const out: number[] = [];
-  for (let p = a; p <= b; p++) out.push(p);
-  return out;
+/** The daemon's settings for read-only probes (see effectiveConfig). */
+export function daemonSettings(file: string): OptaConfig['daemon'] {
+  return effectiveConfig(file).daemon;
 }

@@ -1,60 +1,48 @@
-// config.json: the schema, its keys, and reads/writes that never leave a half-valid file behind.
+// config.json: the zod schema (built from config-table.ts), and reads/writes that never leave a half-valid file behind.
 import fs from 'node:fs';
 import { z } from 'zod';
 import { writeFileAtomic } from './atomic.js';
 import { causeText, errorCode, OptaError, UsageError } from './errors.js';
-import { configKey, type ConfigKey } from './config-keys.js';
+import {
+  configKey,
+  configSections,
+  nameOf,
+  portRangeBoundsOk,
+  PORT_RANGE_BOUNDS_MESSAGE,
+  PORT_RANGE_SHAPE,
+  PORT_RANGE_SHAPE_MESSAGE,
+  type ConfigKey,
+  type OptaConfig as TableConfig,
+} from './config-table.js';
 import { readSmallFile } from './read-small.js';
 
-const portRange = z
-  .string()
-  .regex(/^\d{1,5}-\d{1,5}$/, 'must look like "10000-10020"')
-  .refine((s) => {
-    const [a, b] = s.split('-').map(Number);
-    return a >= 1 && b <= 65535 && a <= b;
-  }, 'must be two ports from 1 to 65535, low-high');
-const port = z.number().int().min(1).max(65535);
+/** One key's zod schema, built from its table row; the checks and their order are what zod's messages depend on. */
+function valueSchema(k: ConfigKey): z.ZodType {
+  if (k.type === 'string') return z.string().min(1);
+  if (k.type === 'port-range') return z.string().regex(PORT_RANGE_SHAPE, PORT_RANGE_SHAPE_MESSAGE).refine(portRangeBoundsOk, PORT_RANGE_BOUNDS_MESSAGE);
+  let n = z.number().int();
+  if (k.min !== undefined) n = n.min(k.min);
+  if (k.max !== undefined) n = n.max(k.max);
+  return n;
+}
 
+/** Strict at every level (a typo is an error, not ignored); a missing section or key takes its default. */
 export const ConfigSchema = z
-  .object({
-    lmx: z
-      .object({
-        host: z.string().min(1).default('lmx-host.local'),
-        port: port.default(1234),
-        apiKey: z.string().min(1).optional(),
-        timeoutMs: z.number().int().min(100).max(600000).default(10000),
-      })
-      .strict()
-      .prefault({}),
-    daemon: z
-      .object({
-        host: z.string().min(1).default('127.0.0.1'),
-        port: port.default(9999),
-        portRange: portRange.default('10000-10020'),
-      })
-      .strict()
-      .prefault({}),
-    permissions: z
-      .object({ timeoutMs: z.number().int().min(100).max(86400000).default(300000) })
-      .strict()
-      .prefault({}),
-    logs: z
-      .object({ maxBytes: z.number().int().min(4096).default(10 * 1024 * 1024) })
-      .strict()
-      .prefault({}),
-    tools: z
-      .object({
-        memoryLimitMb: z.number().int().min(8).max(4096).default(64),
-        maxReadBytes: z.number().int().min(1).max(1024 * 1024 * 1024).default(1024 * 1024),
-        timeoutMs: z.number().int().min(10).max(600000).default(30000),
-      })
-      .strict()
-      .prefault({}),
-  })
-  .strict();
+  .object(
+    Object.fromEntries(
+      configSections().map(([section, keys]) => [
+        section,
+        z
+          .object(Object.fromEntries(keys.map((k) => [nameOf(k), k.default === undefined ? valueSchema(k).optional() : valueSchema(k).default(k.default as never)])))
+          .strict()
+          .prefault({}),
+      ]),
+    ),
+  )
+  .strict() as unknown as z.ZodType<TableConfig>;
 export type OptaConfig = z.infer<typeof ConfigSchema>;
 
-export { CONFIG_KEYS, configKey, type ConfigKey } from './config-keys.js';
+export { CONFIG_KEYS, configKey, type ConfigKey } from './config-table.js';
 
 export interface ConfigProblem {
   /** The full key ("lmx.port", "lmx.hots", "bogus"), or "(file)" / "(root)". */
@@ -169,11 +157,4 @@ export function unsetConfigValue(file: string, key: string): boolean {
 export function maskSecret(value: unknown): string {
   // No characters of the secret at all: a suffix is enough to confirm a guess.
   return typeof value === 'string' && value.length > 0 ? '********' : String(value);
-}
-
-export function parsePortRange(range: string): number[] {
-  const [a, b] = range.split('-').map(Number);
-  const out: number[] = [];
-  for (let p = a; p <= b; p++) out.push(p);
-  return out;
 }

@@ -1,35 +1,9 @@
-// daemon/state.json without zod: a reader that classifies it exactly like state.ts readState, guarded removal, setting aside.
+// daemon/state.json without zod: a reader that classifies it exactly like state.ts readState (one shape: state-shape.ts), guarded removal, setting aside.
 import fs from 'node:fs';
 import path from 'node:path';
 import { causeText, errorCode, OptaError } from './errors.js';
-import type { DaemonState, StateRead } from './state.js';
+import { checkStateLite, type StateCheck, type StateRead } from './state-shape.js';
 import { readSmallFile } from './read-small.js';
-
-/** Mirrors DaemonStateSchema (checked by a test); zod would add ~45 ms to every `opta doctor`. */
-const FIELDS: Array<[keyof DaemonState, (v: unknown) => string | undefined]> = [
-  ['pid', (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? undefined : 'expected a positive whole number')],
-  ['port', (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 1 && v <= 65535 ? undefined : 'expected a port from 1 to 65535')],
-  ['host', (v) => (typeof v === 'string' && v.length >= 1 ? undefined : 'expected a non-empty string')],
-  ['token', (v) => (typeof v === 'string' && v.length >= 32 ? undefined : 'expected a string of at least 32 characters')],
-  ['daemonId', (v) => (typeof v === 'string' && v.length >= 1 ? undefined : 'expected a non-empty string')],
-  ['startedAt', (v) => (typeof v === 'string' && v.length >= 1 ? undefined : 'expected a non-empty string')],
-  ['version', (v) => (typeof v === 'string' && v.length >= 1 ? undefined : 'expected a non-empty string')],
-];
-
-export function checkStateLite(json: unknown): { ok: true; state: DaemonState } | { ok: false; error: string } {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) return { ok: false, error: '(root): expected an object' };
-  const o = json as Record<string, unknown>;
-  const state: Record<string, unknown> = {};
-  for (const [key, check] of FIELDS) {
-    const problem = check(o[key]);
-    if (problem) return { ok: false, error: `${key}: ${problem}` };
-    state[key] = o[key];
-  }
-  // Like a non-strict zod object: unknown keys are allowed and dropped.
-  return { ok: true, state: state as unknown as DaemonState };
-}
-
-export type StateCheck = (json: unknown) => { ok: true; state: DaemonState } | { ok: false; error: string };
 
 /**
  * Reads and classifies state.json with the given validator. Never throws for bad content; throws OptaError

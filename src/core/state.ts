@@ -1,27 +1,22 @@
-// The daemon state file (daemon/state.json): its zod schema, validated reads and atomic writes (zod-free reads and removal: state-lite.ts).
+// The daemon state file (daemon/state.json): its zod schema (built from state-shape.ts), validated reads and atomic writes (zod-free reads and removal: state-lite.ts).
 import { z } from 'zod';
 import { writeFileAtomic } from './atomic.js';
 import { readStateWith } from './state-lite.js';
+import { STATE_FIELDS, type DaemonState as ShapeState, type StateField, type StateRead } from './state-shape.js';
 
-export const DaemonStateSchema = z.object({
-  pid: z.number().int().positive(),
-  port: z.number().int().min(1).max(65535),
-  host: z.string().min(1),
-  token: z.string().min(32),
-  daemonId: z.string().min(1),
-  startedAt: z.string().min(1),
-  version: z.string().min(1),
+/** One field's zod schema, built from its row in STATE_FIELDS. */
+function fieldSchema(f: StateField): z.ZodType {
+  if (f.type === 'positive-int') return z.number().int().positive();
+  if (f.type === 'port') return z.number().int().min(1).max(65535);
+  return z.string().min(f.minLength ?? 0);
+}
+
+/** Not strict, like checkStateLite: unknown keys are allowed and dropped. */
+export const DaemonStateSchema = z.object(Object.fromEntries(STATE_FIELDS.map((f) => [f.key, fieldSchema(f)])) as {
+  [K in keyof ShapeState]: z.ZodType<ShapeState[K]>;
 });
 export type DaemonState = z.infer<typeof DaemonStateSchema>;
-
-export type StateClass = 'missing' | 'empty' | 'not-json' | 'wrong-shape' | 'valid';
-
-export type StateRead =
-  | { class: 'missing'; path: string }
-  | { class: 'empty'; path: string }
-  | { class: 'not-json'; path: string; error: string }
-  | { class: 'wrong-shape'; path: string; error: string }
-  | { class: 'valid'; path: string; state: DaemonState };
+export type { StateClass, StateRead } from './state-shape.js';
 
 /** Reads and classifies state.json, validating with the zod schema. Never throws for bad content. */
 export function readState(file: string): StateRead {

@@ -1,32 +1,11 @@
 // Fact config: is config.json valid (a missing file is), which key is wrong and why, and the effective settings (secrets masked).
 import fs from 'node:fs';
-import { checkConfigLite, DEFAULT_CONFIG, readConfigLite } from '../core/config-lite.js';
+import { effectiveConfig, readConfigLite } from '../core/config-lite.js';
+import { CONFIG_KEYS } from '../core/config-table.js';
 import { displayPath } from '../core/paths.js';
 import type { FactCollector, FactValue } from './fact.js';
-import { readSmallFile } from '../core/read-small.js';
 
-const KNOWN = new Set(['lmx.host', 'lmx.port', 'lmx.apiKey', 'lmx.timeoutMs', 'daemon.host', 'daemon.port', 'daemon.portRange', 'permissions.timeoutMs', 'logs.maxBytes', 'tools.memoryLimitMb', 'tools.maxReadBytes', 'tools.timeoutMs']);
-
-/** Each setting from the file when that one value is valid, else its default: probes go where the person meant. */
-function effective(file: string): typeof DEFAULT_CONFIG {
-  let raw: Record<string, Record<string, unknown>> = {};
-  try {
-    raw = JSON.parse(readSmallFile(file)) as typeof raw;
-  } catch {
-    return structuredClone(DEFAULT_CONFIG);
-  }
-  const out = structuredClone(DEFAULT_CONFIG) as unknown as Record<string, Record<string, unknown>>;
-  for (const [section, values] of Object.entries(out)) {
-    const given = raw && typeof raw === 'object' ? raw[section] : undefined;
-    if (!given || typeof given !== 'object') continue;
-    for (const key of KNOWN) {
-      const [s, k] = key.split('.');
-      if (s !== section || !(k in given)) continue;
-      if (checkConfigLite({ [s]: { [k]: given[k] } }).ok) values[k] = given[k];
-    }
-  }
-  return out as unknown as typeof DEFAULT_CONFIG;
-}
+const KNOWN = new Set(CONFIG_KEYS.map((k) => k.key));
 
 export const config: FactCollector = {
   id: 'config',
@@ -34,7 +13,7 @@ export const config: FactCollector = {
   async collect(ctx) {
     const file = ctx.paths.configFile;
     const lite = readConfigLite(file);
-    const cfg = lite.status === 'valid' ? lite.config : effective(file);
+    const cfg = lite.status === 'valid' ? lite.config : effectiveConfig(file);
     const settings = {
       lmx: { host: cfg.lmx.host, port: cfg.lmx.port, timeoutMs: cfg.lmx.timeoutMs, apiKey: cfg.lmx.apiKey ? '********' : null },
       daemon: cfg.daemon,

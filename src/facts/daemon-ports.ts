@@ -1,5 +1,6 @@
 // Fact daemon-ports: who holds the configured daemon port and its fallback range (connect probes + find-process; never binds).
-import { daemonSettings, parsePortRange } from '../core/config-lite.js';
+import { daemonSettings } from '../core/config-lite.js';
+import { portsInOrder } from '../core/port-order.js';
 import { portOwners, probeListening, shortCommand } from '../core/port-owners.js';
 import { isOptaDaemonOf, looksLikeOptaDaemon } from '../core/proc.js';
 import type { FactCollector } from './fact.js';
@@ -14,7 +15,7 @@ export const daemonPorts: FactCollector = {
   priority: 1,
   async collect(ctx) {
     const s = daemonSettings(ctx.paths.configFile);
-    const ports = [s.port, ...parsePortRange(s.portRange).filter((p) => p !== s.port)];
+    const ports = portsInOrder(s);
     const probeMs = Math.max(50, Math.min(500, ctx.timeoutMs / 4));
     const entries = await Promise.all(
       ports.map(async (port) => {

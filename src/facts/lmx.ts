@@ -1,5 +1,5 @@
 // Fact lmx: /healthz and /readyz (guide and real-LMX shapes) of the configured LMX, model name, latency, and why it failed.
-import { readConfigLite } from '../core/config-lite.js';
+import { DEFAULT_CONFIG, readConfigLite } from '../core/config-lite.js';
 import { httpJson, type HttpResult } from '../core/http-client.js';
 import { innerTimeout, type FactCollector } from './fact.js';
 
@@ -39,8 +39,8 @@ export const lmx: FactCollector = {
   async collect(ctx) {
     const cfg = await ctx.fact('config');
     const { host, port } = (cfg.lmx as { host?: string; port?: number } | undefined) ?? {};
-    const h = host ?? 'lmx-host.local';
-    const p = port ?? 1234;
+    const h = host ?? DEFAULT_CONFIG.lmx.host;
+    const p = port ?? DEFAULT_CONFIG.lmx.port;
     const base = `http://${h.includes(':') ? `[${h}]` : h}:${p}`;
     // Taken after waiting for the config fact: innerTimeout counts what is left of the budget when that wait was long.
     const timeoutMs = innerTimeout(ctx);

@@ -1,4 +1,5 @@
 // Fact proxy-env: proxy variables that would send requests for the LMX host through a proxy (no NO_PROXY entry for it).
+import { DEFAULT_CONFIG } from '../core/config-lite.js';
 import type { FactCollector } from './fact.js';
 
 const PROXY_VARS = ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY'];
@@ -46,7 +47,7 @@ export const proxyEnv: FactCollector = {
   description: 'HTTP(S)_PROXY/ALL_PROXY and NO_PROXY (either case) against lmx.host',
   async collect(ctx) {
     const cfg = await ctx.fact('config');
-    const host = String((cfg.lmx as { host?: string } | undefined)?.host ?? 'lmx-host.local');
+    const host = String((cfg.lmx as { host?: string } | undefined)?.host ?? DEFAULT_CONFIG.lmx.host);
     const set = PROXY_VARS.filter((v) => ctx.env[v]);
     const noProxy = [ctx.env.no_proxy, ctx.env.NO_PROXY].filter(Boolean).join(',');
     const match = noProxy ? noProxyMatches(noProxy, host) : null;

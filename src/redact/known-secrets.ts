@@ -1,5 +1,5 @@
 // The secrets a home knows by value (daemon token, config keys marked secret, secret-named OPTA_* variables), for exact replacement.
-import { CONFIG_KEYS } from '../core/config-keys.js';
+import { SECRET_CONFIG_KEYS } from '../core/config-table.js';
 import type { OptaPaths } from '../core/paths.js';
 import type { KnownSecret, Shape } from './redactor.js';
 import { readSmallFile } from '../core/read-small.js';
@@ -41,11 +41,11 @@ export function knownSecrets(paths: Pick<OptaPaths, 'stateFile' | 'configFile'>,
     } catch {
       raw = undefined;
     }
-    for (const k of CONFIG_KEYS.filter((c) => c.secret)) {
-      const [section, name] = k.key.split('.');
+    for (const key of SECRET_CONFIG_KEYS) {
+      const [section, name] = key.split('.');
       let v: unknown = raw && typeof raw === 'object' ? raw[section]?.[name] : undefined;
       if (v === undefined && !raw) v = new RegExp(`"${name}"\\s*:\\s*"([^"\\\\]+)`).exec(config)?.[1];
-      if (typeof v === 'string' && v) out.push({ value: v, label: labelOfKey(k.key) });
+      if (typeof v === 'string' && v) out.push({ value: v, label: labelOfKey(key) });
     }
   }
   // OPTA_LMX_API_KEY=... and the like: the value is a secret wherever else it turns up.

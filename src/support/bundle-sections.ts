@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { builtinRulesDir } from '../core/install.js';
-import { readConfigLite, daemonSettings, parsePortRange } from '../core/config-lite.js';
+import { readConfigLite, daemonSettings } from '../core/config-lite.js';
+import { portsInOrder } from '../core/port-order.js';
 import { OptaError } from '../core/errors.js';
 import { displayPath } from '../core/paths.js';
 import { VERSION } from '../core/version.js';
@@ -183,7 +184,7 @@ export const SECTIONS: Section[] = [
     async collect(ctx) {
       const { probeListening, portOwners } = await import('../core/port-owners.js');
       const s = daemonSettings(ctx.paths.configFile);
-      const wanted: Array<{ host: string; port: number; role: string }> = [s.port, ...parsePortRange(s.portRange).filter((p) => p !== s.port)].map((port) => ({
+      const wanted: Array<{ host: string; port: number; role: string }> = portsInOrder(s).map((port) => ({
         host: s.host,
         port,
         role: port === s.port ? 'daemon.port' : 'daemon.portRange',

@@ -4,7 +4,7 @@ import { acquireLock } from '../../core/lock.js';
 import { OptaError } from '../../core/errors.js';
 import type { OptaPaths } from '../../core/paths.js';
 import { isAlive, isOptaDaemonOf, waitForExit } from '../../core/proc.js';
-import type { DaemonState } from '../../core/state.js';
+import type { DaemonState } from '../../core/state-shape.js';
 import { readStateLite, removeStateIfOwned, setStateAside } from '../../core/state-lite.js';
 import { findOrphanDaemon, inspectDaemon, type DaemonInspection } from './inspect.js';
 import { spawnDaemon } from './spawn.js';

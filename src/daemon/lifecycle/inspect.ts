@@ -1,10 +1,11 @@
 // Read-only classification of this home's daemon: running, not-running, stale, foreign, unresponsive, corrupt-state.
 // config-lite/state-lite instead of config/state: inspection is read-only and must not pay for zod at start-up.
-import { daemonSettings, parsePortRange } from '../../core/config-lite.js';
+import { daemonSettings } from '../../core/config-lite.js';
+import { portsInOrder } from '../../core/port-order.js';
 import { httpJson } from '../../core/http-client.js';
 import type { OptaPaths } from '../../core/paths.js';
 import { isOptaDaemonOf, pidLiveness, processCommand } from '../../core/proc.js';
-import type { DaemonState, StateClass } from '../../core/state.js';
+import type { DaemonState, StateClass } from '../../core/state-shape.js';
 import { readStateLite as readState } from '../../core/state-lite.js';
 
 export type DaemonStatusName = 'running' | 'not-running' | 'stale' | 'foreign' | 'unresponsive' | 'corrupt-state';
@@ -49,7 +50,7 @@ function asIdentity(v: unknown): Identity | undefined {
 /** Looks for a daemon of this home on the configured ports (state.json deleted or corrupt while it runs). */
 export async function findOrphanDaemon(paths: OptaPaths, timeoutMs = 400): Promise<DaemonInspection['orphan']> {
   const daemon = daemonSettings(paths.configFile);
-  const ports = [daemon.port, ...parsePortRange(daemon.portRange).filter((p) => p !== daemon.port)];
+  const ports = portsInOrder(daemon);
   const found = await Promise.all(
     ports.map(async (port) => {
       const r = await httpJson(daemonUrl({ host: daemon.host, port }, '/v3/identity'), { timeoutMs });

@@ -1,5 +1,6 @@
 // Binds the daemon's HTTP server to the first free port of the preferred port and its fallback range.
 import http from 'node:http';
+import { DEFAULT_CONFIG } from '../../core/config-lite.js';
 import { describeOwners, inspectPort, type PortReport } from '../../core/port-owners.js';
 
 /** Ports whose owners a failed start looks up (a find-process call each, a child process or three): a sane few. */
@@ -88,7 +89,7 @@ export function allPortsTakenMessage(failure: Pick<BindFailure, 'reports' | 'not
   if (denied.length) lines.push(`  ${portRuns([...denied].sort((a, b) => a - b))}: not allowed for this user (EACCES: ports below 1024 need root or CAP_NET_BIND_SERVICE)`);
   const first = reports.find((r) => r.port === preferred)?.owners[0];
   const next = denied.includes(preferred)
-    ? 'move the daemon to ports this user may bind: opta config set daemon.port 9999 (and daemon.portRange 10000-10020).'
+    ? `move the daemon to ports this user may bind: opta config set daemon.port ${DEFAULT_CONFIG.daemon.port} (and daemon.portRange ${DEFAULT_CONFIG.daemon.portRange}).`
     : `${first ? `kill ${first.pid} && opta daemon start` : 'stop the process holding the port, then opta daemon start'}, or move the daemon: opta config set daemon.port <free port> (and daemon.portRange).`;
   return [`cannot start the daemon: port ${preferred} and every fallback port (${range}) is in use:`, ...lines, `Next: ${next}`].join('\n');
 }

@@ -2,7 +2,8 @@
 import http from 'node:http';
 import crypto from 'node:crypto';
 import { ensurePrivateDir } from '../../core/atomic.js';
-import { loadConfig, parsePortRange, type OptaConfig } from '../../core/config.js';
+import { loadConfig, type OptaConfig } from '../../core/config.js';
+import { portsInOrder } from '../../core/port-order.js';
 import { causeText } from '../../core/errors.js';
 import { optaPaths, type OptaPaths } from '../../core/paths.js';
 import { readState, writeState, type DaemonState } from '../../core/state.js';
@@ -79,7 +80,7 @@ export async function startDaemon(home: string, opts: { echo?: boolean } = {}): 
   server.on('request', router.handler({ token: () => token, bindHost: config.daemon.host, onError: (e) => logger.error(`request failed: ${causeText(e)}`) }));
   server.on('clientError', answerClientError);
 
-  const ports = [config.daemon.port, ...parsePortRange(config.daemon.portRange).filter((p) => p !== config.daemon.port)];
+  const ports = portsInOrder(config.daemon);
   const bound = await bindFirstFree(server, config.daemon.host, ports);
   if (!bound.ok) {
     const message = allPortsTakenMessage(bound, config.daemon.port, config.daemon.portRange);
