@@ -28,7 +28,7 @@ function effective(file: string): typeof DEFAULT_CONFIG {
   return out as unknown as typeof DEFAULT_CONFIG;
 }
 
-export const config: FactCollector = {
+export const config: FactCollector<'config'> = {
   id: 'config',
   description: 'config.json validated like `opta config` does; effective lmx/daemon/logs settings',
   async collect(ctx) {

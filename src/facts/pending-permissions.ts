@@ -14,7 +14,7 @@ interface PendingRequest {
   clientConnected: boolean;
 }
 
-export const pendingPermissions: FactCollector = {
+export const pendingPermissions: FactCollector<'pending-permissions'> = {
   id: 'pending-permissions',
   description: 'GET /v3/permissions?state=pending on the running daemon (bearer token from state.json)',
   async collect(ctx) {
