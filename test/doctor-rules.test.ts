@@ -9,7 +9,8 @@ import { KINDS } from '../src/rules/kinds.js';
 import { DEFAULT_RULES_DIR, earlyFacts, loadRules } from '../src/rules/loader.js';
 import { templateFacts } from '../src/doctor/rule-types.js';
 import { validatePath, validateRuleText } from '../src/rules/validate.js';
-import { COLLECTORS, FACT_IDS } from '../src/facts/registry.js';
+import { FACT_ID_LIST } from '../src/facts/catalog.js';
+import { COLLECTORS } from '../src/facts/registry.js';
 import { EXPECTED } from './helpers/doctor-expectations.js';
 import { makeHome, ROOT, runOpta } from './helpers/env.js';
 
@@ -18,7 +19,7 @@ const GUIDE_LINES = new Set(GUIDE.split('\n').map((l) => l.trim()));
 const files = fs.readdirSync(DEFAULT_RULES_DIR).filter((f) => f.endsWith('.json')).sort();
 
 test('the built-in rules validate, and every file is named by its id and points at the schema', () => {
-  const r = validatePath(DEFAULT_RULES_DIR, FACT_IDS);
+  const r = validatePath(DEFAULT_RULES_DIR, FACT_ID_LIST);
   assert.deepEqual(r.problems, []);
   assert.equal(r.rules.length, files.length);
   assert.ok(files.length >= 30);
@@ -37,7 +38,7 @@ for (const f of files) {
     assert.ok(p.remediation.trim().length > 0, 'the next command');
     assert.doesNotMatch(p.remediation, /^(see|check|try) /i, 'a command, not advice');
     assert.ok(GUIDE_LINES.has(p.guide), `guide section "${p.guide}" is a heading of docs/opta-troubleshooting.txt`);
-    for (const fact of [...templateFacts(p.message), ...templateFacts(p.remediation)]) assert.ok(FACT_IDS.includes(fact), fact);
+    for (const fact of [...templateFacts(p.message), ...templateFacts(p.remediation)]) assert.ok(FACT_ID_LIST.includes(fact), fact);
     const scenarios = Object.entries(EXPECTED).filter(([, ids]) => ids.includes(id)).map(([s]) => s);
     assert.ok(scenarios.length > 0, `no fixtures/doctor scenario fires ${id}`);
   });
@@ -63,13 +64,13 @@ test('a broken rule file is reported with its path and the JSON path of each pro
   for (const [what, mutate, jsonPath, message] of cases) {
     const r = JSON.parse(good);
     mutate(r);
-    const v = validateRuleText('/x/disk-low.json', JSON.stringify(r), FACT_IDS);
+    const v = validateRuleText('/x/disk-low.json', JSON.stringify(r), FACT_ID_LIST);
     assert.ok(v.problems.length > 0, what);
     assert.ok(v.problems.some((p) => p.jsonPath.startsWith(jsonPath) && message.test(p.message) && p.file === '/x/disk-low.json'), `${what}: ${JSON.stringify(v.problems)}`);
   }
-  const notJson = validateRuleText('/x/a.json', '{"name": ', FACT_IDS);
+  const notJson = validateRuleText('/x/a.json', '{"name": ', FACT_ID_LIST);
   assert.equal(notJson.problems[0].jsonPath, '$');
-  const misnamed = validateRuleText('/x/other.json', good, FACT_IDS);
+  const misnamed = validateRuleText('/x/other.json', good, FACT_ID_LIST);
   assert.equal(misnamed.problems[0].jsonPath, '$.event.params.id');
 });
 

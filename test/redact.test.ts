@@ -12,8 +12,6 @@ import { DEFAULT_CONFIG } from '../src/core/config-lite.js';
 import { lineRedactor, loadShapes, Redactor, type RedactRule } from '../src/redact/redactor.js';
 import { redactValidator } from '../src/redact/rule-kind.js';
 import { knownSecrets, labelOfKey } from '../src/redact/known-secrets.js';
-import { FACT_ID_LIST } from '../src/facts/catalog.js';
-import { FACT_IDS } from '../src/facts/registry.js';
 import { makeHome, ROOT, runOpta } from './helpers/env.js';
 
 const DIR = path.join(ROOT, 'rules', 'redact');
@@ -187,10 +185,6 @@ test('opta rules validate/list cover the redact kind', async () => {
   } finally {
     await h.cleanup();
   }
-});
-
-test('the fact id list the rule loader keys its manifest on (facts/ids.ts) is the registry\'s', () => {
-  assert.deepEqual([...FACT_ID_LIST], FACT_IDS);
 });
 
 test('a followed stream is redacted whole lines at a time: a secret split across reads is still found', () => {

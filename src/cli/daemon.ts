@@ -1,23 +1,42 @@
 // `opta daemon start|run|stop|restart|status|logs|reset`: thin adapters over the lifecycle core.
 // Core modules are imported inside each action so a command loads only what it uses (start-up cost).
 
+import fs from 'node:fs';
+import path from 'node:path';
 import { OptaError } from '../core/errors.js';
+import { builtinRulesDir } from '../core/install.js';
 import { displayPath, type OptaPaths } from '../core/paths.js';
 import type { DaemonInspection } from '../daemon/lifecycle/inspect.js';
+import { fillTemplate, type RuleFile } from '../doctor/rule-types.js';
 import { cliPaths, type ExitCode } from './context.js';
 import { colorEnabled, formatDuration, out } from './output.js';
 import type { Register } from './main.js';
 import { registerTable, runTable, type CommandSpec } from './command-table.js';
 import { DAEMON_LOGS } from './daemon-logs.js';
 
-const NEXT: Record<DaemonInspection['status'], string> = {
-  running: '',
-  'not-running': 'Start it: opta daemon start',
-  stale: 'The daemon crashed. Start it again (the stale state file is cleared): opta daemon start',
-  foreign: 'state.json names a process that is not this Opta daemon; it will not be signalled. Start a daemon (the state file is replaced): opta daemon start',
-  unresponsive: 'Restart it: opta daemon restart (then inspect: opta daemon logs --lines 200)',
-  'corrupt-state': 'Set the corrupt file aside and start: opta daemon start (or, as the guide says: rm <state file> && opta daemon start)',
+/**
+ * The command of each status's next step is the remediation of the doctor rule for that status (rules/doctor), read
+ * from the rule file so it is written once; a placeholder names the file generically, as the guide does.
+ */
+const NEXT: Record<DaemonInspection['status'], { rule: string; say: (command: string) => string } | null> = {
+  running: null,
+  'not-running': { rule: 'daemon-not-running', say: (c) => `Start it: ${c}` },
+  stale: { rule: 'daemon-stale-state', say: (c) => `The daemon crashed. Start it again (the stale state file is cleared): ${c}` },
+  foreign: { rule: 'daemon-foreign', say: (c) => `state.json names a process that is not this Opta daemon; it will not be signalled. Start a daemon (the state file is replaced): ${c}` },
+  unresponsive: { rule: 'daemon-unresponsive', say: (c) => `Restart it: ${c} (then inspect: opta daemon logs --lines 200)` },
+  'corrupt-state': { rule: 'daemon-state-corrupt', say: (c) => `Set the corrupt file aside and start: opta daemon start (or, as the guide says: ${c})` },
 };
+
+/** A built-in doctor rule's remediation; one small file read (no rule loader, no zod), only for a daemon that is not running. */
+function remediationOf(rule: string): string {
+  try {
+    const r = JSON.parse(fs.readFileSync(path.join(builtinRulesDir('doctor'), `${rule}.json`), 'utf8')) as RuleFile;
+    return fillTemplate(r.event.params.remediation, { daemon: { stateDisplay: '<state file>' } });
+  } catch {
+    // An installation without its rule files: doctor says what is wrong with it.
+    return 'opta doctor';
+  }
+}
 
 export function describeStatus(i: DaemonInspection, paths: OptaPaths, showSecrets: boolean): string {
   const lines: string[] = [];
@@ -53,7 +72,8 @@ export function describeStatus(i: DaemonInspection, paths: OptaPaths, showSecret
       break;
   }
   lines.push(`  state:    ${displayPath(paths.stateFile)}`);
-  if (NEXT[i.status]) lines.push(`  next:     ${NEXT[i.status]}`);
+  const next = NEXT[i.status];
+  if (next) lines.push(`  next:     ${next.say(remediationOf(next.rule))}`);
   return lines.join('\n');
 }
 

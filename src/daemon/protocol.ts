@@ -1,4 +1,5 @@
-// The one event envelope every client sees ({v:1, seq, sessionId, event, ts, payload}) and the event names.
+// The daemon's wire shapes, once: the event envelope every client sees ({v:1, seq, sessionId, event, ts, payload}), the
+// event names, and the JSON of the HTTP API that the server writes and the client, the facts and the actions read.
 
 export const EVENT_NAMES = [
   'turn.queued',
@@ -41,4 +42,43 @@ export type TurnErrorCode =
 export function isEnvelope(v: unknown): v is EventEnvelope {
   const e = v as Partial<EventEnvelope> | null;
   return !!e && e.v === 1 && typeof e.seq === 'number' && typeof e.sessionId === 'string' && typeof e.event === 'string';
+}
+
+/** A session as GET /v3/sessions, GET /v3/sessions/:id and POST /v3/sessions describe it. */
+export interface SessionSummary {
+  id: string;
+  createdAt: string;
+  /** The directory the session's tools may read, or null (no file access). */
+  workspace: string | null;
+  lastSeq: number;
+  turns: number;
+  activeTurn: string | null;
+  queuedTurns: number;
+  pendingPermissions: number;
+  wsClients: number;
+}
+
+/** POST /v3/sessions: the session, and whether this call made it (201) or found it (200). */
+export interface SessionCreated {
+  created: boolean;
+  session: SessionSummary;
+}
+
+/** POST /v3/sessions/:id/cancel: the turns cancelled (the active one and those queued). */
+export interface SessionCancelled {
+  cancelled: number;
+  turnIds: string[];
+}
+
+/** One entry of GET /v3/permissions?state=pending ({ permissions: [...] }); `opta doctor` and --fix depend on it. */
+export interface PendingPermission {
+  requestId: string;
+  sessionId: string;
+  turnId: string;
+  tool: string;
+  args: unknown;
+  createdAt: string;
+  /** Measured on the daemon's monotonic clock, so a jump of the wall clock does not age a request. */
+  ageMs: number;
+  clientConnected: boolean;
 }

@@ -54,7 +54,7 @@ export class FactStore {
   }
 
   /**
-   * Forgets facts started on a guess that turned out unneeded (see run.ts: early facts), with those only they used:
+   * Forgets facts started on a guess that turned out unneeded (see collect.ts: early facts), with those only they used:
    * they leave no record in the report, and a later get() collects them again.
    */
   keepOnly(needed: Iterable<string>): void {

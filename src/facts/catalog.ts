@@ -1,7 +1,7 @@
-// The ids of every fact (the collectors in registry.ts plus fact-failures), without loading the collectors (~20 ms).
-// The rule loader keys its manifest on them; commands that load rules but no facts (daemon logs, the daemon) stay cheap.
-// A test keeps this list equal to registry.ts's FACT_IDS.
-export const FACT_ID_LIST: readonly string[] = [
+// The one catalog of fact ids, in collection order: the registry is keyed by it (a missing or extra collector is a
+// type error), the validators check rule files against it, and the rule loader keys its manifest on it. It loads no
+// collector (~20 ms), so commands that load rules but no facts (daemon logs, the daemon) stay cheap.
+const IDS = [
   'state-file',
   'daemon',
   'daemon-ports',
@@ -16,4 +16,11 @@ export const FACT_ID_LIST: readonly string[] = [
   'version',
   'proxy-env',
   'fact-failures',
-];
+] as const;
+
+export type FactId = (typeof IDS)[number];
+/** The facts with a collector in registry.ts; fact-failures is built per run, from the run's fact store. */
+export type CollectedFactId = Exclude<FactId, 'fact-failures'>;
+
+/** Every fact id a rule may name (typed as strings: validators test any name against it). */
+export const FACT_ID_LIST: readonly string[] = IDS;

@@ -7,7 +7,7 @@ import type { FactCollector, FactValue } from './fact.js';
 
 const KNOWN = new Set(CONFIG_KEYS.map((k) => k.key));
 
-export const config: FactCollector = {
+export const config: FactCollector<'config'> = {
   id: 'config',
   description: 'config.json validated like `opta config` does; effective lmx/daemon/logs settings',
   async collect(ctx) {

@@ -6,7 +6,7 @@ import type { FactCollector, FactValue } from './fact.js';
 
 export const LOG_ANALYSIS_FACT = 'daemon-log-analysis';
 
-export const daemonLogAnalysis: FactCollector = {
+export const daemonLogAnalysis: FactCollector<typeof LOG_ANALYSIS_FACT> = {
   id: LOG_ANALYSIS_FACT,
   description: 'the current daemon run (after the last "daemon started" line, within the last 256 KiB of daemon.log) matched against rules/logs',
   async collect(ctx) {

@@ -10,7 +10,7 @@ function human(n: number): string {
   return `${Math.round((n / 1048576) * 10) / 10} MiB`;
 }
 
-export const daemonLog: FactCollector = {
+export const daemonLog: FactCollector<'daemon-log'> = {
   id: 'daemon-log',
   description: 'fs.stat of daemon/daemon.log and the configured logs.maxBytes',
   collect(ctx) {

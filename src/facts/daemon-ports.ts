@@ -7,7 +7,7 @@ import type { FactCollector } from './fact.js';
 
 export type Holder = 'free' | 'this-daemon' | 'other-opta-daemon' | 'foreign' | 'hidden' | 'unknown';
 
-export const daemonPorts: FactCollector = {
+export const daemonPorts: FactCollector<'daemon-ports'> = {
   id: 'daemon-ports',
   description: 'owners of daemon.port and daemon.portRange: a connect attempt tells free from taken, find-process names the owner',
   timeoutMs: 3000,

@@ -5,7 +5,7 @@ import { shortCommand } from '../core/port-owners.js';
 import { inspectDaemon } from '../daemon/lifecycle/inspect.js';
 import { innerTimeout, type FactCollector } from './fact.js';
 
-export const daemon: FactCollector = {
+export const daemon: FactCollector<'daemon'> = {
   id: 'daemon',
   description: 'pid liveness (signal zero), command line, /v3/identity and /v3/health of the daemon state.json names',
   async collect(ctx) {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FactCollector } from './fact.js';
 
-export const diskSpace: FactCollector = {
+export const diskSpace: FactCollector<'disk-space'> = {
   id: 'disk-space',
   description: 'fs.statfs of the home (or its nearest existing parent): free and total bytes (also in KiB and MiB)',
   async collect(ctx) {

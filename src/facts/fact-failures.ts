@@ -7,7 +7,7 @@ export interface FailureSource {
   checksOf(factId: string): string[];
 }
 
-export function factFailures(source: FailureSource): FactCollector {
+export function factFailures(source: FailureSource): FactCollector<'fact-failures'> {
   return {
     id: 'fact-failures',
     description: 'facts collected so far in this run that failed or timed out (rules using it run last)',

@@ -15,8 +15,9 @@ export interface FactContext {
   fact(id: string): Promise<FactValue>;
 }
 
-export interface FactCollector {
-  id: string;
+/** `I` is the collector's fact id (registry.ts checks each against the catalog); tests may use any string. */
+export interface FactCollector<I extends string = string> {
+  id: I;
   /** One line for `opta doctor --verbose` and the docs. */
   description: string;
   /**

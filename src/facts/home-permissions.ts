@@ -2,7 +2,7 @@
 import { inspectHome, isMissing } from '../core/home-modes.js';
 import type { FactCollector } from './fact.js';
 
-export const homePermissions: FactCollector = {
+export const homePermissions: FactCollector<'home-permissions'> = {
   id: 'home-permissions',
   description: 'home, daemon/, sessions/, state.json, config.json: existence, owner, mode and write access (fs.stat, fs.access)',
   collect(ctx) {

@@ -33,7 +33,7 @@ function describe(r: HttpResult, what: string): string {
   return `${what} answered HTTP ${r.status}${r.text ? ` ${r.text.slice(0, 80)}` : ''}`;
 }
 
-export const lmx: FactCollector = {
+export const lmx: FactCollector<'lmx'> = {
   id: 'lmx',
   description: 'GET /healthz, /readyz and (when readyz names no model) /v1/models on lmx.host:lmx.port',
   async collect(ctx) {

@@ -1,7 +1,7 @@
 // Fact node-version: the Node.js running opta (opta needs 20 or newer).
 import type { FactCollector } from './fact.js';
 
-export const nodeVersion: FactCollector = {
+export const nodeVersion: FactCollector<'node-version'> = {
   id: 'node-version',
   description: 'process.versions.node of the Node.js running opta',
   collect() {

@@ -2,19 +2,10 @@
 import { httpJson } from '../core/http-client.js';
 import { readStateLite } from '../core/state-lite.js';
 import { daemonUrl } from '../daemon/lifecycle/inspect.js';
+import type { PendingPermission } from '../daemon/protocol.js';
 import { innerTimeout, type FactCollector } from './fact.js';
 
-interface PendingRequest {
-  requestId: string;
-  sessionId: string;
-  turnId: string;
-  tool: string;
-  createdAt: string;
-  ageMs: number;
-  clientConnected: boolean;
-}
-
-export const pendingPermissions: FactCollector = {
+export const pendingPermissions: FactCollector<'pending-permissions'> = {
   id: 'pending-permissions',
   description: 'GET /v3/permissions?state=pending on the running daemon (bearer token from state.json)',
   async collect(ctx) {
@@ -32,7 +23,7 @@ export const pendingPermissions: FactCollector = {
       headers: { authorization: `Bearer ${st.state.token}` },
     });
     if (r.status === 404) return { ...none, available: false, reason: `daemon ${String(d.version ?? '')} does not serve /v3/permissions`.replace('  ', ' ') };
-    const list = (r.json as { permissions?: PendingRequest[] } | undefined)?.permissions;
+    const list = (r.json as { permissions?: PendingPermission[] } | undefined)?.permissions;
     if (!r.ok || !Array.isArray(list)) {
       return { ...none, available: false, reason: `GET /v3/permissions failed: ${r.errorCode ?? `HTTP ${r.status}`}` };
     }

@@ -42,7 +42,7 @@ export function noProxyMatches(noProxy: string, host: string): string | null {
   return null;
 }
 
-export const proxyEnv: FactCollector = {
+export const proxyEnv: FactCollector<'proxy-env'> = {
   id: 'proxy-env',
   description: 'HTTP(S)_PROXY/ALL_PROXY and NO_PROXY (either case) against lmx.host',
   async collect(ctx) {

@@ -1,4 +1,5 @@
-// Every fact collector by id; a rule may name any of these (plus fact-failures, built per run).
+// Every fact collector, keyed by the catalog's ids: a rule may name any of these (plus fact-failures, built per run).
+import { FACT_ID_LIST, type CollectedFactId } from './catalog.js';
 import type { FactCollector } from './fact.js';
 import { config } from './config.js';
 import { daemon } from './daemon.js';
@@ -14,7 +15,22 @@ import { proxyEnv } from './proxy-env.js';
 import { stateFile } from './state-file.js';
 import { version } from './version.js';
 
-export const COLLECTORS: FactCollector[] = [stateFile, daemon, daemonPorts, lmx, config, homePermissions, pendingPermissions, nodeVersion, diskSpace, daemonLog, daemonLogAnalysis, version, proxyEnv];
+/** One collector per collected fact, whose own id is its key: a fact of the catalog without one does not compile. */
+const BY_ID: { readonly [K in CollectedFactId]: FactCollector<K> } = {
+  'state-file': stateFile,
+  daemon,
+  'daemon-ports': daemonPorts,
+  lmx,
+  config,
+  'home-permissions': homePermissions,
+  'pending-permissions': pendingPermissions,
+  'node-version': nodeVersion,
+  'disk-space': diskSpace,
+  'daemon-log': daemonLog,
+  'daemon-log-analysis': daemonLogAnalysis,
+  version,
+  'proxy-env': proxyEnv,
+};
 
-/** fact-failures is not in COLLECTORS because it needs the run's fact store. */
-export const FACT_IDS: string[] = [...COLLECTORS.map((c) => c.id), 'fact-failures'];
+/** In the catalog's order (the order of a support bundle's facts). */
+export const COLLECTORS: FactCollector[] = FACT_ID_LIST.filter((id): id is CollectedFactId => id in BY_ID).map((id) => BY_ID[id]);

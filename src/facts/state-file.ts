@@ -3,7 +3,7 @@ import { displayPath } from '../core/paths.js';
 import { readStateLite } from '../core/state-lite.js';
 import type { FactCollector } from './fact.js';
 
-export const stateFile: FactCollector = {
+export const stateFile: FactCollector<'state-file'> = {
   id: 'state-file',
   description: 'daemon/state.json: its class and fields (token redacted)',
   collect(ctx) {

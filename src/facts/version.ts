@@ -2,7 +2,7 @@
 import { VERSION } from '../core/version.js';
 import type { FactCollector } from './fact.js';
 
-export const version: FactCollector = {
+export const version: FactCollector<'version'> = {
   id: 'version',
   description: 'src/core/version.ts against identity.version of the running daemon',
   async collect(ctx) {

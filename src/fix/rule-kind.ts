@@ -5,7 +5,7 @@ import { ACTIONS, actionById } from '../actions/registry.js';
 import { rulesDir, type KindValidator } from '../rules/kinds.js';
 import { ConditionSchema } from '../doctor/rule-schema.js';
 import { conditionFacts, type RuleProblem } from '../doctor/rule-types.js';
-import { FACT_IDS } from '../facts/registry.js';
+import { FACT_ID_LIST } from '../facts/catalog.js';
 import { ARG_NAMES, ASIDE_LABELS, FILE_NAMES, type PipelineFile } from './pipeline-types.js';
 
 const kebab = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be kebab-case (a-z, 0-9, -)');
@@ -67,7 +67,7 @@ export function pipelineChecks(file: string, p: PipelineFile, doctorRuleIds: rea
     if (s.undo && !action.undo) problems.push({ file, jsonPath: `${at}.undo`, message: `${s.action} has no undo` });
     if (s.when) {
       for (const fact of conditionFacts(s.when)) {
-        if (!FACT_IDS.includes(fact)) problems.push({ file, jsonPath: `${at}.when`, message: `unknown fact "${fact}" (known: ${FACT_IDS.join(', ')})` });
+        if (!FACT_ID_LIST.includes(fact)) problems.push({ file, jsonPath: `${at}.when`, message: `unknown fact "${fact}" (known: ${FACT_ID_LIST.join(', ')})` });
       }
     }
   });

@@ -5,32 +5,11 @@ import { httpJson, type HttpResult } from '../../core/http-client.js';
 import { displayPath, type OptaPaths } from '../../core/paths.js';
 import { daemonUrl } from '../lifecycle/inspect.js';
 import { withDaemon } from '../lifecycle/control.js';
+import type { PendingPermission, SessionCancelled, SessionCreated, SessionSummary } from '../protocol.js';
 import { isSafeSessionId, SESSION_ID_RULE } from '../session-id.js';
 
-export interface SessionSummary {
-  id: string;
-  createdAt: string;
-  /** The directory the session's tools may read, or null (no file access). */
-  workspace: string | null;
-  lastSeq: number;
-  turns: number;
-  activeTurn: string | null;
-  queuedTurns: number;
-  pendingPermissions: number;
-  wsClients: number;
-}
-
-/** The GET /v3/permissions?state=pending contract (opta doctor reads it too). */
-export interface PendingPermission {
-  requestId: string;
-  sessionId: string;
-  turnId: string;
-  tool: string;
-  args: unknown;
-  createdAt: string;
-  ageMs: number;
-  clientConnected: boolean;
-}
+// The wire shapes are the protocol's; named here too for the commands that render what these calls return.
+export type { PendingPermission, SessionSummary } from '../protocol.js';
 
 function errorOf(r: HttpResult): { code?: string; message?: string } {
   return ((r.json as { error?: { code?: string; message?: string } } | undefined)?.error ?? {}) as { code?: string; message?: string };
@@ -74,20 +53,20 @@ export async function listSessions(paths: OptaPaths): Promise<SessionSummary[]> 
  * Creates a session (or finds the existing one of that id) whose tools may read `workspace`: the caller's directory
  * unless another is given. Sent absolute; the daemon resolves symlinks and refuses the opta home.
  */
-export async function createSession(paths: OptaPaths, opts: { id?: string; workspace: string }): Promise<{ created: boolean; session: SessionSummary }> {
+export async function createSession(paths: OptaPaths, opts: { id?: string; workspace: string }): Promise<SessionCreated> {
   if (opts.id !== undefined) checkSessionId(opts.id);
   const r = await call(paths, 'POST', '/v3/sessions', { ...(opts.id !== undefined ? { id: opts.id } : {}), workspace: nodePath.resolve(opts.workspace) });
   if (r.status === 400) throw new UsageError(`the daemon refused the session: ${errorOf(r).message ?? 'bad request'}`);
   if (!r.ok) throw unexpected(r, 'create a session');
-  return r.json as { created: boolean; session: SessionSummary };
+  return r.json as SessionCreated;
 }
 
-export async function cancelSession(paths: OptaPaths, id: string): Promise<{ cancelled: number; turnIds: string[] }> {
+export async function cancelSession(paths: OptaPaths, id: string): Promise<SessionCancelled> {
   checkSessionId(id);
   const r = await call(paths, 'POST', `/v3/sessions/${encodeURIComponent(id)}/cancel`);
   if (r.status === 404) throw new OptaError(`the daemon has no session "${id}". List sessions: opta sessions list`);
   if (!r.ok) throw unexpected(r, `cancel session ${id}`);
-  return r.json as { cancelled: number; turnIds: string[] };
+  return r.json as SessionCancelled;
 }
 
 export async function listPendingPermissions(paths: OptaPaths): Promise<PendingPermission[]> {

@@ -1,5 +1,5 @@
 // Permission requests: a tool call waits here for allow/deny from a client, a cancel, or the auto-deny timeout.
-import type { PendingPermission } from '../client/api.js';
+import type { PendingPermission } from '../protocol.js';
 import { causeText } from '../../core/errors.js';
 import type { ClientTracker } from './client-tracker.js';
 import { shortDuration } from '../../core/duration.js';
@@ -10,7 +10,7 @@ export type Decision = 'allow' | 'deny';
 /** Who decided: a client, the auto-deny timeout, or a cancel of the turn. */
 export type DecidedBy = 'client' | 'timeout' | 'cancel';
 
-/** What GET /v3/permissions?state=pending lists; the shape is the client contract in api.ts. */
+/** What GET /v3/permissions?state=pending lists: the wire shape of protocol.ts. */
 export type PermissionView = PendingPermission;
 
 interface Pending {

@@ -6,6 +6,7 @@ import type { DaemonContext } from './daemon.js';
 import type { SessionCore } from './core.js';
 import { HttpError, sendJson, type RequestContext } from './http.js';
 import type { Session } from './session.js';
+import type { SessionCancelled, SessionCreated, SessionSummary } from '../protocol.js';
 import { isSafeSessionId, SESSION_ID_RE, SESSION_ID_RULE } from '../session-id.js';
 import { parseInput } from './validate.js';
 import { checkWorkspace } from './workspace.js';
@@ -20,7 +21,7 @@ const TurnBody = z.object({ content: z.string().min(1, 'must be a non-empty stri
 const DecisionBody = z.object({ decision: z.enum(['allow', 'deny']) }).strict();
 const AfterSeq = z.coerce.number().int().min(0);
 
-export function sessionView(s: Session, core: SessionCore) {
+export function sessionView(s: Session, core: SessionCore): SessionSummary {
   return {
     id: s.id,
     createdAt: s.createdAt,
@@ -76,7 +77,7 @@ export function installSessionRoutes(ctx: DaemonContext, core: SessionCore): voi
       workspace = w.dir;
     }
     const { session, created } = core.registry.create(body.id, workspace);
-    sendJson(c.res, created ? 201 : 200, { created, session: sessionView(session, core) });
+    sendJson(c.res, created ? 201 : 200, { created, session: sessionView(session, core) } satisfies SessionCreated);
   });
 
   r.add('GET', '/v3/sessions', () => ({ sessions: core.registry.list().map((s) => sessionView(s, core)) }));
@@ -91,7 +92,7 @@ export function installSessionRoutes(ctx: DaemonContext, core: SessionCore): voi
   });
 
   // The guide's literal curl sends no body and no content type: whatever comes is drained and ignored.
-  r.add('POST', '/v3/sessions/:id/cancel', (c) => {
+  r.add('POST', '/v3/sessions/:id/cancel', (c): SessionCancelled => {
     const s = sessionOr404(core, c.params.id);
     c.req.resume();
     const { cancelled, turnIds } = s.cancel((turn) => core.broker.settleTurn(turn, 'cancel'));
