@@ -8,7 +8,7 @@ import { optaPaths } from '../src/core/paths.js';
 import { kindById } from '../src/rules/kinds.js';
 import { DEFAULT_RULES_DIR, loadKind } from '../src/rules/loader.js';
 import { validateKindText } from '../src/rules/validate.js';
-import type { Condition } from '../src/doctor/rule-types.js';
+import type { Condition } from '../src/rules/language/condition.js';
 import { evaluateGuard } from '../src/fix/guard.js';
 import { fixPlanJson } from '../src/fix/runner.js';
 import type { PipelineFile } from '../src/fix/pipeline-types.js';

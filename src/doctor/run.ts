@@ -10,7 +10,9 @@ import { checkDef, checkOrder } from './checks.js';
 import { FactStore } from './fact-store.js';
 import { earlyFacts, loadRules, DEFAULT_RULES_DIR, type LoadResult } from '../rules/loader.js';
 import { REPORT_SCHEMA_VERSION, type CheckResult, type DoctorReport, type Evidence, type Finding, type RuleRun } from './report-types.js';
-import { fillTemplate, resolvePath, type LoadedRule } from './rule-types.js';
+import { resolvePath } from '../rules/language/operators.js';
+import { fillTemplate } from '../rules/language/template.js';
+import type { LoadedRule } from './rule-types.js';
 import { byCodeUnit } from '../core/order.js';
 
 export const DEFAULT_DEADLINE_MS = 5000;

@@ -1,5 +1,5 @@
 // The shape of a fix pipeline file (rules/fixes/<id>.json) as TypeScript types and closed vocabularies, zod-free.
-import type { Condition } from '../doctor/rule-types.js';
+import type { Condition } from '../rules/language/condition.js';
 import type { OptaPaths } from '../core/paths.js';
 
 /**

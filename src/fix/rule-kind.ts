@@ -3,8 +3,9 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import { ACTIONS, actionById } from '../actions/registry.js';
 import { rulesDir, type KindValidator } from '../rules/kinds.js';
-import { ConditionSchema } from '../doctor/rule-schema.js';
-import { conditionFacts, type RuleProblem } from '../doctor/rule-types.js';
+import { ConditionSchema } from '../rules/language/condition-schema.js';
+import { conditionFacts } from '../rules/language/condition.js';
+import type { RuleProblem } from '../rules/rule-problem.js';
 import { FACT_IDS } from '../facts/registry.js';
 import { ARG_NAMES, ASIDE_LABELS, FILE_NAMES, type PipelineFile } from './pipeline-types.js';
 

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { CHECKS } from '../doctor/checks.js';
 import type { KindValidator } from '../rules/kinds.js';
 import { rulesDir } from '../rules/kinds.js';
-import type { RuleProblem } from '../doctor/rule-types.js';
+import type { RuleProblem } from '../rules/rule-problem.js';
 import { BUILTINS, LEVELS, NAMESPACES, placeholders, strayBraces, type LogPattern } from './pattern-types.js';
 import { regexInfo } from './regex-info.js';
 

@@ -1,7 +1,7 @@
 // The redactor: secret shapes from rules/redact plus the exact secrets of a home, replaced by stable placeholders ([REDACTED:bearer-1]).
 import { kindById } from '../rules/kinds.js';
 import { loadKind } from '../rules/loader.js';
-import type { RuleProblem } from '../doctor/rule-types.js';
+import type { RuleProblem } from '../rules/rule-problem.js';
 import { byCodeUnit } from '../core/order.js';
 
 /** One rules/redact/<id>.json file (schema: schemas/redact.schema.json, zod in redact-kind.ts). */
