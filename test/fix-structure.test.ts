@@ -11,7 +11,7 @@ import { validateKindText } from '../src/rules/validate.js';
 import type { Condition } from '../src/rules/language/condition.js';
 import { evaluateGuard } from '../src/fix/guard.js';
 import { fixPlanJson } from '../src/fix/runner.js';
-import type { PipelineFile } from '../src/fix/pipeline-types.js';
+import type { PipelineFile } from '../src/fix/pipeline-schema.js';
 import { FixReportSchema } from '../src/fix/report-schema.js';
 import { schemaTexts } from '../src/build/artifacts.js';
 import { EXPECTED } from './helpers/doctor-expectations.js';

@@ -2,7 +2,7 @@
 import type { ActionPlan } from '../actions/action.js';
 import type { DoctorReport } from '../doctor/report-types.js';
 import type { RuleProblem } from '../rules/rule-problem.js';
-import type { StepArgs } from './pipeline-types.js';
+import type { StepArgs } from './step-args-schema.js';
 
 export const FIX_REPORT_SCHEMA_VERSION = 1;
 

@@ -10,7 +10,7 @@ import type { FactValue } from '../facts/fact.js';
 import { topUpFacts } from './facts.js';
 import type { FixPlan, NeedsPerson, PipelineRecord, StepRecord } from './fix-types.js';
 import { evaluateGuard } from './guard.js';
-import type { PipelineFile } from './pipeline-types.js';
+import type { PipelineFile } from './pipeline-schema.js';
 import { byCodeUnit } from '../core/order.js';
 
 export const RESET_PIPELINE = 'fix-reset';

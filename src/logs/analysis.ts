@@ -1,7 +1,9 @@
 // Merges the segments of one analysis (any number of files and threads) into findings a person reads: counts, first/last, samples, filled messages.
 import type { RuleProblem } from '../rules/rule-problem.js';
-import { UNPARSED, type PatternAcc, type SegmentResult } from './matcher.js';
-import { fillPatternTemplate, type LogPattern, type Severity } from './pattern-types.js';
+import { UNPARSED } from './line-formats.js';
+import type { PatternAcc, SegmentResult } from './run-scope.js';
+import { fillTemplate } from '../rules/language/template.js';
+import type { LogPattern, Severity } from './pattern-schema.js';
 
 export const ANALYSIS_SCHEMA_VERSION = 1;
 
@@ -163,9 +165,9 @@ export function mergeAnalysis(m: MergeInput): Analysis {
       last,
       samples,
       values,
-      message: fillPatternTemplate(p.message, vars),
+      message: fillTemplate(p.message, vars, 'logs'),
       why: p.why,
-      remediation: fillPatternTemplate(p.remediation, vars),
+      remediation: fillTemplate(p.remediation, vars, 'logs'),
     });
   });
   findings.sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || b.count - a.count || a.id.localeCompare(b.id));

@@ -34,8 +34,8 @@ export interface RuleKind {
 export const rulesDir = (kind: string) => builtinRulesDir(kind);
 
 type DoctorRule = import('../doctor/rule-schema.js').RuleFile;
-type Pipeline = import('../fix/pipeline-types.js').PipelineFile;
-type LogPattern = import('../logs/pattern-types.js').LogPattern;
+type Pipeline = import('../fix/pipeline-schema.js').PipelineFile;
+type LogPattern = import('../logs/pattern-schema.js').LogPattern;
 
 /** Kinds in the order `opta rules list` shows them. A new kind adds one entry here and its schema module in its room. */
 export const KINDS: RuleKind[] = [
