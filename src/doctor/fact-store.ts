@@ -5,7 +5,6 @@ import type { FactRecord } from './report-types.js';
 
 export const DEFAULT_FACT_TIMEOUT_MS = 2000;
 
-
 export interface FactStoreOptions {
   collectors: Map<string, FactCollector>;
   paths: OptaPaths;
