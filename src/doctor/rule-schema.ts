@@ -1,8 +1,6 @@
 // The zod schema of a doctor rule file (the rule language's conditions plus our event.params); exported as JSON Schema, its types inferred.
 import { z } from 'zod';
-import { kebab, TopConditionSchema } from '../rules/language/condition-schema.js';
-
-const text = z.string().trim().min(1, 'must not be empty');
+import { kebab, text, TopConditionSchema } from '../rules/language/condition-schema.js';
 
 export const FindingParamsSchema = z
   .object({

@@ -1,12 +1,14 @@
 // The fix pipeline kind's validator: the zod schema of rules/fixes/<id>.json (pipeline-schema.ts) and its cross-checks.
 import fs from 'node:fs';
-import { actionById } from '../actions/registry.js';
+import { ACTIONS, actionById } from '../actions/registry.js';
 import { rulesDir, type KindValidator } from '../rules/kinds.js';
 import { conditionFacts } from '../rules/language/condition.js';
 import type { RuleProblem } from '../rules/rule-problem.js';
 import { FACT_IDS } from '../facts/registry.js';
 import { ARG_NAMES } from './pipeline-types.js';
-import { PipelineFileSchema, type PipelineFile } from './pipeline-schema.js';
+import { pipelineFileSchema, type PipelineFile } from './pipeline-schema.js';
+
+export const PipelineFileSchema = pipelineFileSchema(ACTIONS.map((a) => a.id));
 
 /** Problems the schema cannot see: each action's arguments, confirmation and undo; facts of guards; rules repaired. */
 export function pipelineChecks(file: string, p: PipelineFile, doctorRuleIds: readonly string[] = builtInRuleIds()): RuleProblem[] {

@@ -1,9 +1,7 @@
 // The zod schema of a log pattern file (rules/logs/<id>.json), exported to schemas/; the LogPattern type is inferred from it.
 import { z } from 'zod';
-import { kebab } from '../rules/language/condition-schema.js';
+import { kebab, text } from '../rules/language/condition-schema.js';
 import { LEVELS } from './pattern-types.js';
-
-const text = z.string().trim().min(1, 'must not be empty');
 
 export const LogPatternSchema = z
   .object({

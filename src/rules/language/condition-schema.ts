@@ -2,7 +2,9 @@
 import { z } from 'zod';
 import { OPERATORS, SIMPLE_PATH } from './operators.js';
 
+/** Ids (rules, facts, checks, labels) and the person-facing text every rule kind carries. */
 export const kebab = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be kebab-case (a-z, 0-9, -)');
+export const text = z.string().trim().min(1, 'must not be empty');
 
 const jsonPath = z.string().regex(SIMPLE_PATH, 'must be a simple JSONPath like $.a.b or $.list[0].name');
 export const FactRefSchema = z.object({ fact: kebab, path: jsonPath.optional() }).strict();
