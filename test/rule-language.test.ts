@@ -8,6 +8,9 @@ import { resolvePath } from '../src/rules/language/operators.js';
 import { fillTemplate } from '../src/rules/language/template.js';
 import { visible } from '../src/rules/language/escape.js';
 import { evaluateGuard } from '../src/fix/guard.js';
+import { Matcher } from '../src/logs/matcher.js';
+import type { LogPattern } from '../src/logs/pattern-schema.js';
+import { newSegment } from '../src/logs/run-scope.js';
 
 const facts: Record<string, Record<string, unknown>> = {
   daemon: { ok: true, status: 'stale', pid: 7, port: '9990', list: ['a', 1], none: null, flag: false, name: 'opta-daemon' },
@@ -107,4 +110,13 @@ test('one template filler for both syntaxes, one escaper for text from outside',
   assert.equal(fillTemplate('{{daemon.evil}}', vars, 'logs'), 'a\\nb\\r\\x1b[2J\\x07\\x85\\u2028\\u2029z');
   assert.equal(visible('tab\tstays \u00e9 \u{1F600}'), 'tab\tstays \u00e9 \u{1F600}');
   assert.equal(visible('\u0000\u007f\u009f'), '\\x00\\x7f\\x9f');
+});
+
+test('the log matcher quotes with the same escaper: a CR and U+2028 inside a value or sample cannot break a line', () => {
+  const pattern: LogPattern = { id: 'boom', levels: ['ERROR'], regex: '^boom: (?<what>[\\s\\S]*)$', severity: 'error', message: 'm', why: 'w', remediation: 'r', guide: 'g', check: null, fix: null, examples: ['boom: x'] };
+  const s = Buffer.from('[10:00:00] ERROR boom: a\u2028b\rc\u001b[2J\n', 'utf8').toString('latin1');
+  const r = newSegment(0, 0, s.length, 1);
+  new Matcher([pattern]).scan(s, 0, s.length, r);
+  assert.equal(r.acc[0]?.last.values.what, 'a\\u2028b\\rc\\x1b[2J');
+  assert.equal(r.acc[0]?.samples[0].text, '[10:00:00] ERROR boom: a\\u2028b\\rc\\x1b[2J');
 });
