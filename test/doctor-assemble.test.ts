@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assemble, type AssembleInput } from '../src/doctor/assemble.js';
-import type { FactRecord } from '../src/doctor/fact-store.js';
+import type { FactRecord } from '../src/doctor/report-types.js';
 import type { CheckStatus, RuleRun } from '../src/doctor/report-types.js';
 import type { LoadedRule, Severity } from '../src/doctor/rule-types.js';
 

@@ -1,7 +1,8 @@
 // Unit tables for templates, paths, NO_PROXY matching and the fact store (the zod-free readers: config-table.test.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fillTemplate, resolvePath } from '../src/doctor/rule-types.js';
+import { resolvePath } from '../src/rules/language/operators.js';
+import { fillTemplate } from '../src/rules/language/template.js';
 import { noProxyMatches, redactProxy } from '../src/facts/proxy-env.js';
 import { FactStore } from '../src/doctor/fact-store.js';
 import type { FactCollector } from '../src/facts/fact.js';

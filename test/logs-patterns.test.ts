@@ -7,7 +7,7 @@ import { kindById } from '../src/rules/kinds.js';
 import { loadKind } from '../src/rules/loader.js';
 import { validateKindPath, validateKindText } from '../src/rules/validate.js';
 import { logPatternValidator } from '../src/logs/rule-kind.js';
-import type { LogPattern } from '../src/logs/pattern-types.js';
+import type { LogPattern } from '../src/logs/pattern-schema.js';
 import { regexInfo } from '../src/logs/regex-info.js';
 import { EXPECTED } from './helpers/doctor-expectations.js';
 import { ROOT } from './helpers/env.js';

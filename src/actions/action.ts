@@ -1,6 +1,7 @@
 // The shape of a remediation action: a small named verb that fix pipelines compose, with its plan, run and undo.
 import type { OptaPaths } from '../core/paths.js';
-import type { ArgName, StepArgs } from '../fix/pipeline-types.js';
+import type { ArgName } from '../fix/pipeline-types.js';
+import type { StepArgs } from '../fix/step-args-schema.js';
 
 export interface ActionContext {
   paths: OptaPaths;

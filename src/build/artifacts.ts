@@ -9,7 +9,7 @@ import { DoctorReportSchema } from '../doctor/report-schema.js';
 import { FixReportSchema } from '../fix/report-schema.js';
 import { describeRule, fileStamp, MANIFEST_DIR, validatorKey, type KindManifest } from '../rules/loader.js';
 import { COLLECTORS } from '../facts/registry.js';
-import type { RuleFile } from '../doctor/rule-types.js';
+import type { RuleFile } from '../doctor/rule-schema.js';
 import { allValidators, validateKindPath } from '../rules/validate.js';
 
 export const SCHEMAS_DIR = path.join(PACKAGE_ROOT, 'schemas') + path.sep;

@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import { OptaError, UsageError } from '../core/errors.js';
 import { KINDS, kindById, kindOfPath, type RuleKind } from '../rules/kinds.js';
 import { loadKind } from '../rules/loader.js';
-import { conditionFacts, type RuleFile } from '../doctor/rule-types.js';
+import { conditionFacts } from '../rules/language/condition.js';
+import type { RuleFile } from '../doctor/rule-schema.js';
 import { err, formatTable, out } from './output.js';
 import type { Register } from './main.js';
 

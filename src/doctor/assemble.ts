@@ -5,9 +5,10 @@ import { VERSION } from '../core/version.js';
 import type { FactValue } from '../facts/fact.js';
 import { checkDef, checkOrder } from './checks.js';
 import type { FiredRule } from './evaluate.js';
-import type { FactRecord } from './fact-store.js';
+import type { FactRecord } from './report-types.js';
 import { REPORT_SCHEMA_VERSION, type CheckResult, type DoctorReport, type Finding, type RuleRun } from './report-types.js';
-import { fillTemplate, type LoadedRule } from './rule-types.js';
+import type { LoadedRule } from './rule-types.js';
+import { fillTemplate } from '../rules/language/template.js';
 
 export interface AssembleInput {
   selected: LoadedRule[];

@@ -2,7 +2,8 @@
 // that fired (with the evidence of their conditions) and those that did not (with the facts they consulted).
 import { raceDeadline, type Collection } from './collect.js';
 import type { Evidence } from './report-types.js';
-import { resolvePath, type LoadedRule } from './rule-types.js';
+import type { LoadedRule } from './rule-types.js';
+import { resolvePath } from '../rules/language/operators.js';
 
 /** Rules without a priority run first; rules about the run itself (priority 1) run last. */
 const DEFAULT_RULE_PRIORITY = 10;

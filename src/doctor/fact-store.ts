@@ -1,22 +1,9 @@
 // Collects facts once per run, each under its own timeout capped by the run's deadline, and records timings.
 import type { OptaPaths } from '../core/paths.js';
 import type { FactCollector, FactValue } from '../facts/fact.js';
+import type { FactRecord } from './report-types.js';
 
 export const DEFAULT_FACT_TIMEOUT_MS = 2000;
-
-export interface FactRecord {
-  id: string;
-  ok: boolean;
-  timedOut: boolean;
-  error?: string;
-  /** Milliseconds since the run started when collection began, and how long it took. */
-  startMs: number;
-  ms: number;
-  timeoutMs: number;
-  overridden: boolean;
-  /** Other facts this collector asked for. */
-  uses: string[];
-}
 
 export interface FactStoreOptions {
   collectors: Map<string, FactCollector>;

@@ -2,7 +2,8 @@
 import { FACT_ID_LIST } from '../facts/catalog.js';
 import type { KindValidator } from '../rules/kinds.js';
 import { RuleFileSchema } from './rule-schema.js';
-import { conditionFacts, templateFacts, type RuleFile, type RuleProblem } from './rule-types.js';
+import { conditionFacts } from '../rules/language/condition.js';
+import { templateFacts, type RuleFile, type RuleProblem } from './rule-types.js';
 
 /** Problems zod cannot see: facts a condition or placeholder names must have a collector. */
 export function doctorChecks(file: string, rule: RuleFile, knownFacts: readonly string[] = FACT_ID_LIST): RuleProblem[] {

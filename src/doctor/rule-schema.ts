@@ -1,38 +1,6 @@
-// The zod schema of a doctor rule file (json-rules-engine's format plus our event.params); exported as JSON Schema.
+// The zod schema of a doctor rule file (the rule language's conditions plus our event.params); exported as JSON Schema, its types inferred.
 import { z } from 'zod';
-import { OPERATORS, SIMPLE_PATH } from './rule-types.js';
-
-const kebab = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be kebab-case (a-z, 0-9, -)');
-const text = z.string().trim().min(1, 'must not be empty');
-
-const jsonPath = z.string().regex(SIMPLE_PATH, 'must be a simple JSONPath like $.a.b or $.list[0].name');
-const FactRef = z.object({ fact: kebab, path: jsonPath.optional() }).strict();
-
-const Leaf = z
-  .object({
-    fact: kebab.describe('id of a fact collector in src/facts/'),
-    path: jsonPath.optional(),
-    operator: z.enum(OPERATORS),
-    value: z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])), FactRef]),
-    priority: z.number().int().min(1).optional(),
-    name: z.string().optional(),
-  })
-  .strict();
-
-export const ConditionSchema: z.ZodType<unknown> = z.lazy(() =>
-  z.union([
-    Leaf,
-    z.object({ all: z.array(ConditionSchema).min(1) }).strict(),
-    z.object({ any: z.array(ConditionSchema).min(1) }).strict(),
-    z.object({ not: ConditionSchema }).strict(),
-  ]),
-);
-
-const TopCondition = z.union([
-  z.object({ all: z.array(ConditionSchema).min(1) }).strict(),
-  z.object({ any: z.array(ConditionSchema).min(1) }).strict(),
-  z.object({ not: ConditionSchema }).strict(),
-]);
+import { kebab, text, TopConditionSchema } from '../rules/language/condition-schema.js';
 
 export const FindingParamsSchema = z
   .object({
@@ -52,7 +20,7 @@ export const RuleFileSchema = z
     $schema: z.string().optional(),
     name: kebab,
     priority: z.number().int().min(1).optional(),
-    conditions: TopCondition,
+    conditions: TopConditionSchema,
     event: z.object({ type: z.literal('finding'), params: FindingParamsSchema }).strict(),
   })
   .strict()
@@ -60,3 +28,8 @@ export const RuleFileSchema = z
     if (r.name !== r.event.params.id) ctx.addIssue({ code: 'custom', path: ['name'], message: `must equal event.params.id ("${r.event.params.id}")` });
   })
   .describe('An opta doctor rule: json-rules-engine conditions plus the finding it produces.');
+
+/** Our fields, carried in json-rules-engine's event.params. */
+export type FindingParams = z.infer<typeof FindingParamsSchema>;
+export type Severity = FindingParams['severity'];
+export type RuleFile = z.infer<typeof RuleFileSchema>;

@@ -1,5 +1,4 @@
-// The shape of a fix pipeline file (rules/fixes/<id>.json) as TypeScript types and closed vocabularies, zod-free.
-import type { Condition } from '../doctor/rule-types.js';
+// The closed vocabularies of fix pipeline files (file names, set-aside labels, argument names), zod-free; the file's types come from pipeline-schema.ts.
 import type { OptaPaths } from '../core/paths.js';
 
 /**
@@ -13,40 +12,8 @@ export type FileName = (typeof FILE_NAMES)[number];
 export const ASIDE_LABELS = ['corrupt', 'stale'] as const;
 export type AsideLabel = (typeof ASIDE_LABELS)[number];
 
-export interface StepArgs {
-  file?: FileName;
-  label?: AsideLabel;
-}
-
 export const ARG_NAMES = ['file', 'label'] as const;
 export type ArgName = (typeof ARG_NAMES)[number];
-
-export interface PipelineStep {
-  /** An action id from src/actions/registry.ts, e.g. "daemon.start". */
-  action: string;
-  /** What the step does, in a person's words (the progress line). */
-  title: string;
-  args?: StepArgs;
-  /** Run only when this holds on the doctor's facts (json-rules-engine's condition format); otherwise skipped. */
-  when?: Condition;
-  /** Ask before running (a step whose action is not safe always asks; `false` cannot make it silent). */
-  confirm?: boolean;
-  /** Roll this step back with its action's undo when a later step of the pipeline fails. */
-  undo?: boolean;
-}
-
-export interface PipelineFile {
-  $schema?: string;
-  id: string;
-  title: string;
-  /** The troubleshooting guide's section this recovery comes from. */
-  guide: string;
-  /** The doctor rule ids this pipeline repairs. */
-  repairs: string[];
-  /** Pipelines run in ascending order (directories before modes before the daemon, ...); default 50. */
-  order?: number;
-  steps: PipelineStep[];
-}
 
 export function resolveFile(paths: OptaPaths, name: FileName): string {
   return paths[name];

@@ -4,12 +4,13 @@ import type { OptaPaths } from '../core/paths.js';
 import { kindById } from '../rules/kinds.js';
 import { loadKind } from '../rules/loader.js';
 import type { DoctorReport } from '../doctor/report-types.js';
-import { conditionFacts, type RuleProblem } from '../doctor/rule-types.js';
+import { conditionFacts } from '../rules/language/condition.js';
+import type { RuleProblem } from '../rules/rule-problem.js';
 import type { FactValue } from '../facts/fact.js';
 import { topUpFacts } from './facts.js';
 import type { FixPlan, NeedsPerson, PipelineRecord, StepRecord } from './fix-types.js';
 import { evaluateGuard } from './guard.js';
-import type { PipelineFile } from './pipeline-types.js';
+import type { PipelineFile } from './pipeline-schema.js';
 import { byCodeUnit } from '../core/order.js';
 
 export const RESET_PIPELINE = 'fix-reset';

@@ -1,8 +1,8 @@
-// The zod schema of the `opta doctor --fix --json` report, kept in step with fix/fix-types.ts and exported to schemas/.
+// The zod schema of the `opta doctor --fix --json` report, exported to schemas/; fix-types.ts infers the plan's and report's types from it.
 import { z } from 'zod';
 import { DoctorReportSchema } from '../doctor/report-schema.js';
 
-const Plan = z.object({
+export const ActionPlanSchema = z.object({
   summary: z.string(),
   files: z.array(z.object({ path: z.string(), change: z.string() })).describe('files and directories the step would change, and how'),
   pids: z.array(z.object({ pid: z.number().int(), command: z.string().nullable(), signal: z.string() })).describe("processes the step would signal (only this home's daemon, proven)"),
@@ -10,7 +10,7 @@ const Plan = z.object({
   nothingToDo: z.string().optional(),
 });
 
-const Step = z.object({
+export const StepRecordSchema = z.object({
   index: z.number().int(),
   action: z.string().describe('action id (src/actions/)'),
   title: z.string(),
@@ -18,13 +18,13 @@ const Step = z.object({
   asks: z.boolean(),
   undo: z.boolean(),
   guard: z.object({ held: z.boolean(), detail: z.string().nullable() }),
-  plan: Plan,
+  plan: ActionPlanSchema,
   status: z.enum(['planned', 'done', 'skipped', 'failed', 'not-run', 'needs-confirmation', 'interrupted']),
   message: z.string().nullable().describe('what the step did, or why it failed'),
   undone: z.object({ ok: z.boolean(), message: z.string() }).nullable(),
 });
 
-const Pipeline = z.object({
+export const PipelineRecordSchema = z.object({
   id: z.string(),
   title: z.string(),
   guide: z.string(),
@@ -34,7 +34,25 @@ const Pipeline = z.object({
   asks: z.boolean(),
   status: z.enum(['planned', 'done', 'failed', 'rolled-back', 'needs-confirmation', 'interrupted']),
   error: z.string().nullable(),
-  steps: z.array(Step),
+  steps: z.array(StepRecordSchema),
+});
+
+export const NeedsPersonSchema = z.object({ id: z.string(), severity: z.string(), message: z.string(), next: z.string(), why: z.string() });
+
+export const FixPlanSchema = z.object({
+  pipelines: z.array(PipelineRecordSchema),
+  needsPerson: z.array(NeedsPersonSchema),
+  problems: z.array(z.object({ file: z.string(), jsonPath: z.string(), message: z.string() })),
+});
+
+export const RuleOutcomeSchema = z.object({
+  id: z.string(),
+  check: z.string(),
+  severity: z.string(),
+  outcome: z.enum(['fixed', 'still-failing', 'needs-person', 'needs-confirmation', 'appeared']),
+  pipeline: z.string().nullable(),
+  message: z.string(),
+  next: z.string().nullable(),
 });
 
 export const FixReportSchema = z
@@ -42,25 +60,11 @@ export const FixReportSchema = z
     schemaVersion: z.literal(1),
     mode: z.enum(['fix', 'dry-run', 'reset']),
     before: DoctorReportSchema.nullable().describe('the doctor before anything ran'),
-    plan: z.object({
-      pipelines: z.array(Pipeline),
-      needsPerson: z.array(z.object({ id: z.string(), severity: z.string(), message: z.string(), next: z.string(), why: z.string() })),
-      problems: z.array(z.object({ file: z.string(), jsonPath: z.string(), message: z.string() })),
-    }),
+    plan: FixPlanSchema,
     confirmation: z.object({ needed: z.boolean(), given: z.enum(['yes-flag', 'terminal', 'declined', 'no-terminal', 'not-needed']) }),
     reset: z.object({ offered: z.boolean(), ran: z.boolean(), reason: z.string().nullable() }),
     after: DoctorReportSchema.nullable().describe('the doctor again, on freshly collected facts'),
-    rules: z.array(
-      z.object({
-        id: z.string(),
-        check: z.string(),
-        severity: z.string(),
-        outcome: z.enum(['fixed', 'still-failing', 'needs-person', 'needs-confirmation', 'appeared']),
-        pipeline: z.string().nullable(),
-        message: z.string(),
-        next: z.string().nullable(),
-      }),
-    ),
+    rules: z.array(RuleOutcomeSchema),
     interrupted: z.boolean(),
     exitCode: z.union([z.literal(0), z.literal(1), z.literal(2)]),
   })

@@ -1,60 +1,21 @@
 // Merges the segments of one analysis (any number of files and threads) into findings a person reads: counts, first/last, samples, filled messages.
-import type { RuleProblem } from '../doctor/rule-types.js';
-import { UNPARSED, type PatternAcc, type SegmentResult } from './matcher.js';
-import { fillPatternTemplate, type LogPattern, type Severity } from './pattern-types.js';
+import type { RuleProblem } from '../rules/rule-problem.js';
+import { UNPARSED } from './line-formats.js';
+import type { PatternAcc, SegmentResult } from './run-scope.js';
+import { fillTemplate } from '../rules/language/template.js';
+import type { LogPattern, Severity } from './pattern-schema.js';
+import type { z } from 'zod';
+import type { AnalysisSchema, LevelCountsSchema, LocationSchema, LogFindingSchema } from './analysis-schema.js';
 
 export const ANALYSIS_SCHEMA_VERSION = 1;
 
-export interface Location {
-  /** The file as a person types it (~ for HOME). */
-  file: string;
-  /** 1-based line number in that file; null when only the end of the file was read (the doctor's bounded read). */
-  line: number | null;
-  time: string | null;
-}
-
-export interface LogFinding {
-  id: string;
-  severity: Severity;
-  /** The doctor check this is evidence for, or null. */
-  check: string | null;
-  guide: string;
-  fix: string | null;
-  count: number;
-  first: Location;
-  last: Location;
-  /** Up to 3 lines as written (the first ones), decoded as UTF-8. */
-  samples: Array<{ file: string; line: number | null; text: string }>;
-  /** The named groups of the last matching line. */
-  values: Record<string, string>;
-  message: string;
-  why: string;
-  remediation: string;
-}
-
-export type LevelCounts = { DEBUG: number; INFO: number; WARN: number; ERROR: number; unparsed: number };
-
-export interface Analysis {
-  schemaVersion: 1;
-  files: Array<{ path: string; display: string; bytes: number; fromByte: number }>;
-  sinceStart: boolean;
-  /** The last "daemon started" line seen (the start of the current daemon run). */
-  run: { found: boolean; file: string | null; line: number | null; time: string | null };
-  /** The doctor's bound: only the last maxBytes were read; partial when that cut into the current run. */
-  window: { maxBytes: number; partial: boolean } | null;
-  /** Lines in scope (after the run start with sinceStart). */
-  lines: number;
-  /** Bytes read (all of them: finding the last run start means reading what comes before it too). */
-  bytes: number;
-  findings: LogFinding[];
-  counts: { errors: number; warnings: number; infos: number };
-  /** Lines per level in scope, and those that matched no pattern ("37 other ERROR lines"). */
-  levels: LevelCounts;
-  other: LevelCounts;
-  /** Pattern files that could not be used (the others still ran). */
-  problems: RuleProblem[];
-  durationMs: number;
-}
+/** Where a finding's first or last line is: the file as a person types it, its 1-based line (null after a bounded read), its time. */
+export type Location = z.infer<typeof LocationSchema>;
+/** A pattern's finding: counts, first/last, up to 3 samples as written, the named groups of the last match, filled text. */
+export type LogFinding = z.infer<typeof LogFindingSchema>;
+export type LevelCounts = z.infer<typeof LevelCountsSchema>;
+/** What one analysis found over its files (only the current daemon run with sinceStart; the doctor reads a bounded window). */
+export type Analysis = z.infer<typeof AnalysisSchema>;
 
 export interface TemplateContext {
   config: unknown;
@@ -163,9 +124,9 @@ export function mergeAnalysis(m: MergeInput): Analysis {
       last,
       samples,
       values,
-      message: fillPatternTemplate(p.message, vars),
+      message: fillTemplate(p.message, vars, 'logs'),
       why: p.why,
-      remediation: fillPatternTemplate(p.remediation, vars),
+      remediation: fillTemplate(p.remediation, vars, 'logs'),
     });
   });
   findings.sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || b.count - a.count || a.id.localeCompare(b.id));

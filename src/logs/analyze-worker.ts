@@ -1,7 +1,8 @@
 // Worker thread of `opta logs analyze`: started early (it loads its code while the patterns load), then takes pieces of the already-open log files until none are left.
 import { parentPort } from 'node:worker_threads';
-import { Matcher, type SegmentResult } from './matcher.js';
-import type { LogPattern } from './pattern-types.js';
+import { Matcher } from './matcher.js';
+import type { SegmentResult } from './run-scope.js';
+import type { LogPattern } from './pattern-schema.js';
 import { scanSegment, type Segment } from './reader.js';
 
 export interface WorkerJob {

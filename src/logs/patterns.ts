@@ -2,9 +2,9 @@
 import fs from 'node:fs';
 import { readConfigLite, DEFAULT_CONFIG } from '../core/config-lite.js';
 import { displayPath, type OptaPaths } from '../core/paths.js';
-import type { RuleProblem } from '../doctor/rule-types.js';
+import type { RuleProblem } from '../rules/rule-problem.js';
 import type { TemplateContext } from './analysis.js';
-import type { LogPattern } from './pattern-types.js';
+import type { LogPattern } from './pattern-schema.js';
 
 export interface LoadedPatterns {
   patterns: LogPattern[];

@@ -1,7 +1,8 @@
 // Streams one byte range of an open log file through a Matcher in fixed-size chunks: memory stays flat for any file and any line length.
 import fs from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import { newSegment, type Matcher, type SegmentResult } from './matcher.js';
+import type { Matcher } from './matcher.js';
+import { newSegment, type SegmentResult } from './run-scope.js';
 
 /**
  * 64 KiB: small enough that each chunk's latin1 string is an ordinary young-generation object (V8 keeps strings of

@@ -1,36 +1,14 @@
-// The log pattern kind's full validator: zod schema of rules/logs/<id>.json (exported to schemas/) plus the checks a schema cannot make.
+// The log pattern kind's full validator: the zod schema of rules/logs/<id>.json (pattern-schema.ts) plus the checks a schema cannot make.
 import fs from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
 import { CHECKS } from '../doctor/checks.js';
 import type { KindValidator } from '../rules/kinds.js';
 import { rulesDir } from '../rules/kinds.js';
-import type { RuleProblem } from '../doctor/rule-types.js';
-import { BUILTINS, LEVELS, NAMESPACES, placeholders, strayBraces, type LogPattern } from './pattern-types.js';
+import type { RuleProblem } from '../rules/rule-problem.js';
+import { placeholders, strayBraces } from '../rules/language/template.js';
+import { BUILTINS, NAMESPACES } from './pattern-types.js';
+import { LogPatternSchema, type LogPattern } from './pattern-schema.js';
 import { regexInfo } from './regex-info.js';
-
-const kebab = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be kebab-case (a-z, 0-9, -)');
-const text = z.string().trim().min(1, 'must not be empty');
-
-export const LogPatternSchema = z
-  .object({
-    $schema: z.string().optional(),
-    id: kebab.describe('stable pattern id; equals the file name'),
-    levels: z.array(z.enum(LEVELS)).min(1).describe('log levels the pattern applies to (JSON lines: level/severity values are mapped to these)'),
-    regex: text.describe('JavaScript regular expression (no flags) over the message: the line after its time and level; named groups (?<name>...) may be used in message and remediation'),
-    severity: z.enum(['error', 'warn', 'info']).describe('`opta logs analyze --strict` exits 1 on an error-level finding'),
-    message: text.describe('what was found; placeholders: named groups (values of the last match), {{count}}, {{times}}, {{first}}, {{last}}, {{scope}}, {{config.<key>}}, {{paths.<name>}}, and {{<number>*N}}'),
-    why: text.describe('why it matters'),
-    remediation: text.describe('the exact command a person runs next; placeholders as in message'),
-    guide: text.describe('the heading of the troubleshooting guide this pattern comes from'),
-    check: z.union([kebab, z.null()]).describe('the doctor check this is evidence for (lmx, daemon, model, ...), or null: the doctor then reports it under the logs check'),
-    fix: z.union([kebab.regex(/^fix-/, 'must start with "fix-"'), z.null()]).describe('id of a fix pipeline, or null'),
-    runStart: z.boolean().optional().describe('true for the line that begins a daemon run ("daemon started"): --since-start and opta doctor look at what follows the last one'),
-    startup: z.boolean().optional().describe('true for lines the daemon writes while starting, just before "daemon started" (a session it could not load, a fallback port): with --since-start they count in the run that line begins'),
-    examples: z.array(text).min(1).describe('messages (without time and level) the regex must match'),
-  })
-  .strict()
-  .describe('An opta log pattern: a regular expression over daemon.log messages and the finding it produces.');
 
 /** Checks the doctor reports live (a pattern is evidence for one of these); `logs` and `doctor` are not live checks. */
 const LIVE_CHECKS = CHECKS.map((c) => c.id).filter((id) => id !== 'logs' && id !== 'doctor');
@@ -84,8 +62,8 @@ export function logPatternChecks(file: string, p: LogPattern, fixes: Set<string>
     });
   }
   for (const field of ['message', 'remediation'] as const) {
-    if (strayBraces(p[field])) problems.push({ file, jsonPath: `$.${field}`, message: 'has "{{" that is not a placeholder ({{name}} or {{name*N}})' });
-    for (const ph of placeholders(p[field])) {
+    if (strayBraces(p[field], 'logs')) problems.push({ file, jsonPath: `$.${field}`, message: 'has "{{" that is not a placeholder ({{name}} or {{name*N}})' });
+    for (const ph of placeholders(p[field], 'logs')) {
       const head = ph.name.split('.')[0];
       const ok = (BUILTINS as readonly string[]).includes(ph.name) || groups.includes(ph.name) || ((NAMESPACES as readonly string[]).includes(head) && ph.name.includes('.'));
       if (!ok) {

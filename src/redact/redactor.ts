@@ -1,28 +1,9 @@
 // The redactor: secret shapes from rules/redact plus the exact secrets of a home, replaced by stable placeholders ([REDACTED:bearer-1]).
 import { kindById } from '../rules/kinds.js';
 import { loadKind } from '../rules/loader.js';
-import type { RuleProblem } from '../doctor/rule-types.js';
+import type { RuleProblem } from '../rules/rule-problem.js';
+import type { RedactRule } from './redact-schema.js';
 import { byCodeUnit } from '../core/order.js';
-
-/** One rules/redact/<id>.json file (schema: schemas/redact.schema.json, zod in redact-kind.ts). */
-export interface RedactRule {
-  $schema?: string;
-  id: string;
-  description: string;
-  /** The placeholder's name: [REDACTED:<label>-<n>]. */
-  label: string;
-  /** Higher runs first (default 50): specific shapes before the generic ones that could eat their context. */
-  priority?: number;
-  /** Lower-case literals, one of which must occur in a text before its patterns run (a cheap filter, as gitleaks does). */
-  keywords?: string[];
-  /** A regex source of key names whose values are secrets; `{{keys}}` in a pattern stands for it, and JSON walks use it. */
-  keys?: string;
-  /** Only the named group `secret` is replaced when the pattern has one, else the whole match. */
-  patterns: Array<{ regex: string; flags?: string }>;
-  examples: Array<{ text: string; secret: string }>;
-  lookalikes: string[];
-  sources?: string[];
-}
 
 export interface Shape {
   id: string;

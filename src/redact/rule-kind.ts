@@ -1,42 +1,9 @@
-// The redact rule kind's full validator: zod schema of rules/redact/<id>.json plus cross-checks (regexes compile, match no empty string, examples redact, look-alikes survive).
-import { z } from 'zod';
+// The redact rule kind's full validator: the zod schema of rules/redact/<id>.json (redact-schema.ts) plus cross-checks (regexes compile, match no empty string, examples redact, look-alikes survive).
 import type { KindValidator } from '../rules/kinds.js';
-import type { RuleProblem } from '../doctor/rule-types.js';
-import { compileShape, Redactor, type RedactRule } from './redactor.js';
+import type { RuleProblem } from '../rules/rule-problem.js';
+import { compileShape, Redactor } from './redactor.js';
+import { RedactRuleSchema, type RedactRule } from './redact-schema.js';
 
-const kebab = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be kebab-case (a-z, 0-9, -)');
-
-export const RedactRuleSchema = z
-  .object({
-    $schema: z.string().optional(),
-    id: kebab.describe('the file name without .json'),
-    description: z.string().trim().min(10).describe('what the shape is and where it turns up'),
-    label: kebab.describe('the placeholder name: [REDACTED:<label>-<n>]'),
-    priority: z.number().int().min(0).max(100).optional().describe('higher runs first (default 50): specific shapes before generic ones'),
-    keywords: z
-      .array(z.string().min(1).regex(/^[^A-Z]*$/, 'must be lower case'))
-      .min(1)
-      .optional()
-      .describe('the patterns run only on a text containing one of these (case-insensitive)'),
-    keys: z.string().min(1).optional().describe('regex source of key names whose values are secrets; {{keys}} in a pattern stands for it'),
-    patterns: z
-      .array(
-        z
-          .object({
-            regex: z.string().min(1).describe('JavaScript regex source; a named group "secret" limits what is replaced'),
-            flags: z.string().regex(/^[imsu]*$/, 'only i, m, s and u (g and d are added)').optional(),
-          })
-          .strict(),
-      )
-      .min(1),
-    examples: z
-      .array(z.object({ text: z.string().min(1), secret: z.string().min(1).describe('the part of text that must disappear') }).strict())
-      .min(1)
-      .describe('texts this shape must redact (checked by opta rules validate and the tests)'),
-    lookalikes: z.array(z.string().min(1)).min(1).describe('texts that must survive every shape unchanged'),
-    sources: z.array(z.string()).optional().describe('public scanners the shape was learned from'),
-  })
-  .strict();
 
 export function redactChecks(file: string, rule: RedactRule): RuleProblem[] {
   const problems: RuleProblem[] = [];

@@ -1,7 +1,7 @@
 // The kinds of rule files under rules/ (doctor checks, log patterns, fix pipelines, redaction shapes): one registry, zod-free.
 import path from 'node:path';
 import { builtinRulesDir } from '../core/install.js';
-import type { RuleProblem } from '../doctor/rule-types.js';
+import type { RuleProblem } from './rule-problem.js';
 
 /**
  * A kind's full validator, loaded only when a file is not covered by the build's manifest (zod costs ~45 ms of
@@ -33,9 +33,9 @@ export interface RuleKind {
 
 export const rulesDir = (kind: string) => builtinRulesDir(kind);
 
-type DoctorRule = import('../doctor/rule-types.js').RuleFile;
-type Pipeline = import('../fix/pipeline-types.js').PipelineFile;
-type LogPattern = import('../logs/pattern-types.js').LogPattern;
+type DoctorRule = import('../doctor/rule-schema.js').RuleFile;
+type Pipeline = import('../fix/pipeline-schema.js').PipelineFile;
+type LogPattern = import('../logs/pattern-schema.js').LogPattern;
 
 /** Kinds in the order `opta rules list` shows them. A new kind adds one entry here and its schema module in its room. */
 export const KINDS: RuleKind[] = [

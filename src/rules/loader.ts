@@ -4,7 +4,9 @@ import path from 'node:path';
 import { PACKAGE_ROOT } from '../core/install.js';
 import { FACT_ID_LIST } from '../facts/catalog.js';
 import { KINDS, kindById, type RuleKind } from './kinds.js';
-import { conditionFacts, templateFacts, type LoadedRule, type RuleFile, type RuleProblem } from '../doctor/rule-types.js';
+import { conditionFacts } from './language/condition.js';
+import { templateFacts, type LoadedRule, type RuleFile } from '../doctor/rule-types.js';
+import type { RuleProblem } from './rule-problem.js';
 import { byCodeUnit } from '../core/order.js';
 
 export const DEFAULT_RULES_DIR = kindById('doctor')!.dir;

@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { doctorChecks, doctorValidator } from '../doctor/rule-kind.js';
 import { KINDS, kindById, type KindValidator, type RuleKind } from './kinds.js';
-import type { RuleFile, RuleProblem } from '../doctor/rule-types.js';
+import type { RuleProblem } from './rule-problem.js';
+import type { RuleFile } from '../doctor/rule-schema.js';
 import { readRuleText } from './loader.js';
 
 export function jsonPathOf(segments: ReadonlyArray<PropertyKey>): string {

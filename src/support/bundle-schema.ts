@@ -1,6 +1,17 @@
-// The zod schema of `opta support bundle --json`, kept in step with report/bundle.ts and exported to schemas/support-bundle.schema.json.
+// The zod schema of `opta support bundle --json`, exported to schemas/support-bundle.schema.json; bundle.ts infers the bundle's types from it.
 import { z } from 'zod';
 import { DoctorReportSchema } from '../doctor/report-schema.js';
+
+export const SectionResultSchema = z.object({
+  id: z.string().describe('doctor, daemon-status, daemon-logs, config-list, versions, paths, environment, ports, doctor-report, ...'),
+  title: z.string().describe('the command a person would run for the same text, or what the section holds'),
+  status: z.enum(['ok', 'failed', 'timed-out']),
+  ms: z.number().int(),
+  timeoutMs: z.number().int().describe('its own budget, capped by the deadline'),
+  text: z.string().describe('what the text bundle shows under "## <title>" (redacted)'),
+  data: z.unknown().optional().describe('structured content (redacted); for doctor-report: {report, facts}'),
+  error: z.string().optional().describe('one line: why the section has no content'),
+});
 
 export const SupportBundleSchema = z
   .object({
@@ -16,18 +27,7 @@ export const SupportBundleSchema = z
       values: z.number().int(),
       occurrences: z.number().int(),
     }),
-    sections: z.array(
-      z.object({
-        id: z.string().describe('doctor, daemon-status, daemon-logs, config-list, versions, paths, environment, ports, doctor-report, ...'),
-        title: z.string().describe('the command a person would run for the same text, or what the section holds'),
-        status: z.enum(['ok', 'failed', 'timed-out']),
-        ms: z.number().int(),
-        timeoutMs: z.number().int().describe('its own budget, capped by the deadline'),
-        text: z.string().describe('what the text bundle shows under "## <title>" (redacted)'),
-        data: z.unknown().optional().describe('structured content (redacted); for doctor-report: {report, facts}'),
-        error: z.string().optional().describe('one line: why the section has no content'),
-      }),
-    ),
+    sections: z.array(SectionResultSchema),
   })
   .strict()
   .describe('The document written by `opta support bundle --json`.');

@@ -3,8 +3,10 @@ import { VERSION } from '../core/version.js';
 import type { OptaPaths } from '../core/paths.js';
 import type { DaemonInspection } from '../daemon/lifecycle/inspect.js';
 import type { DoctorCapture } from '../doctor/run.js';
-import { loadShapes, Redactor, RedactShapesError, type RedactionCounts } from '../redact/redactor.js';
+import { loadShapes, Redactor, RedactShapesError } from '../redact/redactor.js';
 import { knownSecrets } from '../redact/known-secrets.js';
+import type { z } from 'zod';
+import type { SectionResultSchema, SupportBundleSchema } from './bundle-schema.js';
 
 export const BUNDLE_FORMAT = 'opta-support-bundle';
 /** Bumped when `opta support analyze` could no longer read an older bundle the same way. */
@@ -43,29 +45,10 @@ export interface Section {
   render?(data: unknown): string;
 }
 
-export interface SectionResult {
-  id: string;
-  title: string;
-  status: 'ok' | 'failed' | 'timed-out';
-  ms: number;
-  timeoutMs: number;
-  text: string;
-  data?: unknown;
-  /** One line: why the section has no content. */
-  error?: string;
-}
-
-export interface Bundle {
-  format: typeof BUNDLE_FORMAT;
-  formatVersion: number;
-  /** UTC, seconds: 2026-11-25T10:00:01Z. */
-  generatedAt: string;
-  tool: { name: 'opta'; version: string };
-  deadlineMs: number;
-  durationMs: number;
-  redaction: { enabled: boolean } & RedactionCounts;
-  sections: SectionResult[];
-}
+/** What became of one section: its text (redacted), its data, or one line saying why it has none. */
+export type SectionResult = z.infer<typeof SectionResultSchema>;
+/** The whole bundle: what `opta support bundle --json` writes, and the text bundle's sections. */
+export type Bundle = z.infer<typeof SupportBundleSchema>;
 
 export interface BundleOptions {
   paths: OptaPaths;

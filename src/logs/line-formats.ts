@@ -1,0 +1,219 @@
+// The log line formats the analyser recognises in raw bytes: the daemon's own, ISO-8601 and bracketed times, JSON lines (level, message, time).
+import type { Level } from './pattern-types.js';
+import { visible } from '../rules/language/escape.js';
+
+/** Index of lines with no recognisable time and level (stack traces, other programs' output). */
+export const UNPARSED = 4;
+export const LEVEL_INDEX: Record<Level, number> = { DEBUG: 0, INFO: 1, WARN: 2, ERROR: 3 };
+
+const NON_ASCII = /[\x80-\xff]/;
+/** Keys a JSON line's level may have, the usual one first (each is looked up with indexOf: no regex, no garbage). */
+const JSON_LEVEL_KEYS = ['"level"', '"severity"', '"lvl"', '"loglevel"', '"levelname"', '"log.level"'];
+export const JSON_MSG_KEYS = ['msg', 'message', 'text', 'log'];
+const JSON_MSG_KEYS_QUOTED = JSON_MSG_KEYS.map((k) => `"${k}"`);
+export const JSON_TIME_KEYS = ['ts', 'time', 'timestamp', '@timestamp', 't', 'date'];
+
+/** Longest JSON time value quoted (the text format's time is at most 48 characters by construction). */
+const TIME_CHARS = 48;
+/**
+ * Where a text line's time and message are and what its level is (parseTextLine fills it: one object reused for every
+ * line, so the hot loop allocates nothing). t0/t1: the time's bounds or -1; msg: where the message starts.
+ */
+export const parsed = { level: UNPARSED, msg: 0, t0: -1, t1: -1 };
+
+/**
+ * Reads a text line's time and level: "[HH:MM:SS] LEVEL msg" (the guide), "[2026-11-25T10:00:01.123Z] LEVEL msg",
+ * "2026-11-25T10:00:01.123Z LEVEL msg" and "2026-11-25 10:00:01,123 LEVEL msg". false for a JSON line ("{"): the
+ * caller reads it with the JSON helpers below. A line of no known shape is UNPARSED, its message empty.
+ */
+export function parseTextLine(s: string, p: number, end: number): boolean {
+  const c = s.charCodeAt(p);
+  let t0 = -1;
+  let t1 = -1;
+  let at = -1;
+  if (c === 91) {
+    // [HH:MM:SS] (the guide) or [2026-11-25T10:00:01.123Z] (ISO-8601)
+    if (s.charCodeAt(p + 9) === 93 && s.charCodeAt(p + 3) === 58) t1 = p + 9;
+    else {
+      const lim = Math.min(end, p + 48);
+      for (let k = p + 1; k < lim; k++) {
+        if (s.charCodeAt(k) === 93) {
+          t1 = k;
+          break;
+        }
+      }
+    }
+    const d = s.charCodeAt(p + 1);
+    if (t1 > 0 && d >= 48 && d <= 57) {
+      t0 = p + 1;
+      at = t1 + 1;
+    }
+  } else if (c >= 48 && c <= 57) {
+    // 2026-11-25T10:00:01.123Z LEVEL msg, or 2026-11-25 10:00:01,123 LEVEL msg
+    if (s.charCodeAt(p + 4) === 45 && s.charCodeAt(p + 7) === 45) {
+      let k = p + 10;
+      if (s.charCodeAt(k) === 32) k++;
+      const lim = Math.min(end, p + 48);
+      while (k < lim && s.charCodeAt(k) !== 32) k++;
+      if (k < lim) {
+        t0 = p;
+        t1 = k;
+        at = k;
+      }
+    }
+  } else if (c === 123) return false;
+  let level = UNPARSED;
+  let msg = end;
+  if (at > 0) {
+    let i = at;
+    while (i < end && s.charCodeAt(i) === 32) i++;
+    const w = i;
+    while (i < end && i - w < 9) {
+      const ch = s.charCodeAt(i) | 0x20;
+      if (ch < 97 || ch > 122) break;
+      i++;
+    }
+    const after = i < end ? s.charCodeAt(i) : 32;
+    const lv = i > w && (after === 32 || after === 58 || after === 9) ? levelOf(s, w, i - w) : -1;
+    if (lv >= 0 && i > at) {
+      level = lv;
+      if (s.charCodeAt(i) === 58) i++;
+      while (i < end && (s.charCodeAt(i) === 32 || s.charCodeAt(i) === 9)) i++;
+      msg = i;
+    }
+  }
+  parsed.level = level;
+  parsed.msg = msg;
+  parsed.t0 = t0;
+  parsed.t1 = t1;
+  return true;
+}
+
+export function decode(latin1: string): string {
+  return NON_ASCII.test(latin1) ? Buffer.from(latin1, 'latin1').toString('utf8') : latin1;
+}
+
+function eqi(s: string, at: number, word: string): boolean {
+  for (let k = 0; k < word.length; k++) if ((s.charCodeAt(at + k) | 0x20) !== word.charCodeAt(k)) return false;
+  return true;
+}
+
+/** A level word (any case) to its index: error/err/fatal/critical/crit/panic, warn/warning, info/notice, debug/trace. */
+export function levelOf(s: string, at: number, len: number): number {
+  switch (s.charCodeAt(at) | 0x20) {
+    case 101: // e
+      return (len === 5 && eqi(s, at, 'error')) || (len === 3 && eqi(s, at, 'err')) ? 3 : -1;
+    case 119: // w
+      return (len === 4 && eqi(s, at, 'warn')) || (len === 7 && eqi(s, at, 'warning')) ? 2 : -1;
+    case 105: // i
+      return len === 4 && eqi(s, at, 'info') ? 1 : -1;
+    case 100: // d
+      return len === 5 && eqi(s, at, 'debug') ? 0 : -1;
+    case 116: // t
+      return len === 5 && eqi(s, at, 'trace') ? 0 : -1;
+    case 102: // f
+      return len === 5 && eqi(s, at, 'fatal') ? 3 : -1;
+    case 99: // c
+      return (len === 8 && eqi(s, at, 'critical')) || (len === 4 && eqi(s, at, 'crit')) ? 3 : -1;
+    case 110: // n
+      return len === 6 && eqi(s, at, 'notice') ? 1 : -1;
+    case 112: // p
+      return len === 5 && eqi(s, at, 'panic') ? 3 : -1;
+    default:
+      return -1;
+  }
+}
+
+/**
+ * The level of a JSON line: "level":"error" (any key above, any case), or a number; -1 when there is none. Every
+ * occurrence of a key is tried, so a nested or unrelated one first ({"user":{"level":"admin"},"level":"warn"}) does
+ * not hide the line's own level.
+ */
+export function jsonLevel(raw: string): number {
+  for (const key of JSON_LEVEL_KEYS) {
+    for (let k = raw.indexOf(key); k >= 0; k = raw.indexOf(key, k + 1)) {
+      let i = k + key.length;
+      while (raw.charCodeAt(i) === 32) i++;
+      if (raw.charCodeAt(i) !== 58) continue;
+      i++;
+      while (raw.charCodeAt(i) === 32) i++;
+      let level = -1;
+      if (raw.charCodeAt(i) === 34) {
+        const w = ++i;
+        while (i < raw.length && i - w < 9 && ((raw.charCodeAt(i) | 0x20) >= 97 && (raw.charCodeAt(i) | 0x20) <= 122)) i++;
+        if (raw.charCodeAt(i) === 34) level = levelOf(raw, w, i - w);
+      } else {
+        let n = 0;
+        const d = i;
+        while (raw.charCodeAt(i) >= 48 && raw.charCodeAt(i) <= 57) n = n * 10 + raw.charCodeAt(i++) - 48;
+        if (i > d) level = numericLevel(n);
+      }
+      if (level >= 0) return level;
+    }
+  }
+  return -1;
+}
+
+/**
+ * Where the string value of a message key ("msg", "message", "text", "log") starts, just after its opening quote,
+ * for the key whose quote is at `q`; -1 when there is none.
+ */
+export function jsonMessageAfter(raw: string, q: number): number {
+  let i: number;
+  switch (raw.charCodeAt(q + 1)) {
+    case 109: // m
+      i = raw.startsWith('msg"', q + 1) ? q + 5 : raw.startsWith('message"', q + 1) ? q + 9 : -1;
+      break;
+    case 116: // t
+      i = raw.startsWith('text"', q + 1) ? q + 6 : -1;
+      break;
+    case 108: // l
+      i = raw.startsWith('log"', q + 1) ? q + 5 : -1;
+      break;
+    default:
+      return -1;
+  }
+  if (i < 0) return -1;
+  while (raw.charCodeAt(i) === 32) i++;
+  if (raw.charCodeAt(i++) !== 58) return -1;
+  while (raw.charCodeAt(i) === 32) i++;
+  return raw.charCodeAt(i) === 34 ? i + 1 : -1;
+}
+
+/**
+ * In a flat JSON line (no object nested in it), where the message JSON.parse picks starts: the first of the keys, in
+ * JSON_MSG_KEYS order, that is followed by ":" and has a string value ({"type":"msg","msg":...} and {"msg":404,
+ * "message":...} included); -1 when there is none. Each key is looked up with indexOf, as grep would.
+ */
+export function flatJsonMessageAt(raw: string): number {
+  for (const key of JSON_MSG_KEYS_QUOTED) {
+    for (let q = raw.indexOf(key); q >= 0; q = raw.indexOf(key, q + 1)) {
+      let i = q + key.length;
+      while (raw.charCodeAt(i) === 32) i++;
+      if (raw.charCodeAt(i) !== 58) continue; // a value such as "type":"msg"
+      i++;
+      while (raw.charCodeAt(i) === 32) i++;
+      if (raw.charCodeAt(i) === 34) return i + 1;
+      break; // this key's value is not a string ("msg":404): the next key
+    }
+  }
+  return -1;
+}
+
+/** pino/bunyan numbers (10..60), and syslog severities (0..7). */
+function numericLevel(n: number): number {
+  if (n <= 7) return n <= 3 ? 3 : n === 4 ? 2 : n <= 6 ? 1 : 0;
+  return n >= 50 ? 3 : n >= 40 ? 2 : n >= 30 ? 1 : 0;
+}
+
+export function jsonTime(v: unknown): string | null {
+  if (typeof v === 'string') return visible(v.length > TIME_CHARS ? v.slice(0, TIME_CHARS) + '…' : v);
+  if (typeof v === 'number' && Number.isFinite(v)) {
+    // Epoch seconds (possibly fractional) or milliseconds.
+    const ms = v < 1e11 ? v * 1000 : v;
+    const d = new Date(ms);
+    return Number.isNaN(d.getTime()) ? String(v) : d.toISOString();
+  }
+  return null;
+}
+

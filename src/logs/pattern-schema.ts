@@ -1,0 +1,27 @@
+// The zod schema of a log pattern file (rules/logs/<id>.json), exported to schemas/; the LogPattern type is inferred from it.
+import { z } from 'zod';
+import { kebab, text } from '../rules/language/condition-schema.js';
+import { LEVELS } from './pattern-types.js';
+
+export const LogPatternSchema = z
+  .object({
+    $schema: z.string().optional(),
+    id: kebab.describe('stable pattern id; equals the file name'),
+    levels: z.array(z.enum(LEVELS)).min(1).describe('log levels the pattern applies to (JSON lines: level/severity values are mapped to these)'),
+    regex: text.describe('JavaScript regular expression (no flags) over the message: the line after its time and level; named groups (?<name>...) may be used in message and remediation'),
+    severity: z.enum(['error', 'warn', 'info']).describe('`opta logs analyze --strict` exits 1 on an error-level finding'),
+    message: text.describe('what was found; placeholders: named groups (values of the last match), {{count}}, {{times}}, {{first}}, {{last}}, {{scope}}, {{config.<key>}}, {{paths.<name>}}, and {{<number>*N}}'),
+    why: text.describe('why it matters'),
+    remediation: text.describe('the exact command a person runs next; placeholders as in message'),
+    guide: text.describe('the heading of the troubleshooting guide this pattern comes from'),
+    check: z.union([kebab, z.null()]).describe('the doctor check this is evidence for (lmx, daemon, model, ...), or null: the doctor then reports it under the logs check'),
+    fix: z.union([kebab.regex(/^fix-/, 'must start with "fix-"'), z.null()]).describe('id of a fix pipeline, or null'),
+    runStart: z.boolean().optional().describe('true for the line that begins a daemon run ("daemon started"): --since-start and opta doctor look at what follows the last one'),
+    startup: z.boolean().optional().describe('true for lines the daemon writes while starting, just before "daemon started" (a session it could not load, a fallback port): with --since-start they count in the run that line begins'),
+    examples: z.array(text).min(1).describe('messages (without time and level) the regex must match'),
+  })
+  .strict()
+  .describe('An opta log pattern: a regular expression over daemon.log messages and the finding it produces.');
+
+export type LogPattern = z.infer<typeof LogPatternSchema>;
+export type Severity = LogPattern['severity'];
