@@ -111,9 +111,13 @@ function sweep(id: string): void {
   if (n) process.stderr.write(`mutate: ${id}: killed ${n} process(es) of the scratch copy its tests left running\n`);
 }
 
+// The same backstop as npm test's --test-timeout (package.json): on Node 20 it limits each test file as a whole. A
+// mutant that makes a test wait forever then fails that file (killed) instead of running into the 300 s limit below.
+const TEST_FILE_TIMEOUT_MS = 150_000;
+
 function runTests(m: Mutant): { ok: boolean; out: string } {
   const files = m.tests.map((t) => path.join('dist', 'test', `${t.replace(/(\.test)?\.(ts|js)$/, '')}.test.js`));
-  const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...(m.pattern ? ['--test-name-pattern', m.pattern] : []), ...files], {
+  const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', `--test-timeout=${TEST_FILE_TIMEOUT_MS}`, ...(m.pattern ? ['--test-name-pattern', m.pattern] : []), ...files], {
     cwd: scratch,
     encoding: 'utf8',
     env: { ...process.env, NODE_TEST_CONTEXT: undefined },

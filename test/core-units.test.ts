@@ -12,6 +12,7 @@ import { inspectConfig, setConfigValue, unsetConfigValue, maskSecret } from '../
 import { formatLogLine } from '../src/daemon/server/logger.js';
 import { VERSION } from '../src/core/version.js';
 import { ROOT } from './helpers/env.js';
+import { childEnd, onceWithin } from './helpers/wait.js';
 
 const made: string[] = [];
 const tmp = () => {
@@ -88,11 +89,11 @@ test('a kill -9 at any moment of a state write leaves the old or the new file, n
   const script = `import('${atomic}').then(({ writeState }) => { let i = 0; process.stdout.write('go\\n'); for (;;) writeState(${JSON.stringify(f)}, { ...${JSON.stringify(validState)}, pid: 1 + (i++ % 60000), daemonId: 'x'.repeat(1 + (i % 5000)) }); })`;
   for (let round = 0; round < 12; round++) {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+    await onceWithin(child.stdout!, 'data', 10000, `the state writer of round ${round} to say go`, () => child.kill('SIGKILL'));
     await new Promise((r) => setImmediate(r));
     for (let spin = 0; spin < round * 2000; spin++) fs.existsSync(f); // vary the kill moment without sleeping
     child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await childEnd(child, 5000, `the state writer of round ${round} to exit on SIGKILL`);
     const cls = readState(f).class;
     assert.ok(cls === 'valid' || cls === 'missing', `round ${round}: state.json was ${cls}`);
   }

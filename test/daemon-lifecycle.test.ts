@@ -13,6 +13,7 @@ import { daemonUrl } from '../src/daemon/lifecycle/inspect.js';
 import { httpJson } from '../src/core/http-client.js';
 import { startRig } from './helpers/daemon.js';
 import { optaPaths } from '../src/core/paths.js';
+import { childEnd, fetchWithin, withTimeout } from './helpers/wait.js';
 
 interface State { pid: number; port: number; host: string; token: string; daemonId: string; startedAt: string; version: string }
 
@@ -221,13 +222,11 @@ test("the guide's literal recovery: rm state.json && opta daemon start after cor
   fs.writeFileSync(h.paths.stateFile, '\u0000\u0000garbage');
   fs.mkdirSync(h.paths.sessionsDir, { recursive: true });
   fs.writeFileSync(path.join(h.paths.sessionsDir, 'keep.jsonl'), 'history\n');
-  const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
-    const c = spawn('bash', ['-c', `rm ~/.config/opta/daemon/state.json && node ${JSON.stringify(OPTA_BIN)} daemon start`], { env: h.env, cwd: process.cwd() });
-    let out = '';
-    c.stdout.on('data', (d) => (out += d));
-    c.stderr.on('data', (d) => (out += d));
-    c.on('close', (code) => resolve({ code, out }));
-  });
+  const c = spawn('bash', ['-c', `rm ~/.config/opta/daemon/state.json && node ${JSON.stringify(OPTA_BIN)} daemon start`], { env: h.env, cwd: process.cwd() });
+  let out = '';
+  c.stdout.on('data', (d) => (out += d));
+  c.stderr.on('data', (d) => (out += d));
+  const r = { code: (await childEnd(c, 30000, () => `rm state.json && opta daemon start to finish; got: ${out}`, 'close')).code, out };
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /Daemon started/);
   assert.equal(fs.readFileSync(path.join(h.paths.sessionsDir, 'keep.jsonl'), 'utf8'), 'history\n');
@@ -323,14 +322,14 @@ test('HTTP: identity answers without a token and tells nothing secret; everythin
   t.after(() => h.cleanup());
   const s = await started(h);
   const base = `http://127.0.0.1:${s.port}`;
-  const id = await fetch(`${base}/v3/identity`);
+  const id = await fetchWithin(`${base}/v3/identity`);
   assert.equal(id.status, 200);
   const idj = (await id.json()) as Record<string, unknown>;
   assert.deepEqual(Object.keys(idj).sort(), ['daemonId', 'name', 'pid', 'version']);
   assert.deepEqual(idj, { name: 'opta-daemon', version: PKG_VERSION, daemonId: s.daemonId, pid: s.pid });
 
   for (const auth of [undefined, 'Bearer wrong', `Bearer ${s.token}x`, s.token]) {
-    const r = await fetch(`${base}/v3/health`, { headers: auth ? { authorization: auth } : {} });
+    const r = await fetchWithin(`${base}/v3/health`, { headers: auth ? { authorization: auth } : {} });
     assert.equal(r.status, 401, `auth ${auth}`);
     assert.match(r.headers.get('content-type') ?? '', /application\/json/);
     assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'UNAUTHORIZED');
@@ -338,10 +337,10 @@ test('HTTP: identity answers without a token and tells nothing secret; everythin
   // Only the WebSocket takes the token from the query string (browsers cannot set its headers); an HTTP route never
   // does, so the token stays out of URLs, proxies' logs and shell history.
   for (const route of ['/v3/health', '/v3/sessions']) {
-    const q = await fetch(`${base}${route}?token=${s.token}`);
+    const q = await fetchWithin(`${base}${route}?token=${s.token}`);
     assert.equal(q.status, 401, `${route}?token=`);
   }
-  const ok = await fetch(`${base}/v3/health`, { headers: { authorization: `Bearer ${s.token}` } });
+  const ok = await fetchWithin(`${base}/v3/health`, { headers: { authorization: `Bearer ${s.token}` } });
   assert.equal(ok.status, 200);
   const health = (await ok.json()) as Record<string, unknown>;
   assert.equal(health.port, s.port);
@@ -350,14 +349,15 @@ test('HTTP: identity answers without a token and tells nothing secret; everythin
 
   // DNS rebinding: a Host that is not a loopback name is refused even with the token; so is a request with no Host
   // at all (HTTP/1.0 allows it). Raw requests, so no client library fills the header in.
-  const rawStatus = (head: string) =>
-    new Promise<number>((resolve, reject) => {
-      const sock = net.connect({ host: '127.0.0.1', port: s.port }, () => sock.write(head + '\r\n'));
+  const rawStatus = (head: string) => {
+    const sock = net.connect({ host: '127.0.0.1', port: s.port }, () => sock.write(head + '\r\n'));
+    return withTimeout(new Promise<number>((resolve, reject) => {
       let buf = '';
       sock.on('data', (d) => (buf += d));
       sock.on('error', reject);
       sock.on('close', () => resolve(Number(/^HTTP\/1\.[01] (\d{3})/.exec(buf)?.[1] ?? 0)));
-    });
+    }), 10000, `the daemon to answer and close a raw ${JSON.stringify(head.split('\r\n')[0])}`, () => sock.destroy());
+  };
   const auth = `Authorization: Bearer ${s.token}\r\nConnection: close\r\n`;
   const hostCases: Array<[string, string, number]> = [
     ['no Host header (HTTP/1.0)', `GET /v3/health HTTP/1.0\r\n${auth}`, 403],
@@ -370,7 +370,7 @@ test('HTTP: identity answers without a token and tells nothing secret; everythin
     ['Host: [::1]:port', `GET /v3/health HTTP/1.1\r\nHost: [::1]:${s.port}\r\n${auth}`, 200],
   ];
   for (const [what, head, want] of hostCases) assert.equal(await rawStatus(head), want, what);
-  const notFound = await fetch(`${base}/v3/nope`, { headers: { authorization: `Bearer ${s.token}` } });
+  const notFound = await fetchWithin(`${base}/v3/nope`, { headers: { authorization: `Bearer ${s.token}` } });
   assert.equal(notFound.status, 404);
   // The daemon's command line names its home (how a reused pid is told apart).
   assert.ok(fs.readFileSync(`/proc/${s.pid}/cmdline`, 'utf8').split('\0').includes(h.optaHome));
@@ -407,10 +407,8 @@ test("the guide's Reset Everything, step by step as a person types it", async (t
   const first = await started(h);
   fs.writeFileSync(path.join(h.paths.sessionsDir, 'history.jsonl'), 'mine\n');
   assert.equal((await runOpta(h, ['daemon', 'stop'])).code, 0);
-  await new Promise<void>((resolve, reject) => {
-    const c = spawn('bash', ['-c', 'rm -f ~/.config/opta/daemon/state.json ~/.config/opta/daemon/daemon.log'], { env: h.env });
-    c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`rm exited ${code}`))));
-  });
+  const rm = spawn('bash', ['-c', 'rm -f ~/.config/opta/daemon/state.json ~/.config/opta/daemon/daemon.log'], { env: h.env });
+  assert.equal((await childEnd(rm, 10000, 'rm of state.json and daemon.log to finish', 'close')).code, 0, 'rm exits 0');
   const s = await runOpta(h, ['daemon', 'start']);
   assert.equal(s.code, 0);
   assert.notEqual(readJson<State>(h.paths.stateFile).pid, first.pid);
@@ -421,7 +419,7 @@ test('a stale lock left by a dead process does not block start', async (t) => {
   const { h } = await homeWithPorts(2);
   t.after(() => h.cleanup());
   const dead = spawn('true');
-  await new Promise((r) => dead.once('exit', r));
+  await childEnd(dead, 10000, '`true` to exit');
   fs.mkdirSync(h.paths.daemonDir, { recursive: true, mode: 0o700 });
   fs.writeFileSync(h.paths.lockFile, JSON.stringify({ pid: dead.pid, at: new Date().toISOString() }));
   await started(h);
@@ -450,9 +448,9 @@ test('daemon run: the foreground daemon serves, logs to stderr too, refuses a se
   const second = await runOpta(h, ['daemon', 'run']);
   assert.equal(second.code, 1);
   assert.match(second.stderr, /already running.*Never run two/);
-  const exited = new Promise<number | null>((resolve) => fg.child.once('exit', (code) => resolve(code)));
+  const exited = childEnd(fg.child, 10000, () => `opta daemon run to exit on SIGTERM; it printed: ${fg.output()}`);
   fg.child.kill('SIGTERM');
-  assert.equal(await exited, 0);
+  assert.equal((await exited).code, 0);
   assert.ok(!alive(state.pid), 'the daemon child is gone with the foreground command');
   assert.ok(!fs.existsSync(h.paths.stateFile));
 });
@@ -469,7 +467,7 @@ test('daemon.host ::1 (IPv6 loopback): the daemon serves there, and the address 
   assert.equal(status.code, 0, status.stdout + status.stderr);
   const address = /^ {2}address: +(\S+)$/m.exec(status.stdout)?.[1];
   assert.equal(address, `http://[::1]:${s.port}`, status.stdout);
-  const res = await fetch(`${address}/v3/identity`);
+  const res = await fetchWithin(`${address}/v3/identity`);
   assert.equal(((await res.json()) as { pid: number }).pid, s.pid);
   assert.equal((await runOpta(h, ['daemon', 'stop'])).code, 0);
 });

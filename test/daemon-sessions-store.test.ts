@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { startRig, type DaemonRig, type Envelope } from './helpers/daemon.js';
 import { alive, OPTA_BIN, runOpta, waitUntil } from './helpers/env.js';
 import { MAX_OPEN_EVENT_LOGS } from '../src/daemon/server/event-log.js';
+import { exitCodeWithin } from './helpers/wait.js';
 
 const TIME = String.raw`^\[\d\d:\d\d:\d\d\] `;
 
@@ -167,7 +168,7 @@ describe('many sessions', () => {
     let out = '';
     start.stdout.on('data', (d) => (out += d));
     start.stderr.on('data', (d) => (out += d));
-    const code = await new Promise<number | null>((r) => start.once('close', r));
+    const code = await exitCodeWithin(start, 30000, () => `opta daemon start under ulimit -n ${LIMIT} to finish; got: ${out}`, 'close');
     assert.equal(code, 0, out);
     rig.refresh();
   });

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { startRig, upgradeStatus, type DaemonRig, type Envelope, WsRecorder } from './helpers/daemon.js';
 import { waitUntil } from './helpers/env.js';
+import { fetchWithin } from './helpers/wait.js';
 
 const TIME = String.raw`^\[\d\d:\d\d:\d\d\] `;
 const API_KEY = 'sk-test-lmx-key-0123456789';
@@ -110,10 +111,10 @@ describe('daemon turns against LMX', () => {
     const ws = await rig.ws('badstream', 0);
     // Slow mode holds the preflight's readyz; once the simulator has it, switch so only the chat stream is garbage.
     await rig.sim.setConfig({ mode: 'slow', delayMs: 300 });
-    await fetch(`http://127.0.0.1:${rig.sim.controlPort}/requests/reset`, { method: 'POST' });
+    await fetchWithin(`http://127.0.0.1:${rig.sim.controlPort}/requests/reset`, { method: 'POST' });
     const r = await rig.api('POST', '/v3/sessions/badstream/turns', { content: 'x' });
     await waitUntil(async () => {
-      const seen = (await (await fetch(`http://127.0.0.1:${rig.sim.controlPort}/requests`)).json()) as Array<{ path: string }>;
+      const seen = (await (await fetchWithin(`http://127.0.0.1:${rig.sim.controlPort}/requests`)).json()) as Array<{ path: string }>;
       return seen.some((q) => q.path === '/readyz');
     }, 5000, 'the preflight to reach the simulator');
     await rig.sim.setConfig({ mode: 'malformed' });
@@ -281,7 +282,7 @@ describe('daemon turns against LMX', () => {
       assert.equal(typeof r.body.error.message, 'string');
       if (message) assert.match(r.body.error.message, message);
     }
-    const unauth = await fetch(`${rig.base}/v3/sessions`);
+    const unauth = await fetchWithin(`${rig.base}/v3/sessions`);
     assert.equal(unauth.status, 401);
     assert.equal((await rig.api('GET', '/v3/health')).status, 200);
     const r = await rig.api('POST', '/v3/sessions/input/turns', { content: 'still here?' });

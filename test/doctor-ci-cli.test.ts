@@ -9,6 +9,7 @@ import { startRig, type DaemonRig } from './helpers/daemon.js';
 import { OPTA_BIN, runOpta } from './helpers/env.js';
 import { checkJunit } from './helpers/junit-check.js';
 import { checkMetrics, sampleValue } from './helpers/metrics-check.js';
+import { exitCodeWithin } from './helpers/wait.js';
 
 const RULE_COUNT = fs.readdirSync(path.join(process.cwd(), 'rules', 'doctor')).filter((f) => f.endsWith('.json')).length;
 
@@ -30,7 +31,7 @@ describe('opta doctor --ci and report formats on a live stack', () => {
     const child = spawn(process.execPath, [OPTA_BIN, 'doctor', '--ci'], { env: { ...rig.h.env, ...colourEnv }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const code = await exitCodeWithin(child, 30000, () => `opta doctor --ci (stdin left open) to exit; got: ${stdout}`);
     child.stdin.destroy();
     assert.equal(code, 0);
     assert.doesNotMatch(stdout, /\x1b\[/);

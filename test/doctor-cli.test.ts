@@ -11,6 +11,7 @@ import { DoctorReportSchema } from '../src/doctor/report-schema.js';
 import { startRig, type DaemonRig } from './helpers/daemon.js';
 import { daemonConfig, freePortBlock, hashTree, holdPort, makeHome, OPTA_BIN, runCommand, runOpta as run, treeChanges, waitUntil, type RunResult, type TestHome } from './helpers/env.js';
 import { guideHealthyReport } from '../fixtures/guide-report.js';
+import { exitCodeWithin } from './helpers/wait.js';
 
 /** Every doctor run in this file is checked for its read-only promise: no byte, mode or entry under HOME changes. */
 async function runOpta(h: Pick<TestHome, 'env'>, args: string[], opts?: Parameters<typeof run>[2]): Promise<RunResult> {
@@ -165,7 +166,7 @@ describe('opta doctor on a live stack (real daemon + LMX simulator)', () => {
       assert.ok(!r.stdout.includes(rig.token));
       // The next command works as printed once TOKEN is replaced (opta daemon status --show-secrets shows it).
       const cancel = spawn('sh', ['-c', next.replace('TOKEN', rig.token)], { stdio: 'ignore' });
-      assert.equal(await new Promise((res) => cancel.on('exit', res)), 0);
+      assert.equal(await exitCodeWithin(cancel, 10000, 'the printed cancel curl to exit'), 0);
       await waitUntil(async () => (await rig.api('GET', '/v3/permissions?state=pending')).body.permissions.length === 0, 5000, 'the request to go');
       const again = await runOpta(rig.h, ['doctor', '--rules', rules]);
       assert.equal(again.code, 0, again.stdout);
@@ -337,7 +338,7 @@ describe('opta doctor without a running daemon', () => {
       assert.match(r.stdout, /next: rm ~\/\.config\/opta\/daemon\/state\.json && opta daemon start$/m);
     }
     const fixed = spawn('sh', ['-c', `rm ${h.paths.stateFile} && node ${OPTA_BIN} daemon start`], { env: h.env, stdio: 'ignore' });
-    assert.equal(await new Promise((res) => fixed.on('exit', res)), 0);
+    assert.equal(await exitCodeWithin(fixed, 30000, 'rm state.json && opta daemon start to exit'), 0);
     assert.equal((await runOpta(h, ['doctor'])).code, 0);
     await runOpta(h, ['daemon', 'stop']);
   });

@@ -12,6 +12,7 @@ import http from 'node:http';
 import { startRig, type DaemonRig } from './helpers/daemon.js';
 import { collect } from './helpers/collect.js';
 import { daemonConfig, freePortBlock, holdPort, killAndWait, makeHome, waitUntil, type TestHome } from './helpers/env.js';
+import { childEnd } from './helpers/wait.js';
 
 describe('collectors against a running daemon and LMX simulator', () => {
   let rig: DaemonRig;
@@ -214,7 +215,7 @@ describe('collectors against foreign and dead processes', () => {
 
   test('daemon: state.json naming a dead pid is stale; a live non-opta pid is foreign', async () => {
     const dead = spawn(process.execPath, ['-e', '0']);
-    await new Promise((r) => dead.on('exit', r));
+    await childEnd(dead, 10000, 'node -e 0 to exit');
     const state = { pid: dead.pid, port, host: '127.0.0.1', token: 'a'.repeat(64), daemonId: 'x', startedAt: new Date().toISOString(), version: VERSION };
     fs.mkdirSync(h.paths.daemonDir, { recursive: true, mode: 0o700 });
     fs.writeFileSync(h.paths.stateFile, JSON.stringify(state), { mode: 0o600 });

@@ -10,12 +10,12 @@ import { runDoctor } from '../src/doctor/run.js';
 import { startRig, type DaemonRig } from './helpers/daemon.js';
 import { alive, runOpta, spawnOpta, waitUntil } from './helpers/env.js';
 import { checkMetrics, sampleValue } from './helpers/metrics-check.js';
+import { childEnd } from './helpers/wait.js';
 
 const TS = String.raw`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:Z|[+-]\d{2}:\d{2})`;
 
 function exitOf(child: import('node:child_process').ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  return childEnd(child, 10000, 'opta doctor --watch to exit after the signal');
 }
 
 describe('opta doctor --watch', () => {

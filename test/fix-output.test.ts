@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { FixReportSchema } from '../src/fix/report-schema.js';
 import { startRig, type DaemonRig } from './helpers/daemon.js';
 import { alive, OPTA_BIN, readJson, runOpta, waitUntil } from './helpers/env.js';
+import { timeoutMessage } from './helpers/wait.js';
 
 interface State {
   pid: number;
@@ -49,7 +50,7 @@ function onTerminal(env: NodeJS.ProcessEnv, args: string[], answer?: string): Pr
     child.stdout.on('data', (d) => (screen += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`opta on a terminal did not finish:\n${screen}`));
+      reject(new Error(timeoutMessage(60000, `opta ${args.join(' ')} on a terminal to finish (killed); the terminal showed:\n${screen}`)));
     }, 60000);
     child.on('exit', (code) => {
       clearTimeout(timer);

@@ -15,6 +15,7 @@ import { startRig, type DaemonRig } from './helpers/daemon.js';
 import { alive, cmdlineOf, hashTree, holdPort, OPTA_BIN, readJson, runOpta, treeChanges, waitUntil } from './helpers/env.js';
 import { assertSameBytes, historyCutByKill, historyThenRunning, snapshot } from './helpers/history.js';
 import { mountTmpfs } from './helpers/tmpfs.js';
+import { exitCodeWithin } from './helpers/wait.js';
 
 interface State {
   pid: number;
@@ -187,13 +188,7 @@ test('no terminal and no --yes: steps that ask are reported as needing confirmat
   const child = spawn(process.execPath, [OPTA_BIN, 'doctor', '--fix'], { env: r.h.env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   child.stdout.on('data', (d) => (stdout += d));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`doctor --fix waited (for input?):\n${stdout}`)), 20000);
-    child.on('exit', (c) => {
-      clearTimeout(timer);
-      resolve(c);
-    });
-  });
+  const code = await exitCodeWithin(child, 20000, () => `doctor --fix to exit without input (did it wait for input?); got:\n${stdout}`);
   child.stdin.destroy();
   assert.equal(code, 1);
   assert.match(stdout, /^ {4}↓ skipped: needs confirmation: run opta doctor --fix --yes, or opta doctor --fix on a terminal$/m);
@@ -210,7 +205,7 @@ test('two --fix runs cannot overlap: the second names the first (pid) and exits 
   const first = spawn(process.execPath, [OPTA_BIN, 'doctor', '--fix', '--yes'], { env: r.h.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out1 = '';
   first.stdout.on('data', (d) => (out1 += d));
-  const done = new Promise<number | null>((resolve) => first.on('exit', resolve));
+  const done = exitCodeWithin(first, 30000, () => `the first doctor --fix --yes to exit; got: ${out1}`);
   await waitUntil(() => fs.existsSync(optaPaths(r.h.optaHome).fixLockFile), 15000, 'the first fix to take its lock');
   const second = await runOpta(r.h, ['doctor', '--fix', '--yes']);
   assert.equal(second.code, 1);
@@ -237,7 +232,7 @@ test('Ctrl-C during a step: the step finishes, nothing further starts, no re-che
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
-  const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const exit = exitCodeWithin(child, 30000, () => `doctor --fix --yes to exit after SIGINT; got: ${stdout}${stderr}`);
   // The restart step spends its first 1.5 s finding the stopped daemon unresponsive: the signal lands inside it.
   await waitUntil(() => stdout.includes('Fixing:'), 15000, 'the steps to start');
   child.kill('SIGINT');

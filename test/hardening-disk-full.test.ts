@@ -12,6 +12,7 @@ import { readState, writeState } from '../src/core/state.js';
 import { StorageError } from '../src/daemon/server/durable-fs.js';
 import { EventLog } from '../src/daemon/server/event-log.js';
 import { SpaceGuard } from '../src/daemon/server/space-reserve.js';
+import { fetchWithin } from './helpers/wait.js';
 
 const NO_STACK = /\n\s+at /;
 const validState = { pid: 4242, port: 9999, host: '127.0.0.1', token: 'a'.repeat(64), daemonId: 'd-1', startedAt: '2026-11-25T10:00:01Z', version: '1.1.0' };
@@ -120,7 +121,7 @@ test('daemon start and daemon run on a full disk: exit 1 saying so, no daemon, n
   const ok = await runOpta(h, ['daemon', 'start']);
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
   const s = readJson<{ port: number; token: string }>(h.paths.stateFile);
-  const res = await fetch(`http://127.0.0.1:${s.port}/v3/sessions/kept/events?afterSeq=0`, { headers: { authorization: `Bearer ${s.token}` } });
+  const res = await fetchWithin(`http://127.0.0.1:${s.port}/v3/sessions/kept/events?afterSeq=0`, { headers: { authorization: `Bearer ${s.token}` } });
   assert.deepEqual(((await res.json()) as { events: unknown[] }).events, [ev, done]);
 });
 

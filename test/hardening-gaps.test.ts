@@ -8,13 +8,15 @@ import net from 'node:net';
 import { execFileSync, spawn } from 'node:child_process';
 import { startRig, upgradeStatus, type DaemonRig } from './helpers/daemon.js';
 import { daemonConfig, daemonPidsOfHome, freePortBlock, killAndWait, makeHome, OPTA_BIN, readJson, runOpta, waitUntil } from './helpers/env.js';
+import { exitCodeWithin, fetchWithin, withTimeout } from './helpers/wait.js';
 
 const NO_STACK = /\n\s+at /;
 
 /** A raw request whose body is sent in chunks (no content-length), as a streaming client would. */
 function chunkedPost(port: number, token: string, path: string, totalBytes: number): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'transfer-encoding': 'chunked' } });
+  let req!: http.ClientRequest;
+  return withTimeout(new Promise((resolve, reject) => {
+    req = http.request({ host: '127.0.0.1', port, path, method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'transfer-encoding': 'chunked' } });
     let answered = false;
     req.on('response', (res) => {
       answered = true;
@@ -36,19 +38,19 @@ function chunkedPost(port: number, token: string, path: string, totalBytes: numb
     };
     req.write('{"content":"');
     pump();
-  });
+  }), 30000, `an answer to a chunked POST ${path} of ${totalBytes} bytes`, () => req.destroy());
 }
 
 /** Sends raw bytes (a request node's own client would refuse to make) and returns what came back before the close. */
 function rawRequest(port: number, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(port, '127.0.0.1', () => sock.end(text));
+  const sock = net.connect(port, '127.0.0.1', () => sock.end(text));
+  return withTimeout(new Promise((resolve, reject) => {
     let got = '';
     sock.setEncoding('utf8');
     sock.on('data', (d: string) => (got += d));
     sock.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' ? resolve(got) : reject(e)));
     sock.on('close', () => resolve(got));
-  });
+  }), 10000, `the daemon to answer and close a raw ${JSON.stringify(text.split('\r\n')[0])}`, () => sock.destroy());
 }
 
 describe('smaller gaps', () => {
@@ -82,7 +84,7 @@ describe('smaller gaps', () => {
       assert.doesNotMatch(rig.log(), /daemon crashed/);
     }],
     ['oversized headers are answered 431, not reset', async () => {
-      const res = await fetch(`${rig.base}/v3/health`, { headers: { authorization: `Bearer ${rig.token}`, 'x-padding': 'p'.repeat(20000) } });
+      const res = await fetchWithin(`${rig.base}/v3/health`, { headers: { authorization: `Bearer ${rig.token}`, 'x-padding': 'p'.repeat(20000) } });
       assert.equal(res.status, 431);
       assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'HEADERS_TOO_LARGE');
     }],
@@ -100,7 +102,7 @@ describe('smaller gaps', () => {
         [{}, 101],
       ];
       for (const [extra, want] of cases) assert.equal(await upgradeStatus(url, { ...auth, ...extra }), want, JSON.stringify(extra));
-      const res = await fetch(`${rig.base}/v3/health`, { headers: { ...auth, origin: 'http://evil.example' } });
+      const res = await fetchWithin(`${rig.base}/v3/health`, { headers: { ...auth, origin: 'http://evil.example' } });
       assert.equal(res.status, 403, 'the HTTP routes refuse it too');
       assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'FORBIDDEN_ORIGIN');
     }],
@@ -181,7 +183,7 @@ describe('smaller gaps', () => {
         assert.ok(start.ms < 10000, `start took ${start.ms} ms`);
         const s = readJson<{ port: number; token: string; pid: number }>(h.paths.stateFile);
         h.pids.add(s.pid);
-        const res = await fetch(`http://127.0.0.1:${s.port}/v3/sessions`, { headers: { authorization: `Bearer ${s.token}` } });
+        const res = await fetchWithin(`http://127.0.0.1:${s.port}/v3/sessions`, { headers: { authorization: `Bearer ${s.token}` } });
         const sessions = ((await res.json()) as { sessions: Array<{ id: string; lastSeq: number }> }).sessions;
         assert.deepEqual(sessions.map((x) => [x.id, x.lastSeq]), [['good', 1]]);
         const log = fs.readFileSync(h.paths.logFile, 'utf8');
@@ -206,7 +208,7 @@ describe('smaller gaps', () => {
         let out = '';
         child.stdout!.on('data', (d) => (out += d));
         child.stderr!.on('data', (d) => (out += d));
-        const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+        const code = await exitCodeWithin(child, 30000, () => `opta daemon start without the right to bind ports below 1024 to finish; got: ${out}`, 'close');
         const ms = Date.now() - t0;
         if (code !== 1 && /setpriv: /.test(out)) return void console.log(`# skipped: setpriv cannot drop the capability here: ${out.trim()}`);
         assert.equal(code, 1, out);
@@ -226,7 +228,7 @@ describe('smaller gaps', () => {
         const child = spawn(process.execPath, [OPTA_BIN, 'config', 'list'], { env: rig.h.env, stdio: ['ignore', full, 'pipe'] });
         let stderr = '';
         child.stderr!.on('data', (d) => (stderr += d));
-        const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+        const code = await exitCodeWithin(child, 30000, () => `opta config list with stdout on /dev/full to finish; got: ${stderr}`, 'close');
         assert.equal(code, 2, stderr);
         assert.match(stderr, /^opta: cannot write the output: ENOSPC/);
         assert.equal(stderr.trim().split('\n').length, 1, stderr);
@@ -295,8 +297,8 @@ test('a WebSocket client that stops reading is disconnected once 8 MiB of live e
     `GET /v3/ws?sessionId=slow HTTP/1.1\r\nHost: 127.0.0.1:${rig.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
       `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer ${rig.token}\r\n\r\n`,
   );
-  const head = await new Promise<string>((resolve) => {
-    let got = '';
+  let got = '';
+  const head = await withTimeout(new Promise<string>((resolve) => {
     const onData = (d: Buffer) => {
       got += d.toString('latin1');
       if (!got.includes('\r\n\r\n')) return;
@@ -305,7 +307,7 @@ test('a WebSocket client that stops reading is disconnected once 8 MiB of live e
       resolve(got);
     };
     sock.on('data', onData);
-  });
+  }), 10000, () => `the daemon to answer the WebSocket upgrade of session slow; got: ${JSON.stringify(got)}`);
   assert.match(head, /^HTTP\/1\.1 101 /);
   await waitUntil(async () => (await session()).wsClients === 1, 5000, 'the client to be counted');
   // Two turns of 14 tokens of 512 KiB: 14 MiB of live events, more than the cap and what the kernel buffers for a

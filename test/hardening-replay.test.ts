@@ -6,10 +6,11 @@ import WebSocket from 'ws';
 import { startRig, WsRecorder, type DaemonRig, type Envelope } from './helpers/daemon.js';
 import { runOpta } from './helpers/env.js';
 import { TARGET_BYTES, writeBigSession, type BigSession } from './helpers/big-session.js';
+import { fetchWithin, withTimeout } from './helpers/wait.js';
 
 /** GETs a URL and counts the bytes of the answer without parsing them (the test must not be the bottleneck). */
 async function drain(url: string, token: string): Promise<number> {
-  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  const res = await fetchWithin(url, { headers: { authorization: `Bearer ${token}` } });
   assert.equal(res.status, 200);
   let n = 0;
   for await (const chunk of res.body!) n += (chunk as Uint8Array).length;
@@ -18,9 +19,9 @@ async function drain(url: string, token: string): Promise<number> {
 
 /** Opens a WebSocket replay from seq 0 and counts the events until `expected` arrived (parsing none: cheap for the test). */
 function countReplayed(rig: DaemonRig, expected: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${rig.port}/v3/ws?sessionId=big&afterSeq=0`, { headers: { authorization: `Bearer ${rig.token}` } });
-    let n = 0;
+  const ws = new WebSocket(`ws://127.0.0.1:${rig.port}/v3/ws?sessionId=big&afterSeq=0`, { headers: { authorization: `Bearer ${rig.token}` } });
+  let n = 0;
+  return withTimeout(new Promise((resolve, reject) => {
     ws.on('message', () => {
       if (++n === expected) {
         ws.close();
@@ -29,7 +30,7 @@ function countReplayed(rig: DaemonRig, expected: number): Promise<number> {
     });
     ws.once('error', reject);
     ws.once('close', () => resolve(n));
-  });
+  }), 30000, () => `the replay of session big over the WebSocket (${expected} events; ${n} came)`, () => ws.terminate());
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -56,7 +57,7 @@ describe('event replay from a 50 MB session', () => {
       assert.deepEqual(seqs, Array.from({ length: last - after }, (_, i) => after + 1 + i), `afterSeq=${after}`);
     }
     // The whole session, checked without parsing 50 MB in the test: its exact length, and events found verbatim.
-    const res = await fetch(`${rig.base}/v3/sessions/big/events?afterSeq=0`, { headers: { authorization: `Bearer ${rig.token}` } });
+    const res = await fetchWithin(`${rig.base}/v3/sessions/big/events?afterSeq=0`, { headers: { authorization: `Bearer ${rig.token}` } });
     const body = Buffer.from(await res.arrayBuffer());
     const head = `{"sessionId":"big","lastSeq":${last},"events":[`;
     assert.equal(body.subarray(0, head.length).toString(), head);
@@ -104,7 +105,7 @@ describe('event replay from a 50 MB session', () => {
     const health: Array<Promise<number>> = [];
     const probe = async () => {
       const t0 = performance.now();
-      const r = await fetch(`${rig.base}/v3/health`, { headers: { authorization: `Bearer ${rig.token}` } });
+      const r = await fetchWithin(`${rig.base}/v3/health`, { headers: { authorization: `Bearer ${rig.token}` } });
       await r.arrayBuffer();
       assert.equal(r.status, 200);
       return performance.now() - t0;

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { spawnLmxSim, type SpawnLmxSimArgs, type SpawnedLmxSim } from '../fixtures/lmx-sim/client.js';
 import { startLmxSim } from '../fixtures/lmx-sim/server.js';
 import { runCommand, type RunResult } from './helpers/env.js';
+import { fetchWithin, waitUntil, withTimeout } from './helpers/wait.js';
 
 const MAIN_JS = fileURLToPath(new URL('../fixtures/lmx-sim/main.js', import.meta.url));
 
@@ -24,12 +25,12 @@ function controlUrl(sim: SpawnedLmxSim, path: string): string {
 }
 
 async function getJson(url: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(url);
+  const res = await fetchWithin(url);
   return { status: res.status, body: await res.json() };
 }
 
 function chat(sim: SpawnedLmxSim, body: object, signal?: AbortSignal): Promise<Response> {
-  return fetch(`${sim.url}/v1/chat/completions`, {
+  return fetchWithin(`${sim.url}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ model: 'qwen3-30b-a3b', ...body }),
@@ -49,13 +50,14 @@ async function ssePayloads(res: Response): Promise<string[]> {
 
 // A fresh, agent-less connection: the assertion is about what a new TCP connect gets, not about pooling.
 function rawGet(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = get(url, { agent: false }, (res) => {
+  let req!: ReturnType<typeof get>;
+  return withTimeout(new Promise((resolve, reject) => {
+    req = get(url, { agent: false }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
     req.on('error', reject);
-  });
+  }), 10000, `an answer to GET ${url}`, () => req.destroy());
 }
 
 const USER_TURN = { messages: [{ role: 'user', content: 'read a.txt' }] };
@@ -74,7 +76,7 @@ test('GET /healthz answers ok and is recorded on the control port', async () => 
     assert.equal(records[0].path, '/healthz');
     assert.equal(typeof records[0].at, 'number');
 
-    const reset = await fetch(controlUrl(sim, '/requests/reset'), { method: 'POST' });
+    const reset = await fetchWithin(controlUrl(sim, '/requests/reset'), { method: 'POST' });
     assert.equal(reset.status, 200);
     assert.deepEqual((await getJson(controlUrl(sim, '/requests'))).body, []);
   });
@@ -218,7 +220,7 @@ test('scripted tool calls stream incrementally, then a tool result gets the text
 test('refuse closes the main port for real (ECONNREFUSED) and ok re-listens on the same port', async () => {
   await withSim({}, async (sim) => {
     // Warm a keep-alive connection first: a pooled socket must not keep getting answers.
-    assert.equal((await fetch(`${sim.url}/healthz`)).status, 200);
+    assert.equal((await fetchWithin(`${sim.url}/healthz`)).status, 200);
     await sim.setConfig({ mode: 'refuse' });
 
     await assert.rejects(rawGet(`${sim.url}/healthz`), (err: NodeJS.ErrnoException) => {
@@ -272,7 +274,7 @@ test('hang accepts and never answers; the control port keeps answering and stop(
 test('slow delays headers and every SSE chunk by delayMs', async () => {
   await withSim({ mode: 'slow', delayMs: 200 }, async (sim) => {
     let started = performance.now();
-    const health = await fetch(`${sim.url}/healthz`);
+    const health = await fetchWithin(`${sim.url}/healthz`);
     assert.ok(performance.now() - started >= 200, 'headers arrived before delayMs');
     assert.deepEqual(await health.json(), { status: 'ok' });
 
@@ -307,7 +309,7 @@ test('malformed answers 200 application/json that is not JSON, and garbage SSE',
   await withSim({}, async (sim) => {
     await sim.setConfig({ mode: 'malformed' });
     for (const path of ['/healthz', '/readyz', '/v1/models']) {
-      const res = await fetch(`${sim.url}${path}`);
+      const res = await fetchWithin(`${sim.url}${path}`);
       assert.equal(res.status, 200);
       assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
       const text = await res.text();
@@ -326,18 +328,18 @@ test('malformed answers 200 application/json that is not JSON, and garbage SSE',
 
 test('bad request bodies get 400 JSON, unknown routes 404 JSON, wrong methods 405', async () => {
   await withSim({}, async (sim) => {
-    const bad = await fetch(`${sim.url}/v1/chat/completions`, { method: 'POST', body: '{"messages": [' });
+    const bad = await fetchWithin(`${sim.url}/v1/chat/completions`, { method: 'POST', body: '{"messages": [' });
     assert.equal(bad.status, 400);
     assert.equal(typeof (await bad.json()).error.message, 'string');
 
-    const notObject = await fetch(`${sim.url}/v1/chat/completions`, { method: 'POST', body: '[1,2]' });
+    const notObject = await fetchWithin(`${sim.url}/v1/chat/completions`, { method: 'POST', body: '[1,2]' });
     assert.equal(notObject.status, 400);
 
     const missing = await getJson(`${sim.url}/v2/nothing`);
     assert.equal(missing.status, 404);
     assert.match(missing.body.error.message, /\/v2\/nothing/);
 
-    const wrongMethod = await fetch(`${sim.url}/v1/chat/completions`);
+    const wrongMethod = await fetchWithin(`${sim.url}/v1/chat/completions`);
     assert.equal(wrongMethod.status, 405);
     assert.equal(wrongMethod.headers.get('allow'), 'POST');
     await wrongMethod.body?.cancel();
@@ -347,7 +349,7 @@ test('bad request bodies get 400 JSON, unknown routes 404 JSON, wrong methods 40
 test('control port rejects invalid patches with 400 and leaves the config alone', async () => {
   await withSim({}, async (sim) => {
     for (const patch of [{ mode: 'sideways' }, { delay_ms: 5 }, { delayMs: -1 }, { toolCalls: [{ name: 'x' }] }]) {
-      const res = await fetch(controlUrl(sim, '/config'), { method: 'POST', body: JSON.stringify(patch) });
+      const res = await fetchWithin(controlUrl(sim, '/config'), { method: 'POST', body: JSON.stringify(patch) });
       assert.equal(res.status, 400, JSON.stringify(patch));
       assert.equal(typeof (await res.json()).error, 'string');
     }
@@ -357,7 +359,7 @@ test('control port rejects invalid patches with 400 and leaves the config alone'
     assert.equal(unchanged.delayMs, 3000);
     assert.deepEqual(unchanged.toolCalls, []);
 
-    const res = await fetch(controlUrl(sim, '/config'), { method: 'POST', body: '{"mode":"slow","delayMs":7}' });
+    const res = await fetchWithin(controlUrl(sim, '/config'), { method: 'POST', body: '{"mode":"slow","delayMs":7}' });
     assert.deepEqual(await res.json(), {
       mode: 'slow',
       readyzShape: 'guide',
@@ -403,7 +405,7 @@ test('in-process startLmxSim: config, setConfig, requests, close with a hung req
   const sim = await startLmxSim({ port: 0, model: 'inproc' });
   try {
     assert.equal(sim.config().model, 'inproc');
-    assert.equal((await fetch(`${sim.url}/readyz`).then((r) => r.json())).model, 'inproc');
+    assert.equal((await fetchWithin(`${sim.url}/readyz`).then((r) => r.json())).model, 'inproc');
     assert.deepEqual(
       sim.requests().map((r) => `${r.method} ${r.path}`),
       ['GET /readyz'],
@@ -411,12 +413,12 @@ test('in-process startLmxSim: config, setConfig, requests, close with a hung req
     assert.throws(() => sim.setConfig({ mode: 'nope' as never }), /mode/);
     sim.setConfig({ mode: 'hang' });
     assert.equal(sim.config().mode, 'hang');
-    const hung = fetch(`${sim.url}/healthz`).then(
+    const hung = fetchWithin(`${sim.url}/healthz`).then(
       () => 'answered',
       () => 'failed',
     );
     // Wait until the hung request has reached the server before closing under it.
-    while (sim.requests().length < 2) await new Promise((r) => setImmediate(r));
+    await waitUntil(() => sim.requests().length >= 2, 10000, 'the hung GET /healthz to reach the in-process simulator');
     await sim.close();
     assert.equal(await hung, 'failed');
   } finally {

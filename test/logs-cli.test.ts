@@ -10,6 +10,7 @@ import { AnalysisSchema } from '../src/logs/analysis-schema.js';
 import { progressText } from '../src/render/logs-analysis.js';
 import { makeHome, OPTA_BIN, ROOT, runCommand, runOpta, waitUntil, type TestHome } from './helpers/env.js';
 import { LOG_EXPECTED } from './helpers/logs-expectations.js';
+import { exitCodeWithin, withTimeout } from './helpers/wait.js';
 
 const FIXTURES = path.join(ROOT, 'fixtures', 'logs');
 const counts = (json: string) => Object.fromEntries((JSON.parse(json).findings as Array<{ id: string; count: number }>).map((f) => [f.id, f.count]));
@@ -180,9 +181,10 @@ describe('opta logs analyze', () => {
 
   test('"-" reads standard input: a pipe (cat daemon.log | opta logs analyze -, zcat of an old log) or a file redirected into it', async () => {
     const guide = path.join(FIXTURES, 'guide.log');
-    const run = (args: string[], stdin: 'pipe' | number, feed?: Buffer) =>
-      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, [OPTA_BIN, 'logs', 'analyze', ...args], { env: h.env, stdio: [stdin, 'pipe', 'pipe'] });
+    const run = (args: string[], stdin: 'pipe' | number, feed?: Buffer) => {
+      let child!: ReturnType<typeof spawn>;
+      return withTimeout(new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+        child = spawn(process.execPath, [OPTA_BIN, 'logs', 'analyze', ...args], { env: h.env, stdio: [stdin, 'pipe', 'pipe'] });
         let stdout = '';
         let stderr = '';
         child.stdout!.on('data', (d) => (stdout += d));
@@ -200,7 +202,8 @@ describe('opta logs analyze', () => {
           };
           next();
         }
-      });
+      }), 30000, `opta logs analyze ${args.join(' ')} to finish`, () => child.kill('SIGKILL'));
+    };
     const many = Buffer.concat(Array.from({ length: 300 }, () => fs.readFileSync(guide)));
     const piped = await run(['--json', '-'], 'pipe', many);
     assert.equal(piped.code, 0, piped.stderr);
@@ -288,7 +291,7 @@ describe('a log appended to and rotated while it is read', () => {
     const child = spawn(process.execPath, [OPTA_BIN, 'logs', 'analyze', '--json'], { env: h.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const exited = exitCodeWithin(child, 60000, 'opta logs analyze --json (the log rotated under it) to finish', 'close');
     const fdDir = `/proc/${child.pid}/fd`;
     // Every log file there is, open: opta has taken its snapshot and is reading.
     const wanted = [h.paths.logFile, h.paths.logFile + '.1'].filter((f) => fs.existsSync(f));

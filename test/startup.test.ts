@@ -9,6 +9,7 @@ import { makeHome, OPTA_BIN, PKG_VERSION, ROOT, runOpta, type TestHome } from '.
 import { dependencies } from '../src/build/bundle.js';
 import { bundleFor, libBundle } from '../src/bin/opta.js';
 import * as groups from '../src/cli/groups.js';
+import { childOutput } from './helpers/wait.js';
 
 /** A home whose opta caches compiled code in a directory of this test's own. */
 function cachedHome(t: { after(fn: () => unknown): void }): { h: TestHome; cache: string; files(prefix: string): string[] } {
@@ -26,14 +27,8 @@ function cachedHome(t: { after(fn: () => unknown): void }): { h: TestHome; cache
 
 /** `opta config path` prints where config.json lives: a command whose output is known and cheap to check. */
 async function configPath(h: TestHome, extra: { node?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
-  const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-    const c = spawn(process.execPath, [...(extra.node ?? []), OPTA_BIN, 'config', 'path'], { env: { ...h.env, ...extra.env } });
-    let out = '';
-    let err = '';
-    c.stdout.on('data', (d) => (out += d));
-    c.stderr.on('data', (d) => (err += d));
-    c.on('close', (code) => resolve({ code, out, err }));
-  });
+  const c = spawn(process.execPath, [...(extra.node ?? []), OPTA_BIN, 'config', 'path'], { env: { ...h.env, ...extra.env } });
+  const r = await childOutput(c, 30000, 'opta config path to finish').then(({ code, stdout: out, stderr: err }) => ({ code, out, err }));
   assert.equal(r.code, 0, r.err);
   assert.equal(r.err, '', 'nothing on stderr: a cache problem is not the user\'s problem');
   assert.equal(r.out.trim(), h.paths.configFile);
@@ -55,20 +50,12 @@ test('opta --version and -V are answered by the bin alone, before any bundle is 
   for (const flag of ['--version', '-V']) {
     const r = await runOpta(h, [flag], { env: {} });
     assert.equal(r.stdout, `${PKG_VERSION}\n`);
-    const alone = await new Promise<string>((resolve) => {
-      const c = spawn(process.execPath, [path.join(dir, 'opta.cjs'), flag], { env: h.env });
-      let out = '';
-      c.stdout.on('data', (d) => (out += d));
-      c.on('close', () => resolve(out));
-    });
+    const c = spawn(process.execPath, [path.join(dir, 'opta.cjs'), flag], { env: h.env });
+    const alone = (await childOutput(c, 30000, `opta ${flag} without its bundles to finish`)).stdout;
     assert.equal(alone, `${PKG_VERSION}\n`, `${flag} needs no bundle`);
   }
-  const broken = await new Promise<{ code: number | null; err: string }>((resolve) => {
-    const c = spawn(process.execPath, [path.join(dir, 'opta.cjs'), 'config', 'path'], { env: h.env });
-    let err = '';
-    c.stderr.on('data', (d) => (err += d));
-    c.on('close', (code) => resolve({ code, err }));
-  });
+  const c = spawn(process.execPath, [path.join(dir, 'opta.cjs'), 'config', 'path'], { env: h.env });
+  const broken = await childOutput(c, 30000, 'opta config path without its bundles to finish').then(({ code, stderr: err }) => ({ code, err }));
   assert.equal(broken.code, 2);
   assert.match(broken.err, /^opta: cannot start: .*cli-config\.cjs.*Rebuild opta \(npm run build\) or reinstall it\.\n$/);
 });
@@ -153,12 +140,8 @@ test('--debug: an internal error prints its stack trace in TypeScript sources; w
   t.after(() => h.cleanup());
   // A command run in a directory that was removed: process.cwd() throws, which opta does not expect (an internal error).
   const inGone = (args: string) =>
-    new Promise<{ code: number | null; err: string }>((resolve) => {
-      const c = spawn('sh', ['-c', `mkdir gone && cd gone && rmdir ../gone && exec "${process.execPath}" "${OPTA_BIN}" ${args}`], { cwd: h.home, env: h.env });
-      let err = '';
-      c.stderr.on('data', (d) => (err += d));
-      c.on('close', (code) => resolve({ code, err }));
-    });
+    childOutput(spawn('sh', ['-c', `mkdir gone && cd gone && rmdir ../gone && exec "${process.execPath}" "${OPTA_BIN}" ${args}`], { cwd: h.home, env: h.env }), 30000, `opta ${args} in a removed directory to finish`)
+      .then(({ code, stderr: err }) => ({ code, err }));
   const plain = await inGone('rules list');
   assert.equal(plain.code, 2);
   assert.equal(plain.err, 'opta: internal error: ENOENT: no such file or directory, uv_cwd (run again with --debug for details)\n');

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import WebSocket from 'ws';
 import { spawnLmxSim, type SpawnLmxSimArgs, type SpawnedLmxSim } from '../../fixtures/lmx-sim/client.js';
 import { daemonConfig, freePortBlock, makeHome, readJson, runOpta, waitUntil, type TestHome } from './env.js';
+import { onceWithin, timeoutMessage, withTimeout, WaitTimeout } from './wait.js';
 
 export interface Envelope {
   v: 1;
@@ -25,13 +26,17 @@ export interface DaemonRig {
   token: string;
   pid: number;
   base: string;
-  api(method: string, path: string, body?: unknown, opts?: { raw?: string; headers?: Record<string, string> }): Promise<Api>;
+  /** One HTTP call to the daemon; it fails naming the call when no whole answer comes within `timeoutMs` (default 30 s). */
+  api(method: string, path: string, body?: unknown, opts?: { raw?: string; headers?: Record<string, string>; timeoutMs?: number }): Promise<Api>;
   ws(sessionId: string, afterSeq?: number): Promise<WsRecorder>;
   log(): string;
   /** Re-reads state.json (after a restart). */
   refresh(): void;
   cleanup(): Promise<void>;
 }
+
+/** The limit of one rig.api call: far above any answer the tests expect (a 50 MB replay included). */
+const API_TIMEOUT_MS = 30_000;
 
 /** A daemon configured against a fresh simulator; `config` is merged over the defaults (permissions 1 s). */
 export async function startRig(opts: { sim?: SpawnLmxSimArgs; config?: Record<string, unknown>; start?: boolean } = {}): Promise<DaemonRig> {
@@ -53,23 +58,31 @@ export async function startRig(opts: { sim?: SpawnLmxSimArgs; config?: Record<st
     pid: 0,
     base: '',
     async api(method, path, body, o = {}) {
-      const res = await fetch(rig.base + path, {
-        method,
-        headers: {
-          authorization: `Bearer ${rig.token}`,
-          ...(body !== undefined || o.raw !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...o.headers,
-        },
-        body: o.raw ?? (body === undefined ? undefined : JSON.stringify(body)),
-      });
-      const text = await res.text();
-      let json: unknown;
+      const limit = o.timeoutMs ?? API_TIMEOUT_MS;
+      const signal = AbortSignal.timeout(limit);
       try {
-        json = JSON.parse(text);
-      } catch {
-        json = text;
+        const res = await fetch(rig.base + path, {
+          signal,
+          method,
+          headers: {
+            authorization: `Bearer ${rig.token}`,
+            ...(body !== undefined || o.raw !== undefined ? { 'content-type': 'application/json' } : {}),
+            ...o.headers,
+          },
+          body: o.raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+        });
+        const text = await res.text();
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = text;
+        }
+        return { status: res.status, body: json };
+      } catch (e) {
+        if (signal.aborted) throw new WaitTimeout(timeoutMessage(limit, `the daemon's answer to ${method} ${path}`));
+        throw e;
       }
-      return { status: res.status, body: json };
     },
     ws: (sessionId, afterSeq) => WsRecorder.connect(rig, sessionId, afterSeq),
     log: () => {
@@ -100,6 +113,9 @@ export async function startRig(opts: { sim?: SpawnLmxSimArgs; config?: Record<st
   return rig;
 }
 
+/** The limit of opening or closing a WebSocket (an event waited for has its own, 10 s unless a test says). */
+const WS_TIMEOUT_MS = 10_000;
+
 /** Records every envelope a WebSocket receives; waitFor resolves on the first matching one (past or future). */
 export class WsRecorder {
   readonly events: Envelope[] = [];
@@ -107,7 +123,12 @@ export class WsRecorder {
   closed = false;
   private waiters: Array<() => void> = [];
 
-  private constructor(readonly ws: WebSocket) {
+  private constructor(
+    readonly ws: WebSocket,
+    readonly sessionId: string,
+  ) {
+    // An error after the socket opened ends in 'close', which every wait sees; unheard, it would crash the test file.
+    ws.on('error', () => undefined);
     ws.on('message', (data) => {
       const msg = JSON.parse(data.toString());
       if (msg && msg.v === 1 && typeof msg.seq === 'number') this.events.push(msg);
@@ -124,11 +145,8 @@ export class WsRecorder {
     const q = new URLSearchParams({ sessionId });
     if (afterSeq !== undefined) q.set('afterSeq', String(afterSeq));
     const ws = new WebSocket(`ws://127.0.0.1:${rig.port}/v3/ws?${q}`, { headers: { authorization: `Bearer ${token}` } });
-    return new Promise((resolve, reject) => {
-      const rec = new WsRecorder(ws);
-      ws.once('open', () => resolve(rec));
-      ws.once('error', reject);
-    });
+    const rec = new WsRecorder(ws, sessionId);
+    return onceWithin(ws, 'open', WS_TIMEOUT_MS, `the WebSocket of session ${sessionId} to open`, () => ws.terminate()).then(() => rec);
   }
 
   /** Resolves with the first event matching pred (searching what already arrived too). */
@@ -137,9 +155,9 @@ export class WsRecorder {
     for (;;) {
       const hit = this.events.find(pred);
       if (hit) return hit;
-      if (this.closed) throw new Error(`socket closed while waiting for ${what}; got: ${this.names()}`);
+      if (this.closed) throw new Error(`socket closed while waiting for ${what} on session ${this.sessionId}; got: ${this.names()}`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}; got: ${this.names()}`);
+      if (left <= 0) throw new WaitTimeout(timeoutMessage(timeoutMs, `${what} on session ${this.sessionId} over the WebSocket; got: ${this.names() || 'nothing'}`));
       await new Promise<void>((r) => {
         const t = setTimeout(r, left);
         this.waiters.push(() => {
@@ -168,12 +186,12 @@ export class WsRecorder {
     this.ws.send(JSON.stringify(msg));
   }
 
+  /** Closes the socket; a server that never answers the close is cut off (terminate) after the limit, which fails the wait. */
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    return new Promise((r) => {
-      this.ws.once('close', () => r());
-      this.ws.close();
-    });
+    const closed = onceWithin(this.ws, 'close', WS_TIMEOUT_MS, `the WebSocket of session ${this.sessionId} to close`, () => this.ws.terminate());
+    this.ws.close();
+    return closed.then(() => undefined);
   }
 }
 
@@ -181,8 +199,8 @@ export { waitUntil, runOpta };
 
 /** The HTTP status a WebSocket upgrade gets (101 when it opens), answered before or by the upgrade. */
 export function upgradeStatus(url: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
+  const ws = new WebSocket(url, { headers });
+  const answered = new Promise<number>((resolve, reject) => {
     ws.once('unexpected-response', (_req, res) => {
       resolve(res.statusCode ?? 0);
       res.resume();
@@ -194,4 +212,5 @@ export function upgradeStatus(url: string, headers: Record<string, string>): Pro
     });
     ws.once('error', (e) => (e.message.includes('Unexpected server response') ? undefined : reject(e)));
   });
+  return withTimeout(answered, WS_TIMEOUT_MS, `an answer to the WebSocket upgrade ${url}`, () => ws.terminate());
 }

@@ -7,6 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 export { freePortBlock } from '../../fixtures/free-ports.js';
+import { timeoutMessage, waitUntil, WaitTimeout } from './wait.js';
+export { waitUntil };
 
 export const ROOT = path.resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 /** package.json's `bin`: what ships is what the tests run (the bin and its bundles, built by `npm run build`). */
@@ -111,24 +113,15 @@ export function alive(pid: number): boolean {
   }
 }
 
-export async function waitUntil(pred: () => boolean | Promise<boolean>, timeoutMs = 10000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await pred()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
 export async function killAndWait(pid: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (!alive(pid)) return;
   try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ }
   try { process.kill(pid, signal); } catch { return; }
   try {
-    await waitUntil(() => !alive(pid), 3000);
+    await waitUntil(() => !alive(pid), 3000, `pid ${pid} to exit on ${signal}`);
   } catch {
     try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-    await waitUntil(() => !alive(pid), 3000).catch(() => undefined);
+    await waitUntil(() => !alive(pid), 3000, `pid ${pid} to exit on SIGKILL`).catch(() => undefined);
   }
 }
 
@@ -163,7 +156,7 @@ export function runCommand(
     child.stderr!.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      if (opts.killAfterMs === undefined) reject(new Error(`${command} ${args.join(' ')} did not finish in ${opts.timeoutMs ?? 30000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      if (opts.killAfterMs === undefined) reject(new WaitTimeout(timeoutMessage(opts.timeoutMs ?? 30000, `${command} ${args.join(' ')} to finish (killed)`) + `\nstdout: ${stdout}\nstderr: ${stderr}`));
     }, opts.killAfterMs ?? opts.timeoutMs ?? 30000);
     child.on('error', reject);
     child.on('close', (code) => {
