@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { DEFAULT_RULES_DIR } from '../src/rules/loader.js';
+import { DEFAULT_RULES_DIR } from '../src/doctor/load-rules.js';
 import type { DoctorReport } from '../src/doctor/report-types.js';
 import { runDoctor } from '../src/doctor/run.js';
 import { describeChanges, describeState } from '../src/doctor/changes.js';

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { optaPaths } from '../src/core/paths.js';
 import { processStartId } from '../src/core/proc.js';
-import { kindById } from '../src/rules/kinds.js';
+import { kindById } from '../src/cli/rule-kinds.js';
 import { runFix } from '../src/fix/runner.js';
 import { FixReportSchema } from '../src/fix/report-schema.js';
 import { startRig, type DaemonRig } from './helpers/daemon.js';

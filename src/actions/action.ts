@@ -1,6 +1,6 @@
 // The shape of a remediation action: a small named verb that fix pipelines compose, with its plan, run and undo.
 import type { OptaPaths } from '../core/paths.js';
-import type { ArgName, StepArgs } from '../fix/pipeline-types.js';
+import type { ACTION_CATALOG, ActionId, ArgSpec, StepArgs } from './catalog.js';
 
 export interface ActionContext {
   paths: OptaPaths;
@@ -47,9 +47,6 @@ export interface ActionResult {
   undoData?: unknown;
 }
 
-/** Which argument names an action accepts (each from its closed vocabulary), and which of them it needs. */
-export type ArgSpec = Partial<Record<ArgName, { values: readonly string[]; required: boolean }>>;
-
 export interface Action {
   id: string;
   description: string;
@@ -67,6 +64,13 @@ export interface Action {
   /** Puts back what run changed; returns what it did. Absent where undo makes no sense (a started daemon, a cancelled turn). */
   undo?(ctx: ActionContext, undoData: unknown): Promise<string>;
 }
+
+/**
+ * What an action's file implements: the catalog (catalog.ts) says what it is, asks and takes; an action the catalog
+ * says can undo must have `undo`, one that cannot must not (a compile error either way).
+ */
+export type ActionImpl<K extends ActionId> = Omit<Action, 'id' | 'description' | 'safe' | 'args' | 'undo'> &
+  ((typeof ACTION_CATALOG)[K]['undo'] extends true ? { undo: NonNullable<Action['undo']> } : { undo?: never });
 
 export function plan(summary: string, parts: Partial<Omit<ActionPlan, 'summary'>> = {}): ActionPlan {
   return { summary, files: [], pids: [], leftAlone: [], ...parts };

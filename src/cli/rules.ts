@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { OptaError, UsageError } from '../core/errors.js';
-import { KINDS, kindById, kindOfPath, type RuleKind } from '../rules/kinds.js';
+import { kindOfPath, type RuleKind } from '../rules/kinds.js';
 import { loadKind } from '../rules/loader.js';
-import { conditionFacts, type RuleFile } from '../doctor/rule-types.js';
+import { KINDS, kindById } from './rule-kinds.js';
 import { err, formatTable, out } from './output.js';
 import type { Register } from './main.js';
 
@@ -41,7 +41,7 @@ export const registerRules: Register = (program: Command, setExit) => {
     .action(async (opts: { json?: boolean; kind?: string; rules?: string }) => {
       const only = kindOption(opts.kind);
       const targets: Array<{ kind: RuleKind; dir: string }> = opts.rules
-        ? [{ kind: only ?? kindOfPath(opts.rules, schemaRefOf(opts.rules)) ?? kindById('doctor')!, dir: opts.rules }]
+        ? [{ kind: only ?? kindOfPath(KINDS, opts.rules, schemaRefOf(opts.rules)) ?? kindById('doctor')!, dir: opts.rules }]
         : (only ? [only] : KINDS).map((k) => ({ kind: k, dir: k.dir }));
       const rows: Array<Record<string, unknown>> = [];
       const tables: string[] = [];
@@ -52,7 +52,6 @@ export const registerRules: Register = (program: Command, setExit) => {
         const mine: Array<Record<string, unknown>> = r.items.map((x) => ({
           kind: kind.id,
           ...kind.summary(x.rule),
-          ...(kind.id === 'doctor' ? { facts: [...conditionFacts((x.rule as RuleFile).conditions)] } : {}),
           file: rel(x.file),
         }));
         rows.push(...mine);
@@ -74,7 +73,7 @@ export const registerRules: Register = (program: Command, setExit) => {
       const only = kindOption(opts.kind);
       if (target !== undefined && !fs.existsSync(target)) throw new OptaError(`no rule file or directory at ${target}`, 2);
       const targets: Array<{ kind: RuleKind; dir: string }> = target
-        ? [{ kind: only ?? kindOfPath(target, schemaRefOf(target)) ?? kindById('doctor')!, dir: target }]
+        ? [{ kind: only ?? kindOfPath(KINDS, target, schemaRefOf(target)) ?? kindById('doctor')!, dir: target }]
         : (only ? [only] : KINDS).filter((k) => fs.existsSync(k.dir)).map((k) => ({ kind: k, dir: k.dir }));
       const { validateKindPath } = await import('../rules/validate.js');
       let valid = 0;

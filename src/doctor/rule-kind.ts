@@ -1,8 +1,8 @@
 // The doctor rule kind's full validator: the zod schema plus the cross-checks against the known fact collectors.
 import { FACT_IDS } from '../facts/registry.js';
-import type { KindValidator } from '../rules/kinds.js';
+import type { KindValidator, RuleProblem } from '../rules/kinds.js';
 import { RuleFileSchema } from './rule-schema.js';
-import { conditionFacts, templateFacts, type RuleFile, type RuleProblem } from './rule-types.js';
+import { conditionFacts, templateFacts, type RuleFile } from './rule-types.js';
 
 /** Problems zod cannot see: facts a condition or placeholder names must have a collector. */
 export function doctorChecks(file: string, rule: RuleFile, knownFacts: readonly string[] = FACT_IDS): RuleProblem[] {

@@ -68,12 +68,8 @@ export interface LoadedRule {
   templateFacts: string[];
 }
 
-export interface RuleProblem {
-  file: string;
-  /** JSON path of the problem inside the file, e.g. $.event.params.severity. */
-  jsonPath: string;
-  message: string;
-}
+/** A problem in a rule file: declared by the rule kernel, named here too for the code that imports it from here. */
+export type { RuleProblem } from '../rules/kinds.js';
 
 export function isLeaf(c: Condition): c is LeafCondition {
   return typeof (c as LeafCondition).fact === 'string';

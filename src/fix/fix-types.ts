@@ -1,7 +1,7 @@
 // The fix plan and the fix report (what `opta doctor --fix --json` prints; schema: schemas/fix-report.schema.json), zod-free.
 import type { ActionPlan } from '../actions/action.js';
 import type { DoctorReport } from '../doctor/report-types.js';
-import type { RuleProblem } from '../doctor/rule-types.js';
+import type { RuleProblem } from '../rules/kinds.js';
 import type { StepArgs } from './pipeline-types.js';
 
 export const FIX_REPORT_SCHEMA_VERSION = 1;

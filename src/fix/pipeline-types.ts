@@ -1,28 +1,12 @@
 // The shape of a fix pipeline file (rules/fixes/<id>.json) as TypeScript types and closed vocabularies, zod-free.
 import type { Condition } from '../doctor/rule-types.js';
-import type { OptaPaths } from '../core/paths.js';
 
-/**
- * The files a step may name, by name only. sessions/ (the users' history) has no name here, so no pipeline can
- * point an action at it or anything under it; free paths and shell text cannot be written either.
- */
-export const FILE_NAMES = ['stateFile', 'logFile', 'configFile'] as const;
-export type FileName = (typeof FILE_NAMES)[number];
-
-/** What a set-aside file is labelled with: state.json.corrupt-<time>, state.json.stale-<time>. */
-export const ASIDE_LABELS = ['corrupt', 'stale'] as const;
-export type AsideLabel = (typeof ASIDE_LABELS)[number];
-
-export interface StepArgs {
-  file?: FileName;
-  label?: AsideLabel;
-}
-
-export const ARG_NAMES = ['file', 'label'] as const;
-export type ArgName = (typeof ARG_NAMES)[number];
+// The closed vocabularies of a step's arguments belong to the action catalog (actions sit below fix).
+export { ARG_NAMES, ASIDE_LABELS, FILE_NAMES, resolveFile, type ArgName, type AsideLabel, type FileName, type StepArgs } from '../actions/catalog.js';
+import type { StepArgs } from '../actions/catalog.js';
 
 export interface PipelineStep {
-  /** An action id from src/actions/registry.ts, e.g. "daemon.start". */
+  /** An action id from src/actions/catalog.ts, e.g. "daemon.start". */
   action: string;
   /** What the step does, in a person's words (the progress line). */
   title: string;
@@ -46,8 +30,4 @@ export interface PipelineFile {
   /** Pipelines run in ascending order (directories before modes before the daemon, ...); default 50. */
   order?: number;
   steps: PipelineStep[];
-}
-
-export function resolveFile(paths: OptaPaths, name: FileName): string {
-  return paths[name];
 }

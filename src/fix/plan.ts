@@ -1,10 +1,11 @@
 // Builds the fix plan from a doctor report: the pipelines its findings name, in order, each step's guard, whether it asks, and what it would touch.
 import { actionById } from '../actions/registry.js';
 import type { OptaPaths } from '../core/paths.js';
-import { kindById } from '../rules/kinds.js';
+import type { RuleProblem } from '../rules/kinds.js';
 import { loadKind } from '../rules/loader.js';
 import type { DoctorReport } from '../doctor/report-types.js';
-import { conditionFacts, type RuleProblem } from '../doctor/rule-types.js';
+import { conditionFacts } from '../doctor/rule-types.js';
+import { fixesKind } from './kind.js';
 import type { FactValue } from '../facts/fact.js';
 import { topUpFacts } from './facts.js';
 import type { FixPlan, NeedsPerson, PipelineRecord, StepRecord } from './fix-types.js';
@@ -26,7 +27,7 @@ export interface Pipelines {
 
 /** Every pipeline of rules/fixes (or `dir`), validated through the generic loader (the build's manifest spares zod). */
 export async function loadPipelines(dir?: string): Promise<Pipelines> {
-  const r = await loadKind<PipelineFile>(kindById('fixes')!, dir);
+  const r = await loadKind<PipelineFile>(fixesKind, dir);
   return { byId: new Map(r.items.map((i) => [i.rule.id, { file: i.file, pipeline: i.rule }])), problems: r.problems };
 }
 

@@ -1,10 +1,10 @@
 // The fix pipeline kind's validator: the zod schema of rules/fixes/<id>.json (exported as JSON Schema) and its cross-checks.
 import fs from 'node:fs';
 import { z } from 'zod';
-import { ACTIONS, actionById } from '../actions/registry.js';
-import { rulesDir, type KindValidator } from '../rules/kinds.js';
+import { ACTION_IDS, actionInfo } from '../actions/catalog.js';
+import { rulesDir, type KindValidator, type RuleProblem } from '../rules/kinds.js';
 import { ConditionSchema } from '../doctor/rule-schema.js';
-import { conditionFacts, type RuleProblem } from '../doctor/rule-types.js';
+import { conditionFacts } from '../doctor/rule-types.js';
 import { FACT_IDS } from '../facts/registry.js';
 import { ARG_NAMES, ASIDE_LABELS, FILE_NAMES, type PipelineFile } from './pipeline-types.js';
 
@@ -22,7 +22,7 @@ const Args = z
 
 const Step = z
   .object({
-    action: z.enum(ACTIONS.map((a) => a.id) as [string, ...string[]]).describe('an action of src/actions/ (opta rules list --kind fixes shows them)'),
+    action: z.enum(ACTION_IDS as [string, ...string[]]).describe('an action of src/actions/ (opta rules list --kind fixes shows them)'),
     title: text.describe('what the step does, in a person\'s words (its progress line)'),
     args: Args.optional(),
     when: ConditionSchema.optional().describe('run only when this holds on the doctor\'s facts (json-rules-engine condition); otherwise skipped'),
@@ -53,7 +53,7 @@ export function pipelineChecks(file: string, p: PipelineFile, doctorRuleIds: rea
   });
   p.steps.forEach((s, i) => {
     const at = `$.steps[${i}]`;
-    const action = actionById(s.action)!;
+    const action = actionInfo(s.action)!;
     const given = s.args ?? {};
     for (const name of ARG_NAMES) {
       const spec = action.args[name];

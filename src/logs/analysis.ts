@@ -1,5 +1,5 @@
 // Merges the segments of one analysis (any number of files and threads) into findings a person reads: counts, first/last, samples, filled messages.
-import type { RuleProblem } from '../doctor/rule-types.js';
+import type { RuleProblem } from '../rules/kinds.js';
 import { UNPARSED, type PatternAcc, type SegmentResult } from './matcher.js';
 import { fillPatternTemplate, type LogPattern, type Severity } from './pattern-types.js';
 

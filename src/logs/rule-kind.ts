@@ -2,10 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { CHECKS } from '../doctor/checks.js';
-import type { KindValidator } from '../rules/kinds.js';
-import { rulesDir } from '../rules/kinds.js';
-import type { RuleProblem } from '../doctor/rule-types.js';
+import { CHECKS } from '../rules/checks.js';
+import { rulesDir, type KindValidator, type RuleProblem } from '../rules/kinds.js';
 import { BUILTINS, LEVELS, NAMESPACES, placeholders, strayBraces, type LogPattern } from './pattern-types.js';
 import { regexInfo } from './regex-info.js';
 

@@ -1,7 +1,6 @@
 // The redact rule kind's full validator: zod schema of rules/redact/<id>.json plus cross-checks (regexes compile, match no empty string, examples redact, look-alikes survive).
 import { z } from 'zod';
-import type { KindValidator } from '../rules/kinds.js';
-import type { RuleProblem } from '../doctor/rule-types.js';
+import type { KindValidator, RuleProblem } from '../rules/kinds.js';
 import { compileShape, Redactor, type RedactRule } from './redactor.js';
 
 const kebab = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be kebab-case (a-z, 0-9, -)');

@@ -3,7 +3,8 @@ import { VERSION } from '../core/version.js';
 import type { OptaPaths } from '../core/paths.js';
 import type { DaemonInspection } from '../daemon/lifecycle/inspect.js';
 import type { DoctorCapture } from '../doctor/run.js';
-import { loadShapes, Redactor, RedactShapesError, type RedactionCounts } from '../redact/redactor.js';
+import { loadShapes } from '../redact/load-shapes.js';
+import { Redactor, RedactShapesError, type RedactionCounts } from '../redact/redactor.js';
 import { knownSecrets } from '../redact/known-secrets.js';
 
 export const BUNDLE_FORMAT = 'opta-support-bundle';
