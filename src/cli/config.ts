@@ -1,40 +1,10 @@
 // `opta config list|get|set|unset|path`: reads and writes config.json through the schema; secrets stay masked.
 // The config module (and zod) is imported inside actions so other commands do not pay for it.
-import { displayPath, type OptaPaths } from '../core/paths.js';
+import type { OptaPaths } from '../core/paths.js';
+import { configListText, configModule as core, configRows, shown } from '../core/config-list.js';
 import { cliPaths } from './context.js';
 import { out } from './output.js';
 import type { Register } from './main.js';
-
-const core = () => import('../core/config.js');
-type Core = Awaited<ReturnType<typeof core>>;
-
-function shown({ configKey, maskSecret }: Core, key: string, value: unknown, showSecrets: boolean): unknown {
-  if (value === undefined) return undefined;
-  return configKey(key).secret && !showSecrets ? maskSecret(value) : value;
-}
-
-async function configRows(paths: OptaPaths, showSecrets: boolean) {
-  const c = await core();
-  const { CONFIG_KEYS, getPath, inspectConfig, loadConfig } = c;
-  const cfg = loadConfig(paths.configFile);
-  const source = inspectConfig(paths.configFile);
-  const explicit = source.valid ? source.raw : {};
-  const rows = CONFIG_KEYS.map((k) => ({
-    key: k.key,
-    value: shown(c, k.key, getPath(cfg, k.key), showSecrets),
-    source: getPath(explicit, k.key) === undefined ? 'default' : 'file',
-  }));
-  return { rows, defaults: source.valid && source.source === 'defaults' };
-}
-
-/** What `opta config list` prints (the support bundle shows the same text); throws OptaError for an invalid file. */
-export async function configListText(paths: OptaPaths, showSecrets: boolean): Promise<string> {
-  const { rows, defaults } = await configRows(paths, showSecrets);
-  const width = Math.max(...rows.map((r) => r.key.length));
-  const lines = [`# ${displayPath(paths.configFile)}${defaults ? ' (not created yet: defaults)' : ''}`];
-  for (const r of rows) lines.push(`${r.key.padEnd(width)} = ${r.value === undefined ? '(not set)' : JSON.stringify(r.value)}${r.source === 'default' && r.value !== undefined ? '  (default)' : ''}`);
-  return lines.join('\n');
-}
 
 /**
  * The daemon reads config.json once, when it starts (every key: LMX, ports, timeouts, limits), so a change reaches it

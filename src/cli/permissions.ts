@@ -1,7 +1,8 @@
 // `opta permissions list|allow|deny`: see and settle pending tool permission requests (through the crash guardian).
 import { listPendingPermissions, resolvePermission, type PendingPermission } from '../daemon/client/api.js';
 import { cliPaths } from './context.js';
-import { formatDuration, formatTable, out } from './output.js';
+import { formatDuration } from '../core/duration.js';
+import { formatTable, out } from './output.js';
 import type { Register } from './main.js';
 
 function table(rows: PendingPermission[]): string {
