@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { DEFAULT_RULES_DIR } from '../src/doctor/load-rules.js';
 import type { DoctorReport } from '../src/doctor/report-types.js';
 import { runDoctor } from '../src/doctor/run.js';
-import { describeChanges, describeState } from '../src/doctor/changes.js';
+import { describeChanges, describeState } from '../src/render/doctor-changes.js';
 import { escapeData, escapeProperty, renderGithub, renderGithubCommands, renderGithubSummary } from '../src/render/github.js';
 import { renderJunit } from '../src/render/junit.js';
 import { CHECK_STATUSES, renderOpenMetrics } from '../src/render/openmetrics.js';

@@ -61,7 +61,7 @@ async function runForeground(paths: OptaPaths): Promise<ExitCode> {
 async function reset(): Promise<ExitCode> {
   const paths = cliPaths();
   const { canRedraw } = await import('./doctor-fix.js');
-  const { runReset } = await import('../fix/runner.js');
+  const [{ runReset }, { textFixUi }] = await Promise.all([import('../fix/runner.js'), import('../render/fix-ui.js')]);
   const terminal = canRedraw(process.stdout, process.env);
   const color = colorEnabled(process.stdout);
   let kleur;
@@ -69,7 +69,7 @@ async function reset(): Promise<ExitCode> {
     kleur = (await import('kleur')).default;
     kleur.enabled = true;
   }
-  const r = await runReset({ paths, env: process.env, ui: { show: (t) => out(t) }, renderer: terminal ? 'default' : 'plain', color, kleur });
+  const r = await runReset({ paths, env: process.env, ui: textFixUi({ show: (t) => out(t), kleur }), renderer: terminal ? 'default' : 'plain', color, kleur });
   const p = r.plan.pipelines[0];
   if (r.exitCode !== 0) {
     throw new OptaError(`reset did not finish: ${p.error ?? 'a step failed'}. Inspect: opta daemon logs --lines 200`);

@@ -64,14 +64,14 @@ export async function fixAction(flags: DoctorFlags, setExit: (code: ExitCode) =>
   // Once: a second Ctrl-C gets the default behaviour and ends the process (the fix lock is then stale and is broken next time).
   process.once('SIGINT', onSigint);
   try {
-    const { runFix } = await import('../fix/runner.js');
+    const [{ runFix, SILENT }, { textFixUi }] = await Promise.all([import('../fix/runner.js'), import('../render/fix-ui.js')]);
     const report = await runFix({
       paths: cliPaths(),
       env,
       doctor: { rulesDir: flags.rules, only: flags.only, skip: flags.skip, strict: flags.strict, deadlineMs: flags.timeout },
       yes: Boolean(flags.yes),
       dryRun: Boolean(flags.dryRun),
-      ui: { show: flags.json ? () => undefined : (text) => out(text), confirm: canAsk ? askYesNo : undefined },
+      ui: flags.json ? SILENT : textFixUi({ show: (text) => out(text), kleur, confirm: canAsk ? askYesNo : undefined }),
       renderer: flags.json ? 'silent' : redraw ? 'default' : 'plain',
       color,
       kleur,
