@@ -5,10 +5,10 @@ import { OptaError } from '../core/errors.js';
 import { displayPath, type OptaPaths } from '../core/paths.js';
 import type { DaemonInspection } from '../daemon/lifecycle/inspect.js';
 import { cliPaths, type ExitCode } from './context.js';
-import { colorEnabled, out } from './output.js';
+import { out } from './output.js';
+import { canRedraw, colorEnabled, paint } from './terminal.js';
 import { describeStatus, redactInspection } from '../daemon/lifecycle/describe-status.js';
-import type { Register } from './main.js';
-import { registerTable, runTable, type CommandSpec } from './command-table.js';
+import type { GroupSpec } from './command-table.js';
 import { DAEMON_LOGS } from './daemon-logs.js';
 
 const lifecycle = () => import('../daemon/lifecycle/control.js');
@@ -60,15 +60,10 @@ async function runForeground(paths: OptaPaths): Promise<ExitCode> {
 
 async function reset(): Promise<ExitCode> {
   const paths = cliPaths();
-  const { canRedraw } = await import('./doctor-fix.js');
   const [{ runReset }, { textFixUi }] = await Promise.all([import('../fix/runner.js'), import('../render/fix-ui.js')]);
   const terminal = canRedraw(process.stdout, process.env);
   const color = colorEnabled(process.stdout);
-  let kleur;
-  if (color) {
-    kleur = (await import('kleur')).default;
-    kleur.enabled = true;
-  }
+  const kleur = await paint(color);
   const r = await runReset({ paths, env: process.env, ui: textFixUi({ show: (t) => out(t), kleur }), renderer: terminal ? 'default' : 'plain', color, kleur });
   const p = r.plan.pipelines[0];
   if (r.exitCode !== 0) {
@@ -82,66 +77,63 @@ async function reset(): Promise<ExitCode> {
 }
 
 /** `opta daemon <subcommand>`: one table for commander and for the fast path (plain invocations skip commander). */
-export const DAEMON_COMMANDS: CommandSpec[] = [
-  {
-    name: 'start',
-    description: 'start the daemon in the background; returns once it serves (exit 0 if already running)',
-    run: () => start(cliPaths()),
-  },
-  {
-    name: 'run',
-    description: 'run the daemon in the foreground (for service managers); logs also go to stderr',
-    run: async () => {
-      const paths = cliPaths();
-      const { inspectDaemon } = await inspector();
-      const insp = await inspectDaemon(paths, { lookForOrphan: true });
-      if (insp.status === 'running' || insp.orphan) {
-        throw new OptaError(`a daemon of this home is already running (pid ${insp.pid ?? insp.orphan?.pid}). Never run two: stop it first with opta daemon stop`);
-      }
-      return runForeground(paths);
+export const DAEMON: GroupSpec = {
+  name: 'daemon',
+  description: 'start, stop and inspect the Opta daemon',
+  commands: [
+    {
+      name: 'start',
+      description: 'start the daemon in the background; returns once it serves (exit 0 if already running)',
+      run: () => start(cliPaths()),
     },
-  },
-  {
-    name: 'stop',
-    description: 'stop the daemon (SIGTERM, then SIGKILL after a grace period) and clear its state',
-    run: () => stop(cliPaths()),
-  },
-  {
-    name: 'restart',
-    description: 'stop the daemon if it runs, then start it',
-    run: async () => {
-      const paths = cliPaths();
-      const code = await stop(paths);
-      return code === 0 ? start(paths) : code;
+    {
+      name: 'run',
+      description: 'run the daemon in the foreground (for service managers); logs also go to stderr',
+      run: async () => {
+        const paths = cliPaths();
+        const { inspectDaemon } = await inspector();
+        const insp = await inspectDaemon(paths, { lookForOrphan: true });
+        if (insp.status === 'running' || insp.orphan) {
+          throw new OptaError(`a daemon of this home is already running (pid ${insp.pid ?? insp.orphan?.pid}). Never run two: stop it first with opta daemon stop`);
+        }
+        return runForeground(paths);
+      },
     },
-  },
-  {
-    name: 'status',
-    description: "say whether this home's daemon runs (read-only): running, not-running, stale, foreign, unresponsive, corrupt-state; exit 0 only when running",
-    options: [
-      { flags: '--json', description: 'print the full inspection as JSON' },
-      { flags: '--show-secrets', description: 'include the bearer token' },
-    ],
-    run: async (opts) => {
-      const paths = cliPaths();
-      const { inspectDaemon } = await inspector();
-      const insp = await inspectDaemon(paths, { lookForOrphan: true });
-      if (opts.json) out(JSON.stringify(redactInspection(insp, Boolean(opts.showSecrets)), null, 2));
-      else out(describeStatus(insp, paths, Boolean(opts.showSecrets)));
-      return insp.status === 'running' ? 0 : 1;
+    {
+      name: 'stop',
+      description: 'stop the daemon (SIGTERM, then SIGKILL after a grace period) and clear its state',
+      run: () => stop(cliPaths()),
     },
-  },
-  DAEMON_LOGS,
-  {
-    name: 'reset',
-    description: 'the guide\'s "Reset Everything": stop, remove state.json and daemon.log, start; sessions/ is never touched',
-    run: reset,
-  },
-];
-
-export const registerDaemon: Register = (program, setExit) => {
-  registerTable(program.command('daemon').description('start, stop and inspect the Opta daemon'), DAEMON_COMMANDS, setExit);
+    {
+      name: 'restart',
+      description: 'stop the daemon if it runs, then start it',
+      run: async () => {
+        const paths = cliPaths();
+        const code = await stop(paths);
+        return code === 0 ? start(paths) : code;
+      },
+    },
+    {
+      name: 'status',
+      description: "say whether this home's daemon runs (read-only): running, not-running, stale, foreign, unresponsive, corrupt-state; exit 0 only when running",
+      options: [
+        { flags: '--json', description: 'print the full inspection as JSON' },
+        { flags: '--show-secrets', description: 'include the bearer token' },
+      ],
+      run: async (opts) => {
+        const paths = cliPaths();
+        const { inspectDaemon } = await inspector();
+        const insp = await inspectDaemon(paths, { lookForOrphan: true });
+        if (opts.json) out(JSON.stringify(redactInspection(insp, Boolean(opts.showSecrets)), null, 2));
+        else out(describeStatus(insp, paths, Boolean(opts.showSecrets)));
+        return insp.status === 'running' ? 0 : 1;
+      },
+    },
+    DAEMON_LOGS,
+    {
+      name: 'reset',
+      description: 'the guide\'s "Reset Everything": stop, remove state.json and daemon.log, start; sessions/ is never touched',
+      run: reset,
+    },
+  ],
 };
-
-/** The daemon group's fast path: `opta daemon <subcommand> [options]` without commander when parseArgs accepts it. */
-export const fastDaemon = (args: string[], setExit: (code: ExitCode) => void): Promise<boolean> => runTable(DAEMON_COMMANDS, args, setExit);

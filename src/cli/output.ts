@@ -1,11 +1,4 @@
-// One colour decision for the whole CLI (NO_COLOR, FORCE_COLOR, TTY), and small output helpers.
-export function colorEnabled(stream: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
-  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
-  const force = env.FORCE_COLOR;
-  if (force !== undefined && force !== '') return !(force === '0' || force.toLowerCase() === 'false');
-  return Boolean(stream.isTTY) && env.TERM !== 'dumb';
-}
-
+// Writing a command's output: a line to stdout or stderr, a plain-text table (colour is decided in terminal.ts).
 export function out(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : text + '\n');
 }
