@@ -117,7 +117,7 @@ test('a fault that comes back between the fix and the re-check is reported as st
     doctor: { deadlineMs: 5000 },
     yes: true,
     dryRun: false,
-    ui: textFixUi({ show: (text) => shown.push(text) }),
+    ui: await textFixUi({ show: (text) => shown.push(text) }),
     renderer: 'test',
     color: false,
     stdout: out.stream,

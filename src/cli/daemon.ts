@@ -64,7 +64,7 @@ async function reset(): Promise<ExitCode> {
   const terminal = canRedraw(process.stdout, process.env);
   const color = colorEnabled(process.stdout);
   const kleur = await paint(color);
-  const r = await runReset({ paths, env: process.env, ui: textFixUi({ show: (t) => out(t), kleur }), renderer: terminal ? 'default' : 'plain', color, kleur });
+  const r = await runReset({ paths, env: process.env, ui: await textFixUi({ show: (t) => out(t), kleur }), renderer: terminal ? 'default' : 'plain', color, kleur });
   const p = r.plan.pipelines[0];
   if (r.exitCode !== 0) {
     throw new OptaError(`reset did not finish: ${p.error ?? 'a step failed'}. Inspect: opta daemon logs --lines 200`);

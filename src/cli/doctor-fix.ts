@@ -54,7 +54,7 @@ export async function fixAction(flags: DoctorFlags, setExit: (code: ExitCode) =>
       doctor: { rulesDir: flags.rules, only: flags.only, skip: flags.skip, strict: flags.strict, deadlineMs: flags.timeout },
       yes: Boolean(flags.yes),
       dryRun: Boolean(flags.dryRun),
-      ui: flags.json ? SILENT : textFixUi({ show: (text) => out(text), kleur, confirm: asks ? askYesNo : undefined }),
+      ui: flags.json ? SILENT : await textFixUi({ show: (text) => out(text), kleur, confirm: asks ? askYesNo : undefined }),
       renderer: flags.json ? 'silent' : redraw ? 'default' : 'plain',
       color,
       kleur,

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { OptaError } from '../core/errors.js';
 import { displayPath } from '../core/paths.js';
 import { cliPaths, type ExitCode } from './context.js';
-import { err, out } from './output.js';
+import { rendererFor } from '../render/registry.js';
+import { err } from './output.js';
 import { colorEnabled, paint, progressWanted } from './terminal.js';
 import type { GroupSpec } from './command-table.js';
 
@@ -19,7 +20,7 @@ export interface AnalyzeFlags {
 const PROGRESS_AFTER_MS = 300;
 
 export async function analyzeAction(files: string[], flags: AnalyzeFlags): Promise<ExitCode> {
-  const [{ analyzeLogs, defaultInputs, STDIN_INPUT }, { loadPatterns, templateContext }, { renderAnalysisJson, renderAnalysisText, progressText }] = await Promise.all([
+  const [{ analyzeLogs, defaultInputs, STDIN_INPUT }, { loadPatterns, templateContext }, { progressText }] = await Promise.all([
     import('../logs/analyze.js'),
     import('../logs/patterns.js'),
     import('../render/logs-analysis.js'),
@@ -59,10 +60,8 @@ export async function analyzeAction(files: string[], flags: AnalyzeFlags): Promi
       throw e;
     }
   }
-  if (flags.json) out(renderAnalysisJson(analysis));
-  else {
-    process.stdout.write(renderAnalysisText(analysis, { kleur: await paint(colorEnabled(process.stdout)) }));
-  }
+  const [renderer, kleur] = await Promise.all([rendererFor('logs-analysis', flags.json ? 'json' : 'text'), paint(!flags.json && colorEnabled(process.stdout))]);
+  process.stdout.write(renderer.render(analysis, { kleur }));
   for (const p of analysis.problems) err(`opta: log pattern file ${displayPath(p.file)} is invalid at ${p.jsonPath}: ${p.message}`);
   if (analysis.problems.length) {
     err('opta: fix the pattern files above (check them with: opta rules validate --kind logs); the other patterns ran.');

@@ -1,8 +1,8 @@
 // The text face of `opta doctor --fix` and `opta daemon reset`: turns what the fix runner hands over into lines for a person.
 import type { Kleur } from 'kleur';
 import type { FixUi } from '../fix/runner.js';
-import { renderFixSummary, renderPlan } from './fix-text.js';
-import { renderText } from './text.js';
+import { renderPlan } from './fix-text.js';
+import { rendererFor } from './registry.js';
 
 export interface TextFixUiOptions {
   /** Where each block of text goes (stdout, or a test's array). */
@@ -13,11 +13,13 @@ export interface TextFixUiOptions {
   confirm?(question: string): Promise<boolean>;
 }
 
-export function textFixUi({ show, kleur, confirm }: TextFixUiOptions): FixUi {
+/** The reports and the summary through the registry's text renderers (loaded here, once); the plan as fix-text.ts writes it. */
+export async function textFixUi({ show, kleur, confirm }: TextFixUiOptions): Promise<FixUi> {
+  const [doctor, fix] = await Promise.all([rendererFor('doctor-report', 'text'), rendererFor('fix-report', 'text')]);
   return {
-    report: (report, verbose) => show(renderText(report, { kleur, verbose })),
+    report: (report, verbose) => show(doctor.render(report, { kleur, verbose })),
     plan: (plan, heading) => show(renderPlan(plan, kleur, heading)),
-    summary: (report) => show(renderFixSummary(report, kleur)),
+    summary: (report) => show(fix.render(report, { kleur })),
     say: show,
     confirm,
   };
