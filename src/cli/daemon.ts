@@ -3,7 +3,6 @@
 
 import { OptaError } from '../core/errors.js';
 import { displayPath, type OptaPaths } from '../core/paths.js';
-import type { DaemonInspection } from '../daemon/lifecycle/inspect.js';
 import { cliPaths, type ExitCode } from './context.js';
 import { out } from './output.js';
 import { canRedraw, colorEnabled, paint } from './terminal.js';

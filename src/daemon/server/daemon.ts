@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import { ensurePrivateDir } from '../../core/atomic.js';
 import { loadConfig, parsePortRange, type OptaConfig } from '../../core/config.js';
 import { causeText } from '../../core/errors.js';
-import { optaPaths, type OptaPaths } from '../../core/paths.js';
+import { optaPaths } from '../../core/paths.js';
 import { readState, writeState, type DaemonState } from '../../core/state.js';
 import { removeStateIfOwned } from '../../core/state-lite.js';
 import { VERSION } from '../../core/version.js';
