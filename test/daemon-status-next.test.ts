@@ -1,7 +1,7 @@
 // `opta daemon status` says the next command for each status exactly as before; the command comes from the doctor rule.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describeStatus } from '../src/cli/daemon.js';
+import { describeStatus } from '../src/daemon/lifecycle/describe-status.js';
 import { optaPaths } from '../src/core/paths.js';
 import type { DaemonInspection } from '../src/daemon/lifecycle/inspect.js';
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { spawnLmxSim, type SpawnedLmxSim } from '../fixtures/lmx-sim/client.js';
-import { DEFAULT_RULES_DIR } from '../src/rules/loader.js';
+import { DEFAULT_RULES_DIR } from '../src/doctor/load-rules.js';
 import { DoctorReportSchema } from '../src/doctor/report-schema.js';
 import { startRig, type DaemonRig } from './helpers/daemon.js';
 import { daemonConfig, freePortBlock, hashTree, holdPort, makeHome, OPTA_BIN, runCommand, runOpta as run, treeChanges, waitUntil, type RunResult, type TestHome } from './helpers/env.js';

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { DEFAULT_RULES_DIR } from '../src/rules/loader.js';
+import { DEFAULT_RULES_DIR } from '../src/doctor/load-rules.js';
 import { startRig, type DaemonRig } from './helpers/daemon.js';
 import { alive, holdPort, readJson, runOpta, waitUntil } from './helpers/env.js';
 import { assertSameBytes, assertSessionsKept, historyCutByKill, historyThenRunning, snapshot } from './helpers/history.js';

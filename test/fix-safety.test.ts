@@ -8,8 +8,9 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { optaPaths } from '../src/core/paths.js';
 import { processStartId } from '../src/core/proc.js';
-import { kindById } from '../src/rules/kinds.js';
-import { runFix } from '../src/fix/runner.js';
+import { kindById } from '../src/cli/rule-kinds.js';
+import { runFix, SILENT } from '../src/fix/runner.js';
+import { textFixUi } from '../src/render/fix-ui.js';
 import { FixReportSchema } from '../src/fix/report-schema.js';
 import { startRig, type DaemonRig } from './helpers/daemon.js';
 import { alive, cmdlineOf, hashTree, holdPort, OPTA_BIN, readJson, runOpta, treeChanges, waitUntil } from './helpers/env.js';
@@ -117,7 +118,7 @@ test('a fault that comes back between the fix and the re-check is reported as st
     doctor: { deadlineMs: 5000 },
     yes: true,
     dryRun: false,
-    ui: { show: (text) => shown.push(text) },
+    ui: await textFixUi({ show: (text) => shown.push(text) }),
     renderer: 'test',
     color: false,
     stdout: out.stream,
@@ -265,7 +266,7 @@ test('interrupted between two steps: the next step does not start and the done s
     doctor: { deadlineMs: 5000 },
     yes: false,
     dryRun: false,
-    ui: { show: () => undefined },
+    ui: SILENT,
     renderer: 'test',
     color: false,
     stdout: out.stream,

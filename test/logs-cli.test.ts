@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { progressWanted } from '../src/cli/logs.js';
+import { progressWanted } from '../src/cli/terminal.js';
 import { AnalysisSchema } from '../src/logs/analysis-schema.js';
 import { progressText } from '../src/render/logs-analysis.js';
 import { makeHome, OPTA_BIN, ROOT, runCommand, runOpta, waitUntil, type TestHome } from './helpers/env.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { kindById } from '../src/rules/kinds.js';
+import { kindById } from '../src/cli/rule-kinds.js';
 import { loadKind } from '../src/rules/loader.js';
 import { validateKindPath, validateKindText } from '../src/rules/validate.js';
 import { logPatternValidator } from '../src/logs/rule-kind.js';

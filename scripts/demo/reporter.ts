@@ -1,6 +1,6 @@
 // How the demo prints its story: narration, the commands it runs and their output, and one PASS/FAIL line per expectation.
 import kleur from 'kleur';
-import { colorEnabled } from '../../src/cli/output.js';
+import { colorEnabled } from '../../src/cli/terminal.js';
 
 /**
  * Colour only where opta's own decision allows it (NO_COLOR, FORCE_COLOR, a terminal), and never in CI: a CI log is

@@ -1,7 +1,7 @@
 // The shape of a remediation action: a small named verb that fix pipelines compose, with its plan, run and undo.
 import type { OptaPaths } from '../core/paths.js';
-import type { ArgName } from '../fix/pipeline-types.js';
-import type { StepArgs } from '../fix/step-args-schema.js';
+import type { ACTION_CATALOG, ActionId, ArgSpec } from './catalog.js';
+import type { StepArgs } from './step-args-schema.js';
 
 export interface ActionContext {
   paths: OptaPaths;
@@ -48,9 +48,6 @@ export interface ActionResult {
   undoData?: unknown;
 }
 
-/** Which argument names an action accepts (each from its closed vocabulary), and which of them it needs. */
-export type ArgSpec = Partial<Record<ArgName, { values: readonly string[]; required: boolean }>>;
-
 export interface Action {
   id: string;
   description: string;
@@ -68,6 +65,13 @@ export interface Action {
   /** Puts back what run changed; returns what it did. Absent where undo makes no sense (a started daemon, a cancelled turn). */
   undo?(ctx: ActionContext, undoData: unknown): Promise<string>;
 }
+
+/**
+ * What an action's file implements: the catalog (catalog.ts) says what it is, asks and takes; an action the catalog
+ * says can undo must have `undo`, one that cannot must not (a compile error either way).
+ */
+export type ActionImpl<K extends ActionId> = Omit<Action, 'id' | 'description' | 'safe' | 'args' | 'undo'> &
+  ((typeof ACTION_CATALOG)[K]['undo'] extends true ? { undo: NonNullable<Action['undo']> } : { undo?: never });
 
 export function plan(summary: string, parts: Partial<Omit<ActionPlan, 'summary'>> = {}): ActionPlan {
   return { summary, files: [], pids: [], leftAlone: [], ...parts };

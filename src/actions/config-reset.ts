@@ -6,8 +6,8 @@ import { DEFAULT_CONFIG } from '../core/config-lite.js';
 import { CONFIG_KEYS, SECRET_CONFIG_KEYS } from '../core/config-table.js';
 import { OptaError } from '../core/errors.js';
 import { displayPath } from '../core/paths.js';
-import { resolveFile } from '../fix/pipeline-types.js';
-import { plan, type Action } from './action.js';
+import { resolveFile } from './catalog.js';
+import { plan, type ActionImpl } from './action.js';
 import { readSmallFile } from '../core/read-small.js';
 
 const KNOWN = new Set(CONFIG_KEYS.map((k) => k.key));
@@ -24,11 +24,7 @@ function badKeys(file: string, env: NodeJS.ProcessEnv): { keys: string[]; blocke
 
 const shown = (key: string, v: unknown) => (SECRET.has(key) ? '********' : JSON.stringify(v));
 
-export const configReset: Action = {
-  id: 'config.reset',
-  description: 'reset the invalid values in config.json to their defaults (a backup copy config.json.bak-<time> is kept)',
-  safe: false,
-  args: { file: { values: ['configFile'], required: true } },
+export const configReset: ActionImpl<'config.reset'> = {
   async plan({ paths, env, args }) {
     const file = resolveFile(paths, args.file!);
     const { keys, blocked } = badKeys(file, env);

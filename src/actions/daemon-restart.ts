@@ -1,15 +1,11 @@
 // Action daemon.restart: stop this home's daemon (proven ours) and start a fresh one, as `opta daemon restart` does.
 import { displayPath } from '../core/paths.js';
 import { startDaemonProcess, stopDaemonProcess } from '../daemon/lifecycle/control.js';
-import { plan, type Action } from './action.js';
+import { plan, type ActionImpl } from './action.js';
 import { startBlocked } from './daemon-start.js';
 import { planStop } from './daemon-stop.js';
 
-export const daemonRestart: Action = {
-  id: 'daemon.restart',
-  description: 'stop the daemon (only a pid proven to be this home\'s daemon is signalled), then start a new one',
-  safe: false,
-  args: {},
+export const daemonRestart: ActionImpl<'daemon.restart'> = {
   async plan(ctx) {
     const stop = await planStop(ctx);
     return plan(`${stop.nothingToDo ? 'start a daemon' : `${stop.summary}, then start a new one`}`, {

@@ -5,7 +5,7 @@ import { displayPath, type OptaPaths } from '../core/paths.js';
 import { startDaemonProcess } from '../daemon/lifecycle/control.js';
 import { inspectDaemon } from '../daemon/lifecycle/inspect.js';
 import { RESERVE_BYTES } from '../daemon/server/space-reserve.js';
-import { plan, type Action } from './action.js';
+import { plan, type ActionImpl } from './action.js';
 
 /**
  * A new daemon reads config.json as it starts and refuses a file it cannot load (an unknown key, a bad value, broken
@@ -49,11 +49,7 @@ function roomToStart(paths: OptaPaths): number | undefined {
 /** Actions that stop a daemon of this home. */
 const STOPS = new Set(['daemon.stop', 'daemon.restart', 'process.terminate']);
 
-export const daemonStart: Action = {
-  id: 'daemon.start',
-  description: 'start the daemon and wait until it serves; a daemon of this home running without a state file is asked to write it again (SIGHUP)',
-  safe: true,
-  args: {},
+export const daemonStart: ActionImpl<'daemon.start'> = {
   async plan({ paths, env }) {
     const i = await inspectDaemon(paths, { lookForOrphan: true });
     const state = { path: displayPath(paths.stateFile, env), change: 'written by the new daemon (0600)' };

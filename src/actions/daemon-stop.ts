@@ -2,7 +2,7 @@
 import { displayPath } from '../core/paths.js';
 import { stopDaemonProcess } from '../daemon/lifecycle/control.js';
 import { inspectDaemon } from '../daemon/lifecycle/inspect.js';
-import { plan, type Action, type ActionContext, type ActionPlan } from './action.js';
+import { plan, type ActionImpl, type ActionContext, type ActionPlan } from './action.js';
 
 /** What stopping would do, read-only; shared with daemon.restart. */
 export async function planStop({ paths, env }: ActionContext): Promise<ActionPlan> {
@@ -28,11 +28,7 @@ export async function planStop({ paths, env }: ActionContext): Promise<ActionPla
   return plan('nothing to stop', { nothingToDo: 'no daemon of this home runs' });
 }
 
-export const daemonStop: Action = {
-  id: 'daemon.stop',
-  description: 'stop the daemon (SIGTERM, then SIGKILL after a grace period), only once its pid is proven to be this home\'s daemon',
-  safe: false,
-  args: {},
+export const daemonStop: ActionImpl<'daemon.stop'> = {
   plan: planStop,
   async run({ paths }) {
     const r = await stopDaemonProcess(paths);

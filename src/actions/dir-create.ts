@@ -4,17 +4,13 @@ import { DIR_MODE } from '../core/atomic.js';
 import { causeText, OptaError } from '../core/errors.js';
 import { inspectHome, isMissing } from '../core/home-modes.js';
 import { displayPath } from '../core/paths.js';
-import { plan, type Action } from './action.js';
+import { plan, type ActionImpl } from './action.js';
 
 /**
  * Takes no path: the directories are the layout's own (the same list the doctor checks), so a pipeline cannot aim it
  * anywhere else. It only ever calls mkdir on a path that does not exist; sessions/ may be created empty, never touched.
  */
-export const dirCreate: Action = {
-  id: 'dir.create',
-  description: "create the home's missing directories (home, daemon/, sessions/) with mode 0700",
-  safe: true,
-  args: {},
+export const dirCreate: ActionImpl<'dir.create'> = {
   async plan({ paths, env }) {
     const missing = inspectHome(paths, env).filter(isMissing);
     if (!missing.length) return plan('nothing to do', { nothingToDo: 'every directory exists' });

@@ -1,16 +1,12 @@
 // Action log.remove: removes daemon/daemon.log and its rotated daemon.log.1 (the guide's Reset Everything); nothing under sessions/.
 import fs from 'node:fs';
 import { displayPath } from '../core/paths.js';
-import { resolveFile } from '../fix/pipeline-types.js';
-import { plan, type Action } from './action.js';
+import { resolveFile } from './catalog.js';
+import { plan, type ActionImpl } from './action.js';
 
 const logFiles = (file: string) => [file, file + '.1'].filter((f) => fs.existsSync(f));
 
-export const logRemove: Action = {
-  id: 'log.remove',
-  description: 'remove daemon.log and daemon.log.1',
-  safe: false,
-  args: { file: { values: ['logFile'], required: true } },
+export const logRemove: ActionImpl<'log.remove'> = {
   async plan({ paths, env, args }) {
     const files = logFiles(resolveFile(paths, args.file!));
     if (!files.length) return plan('nothing to do', { nothingToDo: 'no daemon log to remove' });

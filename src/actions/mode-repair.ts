@@ -2,14 +2,10 @@
 import fs from 'node:fs';
 import { inspectHome } from '../core/home-modes.js';
 import { displayPath } from '../core/paths.js';
-import { plan, type Action } from './action.js';
+import { plan, type ActionImpl } from './action.js';
 
 /** The same judgement as the doctor's home-permissions fact, so the fix changes exactly what the finding names. */
-export const modeRepair: Action = {
-  id: 'mode.repair',
-  description: 'set 0700 on directories and 0600 on files whose modes matter (secrets readable by others, anything others can write)',
-  safe: true,
-  args: {},
+export const modeRepair: ActionImpl<'mode.repair'> = {
   async plan({ paths, env }) {
     const loose = inspectHome(paths, env).filter((e) => e.loose);
     if (!loose.length) return plan('nothing to do', { nothingToDo: 'no mode that matters' });

@@ -6,7 +6,7 @@ import { portOwners, shortCommand } from '../core/port-owners.js';
 import { isOptaDaemonOf, waitForExit } from '../core/proc.js';
 import type { OptaPaths } from '../core/paths.js';
 import { inspectDaemon } from '../daemon/lifecycle/inspect.js';
-import { plan, type Action, type LeftAlone, type PlannedSignal } from './action.js';
+import { plan, type ActionImpl, type LeftAlone, type PlannedSignal } from './action.js';
 
 const GRACE_MS = 5000;
 
@@ -38,11 +38,7 @@ async function strays(paths: OptaPaths): Promise<{ targets: PlannedSignal[]; lef
   return { targets, leftAlone };
 }
 
-export const processTerminate: Action = {
-  id: 'process.terminate',
-  description: "stop daemon processes of this home that hold a daemon port without answering (proven by their command line and home); any other owner is named and left alone",
-  safe: false,
-  args: {},
+export const processTerminate: ActionImpl<'process.terminate'> = {
   async plan({ paths }) {
     const { targets, leftAlone } = await strays(paths);
     if (!targets.length) return plan('nothing to do', { nothingToDo: 'no stray daemon of this home holds a daemon port', leftAlone });

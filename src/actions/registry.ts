@@ -1,5 +1,6 @@
-// Every remediation action by id: the closed vocabulary fix pipelines (rules/fixes/*.json) may name.
-import type { Action } from './action.js';
+// Every remediation action by id: the catalog's entries joined to their implementations (one file per action).
+import type { Action, ActionImpl } from './action.js';
+import { ACTION_CATALOG, ACTION_IDS, type ActionId } from './catalog.js';
 import { configReset } from './config-reset.js';
 import { daemonRestart } from './daemon-restart.js';
 import { daemonStart } from './daemon-start.js';
@@ -12,7 +13,25 @@ import { stateRemove } from './state-remove.js';
 import { stateSetAside } from './state-set-aside.js';
 import { turnCancel } from './turn-cancel.js';
 
-export const ACTIONS: Action[] = [daemonStart, daemonStop, daemonRestart, processTerminate, stateSetAside, stateRemove, logRemove, dirCreate, modeRepair, turnCancel, configReset];
+/** One implementation per catalog id: a catalog entry without one (or one the catalog lacks) does not compile. */
+const IMPLEMENTATIONS: { [K in ActionId]: ActionImpl<K> } = {
+  'daemon.start': daemonStart,
+  'daemon.stop': daemonStop,
+  'daemon.restart': daemonRestart,
+  'process.terminate': processTerminate,
+  'state.set-aside': stateSetAside,
+  'state.remove': stateRemove,
+  'log.remove': logRemove,
+  'dir.create': dirCreate,
+  'mode.repair': modeRepair,
+  'turn.cancel': turnCancel,
+  'config.reset': configReset,
+};
+
+export const ACTIONS: Action[] = ACTION_IDS.map((id) => {
+  const { description, safe, args } = ACTION_CATALOG[id];
+  return { id, description, safe, args, ...(IMPLEMENTATIONS[id] as ActionImpl<ActionId>) } as Action;
+});
 
 export function actionById(id: string): Action | undefined {
   return ACTIONS.find((a) => a.id === id);

@@ -3,14 +3,10 @@ import fs from 'node:fs';
 import { OptaError } from '../core/errors.js';
 import { displayPath } from '../core/paths.js';
 import { inspectDaemon } from '../daemon/lifecycle/inspect.js';
-import { resolveFile } from '../fix/pipeline-types.js';
-import { plan, type Action } from './action.js';
+import { resolveFile } from './catalog.js';
+import { plan, type ActionImpl } from './action.js';
 
-export const stateRemove: Action = {
-  id: 'state.remove',
-  description: 'remove state.json (only while no daemon of this home runs)',
-  safe: false,
-  args: { file: { values: ['stateFile'], required: true } },
+export const stateRemove: ActionImpl<'state.remove'> = {
   async plan({ paths, env, args }) {
     const file = resolveFile(paths, args.file!);
     if (!fs.existsSync(file)) return plan('nothing to do', { nothingToDo: `${displayPath(file, env)} does not exist` });

@@ -4,14 +4,10 @@ import { OptaError } from '../core/errors.js';
 import { displayPath } from '../core/paths.js';
 import { setStateAside } from '../core/state-lite.js';
 import { inspectDaemon } from '../daemon/lifecycle/inspect.js';
-import { ASIDE_LABELS, resolveFile, type AsideLabel } from '../fix/pipeline-types.js';
-import { plan, type Action } from './action.js';
+import { resolveFile, type AsideLabel } from './catalog.js';
+import { plan, type ActionImpl } from './action.js';
 
-export const stateSetAside: Action = {
-  id: 'state.set-aside',
-  description: 'move state.json aside as state.json.<label>-<time>, only when the daemon it names is not running (dead pid, foreign pid or corrupt content)',
-  safe: true,
-  args: { file: { values: ['stateFile'], required: true }, label: { values: ASIDE_LABELS, required: true } },
+export const stateSetAside: ActionImpl<'state.set-aside'> = {
   async plan({ paths, env, args }) {
     const file = resolveFile(paths, args.file!);
     if (!fs.existsSync(file)) return plan('nothing to do', { nothingToDo: `${displayPath(file, env)} does not exist` });

@@ -5,7 +5,7 @@ import type { OptaPaths } from '../core/paths.js';
 import type { DaemonState } from '../core/state.js';
 import type { PendingPermission } from '../daemon/client/api.js';
 import { daemonUrl, inspectDaemon } from '../daemon/lifecycle/inspect.js';
-import { plan, type Action } from './action.js';
+import { plan, type ActionImpl } from './action.js';
 
 /**
  * Talks to the running daemon directly, never through the crash guardian: a fix must not start a daemon to cancel
@@ -25,11 +25,7 @@ async function unattended(paths: OptaPaths): Promise<{ state?: DaemonState; pid?
 const describe = (sessions: Map<string, PendingPermission[]>) =>
   [...sessions].map(([id, ps]) => `session ${id} (${ps.map((p) => `${p.requestId} ${p.tool}, ${Math.round(p.ageMs / 1000)} s`).join('; ')})`).join(', ');
 
-export const turnCancel: Action = {
-  id: 'turn.cancel',
-  description: 'cancel the active and queued turns of every session whose permission request waits with no client connected (POST /v3/sessions/:id/cancel)',
-  safe: false,
-  args: {},
+export const turnCancel: ActionImpl<'turn.cancel'> = {
   async plan({ paths }) {
     const u = await unattended(paths);
     if (!u.sessions.size) return plan('nothing to do', { nothingToDo: u.why ?? 'no permission request waits without a client' });

@@ -7,7 +7,9 @@ import { AnalysisSchema } from '../logs/analysis-schema.js';
 import { SupportBundleSchema } from '../support/bundle-schema.js';
 import { DoctorReportSchema } from '../doctor/report-schema.js';
 import { FixReportSchema } from '../fix/report-schema.js';
-import { describeRule, fileStamp, MANIFEST_DIR, validatorKey, type KindManifest } from '../rules/loader.js';
+import { fileStamp, MANIFEST_DIR, validatorKey, type KindManifest } from '../rules/loader.js';
+import { describeRule } from '../doctor/load-rules.js';
+import { KINDS } from '../cli/rule-kinds.js';
 import { COLLECTORS } from '../facts/registry.js';
 import type { RuleFile } from '../doctor/rule-schema.js';
 import { allValidators, validateKindPath } from '../rules/validate.js';
@@ -20,7 +22,7 @@ function schemaText(title: string, schema: z.ZodType): string {
 
 export async function schemaTexts(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const { kind, v } of await allValidators()) out[kind.schemaFile] = schemaText(v.title, v.schema);
+  for (const { kind, v } of await allValidators(KINDS)) out[kind.schemaFile] = schemaText(v.title, v.schema);
   out['doctor-report.schema.json'] = schemaText('opta doctor --json report', DoctorReportSchema);
   out['support-bundle.schema.json'] = schemaText('opta support bundle --json', SupportBundleSchema);
   out['fix-report.schema.json'] = schemaText('opta doctor --fix --json report', FixReportSchema);
@@ -44,8 +46,8 @@ export async function writeManifest(dir = MANIFEST_DIR): Promise<{ valid: number
   const problems: Array<{ kind: string; count: number }> = [];
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
-  for (const { kind, v } of await allValidators()) {
-    const m: KindManifest = { validator: validatorKey(), files: {}, stamps: {} };
+  for (const { kind, v } of await allValidators(KINDS)) {
+    const m: KindManifest = { validator: validatorKey(kind), files: {}, stamps: {} };
     const early = new Set<string>();
     if (fs.existsSync(kind.dir)) {
       const r = validateKindPath(kind, v, kind.dir);

@@ -24,7 +24,7 @@ async function logs(opts: { lines: number; follow?: boolean; showSecrets?: boole
   // are replaced by [REDACTED:<kind>-<n>] unless a person asks for them.
   let redactor: import('../redact/redactor.js').Redactor | undefined;
   if (!opts.showSecrets) {
-    const { homeRedactor, RedactShapesError } = await import('../redact/redactor.js');
+    const [{ homeRedactor }, { RedactShapesError }] = await Promise.all([import('../redact/load-shapes.js'), import('../redact/redactor.js')]);
     try {
       redactor = await homeRedactor(paths, process.env);
     } catch (e) {

@@ -6,82 +6,12 @@ import path from 'node:path';
 import { OptaError } from '../core/errors.js';
 import { builtinRulesDir } from '../core/install.js';
 import { displayPath, type OptaPaths } from '../core/paths.js';
-import type { DaemonInspection } from '../daemon/lifecycle/inspect.js';
-import type { RuleFile } from '../doctor/rule-types.js';
-import { fillTemplate } from '../rules/language/template.js';
 import { cliPaths, type ExitCode } from './context.js';
-import { colorEnabled, formatDuration, out } from './output.js';
-import type { Register } from './main.js';
-import { registerTable, runTable, type CommandSpec } from './command-table.js';
+import { out } from './output.js';
+import { canRedraw, colorEnabled, paint } from './terminal.js';
+import { describeStatus, redactInspection } from '../daemon/lifecycle/describe-status.js';
+import type { GroupSpec } from './command-table.js';
 import { DAEMON_LOGS } from './daemon-logs.js';
-
-/**
- * The command of each status's next step is the remediation of the doctor rule for that status (rules/doctor), read
- * from the rule file so it is written once; a placeholder names the file generically, as the guide does.
- */
-const NEXT: Record<DaemonInspection['status'], { rule: string; say: (command: string) => string } | null> = {
-  running: null,
-  'not-running': { rule: 'daemon-not-running', say: (c) => `Start it: ${c}` },
-  stale: { rule: 'daemon-stale-state', say: (c) => `The daemon crashed. Start it again (the stale state file is cleared): ${c}` },
-  foreign: { rule: 'daemon-foreign', say: (c) => `state.json names a process that is not this Opta daemon; it will not be signalled. Start a daemon (the state file is replaced): ${c}` },
-  unresponsive: { rule: 'daemon-unresponsive', say: (c) => `Restart it: ${c} (then inspect: opta daemon logs --lines 200)` },
-  'corrupt-state': { rule: 'daemon-state-corrupt', say: (c) => `Set the corrupt file aside and start: opta daemon start (or, as the guide says: ${c})` },
-};
-
-/** A built-in doctor rule's remediation; one small file read (no rule loader, no zod), only for a daemon that is not running. */
-function remediationOf(rule: string): string {
-  try {
-    const r = JSON.parse(fs.readFileSync(path.join(builtinRulesDir('doctor'), `${rule}.json`), 'utf8')) as RuleFile;
-    return fillTemplate(r.event.params.remediation, { daemon: { stateDisplay: '<state file>' } });
-  } catch {
-    // An installation without its rule files: doctor says what is wrong with it.
-    return 'opta doctor';
-  }
-}
-
-export function describeStatus(i: DaemonInspection, paths: OptaPaths, showSecrets: boolean): string {
-  const lines: string[] = [];
-  const s = i.state;
-  switch (i.status) {
-    case 'running': {
-      const h = i.health ?? {};
-      lines.push(`Daemon: running (pid ${s!.pid}, port ${s!.port})`);
-      // An IPv6 host goes in brackets (http://[::1]:9999), as daemonUrl writes it: the line is a URL one can paste.
-      lines.push(`  address:  http://${s!.host.includes(':') ? `[${s!.host}]` : s!.host}:${s!.port}`);
-      lines.push(`  version:  ${s!.version}`);
-      if (typeof h.uptimeMs === 'number') lines.push(`  uptime:   ${formatDuration(h.uptimeMs)}`);
-      lines.push(`  daemonId: ${s!.daemonId}`);
-      lines.push(`  token:    ${showSecrets ? s!.token : '******** (shown with --show-secrets)'}`);
-      break;
-    }
-    case 'not-running':
-      lines.push('Daemon: not running');
-      if (i.orphan) lines.push(`  but a daemon of this home answers on port ${i.orphan.port} (pid ${i.orphan.pid}) without a state file; opta daemon start re-registers it`);
-      break;
-    case 'stale':
-      lines.push(`Daemon: stale (state.json names pid ${i.pid}, which is not running)`);
-      break;
-    case 'foreign':
-      lines.push(`Daemon: foreign (state.json names pid ${i.pid}, which is ${i.command ? `"${i.command}"` : 'a process opta cannot inspect'}, not this home's Opta daemon)`);
-      break;
-    case 'unresponsive':
-      lines.push(`Daemon: unresponsive (pid ${i.pid}, port ${s!.port}): ${i.problem}`);
-      break;
-    case 'corrupt-state':
-      lines.push(`Daemon: corrupt-state (${i.stateClass}${i.stateError ? `: ${i.stateError}` : ''})`);
-      if (i.orphan) lines.push(`  a daemon of this home answers on port ${i.orphan.port} (pid ${i.orphan.pid})`);
-      break;
-  }
-  lines.push(`  state:    ${displayPath(paths.stateFile)}`);
-  const next = NEXT[i.status];
-  if (next) lines.push(`  next:     ${next.say(remediationOf(next.rule))}`);
-  return lines.join('\n');
-}
-
-export function redactInspection(i: DaemonInspection, showSecrets: boolean): DaemonInspection {
-  if (showSecrets || !i.state) return i;
-  return { ...i, state: { ...i.state, token: '********' } };
-}
 
 const lifecycle = () => import('../daemon/lifecycle/control.js');
 const inspector = () => import('../daemon/lifecycle/inspect.js');
@@ -132,16 +62,11 @@ async function runForeground(paths: OptaPaths): Promise<ExitCode> {
 
 async function reset(): Promise<ExitCode> {
   const paths = cliPaths();
-  const { canRedraw } = await import('./doctor-fix.js');
-  const { runReset } = await import('../fix/runner.js');
+  const [{ runReset }, { textFixUi }] = await Promise.all([import('../fix/runner.js'), import('../render/fix-ui.js')]);
   const terminal = canRedraw(process.stdout, process.env);
   const color = colorEnabled(process.stdout);
-  let kleur;
-  if (color) {
-    kleur = (await import('kleur')).default;
-    kleur.enabled = true;
-  }
-  const r = await runReset({ paths, env: process.env, ui: { show: (t) => out(t) }, renderer: terminal ? 'default' : 'plain', color, kleur });
+  const kleur = await paint(color);
+  const r = await runReset({ paths, env: process.env, ui: await textFixUi({ show: (t) => out(t), kleur }), renderer: terminal ? 'default' : 'plain', color, kleur });
   const p = r.plan.pipelines[0];
   if (r.exitCode !== 0) {
     throw new OptaError(`reset did not finish: ${p.error ?? 'a step failed'}. Inspect: opta daemon logs --lines 200`);
@@ -154,66 +79,63 @@ async function reset(): Promise<ExitCode> {
 }
 
 /** `opta daemon <subcommand>`: one table for commander and for the fast path (plain invocations skip commander). */
-export const DAEMON_COMMANDS: CommandSpec[] = [
-  {
-    name: 'start',
-    description: 'start the daemon in the background; returns once it serves (exit 0 if already running)',
-    run: () => start(cliPaths()),
-  },
-  {
-    name: 'run',
-    description: 'run the daemon in the foreground (for service managers); logs also go to stderr',
-    run: async () => {
-      const paths = cliPaths();
-      const { inspectDaemon } = await inspector();
-      const insp = await inspectDaemon(paths, { lookForOrphan: true });
-      if (insp.status === 'running' || insp.orphan) {
-        throw new OptaError(`a daemon of this home is already running (pid ${insp.pid ?? insp.orphan?.pid}). Never run two: stop it first with opta daemon stop`);
-      }
-      return runForeground(paths);
+export const DAEMON: GroupSpec = {
+  name: 'daemon',
+  description: 'start, stop and inspect the Opta daemon',
+  commands: [
+    {
+      name: 'start',
+      description: 'start the daemon in the background; returns once it serves (exit 0 if already running)',
+      run: () => start(cliPaths()),
     },
-  },
-  {
-    name: 'stop',
-    description: 'stop the daemon (SIGTERM, then SIGKILL after a grace period) and clear its state',
-    run: () => stop(cliPaths()),
-  },
-  {
-    name: 'restart',
-    description: 'stop the daemon if it runs, then start it',
-    run: async () => {
-      const paths = cliPaths();
-      const code = await stop(paths);
-      return code === 0 ? start(paths) : code;
+    {
+      name: 'run',
+      description: 'run the daemon in the foreground (for service managers); logs also go to stderr',
+      run: async () => {
+        const paths = cliPaths();
+        const { inspectDaemon } = await inspector();
+        const insp = await inspectDaemon(paths, { lookForOrphan: true });
+        if (insp.status === 'running' || insp.orphan) {
+          throw new OptaError(`a daemon of this home is already running (pid ${insp.pid ?? insp.orphan?.pid}). Never run two: stop it first with opta daemon stop`);
+        }
+        return runForeground(paths);
+      },
     },
-  },
-  {
-    name: 'status',
-    description: "say whether this home's daemon runs (read-only): running, not-running, stale, foreign, unresponsive, corrupt-state; exit 0 only when running",
-    options: [
-      { flags: '--json', description: 'print the full inspection as JSON' },
-      { flags: '--show-secrets', description: 'include the bearer token' },
-    ],
-    run: async (opts) => {
-      const paths = cliPaths();
-      const { inspectDaemon } = await inspector();
-      const insp = await inspectDaemon(paths, { lookForOrphan: true });
-      if (opts.json) out(JSON.stringify(redactInspection(insp, Boolean(opts.showSecrets)), null, 2));
-      else out(describeStatus(insp, paths, Boolean(opts.showSecrets)));
-      return insp.status === 'running' ? 0 : 1;
+    {
+      name: 'stop',
+      description: 'stop the daemon (SIGTERM, then SIGKILL after a grace period) and clear its state',
+      run: () => stop(cliPaths()),
     },
-  },
-  DAEMON_LOGS,
-  {
-    name: 'reset',
-    description: 'the guide\'s "Reset Everything": stop, remove state.json and daemon.log, start; sessions/ is never touched',
-    run: reset,
-  },
-];
-
-export const registerDaemon: Register = (program, setExit) => {
-  registerTable(program.command('daemon').description('start, stop and inspect the Opta daemon'), DAEMON_COMMANDS, setExit);
+    {
+      name: 'restart',
+      description: 'stop the daemon if it runs, then start it',
+      run: async () => {
+        const paths = cliPaths();
+        const code = await stop(paths);
+        return code === 0 ? start(paths) : code;
+      },
+    },
+    {
+      name: 'status',
+      description: "say whether this home's daemon runs (read-only): running, not-running, stale, foreign, unresponsive, corrupt-state; exit 0 only when running",
+      options: [
+        { flags: '--json', description: 'print the full inspection as JSON' },
+        { flags: '--show-secrets', description: 'include the bearer token' },
+      ],
+      run: async (opts) => {
+        const paths = cliPaths();
+        const { inspectDaemon } = await inspector();
+        const insp = await inspectDaemon(paths, { lookForOrphan: true });
+        if (opts.json) out(JSON.stringify(redactInspection(insp, Boolean(opts.showSecrets)), null, 2));
+        else out(describeStatus(insp, paths, Boolean(opts.showSecrets)));
+        return insp.status === 'running' ? 0 : 1;
+      },
+    },
+    DAEMON_LOGS,
+    {
+      name: 'reset',
+      description: 'the guide\'s "Reset Everything": stop, remove state.json and daemon.log, start; sessions/ is never touched',
+      run: reset,
+    },
+  ],
 };
-
-/** The daemon group's fast path: `opta daemon <subcommand> [options]` without commander when parseArgs accepts it. */
-export const fastDaemon = (args: string[], setExit: (code: ExitCode) => void): Promise<boolean> => runTable(DAEMON_COMMANDS, args, setExit);

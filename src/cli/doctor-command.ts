@@ -1,55 +1,13 @@
-// The `opta doctor` action, shared by the commander registration and the fast path: run the rules, render, set the exit code.
+// The `opta doctor` action (its table is doctor.ts): run the rules, render, set the exit code; --fix and --watch hand over.
 import { requireBuiltin } from '../core/install.js';
 import { UsageError } from '../core/errors.js';
 import { runDoctor, type DoctorOptions } from '../doctor/run.js';
 import { renderRuleProblems } from '../render/text.js';
 import { cliPaths, runtime, type ExitCode } from './context.js';
-import { checkDestinations, emitReport, pairDestinations, type OutputToken } from './doctor-outputs.js';
-import { colorEnabled, err } from './output.js';
-
-export interface DoctorFlags {
-  json?: boolean;
-  verbose?: boolean;
-  strict?: boolean;
-  timeout: number;
-  only?: string[];
-  skip?: string[];
-  rules?: string;
-  fix?: boolean;
-  /** No colour, no prompts, no spinners, whatever the terminal says. */
-  ci?: boolean;
-  /** --format, --output and --json in command-line order (paired in doctor-outputs.ts); absent: --json or text. */
-  outputs?: OutputToken[];
-  watch?: boolean;
-  /** --watch's pause between runs, in ms. */
-  interval?: number;
-  yes?: boolean;
-  dryRun?: boolean;
-}
-
-/** The options of `opta doctor`, declared once for commander (help) and node:util parseArgs (the fast path). */
-export const DOCTOR_OPTIONS = [
-  { long: 'json', short: undefined, arg: undefined, description: 'the report as JSON, same as --format json (schema: schemas/doctor-report.schema.json)' },
-  { long: 'verbose', short: 'v', arg: undefined, description: 'also show which facts each check used and how long each took' },
-  { long: 'strict', short: undefined, arg: undefined, description: 'exit 1 on warnings too' },
-  { long: 'timeout', short: undefined, arg: 'ms', description: `deadline for the whole run in milliseconds` },
-  { long: 'only', short: undefined, arg: 'ids', description: 'run only these rule ids or checks (comma-separated, repeatable)' },
-  { long: 'skip', short: undefined, arg: 'ids', description: 'skip these rule ids or checks (comma-separated, repeatable)' },
-  { long: 'rules', short: undefined, arg: 'dir', description: 'load rule files from this directory instead of the built-in rules/doctor' },
-  // CI gate and monitoring (README: "opta doctor in CI and monitoring").
-  { long: 'ci', short: undefined, arg: undefined, description: 'for CI: no colour, no prompts, no spinners whatever the terminal says; never reads input' },
-  { long: 'format', short: undefined, arg: 'format', description: 'text, json, junit, github or openmetrics; repeatable; to standard output unless an --output follows' },
-  { long: 'output', short: undefined, arg: 'file', description: 'write the --format just before it to this file (atomically); repeatable' },
-  { long: 'watch', short: undefined, arg: undefined, description: 'keep running: re-run every --interval and print only what changed (read-only; stop with Ctrl-C)' },
-  { long: 'interval', short: undefined, arg: 'duration', description: 'pause between --watch runs: 30s (default), 1500ms, 5m, 1h' },
-  // --fix and its companions: the pipelines of rules/fixes, run through listr2 (loaded only for --fix).
-  { long: 'fix', short: undefined, arg: undefined, description: 'repair what the fix pipelines can, then check again on fresh facts and say rule by rule what was fixed' },
-  { long: 'yes', short: 'y', arg: undefined, description: 'with --fix: run the steps that ask (stop a process, cancel a turn, change config, delete files) without asking' },
-  { long: 'dry-run', short: undefined, arg: undefined, description: 'with --fix: show the plan (pipelines, steps, the files and pids each would touch, which ask) and change nothing' },
-] as const;
-
-/** Options that may be given more than once (their values accumulate, in order). */
-export const REPEATABLE: ReadonlySet<string> = new Set(['only', 'skip', 'format', 'output']);
+import type { DoctorFlags } from './doctor-flags.js';
+import { checkDestinations, emitReport, pairDestinations } from './doctor-outputs.js';
+import { err } from './output.js';
+import { colorEnabled, paint } from './terminal.js';
 
 export const DEFAULT_INTERVAL_MS = 30_000;
 
@@ -98,12 +56,8 @@ export async function doctorAction(flags: DoctorFlags, setExit: (code: ExitCode)
     strict: flags.strict,
     deadlineMs: flags.timeout,
   };
-  let kleur;
-  if (!flags.ci && colorEnabled(process.stdout) && destinations.some((d) => d.format === 'text' && d.file === undefined)) {
-    // kleur reads NO_COLOR/FORCE_COLOR its own way: load it only when colour is on, and tell it so.
-    kleur = (await import('kleur')).default;
-    kleur.enabled = true;
-  }
+  // Colour only for text on a terminal, and never for --ci.
+  const kleur = await paint(!flags.ci && colorEnabled(process.stdout) && destinations.some((d) => d.format === 'text' && d.file === undefined));
   // The host name only for the formats that print it (JUnit, OpenMetrics): node:os is not loaded otherwise.
   const ctx = {
     kleur,

@@ -2,22 +2,9 @@
 import readline from 'node:readline';
 import { renderRuleProblems } from '../render/text.js';
 import { cliPaths, runtime, type ExitCode } from './context.js';
-import type { DoctorFlags } from './doctor-command.js';
-import { colorEnabled, err, out } from './output.js';
-
-/** CI=true (or any value but 0/false) means no person is watching: plain lines, and nothing ever waits for an answer. */
-export function isCI(env: NodeJS.ProcessEnv): boolean {
-  const v = env.CI;
-  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
-}
-
-/**
- * listr2's progress redraws lines: only on a terminal that moves its cursor, with a person watching. CI, a terminal
- * that reports no width (some CI ptys) and TERM=dumb (an editor's shell) get plain lines; they may still be asked.
- */
-export function canRedraw(stdout: NodeJS.WriteStream, env: NodeJS.ProcessEnv, ci = isCI(env)): boolean {
-  return Boolean(stdout.isTTY) && !ci && (stdout.columns ?? 0) > 0 && env.TERM !== 'dumb';
-}
+import type { DoctorFlags } from './doctor-flags.js';
+import { err, out } from './output.js';
+import { canAsk, canRedraw, colorEnabled, isCI, paint } from './terminal.js';
 
 function askYesNo(question: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -48,14 +35,10 @@ export async function fixAction(flags: DoctorFlags, setExit: (code: ExitCode) =>
   const redraw = canRedraw(process.stdout, env, ci);
   // One colour decision for kleur, commander and listr2 (NO_COLOR, FORCE_COLOR, TTY).
   const color = !flags.json && !flags.ci && colorEnabled(process.stdout);
-  let kleur;
-  if (color) {
-    kleur = (await import('kleur')).default;
-    kleur.enabled = true;
-  }
+  const kleur = await paint(color);
   // --ci never asks: only the safe steps run unless --yes is given.
   // A dumb terminal is still a person's (it gets plain lines, and the question); one with no width is not.
-  const canAsk = !flags.json && !ci && Boolean(process.stdout.isTTY) && (process.stdout.columns ?? 0) > 0 && Boolean(process.stdin.isTTY);
+  const asks = !flags.json && canAsk(process.stdout, process.stdin, ci);
   const controller = new AbortController();
   const onSigint = () => {
     controller.abort();
@@ -64,14 +47,14 @@ export async function fixAction(flags: DoctorFlags, setExit: (code: ExitCode) =>
   // Once: a second Ctrl-C gets the default behaviour and ends the process (the fix lock is then stale and is broken next time).
   process.once('SIGINT', onSigint);
   try {
-    const { runFix } = await import('../fix/runner.js');
+    const [{ runFix, SILENT }, { textFixUi }] = await Promise.all([import('../fix/runner.js'), import('../render/fix-ui.js')]);
     const report = await runFix({
       paths: cliPaths(),
       env,
       doctor: { rulesDir: flags.rules, only: flags.only, skip: flags.skip, strict: flags.strict, deadlineMs: flags.timeout },
       yes: Boolean(flags.yes),
       dryRun: Boolean(flags.dryRun),
-      ui: { show: flags.json ? () => undefined : (text) => out(text), confirm: canAsk ? askYesNo : undefined },
+      ui: flags.json ? SILENT : await textFixUi({ show: (text) => out(text), kleur, confirm: asks ? askYesNo : undefined }),
       renderer: flags.json ? 'silent' : redraw ? 'default' : 'plain',
       color,
       kleur,

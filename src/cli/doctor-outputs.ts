@@ -3,10 +3,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError, causeText } from '../core/errors.js';
 import type { DoctorReport } from '../doctor/report-types.js';
+import { DOCTOR_FORMATS as FORMATS, rendererFor, type DoctorFormat as ReportFormat } from '../render/registry.js';
+import type { RenderContext } from '../render/renderer.js';
 import { err } from './output.js';
 
-export const FORMATS = ['text', 'json', 'junit', 'github', 'openmetrics'] as const;
-export type ReportFormat = (typeof FORMATS)[number];
+export type { RenderContext };
 
 export interface Destination {
   format: ReportFormat;
@@ -75,27 +76,9 @@ function sameFileKey(file: string): string {
   }
 }
 
-export interface RenderContext {
-  /** kleur with colour on, for text on a terminal; undefined for plain text. */
-  kleur?: import('kleur').Kleur;
-  verbose?: boolean;
-  hostname: string;
-}
-
-/** Renders one format, loading only that renderer (the plain doctor loads none of the CI ones). */
+/** Renders one format through the registry, loading only that renderer (the plain doctor loads none of the CI ones). */
 export async function renderFormat(format: ReportFormat, report: DoctorReport, ctx: RenderContext): Promise<string> {
-  switch (format) {
-    case 'text':
-      return (await import('../render/text.js')).renderText(report, { kleur: ctx.kleur, verbose: ctx.verbose });
-    case 'json':
-      return (await import('../render/json.js')).renderJson(report);
-    case 'junit':
-      return (await import('../render/junit.js')).renderJunit(report, { hostname: ctx.hostname });
-    case 'github':
-      return (await import('../render/github.js')).renderGithub(report);
-    case 'openmetrics':
-      return (await import('../render/openmetrics.js')).renderOpenMetrics(report);
-  }
+  return (await rendererFor('doctor-report', format)).render(report, ctx);
 }
 
 /** Up front: every --output writable; with --watch, standard output is the change log, so only text may go there. */

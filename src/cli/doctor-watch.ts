@@ -1,7 +1,7 @@
 // `opta doctor --watch`: re-runs the doctor after every interval and prints only what changed, until SIGINT/SIGTERM.
 import { shortDuration } from '../core/duration.js';
 import type { DoctorReport } from '../doctor/report-types.js';
-import { describeChanges, describeState } from '../doctor/changes.js';
+import { describeChanges, describeState } from '../render/doctor-changes.js';
 import { runtime, type ExitCode } from './context.js';
 import { emitReport, type Destination, type RenderContext } from './doctor-outputs.js';
 import { err, out } from './output.js';

@@ -1,11 +1,12 @@
 // `opta logs analyze`: the daemon log (or given files) against the log patterns of rules/logs, with counts, first/last occurrence and the next command.
 import path from 'node:path';
-import type { Command } from 'commander';
 import { OptaError } from '../core/errors.js';
 import { displayPath } from '../core/paths.js';
 import { cliPaths, type ExitCode } from './context.js';
-import { colorEnabled, err, out } from './output.js';
-import type { Register } from './main.js';
+import { rendererFor } from '../render/registry.js';
+import { err } from './output.js';
+import { colorEnabled, paint, progressWanted } from './terminal.js';
+import type { GroupSpec } from './command-table.js';
 
 export interface AnalyzeFlags {
   sinceStart?: boolean;
@@ -15,17 +16,11 @@ export interface AnalyzeFlags {
   showSecrets?: boolean;
 }
 
-/** Progress belongs to a person watching a terminal: never in pipes, CI or --json. */
-export function progressWanted(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv, json: boolean): boolean {
-  const ci = env.CI !== undefined && env.CI !== '' && env.CI !== '0' && env.CI.toLowerCase() !== 'false';
-  return Boolean(stream.isTTY) && !ci && !json;
-}
-
 /** Starts showing after this long: a quick analysis never flickers a progress line. */
 const PROGRESS_AFTER_MS = 300;
 
-export async function analyzeAction(files: string[], flags: AnalyzeFlags, setExit: (code: ExitCode) => void): Promise<void> {
-  const [{ analyzeLogs, defaultInputs, STDIN_INPUT }, { loadPatterns, templateContext }, { renderAnalysisJson, renderAnalysisText, progressText }] = await Promise.all([
+export async function analyzeAction(files: string[], flags: AnalyzeFlags): Promise<ExitCode> {
+  const [{ analyzeLogs, defaultInputs, STDIN_INPUT }, { loadPatterns, templateContext }, { progressText }] = await Promise.all([
     import('../logs/analyze.js'),
     import('../logs/patterns.js'),
     import('../render/logs-analysis.js'),
@@ -65,36 +60,34 @@ export async function analyzeAction(files: string[], flags: AnalyzeFlags, setExi
       throw e;
     }
   }
-  if (flags.json) out(renderAnalysisJson(analysis));
-  else {
-    let kleur;
-    if (colorEnabled(process.stdout)) {
-      kleur = (await import('kleur')).default;
-      kleur.enabled = true;
-    }
-    process.stdout.write(renderAnalysisText(analysis, { kleur }));
-  }
+  const [renderer, kleur] = await Promise.all([rendererFor('logs-analysis', flags.json ? 'json' : 'text'), paint(!flags.json && colorEnabled(process.stdout))]);
+  process.stdout.write(renderer.render(analysis, { kleur }));
   for (const p of analysis.problems) err(`opta: log pattern file ${displayPath(p.file)} is invalid at ${p.jsonPath}: ${p.message}`);
   if (analysis.problems.length) {
     err('opta: fix the pattern files above (check them with: opta rules validate --kind logs); the other patterns ran.');
-    setExit(2);
-  } else setExit(flags.strict && analysis.counts.errors ? 1 : 0);
+    return 2;
+  }
+  return flags.strict && analysis.counts.errors ? 1 : 0;
 }
 
-export const registerLogs: Register = (program: Command, setExit) => {
-  const logs = program.command('logs').description('analyse daemon logs against the known patterns of rules/logs (see also: opta daemon logs)');
-  logs
-    .command('analyze [file...]')
-    .alias('analyse')
-    .description("count each known pattern (first and last occurrence, samples, the next command) in daemon.log.1 and daemon.log, or in the files given")
-    .option('--since-start', 'only the current daemon run: from the last "daemon started" line (with the start-up lines just before it)')
-    .option('--json', 'print the analysis as JSON (schema: schemas/logs-analysis.schema.json)')
-    .option('--strict', 'exit 1 when an error-level pattern matched')
-    .option('--rules <dir>', 'use the log patterns of this directory instead of the built-in rules/logs')
-    .option('--show-secrets', 'quote the log as it is, without redacting secrets in samples and messages')
-    .addHelpText(
-      'after',
-      [
+/** `opta logs ...`, declared once (command-table.ts). */
+export const LOGS: GroupSpec = {
+  name: 'logs',
+  description: 'analyse daemon logs against the known patterns of rules/logs (see also: opta daemon logs)',
+  commands: [
+    {
+      name: 'analyze',
+      args: [{ name: '[file...]' }],
+      alias: 'analyse',
+      description: "count each known pattern (first and last occurrence, samples, the next command) in daemon.log.1 and daemon.log, or in the files given",
+      options: [
+        { flags: '--since-start', description: 'only the current daemon run: from the last "daemon started" line (with the start-up lines just before it)' },
+        { flags: '--json', description: 'print the analysis as JSON (schema: schemas/logs-analysis.schema.json)' },
+        { flags: '--strict', description: 'exit 1 when an error-level pattern matched' },
+        { flags: '--rules <dir>', description: 'use the log patterns of this directory instead of the built-in rules/logs' },
+        { flags: '--show-secrets', description: 'quote the log as it is, without redacting secrets in samples and messages' },
+      ],
+      helpAfter: [
         '',
         'FILE "-" is standard input (zcat daemon.log.gz | opta logs analyze -).',
         'Formats, detected per line: [HH:MM:SS] LEVEL message, the same with an ISO-8601 time, and JSON lines',
@@ -103,6 +96,7 @@ export const registerLogs: Register = (program: Command, setExit) => {
         'Exit codes: 0 it ran (findings are information), 1 with --strict and an error-level finding,',
         '2 unreadable input or a broken pattern file (the other patterns still run and are printed).',
       ].join('\n'),
-    )
-    .action((files: string[], flags: AnalyzeFlags) => analyzeAction(files, flags, setExit));
+      run: (flags: AnalyzeFlags, [files]: [string[]]) => analyzeAction(files, flags),
+    },
+  ],
 };

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { OptaError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
-import { colorEnabled, err } from './output.js';
+import { err } from './output.js';
+import { colorEnabled } from './terminal.js';
 import { runtime, type ExitCode } from './context.js';
 
 /** Each command group registers itself; an action returns its exit code through `setExit`. */

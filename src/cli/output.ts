@@ -1,21 +1,4 @@
-// One colour decision for the whole CLI (NO_COLOR, FORCE_COLOR, TTY), and small formatting helpers.
-export function colorEnabled(stream: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
-  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
-  const force = env.FORCE_COLOR;
-  if (force !== undefined && force !== '') return !(force === '0' || force.toLowerCase() === 'false');
-  return Boolean(stream.isTTY) && env.TERM !== 'dumb';
-}
-
-export function formatDuration(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${s % 60}s`;
-  const h = Math.floor(m / 60);
-  if (h < 24) return `${h}h ${m % 60}m`;
-  return `${Math.floor(h / 24)}d ${h % 24}h`;
-}
-
+// Writing a command's output: a line to stdout or stderr, a plain-text table (colour is decided in terminal.ts).
 export function out(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : text + '\n');
 }

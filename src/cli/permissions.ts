@@ -1,8 +1,9 @@
 // `opta permissions list|allow|deny`: see and settle pending tool permission requests (through the crash guardian).
 import { listPendingPermissions, resolvePermission, type PendingPermission } from '../daemon/client/api.js';
 import { cliPaths } from './context.js';
-import { formatDuration, formatTable, out } from './output.js';
-import type { Register } from './main.js';
+import { formatDuration } from '../core/duration.js';
+import { formatTable, out } from './output.js';
+import type { GroupSpec } from './command-table.js';
 
 function table(rows: PendingPermission[]): string {
   const head = ['REQUEST', 'SESSION', 'TOOL', 'AGE', 'CLIENT', 'ARGS'];
@@ -10,38 +11,40 @@ function table(rows: PendingPermission[]): string {
   return formatTable(head, body);
 }
 
-export const registerPermissions: Register = (program, setExit) => {
-  const permissions = program.command('permissions').description('list, allow or deny pending tool permission requests');
-
-  permissions
-    .command('list')
-    .description('list pending permission requests; CLIENT "none" means nobody is connected to answer it')
-    .option('--json', 'print as JSON (the GET /v3/permissions?state=pending shape)')
-    .action(async (opts: { json?: boolean }) => {
-      const list = await listPendingPermissions(cliPaths());
-      if (opts.json) out(JSON.stringify({ permissions: list }, null, 2));
-      else out(list.length ? table(list) : 'No pending permission requests.');
-      const unattended = list.filter((p) => !p.clientConnected);
-      if (!opts.json && unattended.length) {
-        // The guide's "Permission Requests Hang": say how to unblock it, not just that it is stuck.
-        out(
-          `\n${unattended.length} request(s) have no client connected to answer them. Answer one: opta permissions allow|deny <requestId>; ` +
-            `or cancel the stuck turn: opta sessions cancel ${unattended[0].sessionId}`,
-        );
-      }
-      setExit(0);
-    });
-
-  for (const decision of ['allow', 'deny'] as const) {
-    permissions
-      .command(decision)
-      .description(`${decision} a pending permission request (see opta permissions list)`)
-      .argument('<requestId>', 'request id, e.g. perm_001')
-      .option('--session <id>', 'the session, when the same request id is pending in several')
-      .action(async (requestId: string, opts: { session?: string }) => {
+/** `opta permissions ...`, declared once (command-table.ts). */
+export const PERMISSIONS: GroupSpec = {
+  name: 'permissions',
+  description: 'list, allow or deny pending tool permission requests',
+  commands: [
+    {
+      name: 'list',
+      description: 'list pending permission requests; CLIENT "none" means nobody is connected to answer it',
+      options: [{ flags: '--json', description: 'print as JSON (the GET /v3/permissions?state=pending shape)' }],
+      run: async (opts: { json?: boolean }) => {
+        const list = await listPendingPermissions(cliPaths());
+        if (opts.json) out(JSON.stringify({ permissions: list }, null, 2));
+        else out(list.length ? table(list) : 'No pending permission requests.');
+        const unattended = list.filter((p) => !p.clientConnected);
+        if (!opts.json && unattended.length) {
+          // The guide's "Permission Requests Hang": say how to unblock it, not just that it is stuck.
+          out(
+            `\n${unattended.length} request(s) have no client connected to answer them. Answer one: opta permissions allow|deny <requestId>; ` +
+              `or cancel the stuck turn: opta sessions cancel ${unattended[0].sessionId}`,
+          );
+        }
+        return 0;
+      },
+    },
+    ...(['allow', 'deny'] as const).map((decision) => ({
+      name: decision,
+      description: `${decision} a pending permission request (see opta permissions list)`,
+      args: [{ name: '<requestId>', description: 'request id, e.g. perm_001' }],
+      options: [{ flags: '--session <id>', description: 'the session, when the same request id is pending in several' }],
+      run: async (opts: { session?: string }, [requestId]: [string]) => {
         const p = await resolvePermission(cliPaths(), requestId, decision, opts.session);
         out(`${decision === 'allow' ? 'Allowed' : 'Denied'} ${p.requestId} (session ${p.sessionId}, tool ${p.tool} ${JSON.stringify(p.args)}).`);
-        setExit(0);
-      });
-  }
+        return 0 as const;
+      },
+    })),
+  ],
 };

@@ -1,14 +1,13 @@
 // `opta rules list|validate`: every kind of rule file (doctor checks, log patterns, fix pipelines, ...), listed or fully validated.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Command } from 'commander';
 import { OptaError, UsageError } from '../core/errors.js';
-import { KINDS, kindById, kindOfPath, type RuleKind } from '../rules/kinds.js';
+import { kindOfPath, type RuleKind } from '../rules/kinds.js';
 import { loadKind } from '../rules/loader.js';
-import { conditionFacts } from '../rules/language/condition.js';
-import type { RuleFile } from '../doctor/rule-schema.js';
+import { KINDS, kindById } from './rule-kinds.js';
+import type { ExitCode } from './context.js';
 import { err, formatTable, out } from './output.js';
-import type { Register } from './main.js';
+import type { GroupSpec } from './command-table.js';
 
 function kindOption(id: string | undefined): RuleKind | undefined {
   if (id === undefined) return undefined;
@@ -29,70 +28,80 @@ function schemaRefOf(target: string): unknown {
 
 const rel = (file: string) => path.relative(process.cwd(), file) || file;
 
-export const registerRules: Register = (program: Command, setExit) => {
-  const kinds = KINDS.map((k) => k.id).join(', ');
-  const rules = program.command('rules').description(`list and validate opta's rule files (${kinds})`);
+const kinds = KINDS.map((k) => k.id).join(', ');
 
-  rules
-    .command('list')
-    .description('list the rules of every kind (or one): id and what each does')
-    .option('--json', 'print the rules as JSON')
-    .option('--kind <kind>', `only this kind (${kinds})`)
-    .option('--rules <dir>', 'list the rule files of this directory instead (its kind from --kind, its $schema or its name)')
-    .action(async (opts: { json?: boolean; kind?: string; rules?: string }) => {
-      const only = kindOption(opts.kind);
-      const targets: Array<{ kind: RuleKind; dir: string }> = opts.rules
-        ? [{ kind: only ?? kindOfPath(opts.rules, schemaRefOf(opts.rules)) ?? kindById('doctor')!, dir: opts.rules }]
-        : (only ? [only] : KINDS).map((k) => ({ kind: k, dir: k.dir }));
-      const rows: Array<Record<string, unknown>> = [];
-      const tables: string[] = [];
-      let problems = 0;
-      for (const { kind, dir } of targets) {
-        if (!opts.rules && !fs.existsSync(dir)) continue;
-        const r = await loadKind(kind, dir);
-        const mine: Array<Record<string, unknown>> = r.items.map((x) => ({
-          kind: kind.id,
-          ...kind.summary(x.rule),
-          ...(kind.id === 'doctor' ? { facts: [...conditionFacts((x.rule as RuleFile).conditions)] } : {}),
-          file: rel(x.file),
-        }));
-        rows.push(...mine);
-        const cell = (v: unknown) => (v === null || v === undefined ? '-' : Array.isArray(v) ? v.join(',') : String(v));
-        const body = mine.map((m) => kind.columns.map((c) => cell(m[c])));
-        tables.push(`${kind.id} (${rel(dir)}): ${kind.description}\n${formatTable(kind.columns.map((c) => c.toUpperCase()), body)}`);
-        for (const p of r.problems) err(`opta: rule file ${p.file} is invalid at ${p.jsonPath}: ${p.message}`);
-        problems += r.problems.length;
-      }
-      out(opts.json ? JSON.stringify(rows, null, 2) : tables.join('\n\n'));
-      setExit(problems ? 2 : 0);
-    });
+async function listAction(opts: { json?: boolean; kind?: string; rules?: string }): Promise<ExitCode> {
+  const only = kindOption(opts.kind);
+  const targets: Array<{ kind: RuleKind; dir: string }> = opts.rules
+    ? [{ kind: only ?? kindOfPath(KINDS, opts.rules, schemaRefOf(opts.rules)) ?? kindById('doctor')!, dir: opts.rules }]
+    : (only ? [only] : KINDS).map((k) => ({ kind: k, dir: k.dir }));
+  const rows: Array<Record<string, unknown>> = [];
+  const tables: string[] = [];
+  let problems = 0;
+  for (const { kind, dir } of targets) {
+    if (!opts.rules && !fs.existsSync(dir)) continue;
+    const r = await loadKind(kind, dir);
+    const mine: Array<Record<string, unknown>> = r.items.map((x) => ({
+      kind: kind.id,
+      ...kind.summary(x.rule),
+      file: rel(x.file),
+    }));
+    rows.push(...mine);
+    const cell = (v: unknown) => (v === null || v === undefined ? '-' : Array.isArray(v) ? v.join(',') : String(v));
+    const body = mine.map((m) => kind.columns.map((c) => cell(m[c])));
+    tables.push(`${kind.id} (${rel(dir)}): ${kind.description}\n${formatTable(kind.columns.map((c) => c.toUpperCase()), body)}`);
+    for (const p of r.problems) err(`opta: rule file ${p.file} is invalid at ${p.jsonPath}: ${p.message}`);
+    problems += r.problems.length;
+  }
+  out(opts.json ? JSON.stringify(rows, null, 2) : tables.join('\n\n'));
+  return problems ? 2 : 0;
+}
 
-  rules
-    .command('validate [path]')
-    .description('validate rule files against their schema (schemas/) and cross-checks: every built-in kind, or a file or directory; exit 0 valid, 2 invalid')
-    .option('--kind <kind>', `the kind of the file or directory given (default: from its $schema or its directory name, else doctor)`)
-    .action(async (target: string | undefined, opts: { kind?: string }) => {
-      const only = kindOption(opts.kind);
-      if (target !== undefined && !fs.existsSync(target)) throw new OptaError(`no rule file or directory at ${target}`, 2);
-      const targets: Array<{ kind: RuleKind; dir: string }> = target
-        ? [{ kind: only ?? kindOfPath(target, schemaRefOf(target)) ?? kindById('doctor')!, dir: target }]
-        : (only ? [only] : KINDS).filter((k) => fs.existsSync(k.dir)).map((k) => ({ kind: k, dir: k.dir }));
-      const { validateKindPath } = await import('../rules/validate.js');
-      let valid = 0;
-      const problems: Array<{ file: string }> = [];
-      for (const { kind, dir } of targets) {
-        const r = validateKindPath(kind, await kind.validator(), dir);
-        for (const p of r.problems) err(`${p.file}: ${p.jsonPath}: ${p.message}`);
-        problems.push(...r.problems);
-        valid += r.rules.length;
-        if (!target) out(`${kind.id}: ${r.rules.length} file(s) valid${r.problems.length ? `, ${r.problems.length} problem(s)` : ''}`);
-      }
-      if (problems.length) {
-        err(`${problems.length} problem(s) in ${new Set(problems.map((p) => p.file)).size} file(s).`);
-        setExit(2);
-      } else {
-        out(`${valid} rule file(s) valid.`);
-        setExit(0);
-      }
-    });
+async function validateAction(opts: { kind?: string }, target: string | undefined): Promise<ExitCode> {
+  const only = kindOption(opts.kind);
+  if (target !== undefined && !fs.existsSync(target)) throw new OptaError(`no rule file or directory at ${target}`, 2);
+  const targets: Array<{ kind: RuleKind; dir: string }> = target
+    ? [{ kind: only ?? kindOfPath(KINDS, target, schemaRefOf(target)) ?? kindById('doctor')!, dir: target }]
+    : (only ? [only] : KINDS).filter((k) => fs.existsSync(k.dir)).map((k) => ({ kind: k, dir: k.dir }));
+  const { validateKindPath } = await import('../rules/validate.js');
+  let valid = 0;
+  const problems: Array<{ file: string }> = [];
+  for (const { kind, dir } of targets) {
+    const r = validateKindPath(kind, await kind.validator(), dir);
+    for (const p of r.problems) err(`${p.file}: ${p.jsonPath}: ${p.message}`);
+    problems.push(...r.problems);
+    valid += r.rules.length;
+    if (!target) out(`${kind.id}: ${r.rules.length} file(s) valid${r.problems.length ? `, ${r.problems.length} problem(s)` : ''}`);
+  }
+  if (problems.length) {
+    err(`${problems.length} problem(s) in ${new Set(problems.map((p) => p.file)).size} file(s).`);
+    return 2;
+  }
+  out(`${valid} rule file(s) valid.`);
+  return 0;
+}
+
+/** `opta rules ...`, declared once (command-table.ts). */
+export const RULES: GroupSpec = {
+  name: 'rules',
+  description: `list and validate opta's rule files (${kinds})`,
+  commands: [
+    {
+      name: 'list',
+      description: 'list the rules of every kind (or one): id and what each does',
+      options: [
+        { flags: '--json', description: 'print the rules as JSON' },
+        { flags: '--kind <kind>', description: `only this kind (${kinds})` },
+        { flags: '--rules <dir>', description: 'list the rule files of this directory instead (its kind from --kind, its $schema or its name)' },
+      ],
+      run: (opts: { json?: boolean; kind?: string; rules?: string }) => listAction(opts),
+    },
+    {
+      name: 'validate',
+      args: [{ name: '[path]' }],
+      description: 'validate rule files against their schema (schemas/) and cross-checks: every built-in kind, or a file or directory; exit 0 valid, 2 invalid',
+      options: [{ flags: '--kind <kind>', description: `the kind of the file or directory given (default: from its $schema or its directory name, else doctor)` }],
+      run: (opts: { kind?: string }, [target]: [string | undefined]) => validateAction(opts, target),
+    },
+  ],
 };

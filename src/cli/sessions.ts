@@ -2,7 +2,7 @@
 import { cancelSession, createSession, listSessions, type SessionSummary } from '../daemon/client/api.js';
 import { cliPaths } from './context.js';
 import { formatTable, out } from './output.js';
-import type { Register } from './main.js';
+import type { GroupSpec } from './command-table.js';
 
 function table(rows: SessionSummary[]): string {
   const head = ['SESSION', 'TURNS', 'ACTIVE', 'QUEUED', 'PERMISSIONS', 'CLIENTS', 'LAST SEQ', 'CREATED', 'WORKSPACE'];
@@ -10,39 +10,43 @@ function table(rows: SessionSummary[]): string {
   return formatTable(head, body);
 }
 
-export const registerSessions: Register = (program, setExit) => {
-  const sessions = program.command('sessions').description('list the daemon\'s sessions and cancel stuck turns');
-
-  sessions
-    .command('list')
-    .description('list sessions with their active and queued turns and pending permission requests')
-    .option('--json', 'print as JSON')
-    .action(async (opts: { json?: boolean }) => {
-      const list = await listSessions(cliPaths());
-      if (opts.json) out(JSON.stringify({ sessions: list }, null, 2));
-      else out(list.length ? table(list) : 'No sessions yet.');
-      setExit(0);
-    });
-
-  sessions
-    .command('create')
-    .description('create a session whose tools may read the current directory (or --workspace <dir>), never the opta home')
-    .argument('[id]', 'session id (default: a generated one)')
-    .option('--workspace <dir>', 'the directory the session\'s tools may read (default: the current directory)')
-    .action(async (id: string | undefined, opts: { workspace?: string }) => {
-      const r = await createSession(cliPaths(), { id, workspace: opts.workspace ?? process.cwd() });
-      const s = r.session;
-      out(r.created ? `Session ${s.id} created (workspace ${s.workspace}).` : `Session ${s.id} already exists (workspace ${s.workspace ?? 'none'}); it was left as it was.`);
-      setExit(0);
-    });
-
-  sessions
-    .command('cancel')
-    .description('cancel the active and queued turns of a session (the guide\'s "Cancel the stuck turn"); submit a new turn afterwards')
-    .argument('<id>', 'session id (see opta sessions list)')
-    .action(async (id: string) => {
-      const r = await cancelSession(cliPaths(), id);
-      out(r.cancelled ? `Cancelled ${r.cancelled} turn(s) in session ${id}: ${r.turnIds.join(', ')}.` : `Session ${id} had no active or queued turns; nothing to cancel.`);
-      setExit(0);
-    });
+/** `opta sessions ...`, declared once (command-table.ts). */
+export const SESSIONS: GroupSpec = {
+  name: 'sessions',
+  description: 'list the daemon\'s sessions and cancel stuck turns',
+  commands: [
+    {
+      name: 'list',
+      description: 'list sessions with their active and queued turns and pending permission requests',
+      options: [{ flags: '--json', description: 'print as JSON' }],
+      run: async (opts: { json?: boolean }) => {
+        const list = await listSessions(cliPaths());
+        if (opts.json) out(JSON.stringify({ sessions: list }, null, 2));
+        else out(list.length ? table(list) : 'No sessions yet.');
+        return 0;
+      },
+    },
+    {
+      name: 'create',
+      description: 'create a session whose tools may read the current directory (or --workspace <dir>), never the opta home',
+      args: [{ name: '[id]', description: 'session id (default: a generated one)' }],
+      options: [{ flags: '--workspace <dir>', description: 'the directory the session\'s tools may read (default: the current directory)' }],
+      run: async (opts: { workspace?: string }, [id]: [string | undefined]) => {
+        const r = await createSession(cliPaths(), { id, workspace: opts.workspace ?? process.cwd() });
+        const s = r.session;
+        out(r.created ? `Session ${s.id} created (workspace ${s.workspace}).` : `Session ${s.id} already exists (workspace ${s.workspace ?? 'none'}); it was left as it was.`);
+        return 0;
+      },
+    },
+    {
+      name: 'cancel',
+      description: 'cancel the active and queued turns of a session (the guide\'s "Cancel the stuck turn"); submit a new turn afterwards',
+      args: [{ name: '<id>', description: 'session id (see opta sessions list)' }],
+      run: async (_opts, [id]: [string]) => {
+        const r = await cancelSession(cliPaths(), id);
+        out(r.cancelled ? `Cancelled ${r.cancelled} turn(s) in session ${id}: ${r.turnIds.join(', ')}.` : `Session ${id} had no active or queued turns; nothing to cancel.`);
+        return 0;
+      },
+    },
+  ],
 };

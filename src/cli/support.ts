@@ -1,14 +1,14 @@
 // `opta support bundle|analyze`: a redacted diagnostics file for support staff, and today's rules run offline over one.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Option, type Command } from 'commander';
 import { tempSuffix, WriteError, writeFileOnce } from '../core/atomic.js';
 import { OptaError, UsageError } from '../core/errors.js';
 import { writeFailureText } from '../core/write-all.js';
-import { cliPaths, runtime } from './context.js';
+import { cliPaths, runtime, type ExitCode } from './context.js';
 import { parseMs } from './doctor-command.js';
-import { colorEnabled, err, out } from './output.js';
-import type { Register } from './main.js';
+import { err, out } from './output.js';
+import { colorEnabled, paint } from './terminal.js';
+import type { GroupSpec } from './command-table.js';
 
 /** opta-support-20261125-100001.txt, in local time like the guide's `date +%Y%m%d-%H%M%S`. */
 export function bundleFileName(at: Date, opts: { json?: boolean; unredacted?: boolean } = {}): string {
@@ -91,87 +91,93 @@ interface BundleFlags {
   redact: boolean;
 }
 
-export const registerSupport: Register = (program: Command, setExit) => {
-  const support = program.command('support').description('make a diagnostics bundle for support, and analyse one');
+async function bundleAction(flags: BundleFlags): Promise<ExitCode> {
+  const started = Date.now();
+  runtime.hardStopAt = started + flags.timeout + 2000;
+  // Where it goes is settled first: a bundle that could not be written is not worth its deadline.
+  const target = flags.out === '-' ? undefined : bundleTarget(flags, new Date(started));
+  const paths = cliPaths();
+  const [{ buildBundle, renderBundleJson, renderBundleText }, { SECTIONS }, { RedactShapesError }] = await Promise.all([import('../support/bundle.js'), import('../support/bundle-sections.js'), import('../redact/redactor.js')]);
+  if (!flags.redact) err('opta: warning: --no-redact: this bundle will hold your secrets as they are (daemon token, API keys, passwords in logs). Share it with no one you would not give them to.');
+  let bundle;
+  try {
+    bundle = await buildBundle({ paths, env: process.env, sections: SECTIONS, deadlineMs: flags.timeout, redact: flags.redact, now: new Date(started) });
+  } catch (e) {
+    if (e instanceof RedactShapesError) {
+      for (const p of e.problems) err(`opta: rule file ${p.file} is invalid at ${p.jsonPath}: ${p.message}`);
+      throw new OptaError('no bundle was written: a redaction shape (rules/redact) could not be loaded, and a bundle without it could leak a secret. Check them with: opta rules validate --kind redact', 2);
+    }
+    throw e;
+  }
+  const text = flags.json ? renderBundleJson(bundle) : renderBundleText(bundle);
+  for (const s of bundle.sections.filter((x) => x.status !== 'ok')) err(`opta: note: section "${s.title}" ${s.status === 'timed-out' ? `ran out of time: no answer within ${s.timeoutMs} ms` : `is not available: ${s.error}`}`);
+  if (flags.out === '-') {
+    process.stdout.write(text);
+    return 0;
+  }
+  let file = target!.file;
+  try {
+    // Created whole or not at all, and never over an existing name: when a name opta chose was taken meanwhile
+    // (another bundle in the same second), the next one is tried; a name given with --out is refused.
+    while (!writeFileOnce(file, text, 0o600)) {
+      if (!target!.chosen) throw alreadyThere(file);
+      file = unusedName(target!.base);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw cannotWrite(file, e);
+  }
+  out(`Saved ${file}`);
+  return 0;
+}
 
-  support
-    .command('bundle')
-    .description("write the guide's support bundle (doctor, daemon status, last 200 log lines, config) plus versions, paths, environment, ports and the doctor's facts; secrets redacted; read-only")
-    .option('--out <path>', 'write this new file (never an existing one) or into this directory instead of ~/Desktop/opta-support-<time>.txt; "-" for stdout')
-    .option('--json', 'write the bundle as one JSON document (schemas/support-bundle.schema.json)')
-    .addOption(new Option('--timeout <ms>', 'deadline of the whole bundle in milliseconds').default(15000).argParser(parseMs))
-    .option('--no-redact', 'leave secrets in (warns; the file name says UNREDACTED)')
-    .addHelpText(
-      'after',
-      [
+async function analyzeAction(file: string, flags: { json?: boolean; verbose?: boolean; rules?: string }): Promise<ExitCode> {
+  const [{ readBundle, readBundleFile }, { analyzeBundle, renderAnalysisText }] = await Promise.all([import('../support/bundle-read.js'), import('../support/analyze.js')]);
+  const content = await readBundleFile(file);
+  const a = await analyzeBundle(file, readBundle(file, content), { rulesDir: flags.rules });
+  if (flags.json) out(JSON.stringify(a, null, 2));
+  else {
+    const { renderText, renderRuleProblems } = await import('../render/text.js');
+    const kleur = await paint(colorEnabled(process.stdout));
+    process.stdout.write(renderAnalysisText(a, renderText(a.report, { kleur, verbose: flags.verbose })));
+    for (const line of renderRuleProblems(a.report)) err(line);
+  }
+  return a.report.exitCode;
+}
+
+/** `opta support ...`, declared once (command-table.ts). */
+export const SUPPORT: GroupSpec = {
+  name: 'support',
+  description: 'make a diagnostics bundle for support, and analyse one',
+  commands: [
+    {
+      name: 'bundle',
+      description: "write the guide's support bundle (doctor, daemon status, last 200 log lines, config) plus versions, paths, environment, ports and the doctor's facts; secrets redacted; read-only",
+      options: [
+        { flags: '--out <path>', description: 'write this new file (never an existing one) or into this directory instead of ~/Desktop/opta-support-<time>.txt; "-" for stdout' },
+        { flags: '--json', description: 'write the bundle as one JSON document (schemas/support-bundle.schema.json)' },
+        { flags: '--timeout <ms>', description: 'deadline of the whole bundle in milliseconds', parse: parseMs, default: 15000 },
+        { flags: '--no-redact', description: 'leave secrets in (warns; the file name says UNREDACTED)' },
+      ],
+      helpAfter: [
         '',
         'Each section has its own timeout under the deadline; one that fails or runs out of time says so in a line and the',
         'others still appear. Nothing is started, stopped or changed; the file is written atomically with mode 0600.',
         'Exit codes: 0 bundle written, 2 could not write it (or a redaction shape could not be loaded).',
       ].join('\n'),
-    )
-    .action(async (flags: BundleFlags) => {
-      const started = Date.now();
-      runtime.hardStopAt = started + flags.timeout + 2000;
-      // Where it goes is settled first: a bundle that could not be written is not worth its deadline.
-      const target = flags.out === '-' ? undefined : bundleTarget(flags, new Date(started));
-      const paths = cliPaths();
-      const [{ buildBundle, renderBundleJson, renderBundleText }, { SECTIONS }, { RedactShapesError }] = await Promise.all([import('../support/bundle.js'), import('../support/bundle-sections.js'), import('../redact/redactor.js')]);
-      if (!flags.redact) err('opta: warning: --no-redact: this bundle will hold your secrets as they are (daemon token, API keys, passwords in logs). Share it with no one you would not give them to.');
-      let bundle;
-      try {
-        bundle = await buildBundle({ paths, env: process.env, sections: SECTIONS, deadlineMs: flags.timeout, redact: flags.redact, now: new Date(started) });
-      } catch (e) {
-        if (e instanceof RedactShapesError) {
-          for (const p of e.problems) err(`opta: rule file ${p.file} is invalid at ${p.jsonPath}: ${p.message}`);
-          throw new OptaError('no bundle was written: a redaction shape (rules/redact) could not be loaded, and a bundle without it could leak a secret. Check them with: opta rules validate --kind redact', 2);
-        }
-        throw e;
-      }
-      const text = flags.json ? renderBundleJson(bundle) : renderBundleText(bundle);
-      for (const s of bundle.sections.filter((x) => x.status !== 'ok')) err(`opta: note: section "${s.title}" ${s.status === 'timed-out' ? `ran out of time: no answer within ${s.timeoutMs} ms` : `is not available: ${s.error}`}`);
-      if (flags.out === '-') {
-        process.stdout.write(text);
-        return setExit(0);
-      }
-      let file = target!.file;
-      try {
-        // Created whole or not at all, and never over an existing name: when a name opta chose was taken meanwhile
-        // (another bundle in the same second), the next one is tried; a name given with --out is refused.
-        while (!writeFileOnce(file, text, 0o600)) {
-          if (!target!.chosen) throw alreadyThere(file);
-          file = unusedName(target!.base);
-        }
-      } catch (e) {
-        if (e instanceof UsageError) throw e;
-        throw cannotWrite(file, e);
-      }
-      out(`Saved ${file}`);
-      setExit(0);
-    });
-
-  support
-    .command('analyze <bundle>')
-    .description("run today's doctor rules offline over the facts a bundle captured (text or JSON; no probe of this machine) and print the doctor's report for the bundle's machine")
-    .option('--json', 'print the analysis as JSON (the doctor report, missing facts, comparison with the bundle\'s own report)')
-    .option('--verbose', 'also the extra checks and the facts behind each line')
-    .option('--rules <dir>', 'run the doctor rule files of this directory instead of the built-in ones')
-    .addHelpText('after', '\nExit codes: 0 the bundle\'s machine is healthy, 1 the rules find a problem there, 2 not a readable bundle (random file, cut off, other format version).')
-    .action(async (file: string, flags: { json?: boolean; verbose?: boolean; rules?: string }) => {
-      const [{ readBundle, readBundleFile }, { analyzeBundle, renderAnalysisText }] = await Promise.all([import('../support/bundle-read.js'), import('../support/analyze.js')]);
-      const content = await readBundleFile(file);
-      const a = await analyzeBundle(file, readBundle(file, content), { rulesDir: flags.rules });
-      if (flags.json) out(JSON.stringify(a, null, 2));
-      else {
-        const { renderText, renderRuleProblems } = await import('../render/text.js');
-        let kleur;
-        if (colorEnabled(process.stdout)) {
-          kleur = (await import('kleur')).default;
-          kleur.enabled = true;
-        }
-        process.stdout.write(renderAnalysisText(a, renderText(a.report, { kleur, verbose: flags.verbose })));
-        for (const line of renderRuleProblems(a.report)) err(line);
-      }
-      setExit(a.report.exitCode);
-    });
+      run: (flags: BundleFlags) => bundleAction(flags),
+    },
+    {
+      name: 'analyze',
+      args: [{ name: '<bundle>' }],
+      description: "run today's doctor rules offline over the facts a bundle captured (text or JSON; no probe of this machine) and print the doctor's report for the bundle's machine",
+      options: [
+        { flags: '--json', description: 'print the analysis as JSON (the doctor report, missing facts, comparison with the bundle\'s own report)' },
+        { flags: '--verbose', description: 'also the extra checks and the facts behind each line' },
+        { flags: '--rules <dir>', description: 'run the doctor rule files of this directory instead of the built-in ones' },
+      ],
+      helpAfter: '\nExit codes: 0 the bundle\'s machine is healthy, 1 the rules find a problem there, 2 not a readable bundle (random file, cut off, other format version).',
+      run: (flags: { json?: boolean; verbose?: boolean; rules?: string }, [file]: [string]) => analyzeAction(file, flags),
+    },
+  ],
 };

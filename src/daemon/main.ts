@@ -2,10 +2,7 @@
 import { causeText } from '../core/errors.js';
 import { DAEMON_MARKER } from '../core/proc.js';
 import { reassertState, startDaemon, stopDaemon } from './server/daemon.js';
-
-export type StarterMessage =
-  | { type: 'ready'; pid: number; port: number; host: string; daemonId: string }
-  | { type: 'failed'; message: string };
+import type { StarterMessage } from './starter-message.js';
 
 function send(msg: StarterMessage): void {
   if (process.send && process.connected) {

@@ -3,7 +3,7 @@
 import { byCodeUnit } from '../core/order.js';
 import { VERSION } from '../core/version.js';
 import type { FactValue } from '../facts/fact.js';
-import { checkDef, checkOrder } from './checks.js';
+import { checkDef, checkOrder } from '../rules/checks.js';
 import type { FiredRule } from './evaluate.js';
 import type { FactRecord } from './report-types.js';
 import { REPORT_SCHEMA_VERSION, type CheckResult, type DoctorReport, type Finding, type RuleRun } from './report-types.js';

@@ -4,7 +4,7 @@ import { LOG_ANALYSIS_FACT } from '../facts/daemon-log-analysis.js';
 import { factFailures } from '../facts/fact-failures.js';
 import type { FactCollector, FactValue } from '../facts/fact.js';
 import { COLLECTORS } from '../facts/registry.js';
-import { earlyFacts, loadRules, DEFAULT_RULES_DIR, type LoadResult } from '../rules/loader.js';
+import { earlyFacts, loadRules, DEFAULT_RULES_DIR, type LoadResult } from './load-rules.js';
 import { FactStore } from './fact-store.js';
 import { DEFAULT_DEADLINE_MS, type DoctorOptions } from './options.js';
 import type { DoctorReport } from './report-types.js';

@@ -1,6 +1,6 @@
 // Which loaded doctor rules a run keeps (--only/--skip), and the usage error of a run that would have no rules at all.
 import { UsageError } from '../core/errors.js';
-import type { LoadResult } from '../rules/loader.js';
+import type { LoadResult } from './load-rules.js';
 import type { LoadedRule } from './rule-types.js';
 
 function matches(rule: LoadedRule, tokens: string[]): boolean {

@@ -5,7 +5,7 @@ import { actionById } from '../actions/registry.js';
 import { causeText } from '../core/errors.js';
 import type { OptaPaths } from '../core/paths.js';
 import type { PipelineRecord, StepRecord } from './fix-types.js';
-import { PlainRenderer } from '../render/listr-plain.js';
+import { PlainRenderer } from './listr-plain.js';
 
 export type RendererName = 'default' | 'plain' | 'silent' | 'test';
 

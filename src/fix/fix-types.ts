@@ -1,6 +1,6 @@
 // The fix plan and the fix report (what `opta doctor --fix --json` prints), inferred from report-schema.ts (types only: no zod at run time).
 import type { z } from 'zod';
-import type { StepArgs } from './step-args-schema.js';
+import type { StepArgs } from '../actions/step-args-schema.js';
 import type { FixPlanSchema, FixReportSchema, NeedsPersonSchema, PipelineRecordSchema, RuleOutcomeSchema, StepRecordSchema } from './report-schema.js';
 
 export const FIX_REPORT_SCHEMA_VERSION = 1;

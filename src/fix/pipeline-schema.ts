@@ -1,7 +1,7 @@
 // The zod schema of a fix pipeline file (rules/fixes/<id>.json), exported to schemas/; PipelineFile and PipelineStep are inferred from it.
 import { z } from 'zod';
 import { ConditionSchema, kebab, text } from '../rules/language/condition-schema.js';
-import { StepArgsSchema } from './step-args-schema.js';
+import { StepArgsSchema } from '../actions/step-args-schema.js';
 
 /**
  * The schema for a given vocabulary of action ids (rule-kind.ts passes the registry's). Taking the ids keeps this file

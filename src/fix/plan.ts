@@ -1,13 +1,13 @@
 // Builds the fix plan from a doctor report: the pipelines its findings name, in order, each step's guard, whether it asks, and what it would touch.
 import { actionById } from '../actions/registry.js';
 import type { OptaPaths } from '../core/paths.js';
-import { kindById } from '../rules/kinds.js';
 import { loadKind } from '../rules/loader.js';
 import type { DoctorReport } from '../doctor/report-types.js';
 import { conditionFacts } from '../rules/language/condition.js';
 import type { RuleProblem } from '../rules/rule-problem.js';
 import type { FactValue } from '../facts/fact.js';
 import { topUpFacts } from './facts.js';
+import { fixesKind } from './kind.js';
 import type { FixPlan, NeedsPerson, PipelineRecord, StepRecord } from './fix-types.js';
 import { evaluateGuard } from './guard.js';
 import type { PipelineFile } from './pipeline-schema.js';
@@ -27,7 +27,7 @@ export interface Pipelines {
 
 /** Every pipeline of rules/fixes (or `dir`), validated through the generic loader (the build's manifest spares zod). */
 export async function loadPipelines(dir?: string): Promise<Pipelines> {
-  const r = await loadKind<PipelineFile>(kindById('fixes')!, dir);
+  const r = await loadKind<PipelineFile>(fixesKind, dir);
   return { byId: new Map(r.items.map((i) => [i.rule.id, { file: i.file, pipeline: i.rule }])), problems: r.problems };
 }
 

@@ -1,14 +1,14 @@
 // The fix pipeline kind's validator: the zod schema of rules/fixes/<id>.json (pipeline-schema.ts) and its cross-checks.
 import fs from 'node:fs';
-import { ACTIONS, actionById } from '../actions/registry.js';
+import { ACTION_IDS, actionInfo } from '../actions/catalog.js';
 import { rulesDir, type KindValidator } from '../rules/kinds.js';
 import { conditionFacts } from '../rules/language/condition.js';
 import type { RuleProblem } from '../rules/rule-problem.js';
 import { FACT_ID_LIST } from '../facts/catalog.js';
-import { ARG_NAMES } from './pipeline-types.js';
+import { ARG_NAMES } from '../actions/catalog.js';
 import { pipelineFileSchema, type PipelineFile } from './pipeline-schema.js';
 
-export const PipelineFileSchema = pipelineFileSchema(ACTIONS.map((a) => a.id));
+export const PipelineFileSchema = pipelineFileSchema(ACTION_IDS);
 
 /** Problems the schema cannot see: each action's arguments, confirmation and undo; facts of guards; rules repaired. */
 export function pipelineChecks(file: string, p: PipelineFile, doctorRuleIds: readonly string[] = builtInRuleIds()): RuleProblem[] {
@@ -19,7 +19,7 @@ export function pipelineChecks(file: string, p: PipelineFile, doctorRuleIds: rea
   });
   p.steps.forEach((s, i) => {
     const at = `$.steps[${i}]`;
-    const action = actionById(s.action)!;
+    const action = actionInfo(s.action)!;
     const given = s.args ?? {};
     for (const name of ARG_NAMES) {
       const spec = action.args[name];

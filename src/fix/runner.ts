@@ -4,18 +4,25 @@ import { OptaError } from '../core/errors.js';
 import type { OptaPaths } from '../core/paths.js';
 import { runDoctorCapture, type DoctorCapture, type DoctorOptions } from '../doctor/run.js';
 import type { DoctorReport } from '../doctor/report-types.js';
-import { renderText } from '../render/text.js';
-import { renderFixSummary, renderPlan } from '../render/fix-text.js';
 import { blockedStep, executePipelines, type RendererName } from './execute.js';
-import { FIX_REPORT_SCHEMA_VERSION, type FixReport, type PipelineRecord } from './fix-types.js';
+import { FIX_REPORT_SCHEMA_VERSION, type FixPlan, type FixReport, type PipelineRecord } from './fix-types.js';
 import { busy, takeFixLock } from './fix-lock.js';
 import { ruleOutcomes } from './outcomes.js';
 import { buildPlan, loadPipelines, planPipeline, RESET_PIPELINE, type Pipelines } from './plan.js';
 
-/** How the runner talks to a person; a JSON run shows nothing and asks nothing. */
+/**
+ * How the runner talks to a person: it hands over what happened (reports, the plan, the summary) and the adapter
+ * renders it (render/fix-ui.ts writes text); a JSON run shows nothing and asks nothing.
+ */
 export interface FixUi {
-  /** Text for a person (the reports, the plan, the summary). */
-  show(text: string): void;
+  /** A doctor report: before the fix, after it, or the one that calls for Reset Everything (`verbose` off there). */
+  report(report: DoctorReport, verbose: boolean): void;
+  /** What would run; `heading` replaces the plan's usual heading. */
+  plan(plan: FixPlan, heading?: string): void;
+  /** The outcome, rule by rule. */
+  summary(report: FixReport): void;
+  /** A line of its own ("Fixing:", "Dry run: nothing was changed."). */
+  say(text: string): void;
   /** Asks a yes/no question on a terminal; absent when there is none (or CI), so nothing ever waits for input. */
   confirm?(question: string): Promise<boolean>;
 }
@@ -29,6 +36,7 @@ export interface FixOptions {
   ui: FixUi;
   renderer: RendererName;
   color: boolean;
+  /** For the plain progress lines of the steps (listr2); the reports' colour is the ui's. */
   kleur?: Kleur;
   verbose?: boolean;
   stdout?: import('node:stream').Writable;
@@ -41,6 +49,9 @@ export interface FixOptions {
 }
 
 const DAEMON_CHECK = 'daemon';
+
+/** Shows nothing (a JSON run, the support bundle's plan). */
+export const SILENT: FixUi = { report: () => undefined, plan: () => undefined, summary: () => undefined, say: () => undefined };
 
 function doctorOpts(o: FixOptions): DoctorOptions {
   return { paths: o.paths, env: o.env, ...o.doctor };
@@ -83,17 +94,17 @@ export async function runFix(o: FixOptions): Promise<FixReport> {
 /** The plan and not one byte changed: no lock, no step; exit as the doctor would. */
 async function dryRun(o: FixOptions, pipelines: Pipelines): Promise<FixReport> {
   const { report, facts: factValues } = await runDoctorCapture(doctorOpts(o));
-  o.ui.show(renderText(report, { kleur: o.kleur, verbose: o.verbose }));
+  o.ui.report(report, Boolean(o.verbose));
   const { plan } = await buildPlan(report, factValues, pipelines, o.paths, o.env);
-  o.ui.show(renderPlan(plan, o.kleur));
-  o.ui.show('Dry run: nothing was changed.');
+  o.ui.plan(plan);
+  o.ui.say('Dry run: nothing was changed.');
   const exitCode = plan.problems.length ? 2 : report.exitCode;
   return { schemaVersion: FIX_REPORT_SCHEMA_VERSION, mode: 'dry-run', before: report, plan, confirmation: { needed: plan.pipelines.some((p) => p.asks), given: 'not-needed' }, reset: { offered: false, ran: false, reason: null }, after: null, rules: [], interrupted: false, exitCode };
 }
 
 /** The plan as JSON without changing anything (the support bundle includes it). */
 export async function fixPlanJson(paths: OptaPaths, env: NodeJS.ProcessEnv, doctor: FixOptions['doctor'] = {}): Promise<FixReport> {
-  return dryRun({ paths, env, doctor, yes: false, dryRun: true, ui: { show: () => undefined }, renderer: 'silent', color: false }, await loadPipelines());
+  return dryRun({ paths, env, doctor, yes: false, dryRun: true, ui: SILENT, renderer: 'silent', color: false }, await loadPipelines());
 }
 
 async function fix(o: FixOptions, pipelines: Pipelines): Promise<FixReport> {
@@ -108,7 +119,7 @@ async function fix(o: FixOptions, pipelines: Pipelines): Promise<FixReport> {
 
 async function fixLocked(o: FixOptions, pipelines: Pipelines, first: DoctorCapture): Promise<FixReport> {
   const before = first.report;
-  o.ui.show(renderText(before, { kleur: o.kleur, verbose: o.verbose }));
+  o.ui.report(before, Boolean(o.verbose));
   const { plan, facts } = await buildPlan(before, first.facts, pipelines, o.paths, o.env);
   const report: FixReport = {
     schemaVersion: FIX_REPORT_SCHEMA_VERSION,
@@ -124,7 +135,7 @@ async function fixLocked(o: FixOptions, pipelines: Pipelines, first: DoctorCaptu
   };
   if (plan.problems.length) {
     report.exitCode = 2;
-    o.ui.show(renderFixSummary(report, o.kleur));
+    o.ui.summary(report);
     return report;
   }
   if (!plan.pipelines.length) {
@@ -132,10 +143,10 @@ async function fixLocked(o: FixOptions, pipelines: Pipelines, first: DoctorCaptu
     report.after = before;
     report.rules = ruleOutcomes(before, before, []);
     report.exitCode = before.exitCode;
-    o.ui.show(renderFixSummary(report, o.kleur));
+    o.ui.summary(report);
     return report;
   }
-  o.ui.show(renderPlan(plan, o.kleur));
+  o.ui.plan(plan);
 
   const asking = plan.pipelines.filter((p) => p.asks);
   if (asking.length) {
@@ -146,7 +157,7 @@ async function fixLocked(o: FixOptions, pipelines: Pipelines, first: DoctorCaptu
     if (o.signal?.aborted) return interrupted(o, report);
     if (report.confirmation.given === 'declined' || report.confirmation.given === 'no-terminal') for (const p of asking) declined(p, report.confirmation.given);
   }
-  o.ui.show('Fixing:');
+  o.ui.say('Fixing:');
   await executePipelines(plan.pipelines, execOpts(o));
   if (o.signal?.aborted) return interrupted(o, report);
 
@@ -171,9 +182,9 @@ async function fixLocked(o: FixOptions, pipelines: Pipelines, first: DoctorCaptu
 
 /** Shows the Reset Everything plan, asks once, runs it; returns the doctor run that follows it (or `after` when it did not run). */
 async function escalate(o: FixOptions, report: FixReport, plan: FixReport['plan'], reset: PipelineRecord, after: DoctorReport): Promise<DoctorReport> {
-  o.ui.show(renderText(after, { kleur: o.kleur }));
+  o.ui.report(after, false);
   plan.pipelines.push(reset);
-  o.ui.show(renderPlan({ pipelines: [reset], needsPerson: [], problems: [] }, o.kleur, 'The daemon check still fails after the targeted fix; next step, the guide\'s Reset Everything (sessions/ is kept):'));
+  o.ui.plan({ pipelines: [reset], needsPerson: [], problems: [] }, 'The daemon check still fails after the targeted fix; next step, the guide\'s Reset Everything (sessions/ is kept):');
   const given = await consent(o, 'Run Reset Everything now?');
   if (o.signal?.aborted) return after;
   if (given === 'yes-flag' || given === 'terminal') {
@@ -195,10 +206,10 @@ function finish(o: FixOptions, report: FixReport, before: DoctorReport, after: D
   report.after = after;
   report.rules = ruleOutcomes(before, after, plan.pipelines);
   report.exitCode = after.ruleProblems.length ? 2 : after.exitCode;
-  o.ui.show('');
-  o.ui.show('Re-checking on fresh facts:');
-  o.ui.show(renderText(after, { kleur: o.kleur, verbose: o.verbose }));
-  o.ui.show(renderFixSummary(report, o.kleur));
+  o.ui.say('');
+  o.ui.say('Re-checking on fresh facts:');
+  o.ui.report(after, Boolean(o.verbose));
+  o.ui.summary(report);
   return report;
 }
 
@@ -209,7 +220,7 @@ function execOpts(o: FixOptions) {
 function interrupted(o: FixOptions, report: FixReport): FixReport {
   report.interrupted = true;
   report.exitCode = 1;
-  o.ui.show(renderFixSummary(report, o.kleur));
+  o.ui.summary(report);
   return report;
 }
 

@@ -19,8 +19,7 @@ export interface LoadedPatterns {
  * the manifest trusted cannot have one) is reported the same way rather than thrown.
  */
 export async function loadPatterns(dir?: string): Promise<LoadedPatterns> {
-  const [{ loadKind }, { kindById }] = await Promise.all([import('../rules/loader.js'), import('../rules/kinds.js')]);
-  const kind = kindById('logs')!;
+  const [{ loadKind }, { logsKind: kind }] = await Promise.all([import('../rules/loader.js'), import('./kind.js')]);
   if (dir !== undefined && !fs.existsSync(dir)) {
     return { patterns: [], problems: [{ file: dir, jsonPath: '$', message: 'no such pattern directory' }], validatedNow: 0 };
   }

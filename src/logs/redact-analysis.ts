@@ -26,7 +26,7 @@ export function redactAnalysis(a: Analysis, r: TextRedactor): Analysis {
  * still kept out (the doctor must not fail because of a redaction shape).
  */
 export async function analysisRedactor(paths: OptaPaths, env: NodeJS.ProcessEnv, strict: boolean): Promise<TextRedactor> {
-  const { homeRedactor, RedactShapesError, Redactor } = await import('../redact/redactor.js');
+  const [{ homeRedactor }, { RedactShapesError, Redactor }] = await Promise.all([import('../redact/load-shapes.js'), import('../redact/redactor.js')]);
   try {
     return await homeRedactor(paths, env);
   } catch (e) {

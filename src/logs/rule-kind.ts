@@ -1,7 +1,7 @@
 // The log pattern kind's full validator: the zod schema of rules/logs/<id>.json (pattern-schema.ts) plus the checks a schema cannot make.
 import fs from 'node:fs';
 import path from 'node:path';
-import { CHECKS } from '../doctor/checks.js';
+import { CHECKS } from '../rules/checks.js';
 import type { KindValidator } from '../rules/kinds.js';
 import { rulesDir } from '../rules/kinds.js';
 import type { RuleProblem } from '../rules/rule-problem.js';

@@ -1,8 +1,7 @@
 // The redactor: secret shapes from rules/redact plus the exact secrets of a home, replaced by stable placeholders ([REDACTED:bearer-1]).
-import { kindById } from '../rules/kinds.js';
-import { loadKind } from '../rules/loader.js';
 import type { RuleProblem } from '../rules/rule-problem.js';
 import type { RedactRule } from './redact-schema.js';
+export type { RedactRule } from './redact-schema.js';
 import { byCodeUnit } from '../core/order.js';
 
 export interface Shape {
@@ -176,22 +175,6 @@ export class Redactor {
     const byLabel = Object.fromEntries([...this.perLabel.entries()].sort(([a], [b]) => byCodeUnit(a, b)));
     return { byLabel, values: this.placeholders.size, occurrences: this.occurrences };
   }
-}
-
-/** The built-in redaction shapes (or another directory's), loaded like every rule kind. */
-export async function loadShapes(dir?: string): Promise<{ shapes: Shape[]; rules: RedactRule[]; problems: RuleProblem[] }> {
-  const r = await loadKind<RedactRule>(kindById('redact')!, dir);
-  return { shapes: r.items.map((i) => compileShape(i.rule)), rules: r.items.map((i) => i.rule), problems: r.problems };
-}
-
-/**
- * A redactor for one home: every shape plus the exact secrets it knows (daemon token, secret settings, secret-named
- * OPTA_* variables). Throws RuleProblemsError when a shape file is broken: redacting with a shape missing could leak.
- */
-export async function homeRedactor(paths: import('../core/paths.js').OptaPaths, env: NodeJS.ProcessEnv, dir?: string): Promise<Redactor> {
-  const [{ shapes, problems }, { knownSecrets }] = await Promise.all([loadShapes(dir), import('./known-secrets.js')]);
-  if (problems.length) throw new RedactShapesError(problems);
-  return new Redactor(shapes, knownSecrets(paths, env, shapes));
 }
 
 export class RedactShapesError extends Error {

@@ -2,14 +2,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../core/install.js';
-import { FACT_ID_LIST } from '../facts/catalog.js';
-import { KINDS, kindById, type RuleKind } from './kinds.js';
-import { conditionFacts } from './language/condition.js';
-import { templateFacts, type LoadedRule, type RuleFile } from '../doctor/rule-types.js';
-import type { RuleProblem } from './rule-problem.js';
+import type { RuleKind, RuleProblem } from './kinds.js';
 import { byCodeUnit } from '../core/order.js';
+import { readRuleText } from './read-rule.js';
 
-export const DEFAULT_RULES_DIR = kindById('doctor')!.dir;
 /** Written by build-artifacts.js after `tsc`: one file per kind (<kind>.json), read only by what loads that kind. */
 export const MANIFEST_DIR = path.join(PACKAGE_ROOT, 'dist', 'rules-manifest');
 
@@ -33,8 +29,9 @@ export function fileStamp(st: fs.Stats): string {
   return `${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
 }
 
-export function validatorKey(): string {
-  return `${KINDS.map((k) => k.id).join(',')};${FACT_ID_LIST.join(',')}`;
+/** What a kind's validator checked against: a manifest written with other inputs (another build) is ignored. */
+export function validatorKey(kind: RuleKind): string {
+  return `${kind.id};${kind.validatorInputs.join(',')}`;
 }
 
 const EMPTY: KindManifest = { validator: '', files: {}, stamps: {} };
@@ -44,26 +41,18 @@ const manifests = new Map<string, KindManifest>();
  * start-up) and no hash: comparing texts costs nothing, and any edit, however small, is seen. Per kind, so `opta
  * daemon logs` parses the redaction shapes' 18 KB, not every kind's 90 KB.
  */
-function manifestOf(kind: string): KindManifest {
-  let m = manifests.get(kind);
+export function manifestOf(kind: RuleKind): KindManifest {
+  let m = manifests.get(kind.id);
   if (!m) {
     try {
-      m = JSON.parse(fs.readFileSync(path.join(MANIFEST_DIR, `${kind}.json`), 'utf8')) as KindManifest;
-      if (m.validator !== validatorKey() || !m.files || !m.stamps) m = EMPTY;
+      m = JSON.parse(fs.readFileSync(path.join(MANIFEST_DIR, `${kind.id}.json`), 'utf8')) as KindManifest;
+      if (m.validator !== validatorKey(kind) || !m.files || !m.stamps) m = EMPTY;
     } catch {
       m = EMPTY;
     }
-    manifests.set(kind, m);
+    manifests.set(kind.id, m);
   }
   return m;
-}
-
-/**
- * The facts to start before the built-in doctor rules are read (the build derived them from those rules): their
- * probes are then out while the rule files load. Only a hint: the run keeps what the rules it loads turn out to need.
- */
-export function earlyFacts(): string[] {
-  return manifestOf('doctor').early ?? [];
 }
 
 export interface KindLoadResult<T = unknown> {
@@ -71,16 +60,6 @@ export interface KindLoadResult<T = unknown> {
   problems: RuleProblem[];
   /** How many files needed zod this time (0 when the build's manifest covers them all). */
   validatedNow: number;
-}
-
-/** A rule file's text, or undefined with a problem that says why it cannot be read (loader and validator alike). */
-export function readRuleText(file: string, problems: RuleProblem[]): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    problems.push({ file, jsonPath: '$', message: `cannot be read: ${err instanceof Error ? err.message : String(err)}` });
-    return undefined;
-  }
 }
 
 /** Loads every *.json of one kind from `dir`; a broken file is a problem (with its JSON path), the others still load. */
@@ -91,7 +70,7 @@ export async function loadKind<T = unknown>(kind: RuleKind, dir: string = kind.d
   } catch (err) {
     return { items: [], problems: [{ file: dir, jsonPath: '$', message: `cannot read the rules directory: ${err instanceof Error ? err.message : String(err)}` }], validatedNow: 0 };
   }
-  const { files: trusted, stamps } = manifestOf(kind.id);
+  const { files: trusted, stamps } = manifestOf(kind);
   // The built-in directory's files are first checked by their stamps: one stat each instead of reading and comparing
   // (~1.5 ms of a doctor run, which loads two kinds); a file whose stamp changed is read and compared as any other.
   const stamped = path.resolve(dir) + path.sep === kind.dir ? stamps : {};
@@ -137,26 +116,4 @@ export async function loadKind<T = unknown>(kind: RuleKind, dir: string = kind.d
     return true;
   });
   return { items: unique, problems, validatedNow: unchecked.length };
-}
-
-export function describeRule(file: string, rule: RuleFile): LoadedRule {
-  const p = rule.event.params;
-  return {
-    file,
-    rule,
-    facts: [...conditionFacts(rule.conditions)],
-    templateFacts: [...new Set([...templateFacts(p.message), ...templateFacts(p.remediation)])],
-  };
-}
-
-export interface LoadResult {
-  rules: LoadedRule[];
-  problems: RuleProblem[];
-  validatedNow: number;
-}
-
-/** The doctor's rules, described for the engine. */
-export async function loadRules(dir: string = DEFAULT_RULES_DIR): Promise<LoadResult> {
-  const r = await loadKind<RuleFile>(kindById('doctor')!, dir);
-  return { rules: r.items.map((i) => describeRule(i.file, i.rule)), problems: r.problems, validatedNow: r.validatedNow };
 }

@@ -2,11 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
-import { doctorChecks, doctorValidator } from '../doctor/rule-kind.js';
-import { KINDS, kindById, type KindValidator, type RuleKind } from './kinds.js';
-import type { RuleProblem } from './rule-problem.js';
-import type { RuleFile } from '../doctor/rule-schema.js';
-import { readRuleText } from './loader.js';
+import type { KindValidator, RuleKind, RuleProblem } from './kinds.js';
+import { readRuleText } from './read-rule.js';
 
 export function jsonPathOf(segments: ReadonlyArray<PropertyKey>): string {
   return '$' + segments.map((s) => (typeof s === 'number' ? `[${s}]` : /^[A-Za-z_$][\w$]*$/.test(String(s)) ? `.${String(s)}` : `[${JSON.stringify(String(s))}]`)).join('');
@@ -58,21 +55,8 @@ export function validateKindPath(kind: RuleKind, v: KindValidator, target: strin
 }
 
 /** Every kind's validator, loaded (build time and `opta rules validate`). */
-export async function allValidators(): Promise<Array<{ kind: RuleKind; v: KindValidator }>> {
-  return Promise.all(KINDS.map(async (kind) => ({ kind, v: await kind.validator() })));
-}
-
-const doctorKind = () => kindById('doctor')!;
-
-/** Doctor rules with an explicit list of known facts (tests pass their own). */
-export function validateRuleText(file: string, text: string, knownFacts: readonly string[]): { rule?: RuleFile; problems: RuleProblem[] } {
-  const v: KindValidator = { ...doctorValidator, check: (f, r) => doctorChecks(f, r as RuleFile, knownFacts) };
-  return validateKindText(doctorKind(), v, file, text) as { rule?: RuleFile; problems: RuleProblem[] };
-}
-
-export function validatePath(target: string, knownFacts: readonly string[]): { rules: Array<{ file: string; rule: RuleFile }>; problems: RuleProblem[] } {
-  const v: KindValidator = { ...doctorValidator, check: (f, r) => doctorChecks(f, r as RuleFile, knownFacts) };
-  return validateKindPath(doctorKind(), v, target) as { rules: Array<{ file: string; rule: RuleFile }>; problems: RuleProblem[] };
+export async function allValidators(kinds: readonly RuleKind[]): Promise<Array<{ kind: RuleKind; v: KindValidator }>> {
+  return Promise.all(kinds.map(async (kind) => ({ kind, v: await kind.validator() })));
 }
 
 interface Issue {

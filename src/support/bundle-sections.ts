@@ -76,7 +76,7 @@ export const SECTIONS: Section[] = [
     title: 'opta daemon status',
     timeoutMs: 5000,
     async collect(ctx) {
-      const { describeStatus } = await import('../cli/daemon.js');
+      const { describeStatus } = await import('../daemon/lifecycle/describe-status.js');
       return { text: describeStatus(await ctx.daemon(), ctx.paths, false) };
     },
   },
@@ -102,7 +102,7 @@ export const SECTIONS: Section[] = [
     title: 'opta config list',
     timeoutMs: 3000,
     async collect(ctx) {
-      const { configListText } = await import('../cli/config.js');
+      const { configListText } = await import('../core/config-list.js');
       return { text: await configListText(ctx.paths, false) };
     },
   },

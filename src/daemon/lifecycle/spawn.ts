@@ -6,8 +6,8 @@ import { OptaError } from '../../core/errors.js';
 import { BIN } from '../../core/install.js';
 import type { OptaPaths } from '../../core/paths.js';
 import { DAEMON_MARKER } from '../../core/proc.js';
-import type { StarterMessage } from '../main.js';
-import { openLogFd } from '../server/logger.js';
+import { openLogFd } from '../log-file.js';
+import type { StarterMessage } from '../starter-message.js';
 
 /**
  * The daemon's command line: the bin (which runs the daemon's bundle with the code cache when it sees the marker first),

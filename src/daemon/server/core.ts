@@ -1,5 +1,5 @@
 // Builds the session core shared by the HTTP routes and the WebSocket plane, and registers its counters.
-import type { DaemonContext } from './daemon.js';
+import type { DaemonContext } from './context.js';
 import { ClientTracker } from './client-tracker.js';
 import { PermissionBroker } from './permissions.js';
 import { SessionRegistry } from './sessions.js';

@@ -5,7 +5,7 @@ import { ensurePrivateDir } from '../../core/atomic.js';
 import { loadConfig, type OptaConfig } from '../../core/config.js';
 import { portsInOrder } from '../../core/port-order.js';
 import { causeText } from '../../core/errors.js';
-import { optaPaths, type OptaPaths } from '../../core/paths.js';
+import { optaPaths } from '../../core/paths.js';
 import { readState, writeState, type DaemonState } from '../../core/state.js';
 import { removeStateIfOwned } from '../../core/state-lite.js';
 import { VERSION } from '../../core/version.js';
@@ -13,25 +13,8 @@ import { allPortsTakenMessage, bindFirstFree } from './bind.js';
 import { answerClientError, Router } from './http.js';
 import { Logger } from './logger.js';
 import { installFeatures } from './features.js';
+import type { DaemonContext } from './context.js';
 import { SpaceGuard } from './space-reserve.js';
-
-export interface DaemonContext {
-  paths: OptaPaths;
-  config: OptaConfig;
-  logger: Logger;
-  router: Router;
-  server: http.Server;
-  state: DaemonState;
-  startedAtMs: number;
-  /** performance.now() at start: uptime is a duration, unchanged by a jump of the wall clock. */
-  startedMono: number;
-  /** The space reserve and the admission of new turns on a nearly full disk. */
-  space: SpaceGuard;
-  /** Named counters shown by GET /v3/health; features add their own. */
-  counts: Record<string, () => number>;
-  /** Run in reverse order on shutdown. */
-  onShutdown: Array<() => Promise<void> | void>;
-}
 
 export type StartOutcome = { ok: true; ctx: DaemonContext } | { ok: false; message: string };
 
@@ -124,7 +107,7 @@ export async function startDaemon(home: string, opts: { echo?: boolean } = {}): 
  * gets the redacted form: the same shapes as the support bundle (rules/redact) plus this daemon's exact secrets.
  */
 export async function installLogScrubber(logger: Logger, token: string, config: OptaConfig): Promise<void> {
-  const { loadShapes, Redactor } = await import('../../redact/redactor.js');
+  const [{ loadShapes }, { Redactor }] = await Promise.all([import('../../redact/load-shapes.js'), import('../../redact/redactor.js')]);
   const known = [{ value: token, label: 'daemon-token' }, ...(config.lmx.apiKey ? [{ value: config.lmx.apiKey, label: 'lmx-api-key' }] : [])];
   let shapes: Awaited<ReturnType<typeof loadShapes>> | undefined;
   try {

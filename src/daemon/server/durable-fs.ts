@@ -1,6 +1,7 @@
 // The daemon's append path (events.jsonl, daemon.log): whole lines or nothing, through one replaceable set of fs calls.
 import fs from 'node:fs';
 import { isDiskFull, writeAll, writeFailureText } from '../../core/write-all.js';
+import { APPEND_FLAGS } from '../log-file.js';
 
 /**
  * Every open, write, fsync, truncate and close of an append goes through this object. It is deliberately a plain,
@@ -26,9 +27,7 @@ export const durableIo: DurableIo = {
   closeSync: (fd) => fs.closeSync(fd),
 };
 
-const { O_WRONLY, O_RDWR, O_APPEND, O_CREAT, O_NOFOLLOW } = fs.constants;
-/** Append-only, created 0600, and never through a symbolic link (O_NOFOLLOW; ELOOP if the name is a link). */
-export const APPEND_FLAGS = O_WRONLY | O_APPEND | O_CREAT | (O_NOFOLLOW ?? 0);
+const { O_WRONLY, O_RDWR } = fs.constants;
 
 /** An append that did not happen; HTTP routes answer it as 507 (disk full) or 500. */
 export class StorageError extends Error {

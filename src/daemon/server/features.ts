@@ -1,5 +1,5 @@
 // The list of daemon features; each registers its routes, counters and shutdown steps on the context.
-import type { DaemonContext } from './daemon.js';
+import type { DaemonContext } from './context.js';
 import { createSessionCore } from './core.js';
 import { installIdentity } from './identity.js';
 import { installPermissionRoutes } from './permission-routes.js';

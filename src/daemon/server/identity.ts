@@ -1,5 +1,5 @@
 // GET /v3/identity (no token, nothing secret) and GET /v3/health (token): who this daemon is and how it is.
-import type { DaemonContext } from './daemon.js';
+import type { DaemonContext } from './context.js';
 
 export const DAEMON_NAME = 'opta-daemon';
 

@@ -2,8 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensurePrivateDir } from '../../core/atomic.js';
-import { causeText, errorCode, OptaError } from '../../core/errors.js';
-import { AppendFile, APPEND_FLAGS } from './durable-fs.js';
+import { AppendFile } from './durable-fs.js';
+import { openFailure } from '../log-file.js';
 
 export type Level = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
@@ -13,24 +13,6 @@ export function formatLogLine(level: Level, message: string, at = new Date()): s
   const ss = String(at.getSeconds()).padStart(2, '0');
   // The guide pads the level to five characters plus one space: "INFO  daemon", "ERROR lmx".
   return `[${hh}:${mm}:${ss}] ${level.padEnd(5)} ${message}\n`;
-}
-
-/** Why opening the log failed, for a person: a symbolic link is refused (a link could point anywhere). */
-function openFailure(file: string, err: unknown): OptaError {
-  if (errorCode(err) === 'ELOOP') {
-    return new OptaError(`${file} is a symbolic link; opta never writes its log through a link (it could point at any file). Remove it (rm ${file}) and start again.`);
-  }
-  return new OptaError(`cannot open the daemon log ${file}: ${causeText(err)}`, 1, { cause: err });
-}
-
-/** Opens daemon.log for appending (0600, no links followed), e.g. as a starting daemon's stderr. Throws OptaError. */
-export function openLogFd(file: string): number {
-  ensurePrivateDir(path.dirname(file));
-  try {
-    return fs.openSync(file, APPEND_FLAGS, 0o600);
-  } catch (err) {
-    throw openFailure(file, err);
-  }
 }
 
 export class Logger {

@@ -1,5 +1,5 @@
 // GET /v3/permissions?state=pending: every pending permission request; `opta doctor` depends on this exact shape.
-import type { DaemonContext } from './daemon.js';
+import type { DaemonContext } from './context.js';
 import type { SessionCore } from './core.js';
 import { HttpError } from './http.js';
 import type { PendingPermission } from '../protocol.js';

@@ -2,7 +2,7 @@
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { causeText } from '../../core/errors.js';
-import type { DaemonContext } from './daemon.js';
+import type { DaemonContext } from './context.js';
 import type { SessionCore } from './core.js';
 import { HttpError, sendJson, type RequestContext } from './http.js';
 import type { Session } from './session.js';

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
 import { causeText } from '../../core/errors.js';
-import type { DaemonContext } from './daemon.js';
+import type { DaemonContext } from './context.js';
 import type { SessionCore } from './core.js';
 import type { EventEnvelope } from '../protocol.js';
 import { BAD_TARGET_MESSAGE, bearerFrom, HttpError, hostAllowed, MAX_BODY_BYTES, originAllowed, requestUrl, tokenMatches } from './http.js';

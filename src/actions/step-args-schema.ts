@@ -1,6 +1,6 @@
-// The zod schema of a fix step's arguments (closed vocabularies only); StepArgs is inferred from it. Kept apart so actions can import the type without a circle.
+// The zod schema of a fix step's arguments (closed vocabularies only); StepArgs is inferred from it. The vocabularies are the catalog's; the type is this schema's, so it is written once.
 import { z } from 'zod';
-import { ASIDE_LABELS, FILE_NAMES } from './pipeline-types.js';
+import { ASIDE_LABELS, FILE_NAMES } from './catalog.js';
 
 export const StepArgsSchema = z
   .object({

@@ -1,4 +1,4 @@
-// The checks doctor prints, in order: the guide's five first, then the extras; a check id not listed here still works.
+// The checks doctor prints, in order (the guide's five first, then the extras); log patterns name them too. A check id not listed here still works.
 
 export interface CheckDef {
   id: string;

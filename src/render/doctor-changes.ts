@@ -1,6 +1,6 @@
 // What changed between two doctor reports, as lines for `opta doctor --watch`: a check going bad, changing, recovering.
-import type { CheckResult, DoctorReport, Finding } from './report-types.js';
-import { renderRuleProblems, summaryLine, visibleChecks } from '../render/text.js';
+import type { CheckResult, DoctorReport, Finding } from '../doctor/report-types.js';
+import { renderRuleProblems, summaryLine, visibleChecks } from './text.js';
 
 /**
  * A check's state, for comparing runs: its status and which rules fired. Not the message text: "has waited 35 s"

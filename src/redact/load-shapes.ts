@@ -1,0 +1,22 @@
+// Loads the redaction shapes (the redact rule kind) and builds the redactor of one home: its shapes plus the secrets it knows.
+import type { OptaPaths } from '../core/paths.js';
+import type { RuleProblem } from '../rules/kinds.js';
+import { loadKind } from '../rules/loader.js';
+import { redactKind } from './kind.js';
+import { compileShape, Redactor, RedactShapesError, type RedactRule, type Shape } from './redactor.js';
+
+/** The built-in redaction shapes (or another directory's), loaded like every rule kind. */
+export async function loadShapes(dir?: string): Promise<{ shapes: Shape[]; rules: RedactRule[]; problems: RuleProblem[] }> {
+  const r = await loadKind<RedactRule>(redactKind, dir);
+  return { shapes: r.items.map((i) => compileShape(i.rule)), rules: r.items.map((i) => i.rule), problems: r.problems };
+}
+
+/**
+ * A redactor for one home: every shape plus the exact secrets it knows (daemon token, secret settings, secret-named
+ * OPTA_* variables). Throws RuleProblemsError when a shape file is broken: redacting with a shape missing could leak.
+ */
+export async function homeRedactor(paths: OptaPaths, env: NodeJS.ProcessEnv, dir?: string): Promise<Redactor> {
+  const [{ shapes, problems }, { knownSecrets }] = await Promise.all([loadShapes(dir), import('./known-secrets.js')]);
+  if (problems.length) throw new RedactShapesError(problems);
+  return new Redactor(shapes, knownSecrets(paths, env, shapes));
+}
