@@ -2,6 +2,8 @@
 import type { OptaPaths } from '../core/paths.js';
 import type { ACTION_CATALOG, ActionId, ArgSpec } from './catalog.js';
 import type { StepArgs } from './step-args-schema.js';
+import type { z } from 'zod';
+import type { ActionPlanSchema, LeftAloneSchema, PlannedFileSchema, PlannedSignalSchema } from './action-plan-schema.js';
 
 export interface ActionContext {
   paths: OptaPaths;
@@ -9,36 +11,10 @@ export interface ActionContext {
   args: StepArgs;
 }
 
-/** A file or directory a step would change, and how. */
-export interface PlannedFile {
-  path: string;
-  change: string;
-}
-
-/** A process a step would signal (only ever one proven to be this home's daemon). */
-export interface PlannedSignal {
-  pid: number;
-  command: string | null;
-  signal: string;
-}
-
-/** A process a step saw and will not touch, with the command a person could run instead. */
-export interface LeftAlone {
-  pid: number;
-  command: string | null;
-  reason: string;
-  next: string;
-}
-
-/** What a step would do, computed without changing anything (--dry-run, and the plan shown before asking). */
-export interface ActionPlan {
-  summary: string;
-  files: PlannedFile[];
-  pids: PlannedSignal[];
-  leftAlone: LeftAlone[];
-  /** Set when the step would find nothing to do. */
-  nothingToDo?: string;
-}
+export type PlannedFile = z.infer<typeof PlannedFileSchema>;
+export type PlannedSignal = z.infer<typeof PlannedSignalSchema>;
+export type LeftAlone = z.infer<typeof LeftAloneSchema>;
+export type ActionPlan = z.infer<typeof ActionPlanSchema>;
 
 export interface ActionResult {
   /** done: it changed something; skipped: nothing to do; the message says which. */

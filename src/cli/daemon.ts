@@ -1,10 +1,7 @@
 // `opta daemon start|run|stop|restart|status|logs|reset`: thin adapters over the lifecycle core.
 // Core modules are imported inside each action so a command loads only what it uses (start-up cost).
 
-import fs from 'node:fs';
-import path from 'node:path';
 import { OptaError } from '../core/errors.js';
-import { builtinRulesDir } from '../core/install.js';
 import { displayPath, type OptaPaths } from '../core/paths.js';
 import { cliPaths, type ExitCode } from './context.js';
 import { out } from './output.js';

@@ -1,7 +1,8 @@
 // What a doctor run is asked for (DoctorOptions) and what it gives back (DoctorCapture): shared by the run's stages.
+import type { z } from 'zod';
+import type { DoctorCaptureSchema } from './report-schema.js';
 import type { OptaPaths } from '../core/paths.js';
 import type { FactValue } from '../facts/fact.js';
-import type { DoctorReport } from './report-types.js';
 
 export const DEFAULT_DEADLINE_MS = 5000;
 
@@ -30,7 +31,4 @@ export interface DoctorOptions {
 }
 
 /** A report and the values of every fact the run collected (what `opta support analyze` replays, fix guards read). */
-export interface DoctorCapture {
-  report: DoctorReport;
-  facts: Record<string, FactValue>;
-}
+export type DoctorCapture = z.infer<typeof DoctorCaptureSchema>;

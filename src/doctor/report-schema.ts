@@ -87,3 +87,6 @@ export const DoctorReportSchema = z
   })
   .strict()
   .describe('The report printed by `opta doctor --json`.');
+
+/** A report and the values of every fact the run collected (what `opta support analyze` replays, fix guards read). */
+export const DoctorCaptureSchema = z.object({ report: DoctorReportSchema, facts: z.record(z.string(), z.record(z.string(), z.unknown())) });

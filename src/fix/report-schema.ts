@@ -1,14 +1,8 @@
 // The zod schema of the `opta doctor --fix --json` report, exported to schemas/; fix-types.ts infers the plan's and report's types from it.
 import { z } from 'zod';
+import { ActionPlanSchema } from '../actions/action-plan-schema.js';
 import { DoctorReportSchema } from '../doctor/report-schema.js';
 
-export const ActionPlanSchema = z.object({
-  summary: z.string(),
-  files: z.array(z.object({ path: z.string(), change: z.string() })).describe('files and directories the step would change, and how'),
-  pids: z.array(z.object({ pid: z.number().int(), command: z.string().nullable(), signal: z.string() })).describe("processes the step would signal (only this home's daemon, proven)"),
-  leftAlone: z.array(z.object({ pid: z.number().int(), command: z.string().nullable(), reason: z.string(), next: z.string() })).describe('processes seen and not touched, with the command a person could run'),
-  nothingToDo: z.string().optional(),
-});
 
 export const StepRecordSchema = z.object({
   index: z.number().int(),

@@ -1,6 +1,5 @@
 // The zod schema of `opta support bundle --json`, exported to schemas/support-bundle.schema.json; bundle.ts infers the bundle's types from it.
 import { z } from 'zod';
-import { DoctorReportSchema } from '../doctor/report-schema.js';
 
 export const SectionResultSchema = z.object({
   id: z.string().describe('doctor, daemon-status, daemon-logs, config-list, versions, paths, environment, ports, doctor-report, ...'),
@@ -33,4 +32,3 @@ export const SupportBundleSchema = z
   .describe('The document written by `opta support bundle --json`.');
 
 /** The doctor-report section's data: what `opta support analyze` replays. */
-export const DoctorCaptureSchema = z.object({ report: DoctorReportSchema, facts: z.record(z.string(), z.record(z.string(), z.unknown())) });

@@ -1,7 +1,6 @@
 // The sections of `opta support bundle`, in order: the guide's four commands first, then what the guide's one-liner lacks.
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { builtinRulesDir } from '../core/install.js';
 import { readConfigLite, daemonSettings } from '../core/config-lite.js';
 import { portsInOrder } from '../core/port-order.js';

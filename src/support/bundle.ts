@@ -4,7 +4,7 @@ import type { OptaPaths } from '../core/paths.js';
 import type { DaemonInspection } from '../daemon/lifecycle/inspect.js';
 import type { DoctorCapture } from '../doctor/run.js';
 import { loadShapes } from '../redact/load-shapes.js';
-import { Redactor, RedactShapesError, type RedactionCounts } from '../redact/redactor.js';
+import { Redactor, RedactShapesError } from '../redact/redactor.js';
 import { knownSecrets } from '../redact/known-secrets.js';
 import type { z } from 'zod';
 import type { SectionResultSchema, SupportBundleSchema } from './bundle-schema.js';

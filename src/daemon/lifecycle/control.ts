@@ -6,7 +6,7 @@ import type { OptaPaths } from '../../core/paths.js';
 import { isAlive, isOptaDaemonOf, waitForExit } from '../../core/proc.js';
 import type { DaemonState } from '../../core/state-shape.js';
 import { readStateLite, removeStateIfOwned, setStateAside } from '../../core/state-lite.js';
-import { findOrphanDaemon, inspectDaemon, type DaemonInspection } from './inspect.js';
+import { inspectDaemon, type DaemonInspection } from './inspect.js';
 import { spawnDaemon } from './spawn.js';
 
 export interface StartResult {
