@@ -13,6 +13,7 @@ import { KINDS } from '../cli/rule-kinds.js';
 import { COLLECTORS } from '../facts/registry.js';
 import type { RuleFile } from '../doctor/rule-schema.js';
 import { allValidators, validateKindPath } from '../rules/validate.js';
+import type { RuleProblem } from '../rules/rule-problem.js';
 
 export const SCHEMAS_DIR = path.join(PACKAGE_ROOT, 'schemas') + path.sep;
 
@@ -39,11 +40,12 @@ export async function writeSchemas(dir = SCHEMAS_DIR): Promise<string[]> {
 }
 
 /** Records every built-in rule file that passes full validation, as it is, one manifest per kind; others are validated at run time. */
-export async function writeManifest(dir = MANIFEST_DIR): Promise<{ valid: number; problems: Array<{ kind: string; count: number }> }> {
+export async function writeManifest(dir = MANIFEST_DIR): Promise<{ valid: number; problems: Array<{ kind: string; count: number }>; details: RuleProblem[] }> {
   let valid = 0;
   // Collected at once by every doctor run (priority >= 10); the expensive ones (find-process) only on demand.
   const cheap = new Set(COLLECTORS.filter((c) => (c.priority ?? 10) >= 10).map((c) => c.id));
   const problems: Array<{ kind: string; count: number }> = [];
+  const details: RuleProblem[] = [];
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   for (const { kind, v } of await allValidators(KINDS)) {
@@ -64,9 +66,10 @@ export async function writeManifest(dir = MANIFEST_DIR): Promise<{ valid: number
         }
       }
       if (r.problems.length) problems.push({ kind: kind.id, count: r.problems.length });
+      details.push(...r.problems);
     }
     if (kind.id === 'doctor') m.early = [...early];
     fs.writeFileSync(path.join(dir, `${kind.id}.json`), JSON.stringify(m) + '\n');
   }
-  return { valid, problems };
+  return { valid, problems, details };
 }

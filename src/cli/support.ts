@@ -7,6 +7,7 @@ import { writeFailureText } from '../core/write-all.js';
 import { cliPaths, runtime, type ExitCode } from './context.js';
 import { parseMs } from './doctor-command.js';
 import { err, out } from './output.js';
+import { visible } from '../rules/language/escape.js';
 import { colorEnabled, paint } from './terminal.js';
 import type { GroupSpec } from './command-table.js';
 
@@ -131,16 +132,26 @@ async function bundleAction(flags: BundleFlags): Promise<ExitCode> {
   return 0;
 }
 
-async function analyzeAction(file: string, flags: { json?: boolean; verbose?: boolean; rules?: string }): Promise<ExitCode> {
+async function analyzeAction(file: string, flags: { json?: boolean; verbose?: boolean; rules?: string; timeout: number }): Promise<ExitCode> {
+  const started = Date.now();
+  const deadlineAt = started + flags.timeout;
+  // Kept while opta waits (a pipe that never ends, a slow disk): the bundle is someone else's file.
+  const stop = setTimeout(() => {
+    process.stderr.write(`opta: support analyze ran out of time (--timeout ${flags.timeout} ms) reading or analysing ${visible(file)}; nothing was analysed. Check that it is a bundle file, or give it more time with --timeout.\n`);
+    process.exit(2);
+  }, flags.timeout + 500);
+  stop.unref();
+  runtime.hardStopAt = deadlineAt + 1000;
   const [{ readBundle, readBundleFile }, { analyzeBundle, renderAnalysisText }] = await Promise.all([import('../support/bundle-read.js'), import('../support/analyze.js')]);
   const content = await readBundleFile(file);
-  const a = await analyzeBundle(file, readBundle(file, content), { rulesDir: flags.rules });
+  const a = await analyzeBundle(file, readBundle(file, content), { rulesDir: flags.rules, deadlineAt: Math.max(Date.now() + 200, deadlineAt - 200) });
+  clearTimeout(stop);
   if (flags.json) out(JSON.stringify(a, null, 2));
   else {
     const { renderText, renderRuleProblems } = await import('../render/text.js');
     const kleur = await paint(colorEnabled(process.stdout));
     process.stdout.write(renderAnalysisText(a, renderText(a.report, { kleur, verbose: flags.verbose })));
-    for (const line of renderRuleProblems(a.report)) err(line);
+    for (const line of renderRuleProblems(a.report)) err(visible(line));
   }
   return a.report.exitCode;
 }
@@ -175,9 +186,10 @@ export const SUPPORT: GroupSpec = {
         { flags: '--json', description: 'print the analysis as JSON (the doctor report, missing facts, comparison with the bundle\'s own report)' },
         { flags: '--verbose', description: 'also the extra checks and the facts behind each line' },
         { flags: '--rules <dir>', description: 'run the doctor rule files of this directory instead of the built-in ones' },
+        { flags: '--timeout <ms>', description: 'deadline of the whole analysis in milliseconds', parse: parseMs, default: 10000 },
       ],
-      helpAfter: '\nExit codes: 0 the bundle\'s machine is healthy, 1 the rules find a problem there, 2 not a readable bundle (random file, cut off, other format version).',
-      run: (flags: { json?: boolean; verbose?: boolean; rules?: string }, [file]: [string]) => analyzeAction(file, flags),
+      helpAfter: '\nExit codes: 0 the bundle\'s machine is healthy, 1 the rules find a problem there or a check could not run (a fact the bundle lacks), 2 not a readable bundle (random file, cut off, other format version) or out of time.',
+      run: (flags: { json?: boolean; verbose?: boolean; rules?: string; timeout: number }, [file]: [string]) => analyzeAction(file, flags),
     },
   ],
 };

@@ -103,7 +103,7 @@ export function httpJson(url: string, opts: HttpOptions = {}): Promise<HttpResul
       resolve({ ...r, ms: ms() });
     };
     const timeoutMs = opts.timeoutMs ?? 2000;
-    const timer = setTimeout(() => done({ ok: false, errorCode: 'TIMEOUT', error: `no answer within ${timeoutMs} ms` }), timeoutMs);
+    const timer = setTimeout(() => done({ ok: false, errorCode: 'TIMEOUT', error: `no answer within ${Math.round(timeoutMs)} ms` }), timeoutMs);
 
     let u: URL;
     try {

@@ -1,5 +1,6 @@
 // Stage 3 of a doctor run, assemble (pure: no facts collected, no clock, no I/O): the rules' results and the facts'
 // records become findings, check statuses, rule outcomes, the exit code and the report.
+import { visible } from '../rules/language/escape.js';
 import { byCodeUnit } from '../core/order.js';
 import { VERSION } from '../core/version.js';
 import type { FactValue } from '../facts/fact.js';
@@ -40,7 +41,8 @@ function sevRank(s: string): number {
   return s === 'error' ? 0 : s === 'warn' ? 1 : 2;
 }
 
-const failure = (r: FactRecord) => (r.timedOut ? `${r.id} gave no answer within ${r.timeoutMs} ms` : `${r.id} failed (${r.error})`);
+// A fact's error may quote what it read (or, offline, what a bundle says): shown, never obeyed.
+const failure = (r: FactRecord) => (r.timedOut ? `${r.id} gave no answer within ${r.timeoutMs} ms` : `${r.id} failed (${visible(r.error ?? '')})`);
 
 export function findingsOf(fired: FiredRule[], values: Record<string, FactValue>): Finding[] {
   return fired

@@ -101,7 +101,7 @@ export class FactStore {
     }
     const collector = this.opts.collectors.get(id);
     if (!collector) return finish({ ok: false, error: `no collector for fact "${id}"`, timedOut: false });
-    const budget = Math.max(1, Math.min(this.opts.factTimeoutMs ?? collector.timeoutMs ?? DEFAULT_FACT_TIMEOUT_MS, this.opts.deadlineAt - now));
+    const budget = Math.max(1, Math.round(Math.min(this.opts.factTimeoutMs ?? collector.timeoutMs ?? DEFAULT_FACT_TIMEOUT_MS, this.opts.deadlineAt - now)));
     rec.timeoutMs = budget;
     // Made when a collector first asks for its signal: most never do, and the first AbortController loads its module.
     let controller: AbortController | undefined;

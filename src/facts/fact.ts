@@ -51,5 +51,6 @@ export function innerTimeout(ctx: Pick<FactContext, 'timeoutMs' | 'endsAt'>, cap
   // The same figure for the same budget (reports are compared run to run), unless waiting ate into the margin.
   const planned = Math.min(ctx.timeoutMs, cap) - Math.min(250, Math.ceil(ctx.timeoutMs * 0.15));
   const left = ctx.endsAt === undefined ? Infinity : ctx.endsAt - Date.now() - 20;
-  return Math.max(20, Math.min(planned, left));
+  // Whole milliseconds: the figure is printed ("no answer within 632 ms"), and a deadline may be fractional.
+  return Math.max(20, Math.round(Math.min(planned, left)));
 }

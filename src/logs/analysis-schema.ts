@@ -38,6 +38,7 @@ export const AnalysisSchema = z
     levels: LevelCountsSchema.describe('lines per level in scope'),
     other: LevelCountsSchema.describe('lines per level that matched no pattern'),
     problems: z.array(z.object({ file: z.string(), jsonPath: z.string(), message: z.string() })).describe('pattern files that could not be used'),
+    cutLines: z.number().int().optional().describe('lines longer than 64 KiB: the patterns saw their first 64 KiB only (absent when none)'),
     durationMs: z.number().int(),
   })
   .strict()

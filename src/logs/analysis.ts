@@ -82,6 +82,7 @@ export function mergeAnalysis(m: MergeInput): Analysis {
   let lines = 0;
   // Not only those in scope: the pieces before the run start were read too, and how many there are depends on the threads.
   const bytes = m.segments.reduce((n, s) => n + s.bytesRead, 0);
+  const cutLines = m.segments.reduce((n, s) => n + (s.cutLines ?? 0), 0);
   for (const s of inScope) {
     for (let l = 0; l < 5; l++) {
       levels[l] += s.levels[l];
@@ -148,6 +149,7 @@ export function mergeAnalysis(m: MergeInput): Analysis {
     levels: counts(levels),
     other: counts(levels.map((n, l) => n - matched[l])),
     problems: m.problems,
+    ...(cutLines ? { cutLines } : {}),
     durationMs: Date.now() - m.startedAt,
   };
 }

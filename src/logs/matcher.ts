@@ -39,6 +39,12 @@ interface LevelTable {
 }
 
 const SAMPLE_CHARS = 400;
+/**
+ * The most of one message a regex sees: a longer one is matched on its first MATCH_CHARS characters (counted in
+ * the segment's cutLines). The shipped regexes are linear (build check), but a line of megabytes would still cost its
+ * length for every pattern it reaches, and a pattern from elsewhere may be slower than the check can prove.
+ */
+export const MATCH_CHARS = 64 * 1024;
 /** Longest named-group value kept: it is quoted in messages, remediation commands and the doctor's evidence lines. */
 const VALUE_CHARS = 200;
 
@@ -197,7 +203,7 @@ export class Matcher {
           const xs = bucket[b].prefixes;
           for (let k = 0; k < xs.length; k++) {
             if (s.startsWith(xs[k], msg)) {
-              text ??= decode(s.slice(msg, end));
+              text ??= this.matchText(s, msg, end, r);
               if (this.test(bucket[b].p, text, r, s, p, end, t0, t1)) hit = true;
               break;
             }
@@ -212,17 +218,24 @@ export class Matcher {
         let at = this.next[li];
         if (at === -2 || (at >= 0 && at < msg)) at = this.next[li] = s.indexOf(this.literals[li], msg);
         if (at >= 0 && at < end) {
-          text ??= decode(s.slice(msg, end));
+          text ??= this.matchText(s, msg, end, r);
           if (this.test(t.scanned[b].p, text, r, s, p, end, t0, t1)) hit = true;
           break;
         }
       }
     }
     for (let b = 0; b < t.always.length; b++) {
-      text ??= decode(s.slice(msg, end));
+      text ??= this.matchText(s, msg, end, r);
       if (this.test(t.always[b], text, r, s, p, end, t0, t1)) hit = true;
     }
     return hit;
+  }
+
+  /** The message as the regexes see it: decoded, and cut at MATCH_CHARS. */
+  private matchText(s: string, msg: number, end: number, r: SegmentResult): string {
+    if (end - msg <= MATCH_CHARS) return decode(s.slice(msg, end));
+    r.cutLines++;
+    return decode(s.slice(msg, msg + MATCH_CHARS));
   }
 
   private test(cp: Compiled, text: string, r: SegmentResult, s: string, p: number, end: number, t0: number, t1: number): boolean {
@@ -266,7 +279,11 @@ export class Matcher {
           // Its first line, as the daemon writes only the first line of a multi-line message (a stack trace follows).
           const full = obj[key] as string;
           const br = full.search(/[\r\n]/);
-          const message = (br >= 0 ? full.slice(0, br) : full).trimEnd();
+          let message = (br >= 0 ? full.slice(0, br) : full).trimEnd();
+          if (message.length > MATCH_CHARS) {
+            message = message.slice(0, MATCH_CHARS);
+            r.cutLines++;
+          }
           for (const cp of cands) {
             const mm = cp.re.exec(message);
             if (mm) {

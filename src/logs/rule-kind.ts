@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CHECKS } from '../rules/checks.js';
+import { superLinear } from '../rules/regex-check.js';
 import type { KindValidator } from '../rules/kinds.js';
 import { rulesDir } from '../rules/kinds.js';
 import type { RuleProblem } from '../rules/rule-problem.js';
@@ -52,6 +53,9 @@ export function logPatternChecks(file: string, p: LogPattern, fixes: Set<string>
   }
   let groups: string[] = [];
   if (re) {
+    // Checked before any line meets it: shipped files at build time, a --rules directory's when it is loaded.
+    const slow = superLinear(p.regex);
+    if (slow) problems.push({ file, jsonPath: '$.regex', message: slow });
     const info = regexInfo(p.regex);
     groups = info.groups;
     if (info.minLength === 0) {

@@ -41,6 +41,8 @@ export interface SegmentResult {
   /** With sinceStart: a leveled line other than a start-up line has been seen. */
   seenOther: boolean;
   bytesRead: number;
+  /** Lines longer than the matcher's MATCH_CHARS, matched on their start only. */
+  cutLines: number;
 }
 
 /** Lines the daemon writes while it starts, before "daemon started" (sessions it could not load, a fallback port). */
@@ -55,7 +57,7 @@ export interface Pending {
 }
 
 export function newSegment(file: number, startByte: number, endByte: number, patterns: number): SegmentResult {
-  return { file, startByte, endByte, lines: 0, levels: [0, 0, 0, 0, 0], matched: [0, 0, 0, 0, 0], acc: new Array(patterns).fill(null), start: null, pending: null, seenOther: false, bytesRead: 0 };
+  return { file, startByte, endByte, lines: 0, levels: [0, 0, 0, 0, 0], matched: [0, 0, 0, 0, 0], acc: new Array(patterns).fill(null), start: null, pending: null, seenOther: false, bytesRead: 0, cutLines: 0 };
 }
 
 /**

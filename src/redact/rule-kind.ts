@@ -1,6 +1,7 @@
 // The redact rule kind's full validator: the zod schema of rules/redact/<id>.json (redact-schema.ts) plus cross-checks (regexes compile, match no empty string, examples redact, look-alikes survive).
 import type { KindValidator } from '../rules/kinds.js';
 import type { RuleProblem } from '../rules/rule-problem.js';
+import { superLinear } from '../rules/regex-check.js';
 import { compileShape, Redactor } from './redactor.js';
 import { RedactRuleSchema, type RedactRule } from './redact-schema.js';
 
@@ -26,6 +27,9 @@ export function redactChecks(file: string, rule: RedactRule): RuleProblem[] {
       at(`$.patterns[${i}].regex`, `not a valid regex: ${(err as Error).message}`);
       return;
     }
+    // Every line of every log, bundle and analysis passes through it: super-linear here is a hang there.
+    const slow = superLinear(re.source, re.flags);
+    if (slow) at(`$.patterns[${i}].regex`, slow);
     // A pattern that can match the empty string would "redact" nothing everywhere (and loop a naive replacer).
     for (const s of samples) {
       re.lastIndex = 0;

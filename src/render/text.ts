@@ -33,6 +33,9 @@ export function visibleChecks(report: DoctorReport, verbose = false): CheckResul
 export function summaryLine(report: DoctorReport): string {
   const { errors, warnings } = report.counts;
   const problems = errors + warnings;
+  // A check that could not run is not a pass (offline, a fact the bundle lacks; its rules report live failures).
+  const notChecked = report.checks.filter((c) => c.status === 'not-checked').map((c) => c.id);
+  if (problems === 0 && notChecked.length) return `No problem found, but not all checks ran: ${notChecked.join(', ')} not checked.`;
   if (problems === 0) return 'All checks passed.';
   const parts = [errors && plural(errors, 'error'), warnings && plural(warnings, 'warning')].filter(Boolean).join(', ');
   const head = errors === 0 && !report.strict ? `All checks passed with ${parts}` : `${plural(problems, 'problem')} (${parts})`;

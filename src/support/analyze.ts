@@ -9,6 +9,7 @@ import { runDoctor } from '../doctor/run.js';
 import type { DoctorReport } from '../doctor/report-types.js';
 import type { FactValue } from '../facts/fact.js';
 import type { ReadBundle } from './bundle-read.js';
+import { visible } from '../rules/language/escape.js';
 
 /** The error a fact gets when a rule needs it and the bundle does not hold it. */
 export const MISSING_FACT = 'not in the bundle';
@@ -24,10 +25,17 @@ export interface Analysis {
   report: DoctorReport;
 }
 
-export async function analyzeBundle(file: string, b: ReadBundle, opts: { rulesDir?: string } = {}): Promise<Analysis> {
-  const home = typeof b.capture.report.home === 'string' && b.capture.report.home ? b.capture.report.home : '~/.config/opta';
+/** A home printed inside commands must be one shell word; another (spaces, quotes, `$`, `;`) is not used in them. */
+const SHELL_WORD = /^[\w@%+=:,./~-]+$/;
+const DEFAULT_HOME = '~/.config/opta';
+
+export async function analyzeBundle(file: string, b: ReadBundle, opts: { rulesDir?: string; deadlineAt?: number } = {}): Promise<Analysis> {
+  const said = typeof b.capture.report.home === 'string' && b.capture.report.home ? b.capture.report.home : DEFAULT_HOME;
+  const home = SHELL_WORD.test(said) && said.length <= 4096 ? said : DEFAULT_HOME;
+  const homeNote = home === said ? [] : [`the bundle's home ${JSON.stringify(visible(said.slice(0, 200)))} is not one shell word: commands below name ${DEFAULT_HOME} instead`];
   const logs = await todaysLogPatterns(b, home);
   const report = await runDoctor({
+    ...(opts.deadlineAt !== undefined ? { deadlineAt: opts.deadlineAt } : {}),
     // The user's home as the bundle names it; nothing is read there (every fact is replayed or missing).
     paths: optaPaths(home),
     env: {},
@@ -37,17 +45,19 @@ export async function analyzeBundle(file: string, b: ReadBundle, opts: { rulesDi
     strict: b.capture.report.strict === true,
   });
   const missing = report.facts.filter((r) => !r.overridden && r.error === MISSING_FACT).map((r) => r.id);
+  // A check whose facts the bundle lacks was not checked, which is not healthy: never exit 0 on it.
+  if (missing.length && report.exitCode === 0) report.exitCode = 1;
   const checksUsing = (fact: string) => report.checks.filter((c) => c.facts.includes(fact)).map((c) => c.id);
   const before = new Set(b.capture.report.findings.map((f) => f.id));
   const after = new Set(report.findings.map((f) => f.id));
   const newFindings = [...after].filter((id) => !before.has(id)).sort();
   const goneFindings = [...before].filter((id) => !after.has(id)).sort();
   return {
-    bundle: { file, form: b.form, generatedAt: b.generatedAt, madeBy: b.toolVersion, formatVersion: b.formatVersion, home },
+    bundle: { file, form: b.form, generatedAt: b.generatedAt, madeBy: b.toolVersion, formatVersion: b.formatVersion, home: said },
     analysedWith: { version: VERSION, rulesDir: opts.rulesDir ? path.resolve(opts.rulesDir) : null },
     missingFacts: missing.map((fact) => ({ fact, checks: checksUsing(fact) })),
     comparedWithBundle: { same: !newFindings.length && !goneFindings.length, newFindings, goneFindings },
-    notes: [...b.notes, ...logs.notes],
+    notes: [...b.notes, ...homeNote, ...logs.notes],
     report,
   };
 }
@@ -72,7 +82,15 @@ async function todaysLogPatterns(b: ReadBundle, home: string): Promise<{ facts: 
   ]);
   const captured = facts[LOG_ANALYSIS_FACT] as { ok?: boolean; patterns?: Record<string, FactValue>; evidence?: Record<string, string[]> } | undefined;
   const settings = (facts.config ?? {}) as Partial<Record<keyof typeof DEFAULT_CONFIG, Record<string, unknown>>>;
-  const config = Object.fromEntries(Object.entries(DEFAULT_CONFIG).map(([k, v]) => [k, { ...v, ...(settings[k as keyof typeof DEFAULT_CONFIG] ?? {}) }])) as typeof DEFAULT_CONFIG;
+  // A bundle's setting is taken only where it has the default's type (a number stays a number; a string is one word):
+  // these values are printed inside commands (opta config set tools.timeoutMs {{config.tools.timeoutMs*2}}).
+  const sane = (def: Record<string, unknown>, given: unknown) =>
+    Object.fromEntries(
+      Object.entries(typeof given === 'object' && given !== null ? given : {}).filter(
+        ([k, x]) => k in def && typeof x === typeof def[k] && (typeof x !== 'number' || Number.isFinite(x)) && (typeof x !== 'string' || SHELL_WORD.test(x)),
+      ),
+    );
+  const config = Object.fromEntries(Object.entries(DEFAULT_CONFIG).map(([k, v]) => [k, { ...v, ...sane(v as Record<string, unknown>, settings[k as keyof typeof DEFAULT_CONFIG]) }])) as typeof DEFAULT_CONFIG;
   let dir: string;
   try {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-analyze-'));
@@ -96,6 +114,21 @@ async function todaysLogPatterns(b: ReadBundle, home: string): Promise<{ facts: 
   }
   const freshPatterns = fresh.patterns as Record<string, FactValue>;
   const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (captured && captured.ok !== false && isObject(captured.patterns)) {
+    // A remediation in the bundle is text someone could have written: the command printed is today's rule's, filled
+    // by opta from this home's paths and settings, or, where it needs a value of the log line, today's from the bundle's log lines.
+    const today = new Map((await loadPatterns()).patterns.map((p) => [p.id, p]));
+    const { fillTemplate } = await import('../rules/language/template.js');
+    const ctx = contextFor(config, { home, log: `${home}/daemon/daemon.log`, sessions: `${home}/sessions`, state: `${home}/daemon/state.json`, config: `${home}/config.json` });
+    const patterns: Record<string, FactValue> = {};
+    for (const [id, v] of Object.entries(captured.patterns!)) {
+      const p = today.get(id);
+      const own = freshPatterns[id]?.remediation;
+      const text = typeof own === 'string' ? own : p && !/\{\{(?!config\.|paths\.)/.test(p.remediation) ? fillTemplate(p.remediation, { ...ctx }, 'logs') : p ? 'opta daemon logs --lines 200' : 'opta logs analyze';
+      patterns[id] = { ...v, remediation: text };
+    }
+    captured.patterns = patterns;
+  }
   if (!captured || captured.ok === false || !isObject(captured.patterns)) {
     return { facts: { ...facts, [LOG_ANALYSIS_FACT]: fresh }, notes: [`the bundle holds no log analysis: today's log patterns ran over its last ${section.text.split('\n').length} log lines`] };
   }
@@ -112,22 +145,24 @@ async function todaysLogPatterns(b: ReadBundle, home: string): Promise<{ facts: 
 
 export function renderAnalysisText(a: Analysis, doctorText: string): string {
   const lines = [
-    `Analysis of ${a.bundle.file}`,
-    `  made:     ${a.bundle.generatedAt ?? '(unknown time)'} by opta ${a.bundle.madeBy ?? '(unknown)'} (bundle format ${a.bundle.formatVersion}), home ${a.bundle.home}`,
-    `  rules:    ${a.analysedWith.rulesDir ?? `the built-in rules of opta ${a.analysedWith.version}`}, run offline over the bundle's facts`,
+    `Analysis of ${visible(a.bundle.file)}`,
+    `  made:     ${visible(a.bundle.generatedAt ?? '(unknown time)')} by opta ${visible(a.bundle.madeBy ?? '(unknown)')} (bundle format ${a.bundle.formatVersion}), home ${visible(a.bundle.home)} (as the bundle says)`,
+    `  rules:    ${visible(a.analysedWith.rulesDir ?? `the built-in rules of opta ${a.analysedWith.version}`)}, run offline over the bundle's facts`,
+    "  quoted:   values and log lines below come from the bundle (escaped); every command shown is opta's own",
     '',
     doctorText.replace(/\n+$/, ''),
     '',
   ];
   if (a.missingFacts.length) {
-    lines.push(`Facts missing from the bundle: ${a.missingFacts.map((m) => (m.checks.length ? `${m.fact} (${m.checks.join(', ')})` : m.fact)).join(', ')}; their checks say "not checked".`);
+    lines.push(`Facts missing from the bundle: ${a.missingFacts.map((m) => (m.checks.length ? `${m.fact} (${m.checks.join(', ')})` : m.fact)).join(', ')}; their checks say "not checked", so the bundle's machine is not known to be healthy.`);
   } else lines.push('Facts missing from the bundle: none.');
   const c = a.comparedWithBundle;
-  if (c.same) lines.push(`Compared with the report opta ${a.bundle.madeBy ?? ''} made then: the same findings.`.replace('  ', ' '));
+  const made = visible(a.bundle.madeBy ?? '');
+  if (c.same) lines.push(`Compared with the report opta ${made} made then: the same findings.`.replace('  ', ' '));
   else {
-    const parts = [c.newFindings.length ? `new: ${c.newFindings.join(', ')}` : '', c.goneFindings.length ? `no longer reported: ${c.goneFindings.join(', ')}` : ''].filter(Boolean);
-    lines.push(`Compared with the report opta ${a.bundle.madeBy ?? ''} made then: ${parts.join('; ')}.`.replace('  ', ' '));
+    const parts = [c.newFindings.length ? `new: ${c.newFindings.join(', ')}` : '', c.goneFindings.length ? `no longer reported: ${c.goneFindings.map(visible).join(', ')}` : ''].filter(Boolean);
+    lines.push(`Compared with the report opta ${made} made then: ${parts.join('; ')}.`.replace('  ', ' '));
   }
-  for (const n of a.notes) lines.push(`Note: ${n}.`);
+  for (const n of a.notes) lines.push(`Note: ${visible(n)}.`);
   return lines.join('\n') + '\n';
 }

@@ -2,8 +2,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { OptaError, causeText } from '../core/errors.js';
+import { visible } from '../rules/language/escape.js';
 import type { DoctorReport } from '../doctor/report-types.js';
 import type { FactValue } from '../facts/fact.js';
+import { FACT_VALUE_SCHEMAS } from '../facts/fact-schemas.js';
 import { BUNDLE_END, BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, BUNDLE_TITLE, type Bundle } from './bundle.js';
 
 export interface ReadBundle {
@@ -20,7 +22,8 @@ export interface ReadBundle {
 /** A bundle that cannot be analysed: exit 2, one paragraph naming the file and the next step. */
 export class BundleError extends OptaError {
   constructor(message: string) {
-    super(message, 2);
+    // Messages quote the bundle (a section's error, a JSON parser's excerpt): shown, never obeyed.
+    super(visible(message), 2);
   }
 }
 
@@ -53,9 +56,13 @@ function checkCapture(name: string, data: unknown, where: string, notes: string[
     throw new BundleError(`${name}: ${where} is not a doctor report with facts (expected {"report": {...}, "facts": {...}}). ${ASK}`);
   }
   const entries = Object.entries(d.facts);
-  const facts = Object.fromEntries(entries.filter(([, v]) => isObject(v))) as Record<string, FactValue>;
+  // Each fact against its shape before any rule reads it: a value a command would print must be one opta could have
+  // written (a chmod command opta builds, a pid that is a number, a path that is one shell word).
+  const misshapen = entries.filter(([id, v]) => isObject(v) && FACT_VALUE_SCHEMAS[id] !== undefined && !FACT_VALUE_SCHEMAS[id].safeParse(v).success).map(([id]) => id);
+  const facts = Object.fromEntries(entries.filter(([id, v]) => isObject(v) && !misshapen.includes(id))) as Record<string, FactValue>;
   const odd = entries.filter(([, v]) => !isObject(v)).map(([id]) => id);
   if (odd.length) notes.push(`facts that are not objects ${EDITED} were treated as missing: ${odd.join(', ')}`);
+  if (misshapen.length) notes.push(`facts that do not have the shape opta writes ${EDITED} were treated as missing: ${misshapen.join(', ')}`);
   const all = (d.report as { findings: unknown[] }).findings;
   const findings = all.filter((f) => isObject(f) && typeof f.id === 'string');
   if (findings.length < all.length) notes.push(`${all.length - findings.length} of the bundle's own findings are not findings ${EDITED}: compared without them`);
@@ -72,6 +79,7 @@ function readableSections(raw: unknown[], notes: string[]): ReadBundle['sections
 
 function readJsonBundle(name: string, text: string): ReadBundle {
   let b: Partial<Bundle>;
+  checkJsonShape(name, text);
   try {
     b = JSON.parse(text) as Partial<Bundle>;
   } catch (err) {
@@ -108,9 +116,45 @@ function notABundle(name: string): BundleError {
   return new BundleError(`${name} is not an opta support bundle: it neither begins with "${BUNDLE_TITLE}" nor is a JSON bundle (format "${BUNDLE_FORMAT}"). Make one with: opta support bundle`);
 }
 
+/** Longer than any line opta writes in a bundle (its log lines are cut at 64 KiB; its JSON is indented). */
+export const MAX_LINE_CHARS = 1024 * 1024;
+
+/** Trailing blanks off, in one pass from the end (a regex /[ \t]+$/ retries from every blank: quadratic on a line of them). */
+function trimBlanks(l: string): string {
+  let end = l.length;
+  while (end > 0 && (l.charCodeAt(end - 1) === 32 || l.charCodeAt(end - 1) === 9)) end--;
+  return end === l.length ? l : l.slice(0, end);
+}
+
+/** Deeper or wider than any JSON opta writes in a bundle: such a document is refused before JSON.parse sees it. */
+export const MAX_JSON_DEPTH = 64;
+export const MAX_JSON_MEMBERS = 100_000;
+
+/** One pass over JSON text (strings skipped): the nesting depth and the members of the widest object or array. */
+function checkJsonShape(name: string, text: string): void {
+  const counts: number[] = [];
+  let widest = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      // a string: to its closing quote, over escapes
+      for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++;
+    } else if (c === 123 || c === 91) {
+      counts.push(1);
+      if (counts.length > MAX_JSON_DEPTH) throw new BundleError(`${name} holds JSON nested more than ${MAX_JSON_DEPTH} deep, which opta never writes: it was changed after opta wrote it. ${ASK}`);
+    } else if (c === 125 || c === 93) counts.pop();
+    else if (c === 44 && counts.length && ++counts[counts.length - 1] > widest) {
+      widest = counts[counts.length - 1];
+      if (widest > MAX_JSON_MEMBERS) throw new BundleError(`${name} holds a JSON object or array of more than ${MAX_JSON_MEMBERS} members, which opta never writes: it was changed after opta wrote it. ${ASK}`);
+    }
+  }
+}
+
 function readTextBundle(name: string, text: string): ReadBundle {
   // Any line end (CRLF from a mail program, CR from an old Mac editor), and no trailing blanks (editors add or keep them).
-  const lines = text.split(/\r\n|\r|\n/).map((l) => l.replace(/[ \t]+$/, ''));
+  const lines = text.split(/\r\n|\r|\n/).map(trimBlanks);
+  const long = lines.findIndex((l) => l.length > MAX_LINE_CHARS);
+  if (long >= 0) throw new BundleError(`${name} has a line of more than ${MAX_LINE_CHARS / 1024} KiB (line ${long + 1}), which opta never writes in a bundle: it was changed after opta wrote it. ${ASK}`);
   const header = lines.slice(0, 8);
   const fmt = header.map((l) => /^# opta (\S+), bundle format (\d+)/.exec(l)).find(Boolean);
   const generated = header.map((l) => /^# Generated: (\S+)/.exec(l)).find(Boolean);
@@ -136,6 +180,7 @@ function readTextBundle(name: string, text: string): ReadBundle {
     throw new BundleError(`${name} has no doctor report section, so it holds no facts to analyse. ${ASK}`);
   }
   let data: unknown;
+  checkJsonShape(name, dr.text);
   try {
     data = JSON.parse(dr.text);
   } catch (err) {
@@ -190,6 +235,16 @@ export async function readBundleFile(file: string): Promise<string> {
     let stream: NodeJS.ReadableStream;
     if (file === '-') stream = process.stdin;
     else {
+      // stat before open: opening a FIFO waits for a writer, perhaps for ever.
+      let pre: fs.Stats;
+      try {
+        pre = await fs.promises.stat(file);
+      } catch (e) {
+        throw new BundleError(`cannot read the bundle ${file}: ${causeText(e)}`);
+      }
+      if (!pre.isFile() && !pre.isDirectory()) {
+        throw new BundleError(`${file} is not a regular file (a ${pre.isFIFO() ? 'named pipe' : pre.isCharacterDevice() ? 'character device' : pre.isBlockDevice() ? 'block device' : 'socket'}), so it was not read: name the bundle file itself, or pipe it in with "-" (opta support analyze - < bundle.txt).`);
+      }
       try {
         handle = await fs.promises.open(file, 'r');
       } catch (e) {
