@@ -154,6 +154,21 @@ describe('opta doctor --ci and report formats on a live stack', () => {
     }
   });
 
+  test('an --output that cannot be written (a full device) gives exit 2 whatever the findings were; the other outputs are still written', async () => {
+    const healthy = await runOpta(rig.h, ['doctor', '--ci', '--format', 'openmetrics', '--output', '/dev/full', '--json', '--output', file('full-ok.json')]);
+    assert.equal(healthy.code, 2, healthy.stderr);
+    assert.match(healthy.stderr, /^opta: could not write \/dev\/full: .*ENOSPC/m);
+    assert.equal(JSON.parse(fs.readFileSync(file('full-ok.json'), 'utf8')).status, 'healthy');
+    await rig.sim.setConfig({ mode: 'refuse' });
+    try {
+      const failing = await runOpta(rig.h, ['doctor', '--ci', '--format', 'junit', '--output', '/dev/full']);
+      assert.equal(failing.code, 2, 'could not run as asked wins over the findings (1)');
+      assert.match(failing.stdout, /^Checking LMX\.\.\. +● unreachable/m, 'the text report still went to stdout');
+    } finally {
+      await rig.sim.setConfig({ mode: 'ok' });
+    }
+  });
+
   test('the commander path (opta --debug doctor ...) pairs --format/--output the same way', async () => {
     const r = await runOpta(rig.h, ['--debug', 'doctor', '--format', 'json', '--output', file('cmd.json'), '--format', 'junit']);
     assert.equal(r.code, 0, r.stderr);

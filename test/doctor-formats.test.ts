@@ -161,6 +161,11 @@ describe('GitHub workflow commands', () => {
     for (const [input, want] of props) assert.equal(escapeProperty(input), want, JSON.stringify(input));
   });
 
+  test('escaping: every %, CR and LF in a value, not only the first (and every : and , in a property)', () => {
+    assert.equal(escapeData('a%b%c\rd\re\nf\ng\r\nh\r\n'), 'a%25b%25c%0Dd%0De%0Af%0Ag%0D%0Ah%0D%0A');
+    assert.equal(escapeProperty('a:b:c,d,e%f%g\rh\ri\nj\nk'), 'a%3Ab%3Ac%2Cd%2Ce%25f%25g%0Dh%0Di%0Aj%0Ak');
+  });
+
   test('findings become one-line commands that GitHub decodes back to the exact text; the summary is a notice', async () => {
     const report = await scenarioReport('many-problems');
     report.findings[0].message = 'disk 100% full: /a,/b\r\nsecond line %0A';
@@ -231,6 +236,18 @@ describe('OpenMetrics (node_exporter textfile)', () => {
       if (scenario === 'check-timed-out') assert.equal(sampleValue(m, 'opta_doctor_fact_timed_out', { fact: 'lmx' }), 1);
     });
   }
+
+  test('values are in the units their names say: seconds for _seconds (durations given in ms), Unix seconds for the timestamp', async () => {
+    const report = await scenarioReport('healthy');
+    report.durationMs = 1500;
+    report.startedAt = '2026-11-25T10:00:01.250Z';
+    report.facts = report.facts.map((f, i) => ({ ...f, ms: i === 0 ? 250 : 4000 }));
+    const m = checkMetrics(renderOpenMetrics(report));
+    assert.equal(sampleValue(m, 'opta_doctor_run_duration_seconds'), 1.5);
+    assert.equal(sampleValue(m, 'opta_doctor_last_run_timestamp_seconds'), Date.UTC(2026, 10, 25, 10, 0, 1, 250) / 1000);
+    assert.equal(sampleValue(m, 'opta_doctor_fact_duration_seconds', { fact: report.facts[0].id }), 0.25);
+    assert.equal(sampleValue(m, 'opta_doctor_fact_duration_seconds', { fact: report.facts[1].id }), 4);
+  });
 
   test('label values escape backslash, quote and newline', async () => {
     const report = await scenarioReport('healthy');
