@@ -83,6 +83,15 @@ test('status after a clean stop: "not running (stopped cleanly at ...)", exit 1;
   assert.equal(json.stopped.pid, first.pid);
   assert.equal(json.stopped.how, 'clean');
 
+  // The support bundle shows the same, and support analyze replays it offline as daemon-not-running with the time.
+  const bundle = path.join(h.home, 'bundle.txt');
+  assert.equal((await runOpta(h, ['support', 'bundle', '--out', bundle], { timeoutMs: 30000 })).code, 0);
+  const text = fs.readFileSync(bundle, 'utf8');
+  assert.match(text, new RegExp(`^Daemon: not running \\(stopped cleanly at ${m[1].replace(/[.]/g, '\\.')}\\)$`, 'm'));
+  const analyzed = await runOpta(h, ['support', 'analyze', bundle], { timeoutMs: 20000 });
+  assert.match(analyzed.stdout, new RegExp(`^Checking daemon\\.\\.\\. +● not running \\(stopped cleanly at ${m[1].replace(/[.]/g, '\\.')}; state file `, 'm'), analyzed.stdout);
+  assert.doesNotMatch(analyzed.stdout + text, /Daemon: stale|● stale|removed stale state/);
+
   // The guardian over a stopped record: no stale-state clean-up, no crash note, just a start.
   const start = await runOpta(h, ['daemon', 'start']);
   assert.equal(start.code, 0, start.stderr);
