@@ -162,3 +162,19 @@ test('a stopped record whose pid now belongs to another live process: status, gu
   assert.equal(again.stdout.trim(), 'Daemon is not running.');
   assert.ok(alive(other.pid!));
 });
+
+test('a daemon opta daemon stop had to kill (hung: SIGSTOP) is recorded as killed, not as a clean stop, and not as stale', async (t) => {
+  const h = await home();
+  t.after(() => h.cleanup());
+  assert.equal((await runOpta(h, ['daemon', 'start'])).code, 0);
+  const s = readJson<Running>(h.paths.stateFile);
+  process.kill(s.pid, 'SIGSTOP');
+  const stop = await runOpta(h, ['daemon', 'stop'], { timeoutMs: 30000 });
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.match(stop.stdout, /killed/);
+  const rec = readJson<Stopped>(h.paths.stateFile);
+  assert.deepEqual([rec.status, rec.pid, rec.how, rec.token], ['stopped', s.pid, 'killed', undefined]);
+  const st = await runOpta(h, ['daemon', 'status']);
+  assert.equal(st.code, 1);
+  assert.match(st.stdout, /^Daemon: not running \(stopped at \S+: opta daemon stop killed it after the grace period\)$/m);
+});

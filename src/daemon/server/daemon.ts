@@ -145,7 +145,8 @@ export async function stopDaemon(ctx: DaemonContext, reason: string): Promise<vo
   try {
     markStoppedIfOwned(ctx.paths.stateFile, ctx.state.daemonId, 'clean');
   } catch (err) {
-    ctx.logger.warn(`state file not marked stopped: ${causeText(err)}`);
+    // Worded as the other shutdown steps, so the log pattern for them (rules/logs/daemon-internal-error.json) reports it.
+    ctx.logger.warn(`shutdown step failed: cannot mark the state file stopped: ${causeText(err)}`);
   }
   ctx.logger.info('daemon stopped');
   ctx.logger.close();
