@@ -5,7 +5,7 @@ import { ConfigSchema } from '../src/core/config.js';
 import { checkConfigLite, DEFAULT_CONFIG } from '../src/core/config-lite.js';
 import { CONFIG_KEYS, SECRET_CONFIG_KEYS } from '../src/core/config-table.js';
 import { portsInOrder } from '../src/core/port-order.js';
-import { DaemonStateSchema } from '../src/core/state.js';
+import { DaemonStateSchema, StoppedStateSchema } from '../src/core/state.js';
 import { checkStateLite } from '../src/core/state-shape.js';
 
 const CONFIGS: unknown[] = [
@@ -51,18 +51,24 @@ test('the table: lmx.apiKey is the one secret and has no default; every other ke
   assert.deepEqual(CONFIG_KEYS.filter((k) => k.default === undefined).map((k) => k.key), ['lmx.apiKey']);
 });
 
-test('the fast state checker accepts exactly what DaemonStateSchema accepts and names the same field first', () => {
+test('the fast state checker accepts exactly what the zod schemas accept (running and stopped records) and names the same field first', () => {
   const ok = { pid: 1, port: 9999, host: '127.0.0.1', token: 'a'.repeat(32), daemonId: 'd', startedAt: 't', version: '1' };
   const cases: unknown[] = [
     ok, { ...ok, extra: 1 }, { ...ok, pid: 0 }, { ...ok, pid: 1.5 }, { ...ok, pid: -3 }, { ...ok, pid: '1' }, { ...ok, port: 70000 }, { ...ok, port: 0 }, { ...ok, port: 65535 },
     { ...ok, token: 'short' }, { ...ok, token: 'a'.repeat(31) }, { ...ok, host: '' }, { ...ok, version: 1 }, { ...ok, daemonId: '' }, { ...ok, startedAt: null },
     { ...ok, pid: 0, token: '' }, [], null, 'x', {},
   ];
-  for (const c of cases) {
-    const z = DaemonStateSchema.safeParse(c);
-    const lite = checkStateLite(c);
-    assert.equal(lite.ok, z.success, JSON.stringify(c));
-    if (lite.ok && z.success) assert.deepEqual(lite.state, z.data);
+  const stopped = { status: 'stopped', pid: 1, port: 9999, host: 'h', daemonId: 'd', startedAt: 't', version: '1', stoppedAt: 't2', how: 'clean' };
+  const stoppedCases: unknown[] = [
+    stopped, { ...stopped, how: 'killed' }, { ...stopped, how: 'crashed' }, { ...stopped, status: 'running' }, { ...stopped, stoppedAt: '' }, { ...stopped, stoppedAt: undefined },
+    { ...stopped, token: 'a'.repeat(64) }, { ...stopped, pid: -1 }, { ...stopped, port: 0, how: 1 }, [], null, {},
+  ];
+  const table: Array<[unknown, 'running' | 'stopped']> = [...cases.map((c) => [c, 'running'] as [unknown, 'running']), ...stoppedCases.map((c) => [c, 'stopped'] as [unknown, 'stopped'])];
+  for (const [c, variant] of table) {
+    const z = (variant === 'running' ? DaemonStateSchema : StoppedStateSchema).safeParse(c);
+    const lite = checkStateLite(c, variant);
+    assert.equal(lite.ok, z.success, `${variant} ${JSON.stringify(c)}`);
+    if (lite.ok && z.success) assert.deepEqual(lite.value, z.data);
     if (!lite.ok && !z.success) assert.equal(lite.error.slice(0, lite.error.indexOf(': ')), zodKeys(z.error.issues as never)[0], JSON.stringify(c));
   }
 });

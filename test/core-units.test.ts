@@ -7,7 +7,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { resolveHome, optaPaths } from '../src/core/paths.js';
 import { readState, writeState } from '../src/core/state.js';
-import { removeStateIfOwned, setStateAside } from '../src/core/state-lite.js';
+import { markStoppedIfOwned, readStateLite, setStateAside } from '../src/core/state-lite.js';
 import { inspectConfig, setConfigValue, unsetConfigValue, maskSecret } from '../src/core/config.js';
 import { formatLogLine } from '../src/daemon/server/logger.js';
 import { VERSION } from '../src/core/version.js';
@@ -42,7 +42,9 @@ test('home resolution: OPTA_HOME, then XDG_CONFIG_HOME, then APPDATA on Windows,
 
 const validState = { pid: 4242, port: 9999, host: '127.0.0.1', token: 'a'.repeat(64), daemonId: 'd-1', startedAt: '2026-11-25T10:00:01Z', version: '1.1.0' };
 
-test('state.json reads are classified: missing, empty, not-json, wrong-shape, valid', () => {
+const stoppedRecord = { status: 'stopped', pid: 4242, port: 9999, host: '127.0.0.1', daemonId: 'd-1', startedAt: '2026-11-25T10:00:01Z', version: '1.1.0', stoppedAt: '2026-11-25T11:00:00.000Z', how: 'clean' };
+
+test('state.json reads are classified: missing, empty, not-json, wrong-shape, valid, stopped', () => {
   const dir = tmp();
   const f = path.join(dir, 'state.json');
   const cases: Array<[string | undefined, string]> = [
@@ -56,26 +58,48 @@ test('state.json reads are classified: missing, empty, not-json, wrong-shape, va
     [JSON.stringify({ ...validState, port: 70000 }), 'wrong-shape'],
     [JSON.stringify({ ...validState, token: undefined }), 'wrong-shape'],
     [JSON.stringify(validState), 'valid'],
+    // A file written before stopped records existed, or with a status other than "stopped", is a running record.
+    [JSON.stringify({ ...validState, status: 'running' }), 'valid'],
+    [JSON.stringify(stoppedRecord), 'stopped'],
+    // A stopped record needs no token, and holds one only as an unknown key (dropped).
+    [JSON.stringify({ ...stoppedRecord, token: 'a'.repeat(64) }), 'stopped'],
+    [JSON.stringify({ ...stoppedRecord, stoppedAt: undefined }), 'wrong-shape'],
+    [JSON.stringify({ ...stoppedRecord, how: 'crashed' }), 'wrong-shape'],
+    [JSON.stringify({ ...stoppedRecord, pid: 0 }), 'wrong-shape'],
   ];
   for (const [content, want] of cases) {
     fs.rmSync(f, { force: true });
     if (content !== undefined) fs.writeFileSync(f, content);
     assert.equal(readState(f).class, want, `content ${JSON.stringify(content)}`);
+    const [lite, full] = [readStateLite(f), readState(f)];
+    // The messages differ in wording (zod's own); the class and what a valid record holds do not.
+    if (lite.class === 'valid' || lite.class === 'stopped') assert.deepEqual(lite, full, `the zod-free reader agrees on ${JSON.stringify(content)}`);
+    else assert.equal(lite.class, full.class);
   }
   const wrong = readState((fs.writeFileSync(f, '{"pid":"12345"}'), f));
   assert.ok(wrong.class === 'wrong-shape' && /pid/.test(wrong.error), 'wrong-shape names the field');
 });
 
-test('state.json is written 0600 in a 0700 directory and removed only by the daemon it names', () => {
+test('state.json is written 0600 in a 0700 directory and marked stopped only by the daemon it names', () => {
   const dir = path.join(tmp(), 'daemon');
   const f = path.join(dir, 'state.json');
   writeState(f, validState);
   assert.equal(fs.statSync(f).mode & 0o777, 0o600);
   assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
-  assert.equal(removeStateIfOwned(f, 'someone-else'), false);
-  assert.ok(fs.existsSync(f));
-  assert.equal(removeStateIfOwned(f, 'd-1'), true);
-  assert.ok(!fs.existsSync(f));
+  const before = fs.readFileSync(f, 'utf8');
+  assert.equal(markStoppedIfOwned(f, 'someone-else', 'clean'), false);
+  assert.equal(fs.readFileSync(f, 'utf8'), before, "another daemon's state is left as it was");
+  const t0 = Date.now();
+  assert.equal(markStoppedIfOwned(f, 'd-1', 'clean'), true);
+  assert.equal(fs.statSync(f).mode & 0o777, 0o600, 'the stopped record is 0600 too');
+  const raw = JSON.parse(fs.readFileSync(f, 'utf8')) as Record<string, unknown>;
+  assert.equal(raw.token, undefined, 'no token in a stopped record');
+  const r = readState(f);
+  assert.ok(r.class === 'stopped', JSON.stringify(r));
+  assert.deepEqual({ ...r.stopped, stoppedAt: undefined }, { status: 'stopped', pid: 4242, port: 9999, host: '127.0.0.1', daemonId: 'd-1', startedAt: validState.startedAt, version: '1.1.0', stoppedAt: undefined, how: 'clean' });
+  assert.ok(Date.parse(r.stopped.stoppedAt) >= t0 - 1000 && Date.parse(r.stopped.stoppedAt) <= Date.now() + 1000, r.stopped.stoppedAt);
+  assert.equal(markStoppedIfOwned(f, 'd-1', 'killed'), false, 'a stopped record is never rewritten as stopped again');
+  assert.equal(fs.readdirSync(dir).join(','), 'state.json', 'no temp file left');
   fs.writeFileSync(f, '{corrupt');
   const aside = setStateAside(f, 'corrupt');
   assert.ok(aside && /state\.json\.corrupt-/.test(aside) && fs.readFileSync(aside, 'utf8') === '{corrupt');

@@ -74,11 +74,12 @@ test('start, status, stop round trip in the default ~/.config/opta under a throw
   assert.equal(stop.code, 0, stop.stderr);
   assert.match(stop.stdout, new RegExp(`Daemon stopped \\(pid ${state.pid}\\)`));
   assert.ok(!alive(state.pid));
-  assert.ok(!fs.existsSync(h.paths.stateFile), 'stop clears state');
+  const rec = readJson<Record<string, unknown>>(h.paths.stateFile);
+  assert.deepEqual([rec.status, rec.pid, rec.how, rec.token], ['stopped', state.pid, 'clean', undefined], 'stop leaves a stopped record, without the token');
   assert.ok(!fs.existsSync(path.join(h.paths.daemonDir, 'space.reserve')), 'the space reserve is removed when the daemon stops');
   const after = await runOpta(h, ['daemon', 'status']);
   assert.equal(after.code, 1);
-  assert.match(after.stdout, /not running/);
+  assert.match(after.stdout, /^Daemon: not running \(stopped cleanly at /m);
 });
 
 test('port fallback: a foreign process on the preferred port makes the daemon use the range', async (t) => {
@@ -452,7 +453,7 @@ test('daemon run: the foreground daemon serves, logs to stderr too, refuses a se
   fg.child.kill('SIGTERM');
   assert.equal((await exited).code, 0);
   assert.ok(!alive(state.pid), 'the daemon child is gone with the foreground command');
-  assert.ok(!fs.existsSync(h.paths.stateFile));
+  assert.equal(readJson<Record<string, unknown>>(h.paths.stateFile).status, 'stopped', 'it left a stopped record');
 });
 
 test('daemon.host ::1 (IPv6 loopback): the daemon serves there, and the address status prints is a URL that reaches it', async (t) => {
@@ -472,7 +473,7 @@ test('daemon.host ::1 (IPv6 loopback): the daemon serves there, and the address 
   assert.equal((await runOpta(h, ['daemon', 'stop'])).code, 0);
 });
 
-test('a stopping daemon removes state.json only while it names that daemon: another daemon\'s state, or a corrupt file, is left as it is', async (t) => {
+test('a stopping daemon marks state.json stopped only while it names that daemon: another daemon\'s state, or a corrupt file, is left as it is', async (t) => {
   const { h } = await homeWithPorts(2);
   t.after(() => h.cleanup());
   for (const [what, replacement] of [
@@ -487,11 +488,13 @@ test('a stopping daemon removes state.json only while it names that daemon: anot
     assert.equal(fs.readFileSync(h.paths.stateFile, 'utf8'), text, `${what}: left as it was`);
     fs.rmSync(h.paths.stateFile);
   }
-  // And the ordinary case: the daemon's own state goes with it.
+  // And the ordinary case: the daemon itself (no opta daemon stop around it) rewrites its own record as stopped.
   const s = await started(h);
   h.pids.add(s.pid);
   await killAndWait(s.pid, 'SIGTERM');
-  assert.equal(fs.existsSync(h.paths.stateFile), false, 'its own state.json is removed');
+  const rec = readJson<Record<string, unknown>>(h.paths.stateFile);
+  assert.deepEqual([rec.status, rec.pid, rec.daemonId, rec.how, rec.token], ['stopped', s.pid, s.daemonId, 'clean', undefined], 'its own state.json says it stopped cleanly');
+  assert.equal(fs.statSync(h.paths.stateFile).mode & 0o777, 0o600);
 });
 
 test('daemon.log is rotated to daemon.log.1 past logs.maxBytes: neither file grows past the cap, and every line in both is whole', async (t) => {

@@ -229,7 +229,7 @@ test('opta daemon reset runs the Reset Everything pipeline through the same runn
   assert.deepEqual(reset.stdout.split('\n').filter(Boolean), [
     '  fix-reset: Reset Everything: stop, remove daemon state and logs, start fresh (sessions/ kept)',
     `    ✔ Step 1: Stop the daemon: stopped daemon pid ${r.pid}`,
-    '    ↓ Step 2: Remove daemon state: skipped: ~/.config/opta/daemon/state.json does not exist',
+    '    ✔ Step 2: Remove daemon state: removed ~/.config/opta/daemon/state.json',
     '    ✔ Step 2: Remove daemon logs: removed ~/.config/opta/daemon/daemon.log',
     `    ✔ Step 3: Start fresh: started daemon (pid ${now.pid}, port ${now.port})`,
     `Daemon reset: running again (pid ${now.pid}, port ${now.port}); ~/.config/opta/sessions was left as it was.`,

@@ -62,7 +62,7 @@ test('a foreign program on the daemon port is named with the command to stop it,
   assert.match(fix.stdout, new RegExp(`^ {2}needs a person {6}daemon-port-foreign: .*\\n {22}next: kill ${holder.pid} && opta daemon start$`, 'm'));
   assert.match(fix.stdout, /^Nothing opta can fix here: 1 problem needs a person \(the commands are above\)\.$/m);
   assert.ok(alive(holder.pid), 'the foreign process was not signalled');
-  assert.ok(!fs.existsSync(r.h.paths.stateFile), 'no daemon was started for it');
+  assert.equal(readJson<Record<string, unknown>>(r.h.paths.stateFile).status, 'stopped', 'no daemon was started for it: the stop record is as it was');
 });
 
 test('kill -9 with a foreign program on the port since: the daemon comes back on a fallback port and the foreign program lives on', async (t) => {

@@ -11,7 +11,7 @@ export async function planStop({ paths, env }: ActionContext): Promise<ActionPla
   if (i.status === 'running' || i.status === 'unresponsive') {
     return plan(`stop daemon pid ${i.pid}`, {
       pids: [{ pid: i.pid!, command: i.command ?? null, signal: 'SIGTERM, SIGKILL after 5 s' }],
-      files: [{ path: stateFile, change: 'removed when the daemon exits' }],
+      files: [{ path: stateFile, change: 'rewritten as a stopped record (when it stopped, no token) when the daemon exits' }],
     });
   }
   if (i.orphan) {

@@ -100,7 +100,7 @@ export const DAEMON: GroupSpec = {
     },
     {
       name: 'stop',
-      description: 'stop the daemon (SIGTERM, then SIGKILL after a grace period) and clear its state',
+      description: 'stop the daemon (SIGTERM, then SIGKILL after a grace period); state.json then records when it stopped',
       run: () => stop(cliPaths()),
     },
     {

@@ -1,8 +1,9 @@
-// daemon/state.json without zod: a reader that classifies it exactly like state.ts readState (one shape: state-shape.ts), guarded removal, setting aside.
+// daemon/state.json without zod: a reader that classifies it exactly like state.ts readState (one shape: state-shape.ts), the stopped record a stop leaves, setting aside.
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from './atomic.js';
 import { causeText, errorCode, OptaError } from './errors.js';
-import { checkStateLite, type StateCheck, type StateRead } from './state-shape.js';
+import { checkStateLite, variantOf, type DaemonState, type StateCheck, type StateRead, type StopHow, type StoppedState } from './state-shape.js';
 import { readSmallFile } from './read-small.js';
 
 /**
@@ -24,8 +25,10 @@ export function readStateWith(file: string, check: StateCheck): StateRead {
   } catch (err) {
     return { class: 'not-json', path: file, error: causeText(err) };
   }
-  const r = check(json);
-  return r.ok ? { class: 'valid', path: file, state: r.state } : { class: 'wrong-shape', path: file, error: r.error };
+  const variant = variantOf(json);
+  const r = check(json, variant);
+  if (!r.ok) return { class: 'wrong-shape', path: file, error: r.error };
+  return variant === 'stopped' ? { class: 'stopped', path: file, stopped: r.value as StoppedState } : { class: 'valid', path: file, state: r.value as DaemonState };
 }
 
 /** Same contract as readState, without loading zod. */
@@ -33,11 +36,26 @@ export function readStateLite(file: string): StateRead {
   return readStateWith(file, checkStateLite);
 }
 
-/** Removes state.json only while it still names this daemon, so a daemon never deletes a successor's state. */
-export function removeStateIfOwned(file: string, daemonId: string): boolean {
+/** The stopped record of a running daemon's: what it had, when and how it stopped; the token is dropped (nothing can use it). */
+export function stoppedRecord(state: DaemonState, how: StopHow, at = new Date()): StoppedState {
+  const { pid, port, host, daemonId, startedAt, version } = state;
+  return { status: 'stopped', pid, port, host, daemonId, startedAt, version, stoppedAt: at.toISOString(), how };
+}
+
+/**
+ * Rewrites state.json as a stopped record, only while it still names this daemon as running (a daemon never touches a
+ * successor's state). Atomic and 0600, so the guide's Reset Everything finds the file to remove after a stop and
+ * `opta daemon status` can say when it stopped. If the record cannot be written (a full disk), the running record is
+ * removed instead: a file naming a daemon that is gone would read as a crash.
+ */
+export function markStoppedIfOwned(file: string, daemonId: string, how: StopHow): boolean {
   const cur = readStateLite(file);
   if (cur.class !== 'valid' || cur.state.daemonId !== daemonId) return false;
-  fs.rmSync(file, { force: true });
+  try {
+    writeFileAtomic(file, JSON.stringify(stoppedRecord(cur.state, how), null, 2) + '\n');
+  } catch {
+    fs.rmSync(file, { force: true });
+  }
   return true;
 }
 

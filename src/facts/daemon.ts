@@ -1,8 +1,9 @@
-// Fact daemon: this home's daemon classified by inspectDaemon (running, not-running, stale, foreign, unresponsive, corrupt-state).
+// Fact daemon: this home's daemon classified by inspectDaemon (running, not-running, stale, foreign, unresponsive, corrupt-state), and a stopped record's time.
 import { daemonSettings } from '../core/config-lite.js';
 import { displayPath } from '../core/paths.js';
 import { shortCommand } from '../core/port-owners.js';
 import { inspectDaemon } from '../daemon/lifecycle/inspect.js';
+import { stoppedNote } from '../daemon/lifecycle/describe-status.js';
 import { innerTimeout, type FactCollector } from './fact.js';
 
 export const daemon: FactCollector<'daemon'> = {
@@ -13,12 +14,19 @@ export const daemon: FactCollector<'daemon'> = {
     const i = await inspectDaemon(ctx.paths, { timeoutMs: innerTimeout(ctx, 1500), lookForOrphan: true });
     const health = i.health ?? {};
     const port = i.state?.port ?? null;
+    const stateDisplay = displayPath(i.statePath, ctx.env);
     return {
       status: i.status,
       stateClass: i.stateClass,
       stateError: i.stateError ?? null,
       statePath: i.statePath,
-      stateDisplay: displayPath(i.statePath, ctx.env),
+      stateDisplay,
+      // A stopped record (the daemon stopped, not crashed): when and how; its pid is history and is not the daemon's pid.
+      stoppedAt: i.stopped?.stoppedAt ?? null,
+      stoppedHow: i.stopped?.how ?? null,
+      stoppedPid: i.stopped?.pid ?? null,
+      /** Why it is not running, for the finding's message: a stop (when) or no state at all. */
+      notRunning: i.status !== 'not-running' ? null : i.stopped ? `${stoppedNote(i.stopped)}; state file ${stateDisplay}` : `no daemon state at ${stateDisplay}`,
       pid: i.pid ?? null,
       port,
       host: i.state?.host ?? settings.host,

@@ -3,6 +3,7 @@
 export const EXPECTED: Record<string, string[]> = {
   'healthy': [],
   'daemon-not-running': ['daemon-not-running'],
+  'stopped-cleanly': ['daemon-not-running'],
   'daemon-not-running-ports-unknown': ['check-timed-out', 'daemon-not-running'],
   'daemon-port-foreign': ['daemon-port-foreign'],
   'daemon-port-held': ['daemon-port-held'],

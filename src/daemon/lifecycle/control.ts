@@ -5,7 +5,7 @@ import { OptaError } from '../../core/errors.js';
 import type { OptaPaths } from '../../core/paths.js';
 import { isAlive, isOptaDaemonOf, waitForExit } from '../../core/proc.js';
 import type { DaemonState } from '../../core/state-shape.js';
-import { readStateLite, removeStateIfOwned, setStateAside } from '../../core/state-lite.js';
+import { markStoppedIfOwned, readStateLite, setStateAside } from '../../core/state-lite.js';
 import { inspectDaemon, type DaemonInspection } from './inspect.js';
 import { spawnDaemon } from './spawn.js';
 
@@ -95,7 +95,9 @@ async function terminate(paths: OptaPaths, pid: number, daemonId: string | undef
     how = 'killed';
     if (!(await waitForExit(pid, 3000))) throw new OptaError(`daemon pid ${pid} did not exit after SIGKILL`);
   }
-  if (daemonId) removeStateIfOwned(paths.stateFile, daemonId);
+  // A daemon that shut down cleanly rewrote its record as stopped already; one that was killed could not, so the stop
+  // records it ("killed"), and status reads "not running", not "stale" (a crash).
+  if (daemonId) markStoppedIfOwned(paths.stateFile, daemonId, how === 'killed' ? 'killed' : 'clean');
   return how;
 }
 

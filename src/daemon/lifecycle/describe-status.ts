@@ -4,6 +4,7 @@ import path from 'node:path';
 import { formatDuration } from '../../core/duration.js';
 import { builtinRulesDir } from '../../core/install.js';
 import { fillTemplate } from '../../rules/language/template.js';
+import { visible } from '../../rules/language/escape.js';
 import { displayPath, type OptaPaths } from '../../core/paths.js';
 import type { DaemonInspection } from './inspect.js';
 
@@ -31,6 +32,12 @@ function remediationOf(rule: string): string {
   }
 }
 
+/** What a stopped record says, as one phrase: "stopped cleanly at <time>" (the time is the file's, escaped). */
+export function stoppedNote(s: NonNullable<DaemonInspection['stopped']>): string {
+  const at = visible(s.stoppedAt);
+  return s.how === 'killed' ? `stopped at ${at}: opta daemon stop killed it after the grace period` : `stopped cleanly at ${at}`;
+}
+
 export function describeStatus(i: DaemonInspection, paths: OptaPaths, showSecrets: boolean): string {
   const lines: string[] = [];
   const s = i.state;
@@ -47,7 +54,7 @@ export function describeStatus(i: DaemonInspection, paths: OptaPaths, showSecret
       break;
     }
     case 'not-running':
-      lines.push('Daemon: not running');
+      lines.push(`Daemon: not running${i.stopped ? ` (${stoppedNote(i.stopped)})` : ''}`);
       if (i.orphan) lines.push(`  but a daemon of this home answers on port ${i.orphan.port} (pid ${i.orphan.pid}) without a state file; opta daemon start re-registers it`);
       break;
     case 'stale':

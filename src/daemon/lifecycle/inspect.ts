@@ -5,7 +5,7 @@ import { portsInOrder } from '../../core/port-order.js';
 import { httpJson } from '../../core/http-client.js';
 import type { OptaPaths } from '../../core/paths.js';
 import { isOptaDaemonOf, pidLiveness, processCommand } from '../../core/proc.js';
-import type { DaemonState, StateClass } from '../../core/state-shape.js';
+import type { DaemonState, StateClass, StoppedState } from '../../core/state-shape.js';
 import { readStateLite as readState } from '../../core/state-lite.js';
 
 export type DaemonStatusName = 'running' | 'not-running' | 'stale' | 'foreign' | 'unresponsive' | 'corrupt-state';
@@ -23,6 +23,8 @@ export interface DaemonInspection {
   statePath: string;
   stateError?: string;
   state?: DaemonState;
+  /** The record a daemon left when it stopped (status not-running): history, never a process to check or signal. */
+  stopped?: StoppedState;
   pid?: number;
   alive?: boolean;
   command?: string;
@@ -68,6 +70,8 @@ export async function inspectDaemon(paths: OptaPaths, opts: { timeoutMs?: number
   if (read.class !== 'valid') {
     const orphan = opts.lookForOrphan ? await findOrphanDaemon(paths) : undefined;
     if (read.class === 'missing') return { ...base, status: 'not-running', orphan };
+    // Its pid is not looked at: after a stop it may belong to any process by now.
+    if (read.class === 'stopped') return { ...base, status: 'not-running', stopped: read.stopped, orphan };
     return { ...base, status: 'corrupt-state', stateError: 'error' in read ? read.error : 'file is empty', orphan };
   }
   const state = read.state;

@@ -7,7 +7,7 @@ import { portsInOrder } from '../../core/port-order.js';
 import { causeText } from '../../core/errors.js';
 import { optaPaths } from '../../core/paths.js';
 import { readState, writeState, type DaemonState } from '../../core/state.js';
-import { removeStateIfOwned } from '../../core/state-lite.js';
+import { markStoppedIfOwned } from '../../core/state-lite.js';
 import { VERSION } from '../../core/version.js';
 import { allPortsTakenMessage, bindFirstFree } from './bind.js';
 import { answerClientError, Router } from './http.js';
@@ -138,8 +138,16 @@ export async function stopDaemon(ctx: DaemonContext, reason: string): Promise<vo
   ctx.logger.info(`daemon stopping (${reason})`);
   await runShutdown(ctx);
   await closeServer(ctx.server);
-  removeStateIfOwned(ctx.paths.stateFile, ctx.state.daemonId);
+  // The reserve's room first: the stopped record below is the last write this daemon must get onto a full disk.
   ctx.space.release();
+  // state.json stays, saying this daemon stopped cleanly (when, the pid it had, no token): status reads "not running",
+  // never "stale", and the guide's Reset Everything step 2 finds the file it removes.
+  try {
+    markStoppedIfOwned(ctx.paths.stateFile, ctx.state.daemonId, 'clean');
+  } catch (err) {
+    // Worded as the other shutdown steps, so the log pattern for them (rules/logs/daemon-internal-error.json) reports it.
+    ctx.logger.warn(`shutdown step failed: cannot mark the state file stopped: ${causeText(err)}`);
+  }
   ctx.logger.info('daemon stopped');
   ctx.logger.close();
 }
