@@ -9,6 +9,8 @@ import { validateKindPath, validateKindText } from '../src/rules/validate.js';
 import { logPatternValidator } from '../src/logs/rule-kind.js';
 import type { LogPattern } from '../src/logs/pattern-schema.js';
 import { regexInfo } from '../src/logs/regex-info.js';
+import { claims } from '../src/logs/family.js';
+import type { Level } from '../src/logs/pattern-types.js';
 import { EXPECTED } from './helpers/doctor-expectations.js';
 import { ROOT } from './helpers/env.js';
 
@@ -20,7 +22,7 @@ const GUIDE_LINES = new Set(fs.readFileSync(path.join(ROOT, 'docs', 'opta-troubl
 
 /** The patterns a message of a level hits (a line never counts for a pattern of another level). */
 function hits(level: string, message: string): string[] {
-  return patterns.filter((p) => (p.levels as string[]).includes(level) && new RegExp(p.regex).test(message)).map((p) => p.id);
+  return claims(patterns, level as Level, message);
 }
 
 test('the built-in patterns validate; each file is named by its id and points at the schema', () => {
