@@ -1,7 +1,7 @@
 // The log analyser's inner loop: dispatches each line to the patterns of its level whose literal prefilter passes (formats: line-formats.ts; run scoping: run-scope.ts).
 import { visible } from '../rules/language/escape.js';
 import { clipWords } from './clip-words.js';
-import { decode, flatJsonMessageAt, jsonLevel, jsonMessageAfter, jsonTime, JSON_MSG_KEYS, JSON_TIME_KEYS, LEVEL_INDEX, parsed, parseTextLine, UNPARSED } from './line-formats.js';
+import { bareLevel, decode, flatJsonMessageAt, flatten, prefix, prefixEnd, jsonLevel, jsonMessageAfter, jsonTime, JSON_MSG_KEYS, JSON_TIME_KEYS, LEVEL_INDEX, parsed, parseTextLine, UNPARSED } from './line-formats.js';
 import type { LogPattern } from './pattern-schema.js';
 import { latin1Bytes } from './pattern-types.js';
 import { prefilterOf } from './prefilters.js';
@@ -42,6 +42,8 @@ interface LevelTable {
 }
 
 const SAMPLE_CHARS = 400;
+/** Stack trace lines kept under a sample. */
+const TRACE_LINES = 8;
 /** Longest named-group value kept: it is quoted in messages, remediation commands and the doctor's evidence lines. */
 const VALUE_CHARS = 200;
 
@@ -54,6 +56,12 @@ export class Matcher {
   private next = new Int32Array(0);
   /** The line being counted matched a start-up pattern (sinceStart only). */
   private startupHit = false;
+  /** The last leveled line was an ERROR (or a stack trace line after one): an indented line next is its context. */
+  private inTrace = false;
+  /** The sample of the ERROR line the stack trace below belongs to, when it was kept as one. */
+  private traceSample: { context?: string[] } | null = null;
+  /** The line before was the ERROR line itself (its error's own "TypeError: ..." line may follow). */
+  private justError = false;
 
   /** `patterns` in the order results are reported; run-start patterns are tested first on every line. */
   constructor(patterns: LogPattern[], private readonly sinceStart = false) {
@@ -144,6 +152,8 @@ export class Matcher {
           }
         }
         if (level >= 0) {
+          this.inTrace = this.justError = level === 3;
+          this.traceSample = null;
           let msg = p + 16;
           while (msg < end && s.charCodeAt(msg) === 32) msg++;
           const t = tables[level];
@@ -172,12 +182,74 @@ export class Matcher {
   }
 
   private line(s: string, p: number, end: number, r: SegmentResult): void {
+    if (s.charCodeAt(p) === 123 && s.startsWith('{"log":"', p)) {
+      // Docker's json-file driver: {"log":"<the line as written>\n","stream":"stderr","time":"..."}
+      const inner = dockerLog(s.slice(p, end));
+      if (inner !== null) {
+        let e = inner.length;
+        while (e > 0 && (inner.charCodeAt(e - 1) === 13 || inner.charCodeAt(e - 1) === 32)) e--;
+        if (e > 0) this.line(inner, 0, e, r);
+        return;
+      }
+    }
+    if (this.inTrace && this.traceLine(s, p, end, r)) return;
+    this.justError = false;
+    this.traceSample = null;
     if (!parseTextLine(s, p, end)) {
       this.jsonLine(s, p, end, r);
       return;
     }
+    if (parsed.level === UNPARSED) {
+      // A line another program wrapped (syslog, journald, log show, docker logs -t): the daemon's line inside it.
+      const inner = prefixEnd(s, p, end);
+      if (inner > p && inner < end) {
+        const carried = prefix.level;
+        if (s.charCodeAt(inner) === 123) {
+          this.jsonLine(s, inner, end, r, carried);
+          return;
+        }
+        if ((!parseTextLine(s, inner, end) || parsed.level === UNPARSED) && !bareLevel(s, inner, end) && carried >= 0) {
+          parsed.level = carried;
+          parsed.msg = inner;
+          parsed.t0 = parsed.t1 = -1;
+        }
+        if (parsed.level !== UNPARSED && parsed.t0 < 0) {
+          // The wrapper's time stamp is the line's time when the inner line has none.
+          parsed.t0 = prefix.t0;
+          parsed.t1 = prefix.t1;
+        }
+      }
+    }
     const { level, msg, t0, t1 } = parsed;
+    this.inTrace = this.justError = level === 3;
     this.count(r, level, level !== UNPARSED && this.match(s, p, end, msg, level, t0, t1, r));
+  }
+
+  /**
+   * A line of the JavaScript stack trace under an ERROR line ("    at f (x.js:1:2)", "TypeError: x" just below it,
+   * "  code: 'EIO'", "}"): context of that line, kept with its sample (at most TRACE_LINES), not a line of its own
+   * in the counts. Its line number still counts, so later lines keep theirs.
+   */
+  private traceLine(s: string, p: number, end: number, r: SegmentResult): boolean {
+    const c = s.charCodeAt(p);
+    let isTrace = c === 32 || c === 9 || (c === 125 && end - p <= 2);
+    if (!isTrace && this.justError) {
+      // "TypeError: ...", "Error [ERR_X]: ..." right below the ERROR line: the error's own first line
+      const colon = s.indexOf(':', p);
+      if (colon > p && colon - p <= 64) {
+        const head = s.slice(p, colon);
+        isTrace = /^[A-Za-z_$][\w$.]*(?:Error|Exception)(?: \[[\w.]+\])?$/.test(head);
+      }
+    }
+    if (!isTrace) return false;
+    const ctx = this.traceSample;
+    if (ctx) {
+      const list = (ctx.context ??= []);
+      if (list.length < TRACE_LINES) list.push(clipWords(visible(decode(s.slice(p, Math.min(end, p + SAMPLE_CHARS + 1)))).trim(), SAMPLE_CHARS));
+    }
+    r.context++;
+    this.justError = false;
+    return true;
   }
 
   /** Counts a line by level; with sinceStart, keeps start-up lines aside until it is clear whether a run starts after them. */
@@ -201,7 +273,7 @@ export class Matcher {
           const xs = bucket[b].prefixes;
           for (let k = 0; k < xs.length; k++) {
             if (s.startsWith(xs[k], msg)) {
-              text ??= decode(s.slice(msg, end));
+              text ??= flatten(decode(s.slice(msg, end)));
               if (this.test(bucket[b].p, text, level, r, s, p, end, t0, t1)) hit = true;
               break;
             }
@@ -216,14 +288,14 @@ export class Matcher {
         let at = this.next[li];
         if (at === -2 || (at >= 0 && at < msg)) at = this.next[li] = s.indexOf(this.literals[li], msg);
         if (at >= 0 && at < end) {
-          text ??= decode(s.slice(msg, end));
+          text ??= flatten(decode(s.slice(msg, end)));
           if (this.test(t.scanned[b].p, text, level, r, s, p, end, t0, t1)) hit = true;
           break;
         }
       }
     }
     for (let b = 0; b < t.always.length; b++) {
-      text ??= decode(s.slice(msg, end));
+      text ??= flatten(decode(s.slice(msg, end)));
       if (this.test(t.always[b], text, level, r, s, p, end, t0, t1)) hit = true;
     }
     return hit;
@@ -237,10 +309,12 @@ export class Matcher {
     return true;
   }
 
-  private jsonLine(s: string, p: number, end: number, r: SegmentResult): void {
+  private jsonLine(s: string, p: number, end: number, r: SegmentResult, carried = -1): void {
     const raw = s.slice(p, end);
     let level = jsonLevel(raw);
+    if (level < 0) level = carried;
     if (level < 0) level = UNPARSED;
+    this.inTrace = this.justError = level === 3;
     let hit = false;
     if (level !== UNPARSED) {
       // Candidates without parsing: prefixes where the message value starts, required literals anywhere in the line.
@@ -270,8 +344,8 @@ export class Matcher {
           const tk = JSON_TIME_KEYS.find((k) => obj![k] !== undefined);
           // Its first line, as the daemon writes only the first line of a multi-line message (a stack trace follows).
           const full = obj[key] as string;
-          const br = full.search(/[\r\n]/);
-          const message = (br >= 0 ? full.slice(0, br) : full).trimEnd();
+          const br = full.indexOf('\n');
+          const message = flatten((br >= 0 ? full.slice(0, br) : full).trimEnd());
           for (const cp of cands) {
             const mm = cp.re.exec(message);
             if (mm && !(cp.before.length > 0 && yields(cp.before, level, message))) {
@@ -296,7 +370,8 @@ export class Matcher {
       return cut || t.length > SAMPLE_CHARS ? clipWords(t, Math.min(t.length - 1, SAMPLE_CHARS)) : t;
     };
     if (cp.runStart) startRun(r, line, time, this.sinceStart);
-    addHit(r.acc, cp.index, line, time, values, text);
+    const sample = addHit(r.acc, cp.index, line, time, values, text);
+    if (sample) this.traceSample = sample;
     if (cp.startup && this.sinceStart) {
       this.startupHit = true;
       holdStartupHit(r, cp.index, line, time, values, text);
@@ -304,3 +379,20 @@ export class Matcher {
   }
 }
 
+
+/** The line inside a Docker json-file record, as latin1 bytes without its final newline; null when it is not one. */
+function dockerLog(raw: string): string | null {
+  let k = 8;
+  for (; k < raw.length; k++) {
+    const c = raw.charCodeAt(k);
+    if (c === 92) k++;
+    else if (c === 34) break;
+  }
+  if (k >= raw.length) return null;
+  try {
+    const v = JSON.parse(decode(raw.slice(7, k + 1))) as string;
+    return latin1Bytes(v.endsWith('\r\n') ? v.slice(0, -2) : v.endsWith('\n') ? v.slice(0, -1) : v);
+  } catch {
+    return null;
+  }
+}
