@@ -368,9 +368,3 @@ export function bareLevel(s: string, i: number, end: number): boolean {
   parsed.t1 = -1;
   return true;
 }
-
-const BREAKS = /[\r\u2028\u2029\x85]/;
-/** A lone CR, U+2028 or U+2029 inside a message is a space to a pattern (a regex's "." does not match them). */
-export function flatten(text: string): string {
-  return BREAKS.test(text) ? text.replace(/[\r\u2028\u2029\x85]/g, ' ') : text;
-}

@@ -1,7 +1,7 @@
 // The log analyser's inner loop: dispatches each line to the patterns of its level whose literal prefilter passes (formats: line-formats.ts; run scoping: run-scope.ts).
 import { visible } from '../rules/language/escape.js';
 import { clipWords } from './clip-words.js';
-import { bareLevel, decode, flatJsonMessageAt, flatten, prefix, prefixEnd, jsonLevel, jsonMessageAfter, jsonTime, JSON_MSG_KEYS, JSON_TIME_KEYS, LEVEL_INDEX, parsed, parseTextLine, UNPARSED } from './line-formats.js';
+import { bareLevel, decode, flatJsonMessageAt, prefix, prefixEnd, jsonLevel, jsonMessageAfter, jsonTime, JSON_MSG_KEYS, JSON_TIME_KEYS, LEVEL_INDEX, parsed, parseTextLine, UNPARSED } from './line-formats.js';
 import type { LogPattern } from './pattern-schema.js';
 import { latin1Bytes } from './pattern-types.js';
 import { prefilterOf } from './prefilters.js';
@@ -245,7 +245,7 @@ export class Matcher {
     const ctx = this.traceSample;
     if (ctx) {
       const list = (ctx.context ??= []);
-      if (list.length < TRACE_LINES) list.push(clipWords(visible(decode(s.slice(p, Math.min(end, p + SAMPLE_CHARS + 1)))).trim(), SAMPLE_CHARS));
+      if (list.length < TRACE_LINES) list.push(clipWords(visible(decode(s.slice(p, Math.min(end, p + SAMPLE_CHARS + 1)))), SAMPLE_CHARS));
     }
     r.context++;
     this.justError = false;
@@ -273,7 +273,7 @@ export class Matcher {
           const xs = bucket[b].prefixes;
           for (let k = 0; k < xs.length; k++) {
             if (s.startsWith(xs[k], msg)) {
-              text ??= flatten(decode(s.slice(msg, end)));
+              text ??= decode(s.slice(msg, end));
               if (this.test(bucket[b].p, text, level, r, s, p, end, t0, t1)) hit = true;
               break;
             }
@@ -288,14 +288,14 @@ export class Matcher {
         let at = this.next[li];
         if (at === -2 || (at >= 0 && at < msg)) at = this.next[li] = s.indexOf(this.literals[li], msg);
         if (at >= 0 && at < end) {
-          text ??= flatten(decode(s.slice(msg, end)));
+          text ??= decode(s.slice(msg, end));
           if (this.test(t.scanned[b].p, text, level, r, s, p, end, t0, t1)) hit = true;
           break;
         }
       }
     }
     for (let b = 0; b < t.always.length; b++) {
-      text ??= flatten(decode(s.slice(msg, end)));
+      text ??= decode(s.slice(msg, end));
       if (this.test(t.always[b], text, level, r, s, p, end, t0, t1)) hit = true;
     }
     return hit;
@@ -345,7 +345,7 @@ export class Matcher {
           // Its first line, as the daemon writes only the first line of a multi-line message (a stack trace follows).
           const full = obj[key] as string;
           const br = full.indexOf('\n');
-          const message = flatten((br >= 0 ? full.slice(0, br) : full).trimEnd());
+          const message = (br >= 0 ? full.slice(0, br) : full).trimEnd();
           for (const cp of cands) {
             const mm = cp.re.exec(message);
             if (mm && !(cp.before.length > 0 && yields(cp.before, level, message))) {

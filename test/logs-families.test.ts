@@ -1,0 +1,145 @@
+// Pattern families as tables: the guide's line, trailing detail, Node's wording, every prefix format, CRLF / lone CR / U+2028, a stack trace: each line in exactly one finding with the right values.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { optaPaths } from '../src/core/paths.js';
+import type { Analysis } from '../src/logs/analysis.js';
+import { analyzeLogs } from '../src/logs/analyze.js';
+import { loadPatterns, templateContext, type LoadedPatterns } from '../src/logs/patterns.js';
+
+let tmp: string;
+let patterns: LoadedPatterns;
+let n = 0;
+
+async function analyzeText(text: string | Buffer): Promise<Analysis> {
+  const f = path.join(tmp, `l-${++n}.log`);
+  fs.writeFileSync(f, text);
+  return analyzeLogs({ inputs: [{ path: f, display: path.basename(f) }], patterns, context: templateContext(optaPaths(path.join(tmp, 'home')), { HOME: tmp }) });
+}
+
+before(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-families-'));
+  patterns = await loadPatterns();
+  assert.deepEqual(patterns.problems, []);
+});
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+type Level = 'ERROR' | 'WARN' | 'INFO';
+interface Row {
+  level: Level;
+  message: string;
+  id: string;
+  values: Record<string, string>;
+}
+
+/** Per family: the guide's line first, then trailing detail, Node's wording, other address forms, unknown causes. */
+const FAMILIES: Record<string, Row[]> = {
+  'lmx-preflight': [
+    { level: 'ERROR', message: 'lmx preflight failed: ECONNREFUSED lmx-host.local:1234', id: 'lmx-preflight-refused', values: { address: 'lmx-host.local:1234' } },
+    { level: 'ERROR', message: 'lmx preflight failed: ECONNREFUSED lmx-host.local:1234 (attempt 3)', id: 'lmx-preflight-refused', values: { address: 'lmx-host.local:1234' } },
+    { level: 'ERROR', message: 'lmx preflight failed: connect ECONNREFUSED 192.168.1.20:1234', id: 'lmx-preflight-refused', values: { address: '192.168.1.20:1234' } },
+    { level: 'ERROR', message: 'lmx preflight failed: Error: connect ECONNREFUSED [::1]:1234 after 3 tries', id: 'lmx-preflight-refused', values: { address: '[::1]:1234' } },
+    { level: 'ERROR', message: 'lmx preflight failed: getaddrinfo ENOTFOUND lmx-host.local', id: 'lmx-preflight-host-not-found', values: { code: 'ENOTFOUND', host: 'lmx-host.local', address: 'lmx-host.local' } },
+    { level: 'ERROR', message: 'lmx preflight failed: EAI_AGAIN lmx-host.local:1234 (dns)', id: 'lmx-preflight-host-not-found', values: { code: 'EAI_AGAIN', host: 'lmx-host.local', address: 'lmx-host.local:1234' } },
+    { level: 'ERROR', message: 'lmx preflight failed: TIMEOUT 10.0.0.5:1234 (no answer within 600 ms) after 3 attempts', id: 'lmx-preflight-timeout', values: { address: '10.0.0.5:1234', ms: '600' } },
+    { level: 'ERROR', message: 'lmx preflight failed: bad response from 127.0.0.1:1234 (readyz answered HTTP 502) via proxy', id: 'lmx-preflight-bad-response', values: { address: '127.0.0.1:1234', why: 'readyz answered HTTP 502' } },
+    { level: 'ERROR', message: 'lmx preflight failed: no model loaded on lmx-host.local:1234 (readyz says not ready) [s_42]', id: 'lmx-preflight-no-model', values: { address: 'lmx-host.local:1234', why: 'readyz says not ready' } },
+    { level: 'ERROR', message: 'lmx preflight failed: connect ETIMEDOUT 10.0.0.5:1234', id: 'lmx-preflight-other', values: { cause: 'connect ETIMEDOUT 10.0.0.5:1234' } },
+    { level: 'ERROR', message: 'lmx preflight failed: ECONNREFUSED', id: 'lmx-preflight-other', values: { cause: 'ECONNREFUSED' } },
+    { level: 'ERROR', message: 'lmx preflight failed: socket hang up (ECONNRESET)', id: 'lmx-preflight-other', values: { cause: 'socket hang up (ECONNRESET)' } },
+  ],
+  'tool-worker-crashed': [
+    { level: 'ERROR', message: 'tool worker crashed: heap out of memory', id: 'tool-worker-oom', values: {} },
+    { level: 'ERROR', message: 'tool worker crashed: heap out of memory (rss 2.1 GB)', id: 'tool-worker-oom', values: {} },
+    { level: 'ERROR', message: 'tool worker crashed: FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory', id: 'tool-worker-oom', values: {} },
+    { level: 'ERROR', message: 'tool worker crashed: exit code 1', id: 'daemon-internal-error', values: { what: 'tool worker crashed', cause: 'exit code 1' } },
+    { level: 'ERROR', message: 'tool worker crashed: Error [ERR_WORKER_OUT_OF_MEMORY]: worker terminated', id: 'daemon-internal-error', values: { what: 'tool worker crashed', cause: 'Error [ERR_WORKER_OUT_OF_MEMORY]: worker terminated' } },
+  ],
+  'daemon-start': [
+    { level: 'ERROR', message: 'cannot start the daemon: port 9999 and every fallback port (10000-10020) is in use:', id: 'daemon-ports-exhausted', values: { port: '9999', range: '10000-10020' } },
+    { level: 'ERROR', message: 'cannot start the daemon: port 9999 and every fallback port (10000-10020) is in use (EADDRINUSE)', id: 'daemon-ports-exhausted', values: { port: '9999', range: '10000-10020' } },
+    { level: 'ERROR', message: 'cannot start the daemon: EACCES: permission denied, open \'/x/space.reserve\'', id: 'daemon-start-failed', values: { cause: 'EACCES: permission denied, open \'/x/space.reserve\'' } },
+  ],
+  'session-dir-race': [
+    { level: 'WARN', message: 'session dir already exists, skipping mkdir', id: 'session-dir-race', values: {} },
+    { level: 'WARN', message: 'session dir already exists, skipping mkdir (s_42)', id: 'session-dir-race', values: {} },
+  ],
+};
+
+/** How other programs write the daemon's line (and CR/U+2028 variants); each yields the file's text. */
+const FORMATS: Record<string, (level: Level, msg: string) => string> = {
+  daemon: (l, m) => `[10:00:05] ${l.padEnd(5)} ${m}\n`,
+  'daemon, CRLF': (l, m) => `[10:00:05] ${l.padEnd(5)} ${m}\r\n`,
+  iso: (l, m) => `2026-11-25T10:00:05.123Z ${l} ${m}\n`,
+  json: (l, m) => JSON.stringify({ ts: '2026-11-25T10:00:05Z', level: l.toLowerCase(), msg: m }) + '\n',
+  'json, capitalised keys': (l, m) => JSON.stringify({ Time: '2026-11-25T10:00:05Z', Level: l, Msg: m }) + '\n',
+  syslog: (l, m) => `Nov 25 10:00:05 mac-mini opta-daemon[4242]: [10:00:05] ${l.padEnd(5)} ${m}\n`,
+  'syslog <PRI>, bare level': (l, m) => `<131>Nov  5 10:00:05 mac-mini opta[4242]: ${l} ${m}\n`,
+  'journalctl -o short-iso': (l, m) => `2026-11-25T10:00:05+0100 mac-mini opta[4242]: [10:00:05] ${l.padEnd(5)} ${m}\n`,
+  // An error's Type column gives the level of a bare message; other lines carry the daemon's own line.
+  'log show': (l, m) =>
+    l === 'ERROR'
+      ? `2026-11-25 10:00:05.123456+0100 0x1a2b3    Error       0x0                  4242   0    opta-daemon: ${m}\n`
+      : `2026-11-25 10:00:05.123456+0100 0x1a2b3    Default     0x0                  4242   0    opta-daemon: [10:00:05] ${l.padEnd(5)} ${m}\n`,
+  'docker json-file': (l, m) => JSON.stringify({ log: `[10:00:05] ${l.padEnd(5)} ${m}\n`, stream: 'stderr', time: '2026-11-25T10:00:05.123456789Z' }) + '\n',
+  'docker logs -t': (l, m) => `2026-11-25T10:00:05.123456789Z [10:00:05] ${l.padEnd(5)} ${m}\n`,
+};
+
+async function expectOne(text: string, row: Row, what: string): Promise<Analysis> {
+  const a = await analyzeText(text);
+  assert.deepEqual(a.findings.map((f) => [f.id, f.count]), [[row.id, 1]], `${what}: ${JSON.stringify(text)}`);
+  assert.equal(a.other[row.level], 0, `${what}: not an unrecognised ${row.level}`);
+  assert.equal(a.other.unparsed, 0, `${what}: no unparsed line`);
+  for (const [k, v] of Object.entries(row.values)) assert.equal(a.findings[0].values[k], v, `${what}: ${k}`);
+  return a;
+}
+
+for (const [family, rows] of Object.entries(FAMILIES)) {
+  describe(`family ${family}: every line in exactly one finding`, () => {
+    for (const [format, write] of Object.entries(FORMATS)) {
+      test(format, async () => {
+        for (const row of rows) await expectOne(write(row.level, row.message), row, `${format} / ${row.message}`);
+      });
+    }
+    test('a lone CR or U+2028 inside the message: the line is read whole, the values stop there', async () => {
+      for (const row of rows) {
+        for (const br of ['\r', '\u2028']) await expectOne(FORMATS.daemon(row.level, `${row.message}${br}(attempt 3)`), row, `${JSON.stringify(br)} / ${row.message}`);
+      }
+    });
+  });
+}
+
+test('a JavaScript stack trace under an ERROR line is its context: kept under the sample, counted as no line', async () => {
+  const trace = [
+    "TypeError: Cannot read properties of undefined (reading 'id')",
+    '    at Session.handle (/opt/opta/dist/src/daemon/session.js:12:5)',
+    '    at process.processTicksAndRejections (node:internal/process/task_queues:95:5) {',
+    "  code: 'ERR_X'",
+    '}',
+  ];
+  const text = [
+    "[10:00:05] ERROR daemon crashed: TypeError: Cannot read properties of undefined (reading 'id')",
+    ...trace,
+    '[10:00:06] INFO  daemon started on 127.0.0.1:9999',
+    '    an indented line after INFO is nobody\'s context',
+  ].join('\n') + '\n';
+  const a = await analyzeText(text);
+  assert.deepEqual(a.findings.map((f) => [f.id, f.count]).sort(), [['daemon-crashed', 1], ['daemon-started', 1]]);
+  assert.deepEqual(a.findings.find((f) => f.id === 'daemon-crashed')!.samples[0].context, trace);
+  assert.equal(a.other.unparsed, 1, 'only the line after INFO is unparsed');
+  assert.equal(a.findings.find((f) => f.id === 'daemon-started')!.last.line, 7, 'line numbers still count the trace lines');
+  // In Docker's json-file each trace line is a record of its own: the same.
+  const docker = text.split('\n').filter(Boolean).map((l) => JSON.stringify({ log: l + '\n', stream: 'stderr', time: '2026-11-25T10:00:05Z' })).join('\n') + '\n';
+  const d = await analyzeText(docker);
+  assert.deepEqual(d.findings.find((f) => f.id === 'daemon-crashed')!.samples[0].context, trace);
+  assert.equal(d.other.unparsed, 1);
+});
+
+test('the time of a prefixed line without one of its own is the prefix\'s', async () => {
+  const a = await analyzeText('Nov 25 10:00:05 mac-mini opta[4242]: ERROR lmx preflight failed: ECONNREFUSED lmx-host.local:1234\n');
+  assert.equal(a.findings[0].last.time, 'Nov 25 10:00:05');
+  const j = await analyzeText('2026-11-25T10:00:05+0100 mac-mini opta[4242]: ERROR lmx preflight failed: ECONNREFUSED lmx-host.local:1234\n');
+  assert.equal(j.findings[0].last.time, '2026-11-25T10:00:05+0100');
+});
