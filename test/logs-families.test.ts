@@ -8,6 +8,9 @@ import { optaPaths } from '../src/core/paths.js';
 import type { Analysis } from '../src/logs/analysis.js';
 import { analyzeLogs } from '../src/logs/analyze.js';
 import { loadPatterns, templateContext, type LoadedPatterns } from '../src/logs/patterns.js';
+import { AnalysisSchema } from '../src/logs/analysis-schema.js';
+import { gzipSync } from 'node:zlib';
+import { makeHome, runOpta, type TestHome } from './helpers/env.js';
 
 let tmp: string;
 let patterns: LoadedPatterns;
@@ -142,4 +145,48 @@ test('the time of a prefixed line without one of its own is the prefix\'s', asyn
   assert.equal(a.findings[0].last.time, 'Nov 25 10:00:05');
   const j = await analyzeText('2026-11-25T10:00:05+0100 mac-mini opta[4242]: ERROR lmx preflight failed: ECONNREFUSED lmx-host.local:1234\n');
   assert.equal(j.findings[0].last.time, '2026-11-25T10:00:05+0100');
+});
+
+describe('rotated logs', () => {
+  let h: TestHome;
+  before(() => {
+    h = makeHome();
+    fs.mkdirSync(h.paths.daemonDir, { recursive: true });
+  });
+  after(async () => h?.cleanup());
+
+  test('no FILE: daemon.log.3.gz, daemon.log.2.gz, daemon.log.1, daemon.log are read in that order, the .gz ones decompressed as they stream', async () => {
+    const line = (t: string, addr: string) => `[${t}] ERROR lmx preflight failed: ECONNREFUSED ${addr}\n`;
+    // Two gzip members in one file (logrotate's delaycompress + cat) read as one stream, as zcat does.
+    fs.writeFileSync(h.paths.logFile + '.3.gz', Buffer.concat([gzipSync(line('09:00:00', 'a:1')), gzipSync('[09:00:01] INFO  daemon started on 127.0.0.1:9999\n')]));
+    fs.writeFileSync(h.paths.logFile + '.2.gz', gzipSync(line('09:30:00', 'b:2') + '[09:30:01] WARN  session dir already exists, skipping mkdir (s_42)\n'));
+    fs.writeFileSync(h.paths.logFile + '.1', line('10:00:00', 'c:3'));
+    fs.writeFileSync(h.paths.logFile, line('11:00:00', 'd:4'));
+    const r = await runOpta(h, ['logs', 'analyze', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const a = AnalysisSchema.parse(JSON.parse(r.stdout));
+    assert.deepEqual(a.files.map((f) => path.basename(f.display)), ['daemon.log.3.gz', 'daemon.log.2.gz', 'daemon.log.1', 'daemon.log']);
+    const refused = a.findings.find((f) => f.id === 'lmx-preflight-refused')!;
+    assert.equal(refused.count, 4);
+    assert.deepEqual([path.basename(refused.first.file), refused.first.line, refused.last.time, refused.values.address], ['daemon.log.3.gz', 1, '11:00:00', 'd:4']);
+    assert.equal(a.findings.find((f) => f.id === 'session-dir-race')?.count, 1);
+    assert.equal(a.run.found && path.basename(a.run.file!), 'daemon.log.3.gz');
+    assert.equal(a.files[0].bytes, Buffer.byteLength(line('09:00:00', 'a:1')) + 50, 'bytes read decompressed');
+    // --since-start: the run that began in the oldest rotation goes on through the newer files.
+    const s = await runOpta(h, ['logs', 'analyze', '--json', '--since-start']);
+    assert.equal(s.code, 0, s.stderr);
+    assert.equal(JSON.parse(s.stdout).findings.find((f: { id: string }) => f.id === 'lmx-preflight-refused').count, 3);
+    // Nothing was unpacked next to the log.
+    assert.deepEqual(fs.readdirSync(h.paths.daemonDir).sort(), ['daemon.log', 'daemon.log.1', 'daemon.log.2.gz', 'daemon.log.3.gz']);
+  });
+
+  test('a truncated .gz (still being compressed) is read as far as it goes; a named .gz file is read the same', async () => {
+    const full = gzipSync('[10:00:00] ERROR tool worker crashed: heap out of memory (rss 2.1 GB)\n'.repeat(2000));
+    const f = path.join(h.home, 'old.log.gz');
+    fs.writeFileSync(f, full.subarray(0, Math.floor(full.length / 2)));
+    const r = await runOpta(h, ['logs', 'analyze', '--json', f]);
+    assert.equal(r.code, 0, r.stderr);
+    const oom = JSON.parse(r.stdout).findings.find((x: { id: string }) => x.id === 'tool-worker-oom');
+    assert.ok(oom && oom.count > 0 && oom.count < 2000, `some lines read: ${oom?.count}`);
+  });
 });
