@@ -86,7 +86,7 @@ export function defaultInputs(paths: OptaPaths, env: NodeJS.ProcessEnv): LogInpu
   const present = list.filter((f) => fs.existsSync(f.path));
   if (!present.length) {
     throw new OptaError(
-      `there is no daemon log at ${list[1].display}: the daemon has not written one in this home yet. Start it (opta daemon start), or name a log file: opta logs analyze FILE`,
+      `there is no daemon log at ${list[list.length - 1].display}: the daemon has not written one in this home yet. Start it (opta daemon start), or name a log file: opta logs analyze FILE`,
       2,
     );
   }
