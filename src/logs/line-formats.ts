@@ -8,9 +8,9 @@ export const LEVEL_INDEX: Record<Level, number> = { DEBUG: 0, INFO: 1, WARN: 2, 
 
 const NON_ASCII = /[\x80-\xff]/;
 /** Keys a JSON line's level may have, the usual one first (each is looked up with indexOf: no regex, no garbage). */
-const JSON_LEVEL_KEYS = ['"level"', '"severity"', '"lvl"', '"loglevel"', '"levelname"', '"log.level"', '"Level"', '"Severity"', '"LEVEL"'];
-/** Capitalised keys too: Go's and .NET's loggers write "Level" and "Msg"/"Message". */
-export const JSON_MSG_KEYS = ['msg', 'message', 'text', 'log', 'Msg', 'Message', 'MSG', 'Text'];
+const JSON_LEVEL_KEYS = ['"level"', '"Level"', '"severity"', '"lvl"', '"loglevel"', '"levelname"', '"log.level"', '"Severity"', '"LEVEL"'];
+/** Capitalised keys too (Go's and .NET's loggers write "Level" and "Msg"/"Message"), each just after its usual form: a miss is an indexOf over the line. */
+export const JSON_MSG_KEYS = ['msg', 'Msg', 'message', 'Message', 'text', 'log', 'MSG', 'Text'];
 const JSON_MSG_KEYS_QUOTED = JSON_MSG_KEYS.map((k) => `"${k}"`);
 export const JSON_TIME_KEYS = ['ts', 'time', 'timestamp', '@timestamp', 't', 'date', 'Time', 'Timestamp', 'TS'];
 

@@ -389,6 +389,10 @@ function dockerLog(raw: string): string | null {
     else if (c === 34) break;
   }
   if (k >= raw.length) return null;
+  // The usual record has no escape but its final "\n": its bytes are the line's, no parsing needed.
+  const esc = raw.indexOf('\\', 8);
+  if (esc === k - 2 && raw.charCodeAt(k - 1) === 110) return raw.slice(8, k - 2);
+  if (esc < 0 || esc > k) return raw.slice(8, k);
   try {
     const v = JSON.parse(decode(raw.slice(7, k + 1))) as string;
     return latin1Bytes(v.endsWith('\r\n') ? v.slice(0, -2) : v.endsWith('\n') ? v.slice(0, -1) : v);
