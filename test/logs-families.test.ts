@@ -140,6 +140,16 @@ test('a JavaScript stack trace under an ERROR line is its context: kept under th
   assert.equal(d.other.unparsed, 1);
 });
 
+test('a stack trace does not continue from one file (or piece) into the next', async () => {
+  const a = path.join(tmp, 'a.log');
+  const b = path.join(tmp, 'b.log');
+  fs.writeFileSync(a, '[10:00:05] ERROR daemon crashed: TypeError: x\n');
+  fs.writeFileSync(b, '    at f (/x.js:1:2)\n');
+  const r = await analyzeLogs({ inputs: [a, b].map((f) => ({ path: f, display: path.basename(f) })), patterns, context: templateContext(optaPaths(path.join(tmp, 'home')), { HOME: tmp }) });
+  assert.equal(r.other.unparsed, 1);
+  assert.equal(r.findings[0].samples[0].context, undefined);
+});
+
 test('the time of a prefixed line without one of its own is the prefix\'s', async () => {
   const a = await analyzeText('Nov 25 10:00:05 mac-mini opta[4242]: ERROR lmx preflight failed: ECONNREFUSED lmx-host.local:1234\n');
   assert.equal(a.findings[0].last.time, 'Nov 25 10:00:05');

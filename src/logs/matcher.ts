@@ -111,6 +111,12 @@ export class Matcher {
     this.next = new Int32Array(this.literals.length);
   }
 
+  /** A new segment begins (a thread takes pieces in any order): no stack trace continues into it from the last one. */
+  startSegment(): void {
+    this.inTrace = this.justError = false;
+    this.traceSample = null;
+  }
+
   /** Scans the complete lines of s[from, to) (to is just past a newline, or the end of a final unterminated line). */
   scan(s: string, from: number, to: number, r: SegmentResult): void {
     this.next.fill(-2);
@@ -382,13 +388,15 @@ export class Matcher {
 
 /** The line inside a Docker json-file record, as latin1 bytes without its final newline; null when it is not one. */
 function dockerLog(raw: string): string | null {
-  let k = 8;
-  for (; k < raw.length; k++) {
-    const c = raw.charCodeAt(k);
-    if (c === 92) k++;
-    else if (c === 34) break;
+  // The closing quote: the first one not escaped (an odd run of backslashes before it escapes it).
+  let k = raw.indexOf('"', 8);
+  for (;;) {
+    if (k < 0) return null;
+    let b = k - 1;
+    while (raw.charCodeAt(b) === 92) b--;
+    if ((k - 1 - b) % 2 === 0) break;
+    k = raw.indexOf('"', k + 1);
   }
-  if (k >= raw.length) return null;
   // The usual record has no escape but its final "\n": its bytes are the line's, no parsing needed.
   const esc = raw.indexOf('\\', 8);
   if (esc === k - 2 && raw.charCodeAt(k - 1) === 110) return raw.slice(8, k - 2);

@@ -124,6 +124,7 @@ class LineFeeder {
   private carry: Buffer | null = null;
   constructor(private readonly seg: Pick<Segment, 'file' | 'start' | 'end'>, private readonly matcher: Matcher, patterns: number) {
     this.r = newSegment(seg.file, seg.start, seg.end, patterns);
+    matcher.startSegment();
   }
 
   feed(buf: Buffer, got: number): void {
