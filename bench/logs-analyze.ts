@@ -29,14 +29,26 @@ function median(xs: number[]): number {
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
 
-/** One line in one of the three formats (90% the daemon's own, 5% ISO-8601, 5% JSON lines). */
+/**
+ * One line in one of the formats the analyser reads: 70% the daemon's own, 5% ISO-8601, 5% JSON lines, 3% JSON with
+ * capitalised keys, 5% syslog, 5% journald (journalctl -o short-iso), 4% docker logs -t, 3% Docker json-file.
+ */
 function line(i: number, level: string, msg: string): string {
   const t = `${pad2(Math.floor(i / 3600) % 24)}:${pad2(Math.floor(i / 60) % 60)}:${pad2(i % 60)}`;
-  const k = i % 20;
-  if (k === 7) return JSON.stringify({ ts: `2026-11-25T${t}.000Z`, level: level.toLowerCase(), msg });
-  if (k === 13) return `[2026-11-25T${t}.000Z] ${level.padEnd(5)} ${msg}`;
-  return `[${t}] ${level.padEnd(5)} ${msg}`;
+  const own = `[${t}] ${level.padEnd(5)} ${msg}`;
+  const k = i % 100;
+  if (k < 5) return JSON.stringify({ ts: `2026-11-25T${t}.000Z`, level: level.toLowerCase(), msg });
+  if (k < 8) return JSON.stringify({ Time: `2026-11-25T${t}.000Z`, Level: level, Msg: msg });
+  if (k < 13) return `[2026-11-25T${t}.000Z] ${level.padEnd(5)} ${msg}`;
+  if (k < 18) return `Nov 25 ${t} mac-mini opta-daemon[4242]: ${own}`;
+  if (k < 23) return `2026-11-25T${t}+0100 mac-mini opta[4242]: ${own}`;
+  if (k < 27) return `2026-11-25T${t}.123456789Z ${own}`;
+  if (k < 30) return JSON.stringify({ log: own + '\n', stream: 'stderr', time: `2026-11-25T${t}.123456789Z` });
+  return own;
 }
+
+/** Trailing detail other writers add after the key phrase and its values. */
+const DETAIL = ['', ' (attempt 3)', ' [s_42]', ' after 1200 ms', ' (rss 2.1 GB)'];
 
 async function main(): Promise<void> {
   const { patterns } = await loadPatterns();
@@ -53,7 +65,7 @@ async function main(): Promise<void> {
       for (let k = 0; k < 20000; k++, i++) {
         if (i % 100 === 50) {
           const [level, msg] = matching[(i / 100) % matching.length | 0];
-          batch.push(line(i, level, msg));
+          batch.push(line(i + (i / 100 | 0), level, msg + DETAIL[(i / 100 | 0) % DETAIL.length]));
           expected++;
         } else {
           const [level, msg] = OTHER[i % OTHER.length];
@@ -66,8 +78,9 @@ async function main(): Promise<void> {
     }
     fs.closeSync(fd);
 
-    // grep's equivalent: per level, the time stamp, the level, then one of that level's pattern prefixes; for JSON
-    // lines the level and message keys. Literals come from the same analysis the analyser uses for its prefilter.
+    // grep's equivalent: per level, the level after a time stamp in brackets (the daemon's line, also inside a syslog,
+    // journald, docker or json-file wrapper), then one of that level's key phrases; for JSON lines the level and
+    // message keys, either case. Key phrases come from the same analysis the analyser uses for its prefilter.
     const esc = (s: string) => s.replace(/[.[\]()*+?{}|^$\\]/g, '\\$&');
     const byLevel = new Map<string, string[]>();
     for (const p of patterns) {
@@ -75,8 +88,8 @@ async function main(): Promise<void> {
       for (const level of p.levels) byLevel.set(level, [...(byLevel.get(level) ?? []), ...(info.prefixes ?? info.literals ?? [])]);
     }
     const alternatives = [...byLevel].flatMap(([level, lits]) => [
-      `^\\[[^]]*\\] ${level} +(${lits.map(esc).join('|')})`,
-      `^\\{.*"level":"${level.toLowerCase()}","msg":"(${lits.map(esc).join('|')})`,
+      `\\] ${level} +(${lits.map(esc).join('|')})`,
+      `^\\{.*"[lL]evel":"(${level.toLowerCase()}|${level})","[mM]sg":"(${lits.map(esc).join('|')})`,
     ]);
     const grepArgs = ['-cE', alternatives.join('|'), file];
     const out = path.join(dir, 'out');

@@ -9,6 +9,8 @@ import { validateKindPath, validateKindText } from '../src/rules/validate.js';
 import { logPatternValidator } from '../src/logs/rule-kind.js';
 import type { LogPattern } from '../src/logs/pattern-schema.js';
 import { regexInfo } from '../src/logs/regex-info.js';
+import { claims } from '../src/logs/family.js';
+import type { Level } from '../src/logs/pattern-types.js';
 import { EXPECTED } from './helpers/doctor-expectations.js';
 import { ROOT } from './helpers/env.js';
 
@@ -20,7 +22,7 @@ const GUIDE_LINES = new Set(fs.readFileSync(path.join(ROOT, 'docs', 'opta-troubl
 
 /** The patterns a message of a level hits (a line never counts for a pattern of another level). */
 function hits(level: string, message: string): string[] {
-  return patterns.filter((p) => (p.levels as string[]).includes(level) && new RegExp(p.regex).test(message)).map((p) => p.id);
+  return claims(patterns, level as Level, message);
 }
 
 test('the built-in patterns validate; each file is named by its id and points at the schema', () => {
@@ -250,4 +252,32 @@ test('regex prefilters: prefixes when anchored, required literals otherwise, non
   }
   const unknown = regexInfo('^(a)\\1');
   assert.deepEqual([unknown.understood, unknown.prefixes, unknown.literals, unknown.minLength], [false, null, null, 1]);
+});
+
+test('families are checked over the directory: exactly one catch-all, which matches every member example; members exclusive', () => {
+  const dir = fs.mkdtempSync(path.join(ROOT, 'dist', 'families-'));
+  const write = (id: string, change: (p: any) => void) => {
+    const p = JSON.parse(fs.readFileSync(path.join(DIR, `${id}.json`), 'utf8'));
+    change(p);
+    fs.writeFileSync(path.join(dir, `${id}.json`), JSON.stringify(p));
+  };
+  const problems = () => validateKindPath(kind, logPatternValidator, dir).problems.map((p) => `${path.basename(p.file)} ${p.jsonPath} ${p.message}`);
+  try {
+    for (const f of files) fs.copyFileSync(path.join(DIR, f), path.join(dir, f));
+    assert.deepEqual(problems(), []);
+    write('lmx-preflight-other', (p) => delete p.catchAll);
+    assert.ok(problems().some((m) => /family "lmx-preflight" has no catch-all/.test(m)), problems().join('\n'));
+    write('lmx-preflight-other', () => undefined);
+    write('lmx-preflight-refused', (p) => (p.catchAll = true));
+    assert.ok(problems().some((m) => /lmx-preflight-refused\.json \$\.catchAll family "lmx-preflight" has more than one catch-all/.test(m)), problems().join('\n'));
+    write('lmx-preflight-refused', (p) => ((p.regex = '^(?:lmx preflight failed: |lmx preflight: )(?:Error: )?(?:connect )?ECONNREFUSED (?<address>\\S+)'), p.examples.push('lmx preflight: ECONNREFUSED x:1')));
+    assert.ok(problems().some((m) => /lmx-preflight-refused\.json \$\.examples\[\d+\] is not matched by the family catch-all lmx-preflight-other/.test(m)), problems().join('\n'));
+    write('lmx-preflight-refused', () => undefined);
+    write('lmx-preflight-timeout', (p) => (p.regex = '^lmx preflight failed: (?:TIMEOUT|ECONNREFUSED) (?<address>\\S+)(?: \\(no answer within (?<ms>\\d+) ms\\))?'));
+    assert.ok(problems().some((m) => /is also matched by lmx-preflight-timeout of the same family/.test(m)), problems().join('\n'));
+    // A catch-all outside a family is a problem of the file itself.
+    assert.ok(validateKindText(kind, logPatternValidator, '/x/tool-worker-oom.json', JSON.stringify({ ...patterns.find((p) => p.id === 'tool-worker-oom'), family: undefined, catchAll: true })).problems.some((p) => p.jsonPath === '$.catchAll'));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

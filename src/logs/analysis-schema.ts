@@ -17,7 +17,7 @@ export const LogFindingSchema = z.object({
   count: z.number().int(),
   first: LocationSchema,
   last: LocationSchema,
-  samples: z.array(z.object({ file: z.string(), line: z.number().int().nullable(), text: z.string() })).max(3),
+  samples: z.array(z.object({ file: z.string(), line: z.number().int().nullable(), text: z.string(), context: z.array(z.string()).max(8).optional().describe('the stack trace lines under the sample line, as written') })).max(3),
   values: z.record(z.string(), z.string()).describe('named groups of the last matching line'),
   message: z.string(),
   why: z.string(),

@@ -109,7 +109,7 @@ export function mergeAnalysis(m: MergeInput): Analysis {
       first ??= { file: fileOf(i), line: lineAt(i, a.first.line), time: a.first.time };
       last = { file: fileOf(i), line: lineAt(i, a.last.line), time: a.last.time };
       values = a.last.values;
-      for (const x of a.samples) if (samples.length < 3) samples.push({ file: fileOf(i), line: lineAt(i, x.line), text: x.text });
+      for (const x of a.samples) if (samples.length < 3) samples.push({ file: fileOf(i), line: lineAt(i, x.line), text: x.text, ...(x.context ? { context: x.context } : {}) });
     });
     if (!count || !first || !last) return;
     const when = (l: Location) => l.time ?? (l.line !== null ? `line ${l.line}` : 'an unknown time');

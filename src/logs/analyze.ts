@@ -8,7 +8,7 @@ import { Matcher } from './matcher.js';
 import type { SegmentResult } from './run-scope.js';
 import type { LoadedPatterns } from './patterns.js';
 import type { WorkerJob } from './analyze-worker.js';
-import { alignToLine, scanSegment, scanStream, type Segment, type Source } from './reader.js';
+import { alignToLine, scanGzip, scanSegment, scanStream, type Segment, type Source } from './reader.js';
 import { workerStart } from '../core/install.js';
 
 export { defaultInputs, openInputs, STDIN_INPUT, type LogInput } from './inputs.js';
@@ -84,7 +84,7 @@ export async function analyzeLogs(opts: AnalyzeOptions): Promise<Analysis> {
     const wanted = opts.threads ?? Math.min(8, os.availableParallelism());
     // A pipe on standard input is read from its start to its end, so by one thread; so is UTF-16 (a line break is
     // two bytes there, and the planner splits at one).
-    const streaming = files.some((f) => f.stream);
+    const streaming = files.some((f) => f.stream || f.gzip);
     const whole = streaming || files.some((f) => f.utf16);
     const threads = !whole && total >= (opts.parallelMinBytes ?? PARALLEL_MIN_BYTES) ? Math.max(1, wanted) : 1;
     // Every piece is scanned in a worker when there are several threads, the main thread only waits: a worker's young
@@ -116,9 +116,12 @@ export async function analyzeLogs(opts: AnalyzeOptions): Promise<Analysis> {
           report();
         };
         try {
-          results[i] = files[piece.file].stream
+          const f = files[piece.file];
+          results[i] = f.stream
             ? await scanStream(piece, process.stdin, matcher, patterns.length, onBytes)
-            : scanSegment(piece, matcher, patterns.length, onBytes);
+            : f.gzip
+              ? await scanGzip(piece, matcher, patterns.length, onBytes)
+              : scanSegment(piece, matcher, patterns.length, onBytes);
         } catch (err) {
           // As a worker reports it: one paragraph naming the file (read errors, a file opened again that changed).
           throw new OptaError(`cannot read the log ${files[piece.file].display}: ${causeText(err)}`, 2);
@@ -135,8 +138,8 @@ export async function analyzeLogs(opts: AnalyzeOptions): Promise<Analysis> {
       }
     }
     return mergeAnalysis({
-      // A stream's size is what it turned out to hold.
-      files: files.map((f, fi) => ({ path: f.path, display: f.display, bytes: f.stream ? results.find((x) => x.file === fi)!.bytesRead : f.size, fromByte: 0 })),
+      // A stream's size is what it turned out to hold (a .gz file's, what it held decompressed).
+      files: files.map((f, fi) => ({ path: f.path, display: f.display, bytes: f.stream || f.gzip ? results.find((x) => x.file === fi)!.bytesRead : f.size, fromByte: 0 })),
       segments: results,
       patterns,
       sinceStart: Boolean(opts.sinceStart),

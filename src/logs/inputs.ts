@@ -1,5 +1,6 @@
-// The log files an analysis reads: the daemon's own (daemon.log.1, daemon.log), opened once as a rotation-safe snapshot.
+// The log files an analysis reads: the daemon's own (its rotations, plain or .gz, then daemon.log), opened once as a rotation-safe snapshot.
 import fs from 'node:fs';
+import path from 'node:path';
 import tty from 'node:tty';
 import { causeText, errorCode, OptaError } from '../core/errors.js';
 import { displayPath, type OptaPaths } from '../core/paths.js';
@@ -28,6 +29,8 @@ export interface Opened extends LogInput {
   borrowed?: boolean;
   /** Starts with a UTF-16 byte order mark: read by one thread, from its start (reader.ts decodes it). */
   utf16?: boolean;
+  /** gzip-compressed (a rotation such as daemon.log.2.gz): decompressed as it is read, by one thread, never to disk. */
+  gzip?: boolean;
 }
 
 /** The file begins with a UTF-16 byte order mark (FF FE or FE FF). */
@@ -37,6 +40,36 @@ function startsUtf16(fd: number): boolean {
   return n === 2 && ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff));
 }
 
+/** The file begins with gzip's magic bytes (1F 8B 08): by its content, not its name. */
+function startsGzip(fd: number): boolean {
+  const b = Buffer.alloc(3);
+  const n = fs.readSync(fd, b, 0, 3, 0);
+  return n === 3 && b[0] === 0x1f && b[1] === 0x8b && b[2] === 0x08;
+}
+
+/** Rotations of the daemon's log a rotator keeps (daemon.log.1, daemon.log.2.gz, ...), this many at most, newest kept. */
+const MAX_ROTATIONS = 20;
+
+/** daemon.log.<N> and daemon.log.<N>.gz next to the log, oldest (highest N) first. */
+function rotations(logFile: string): string[] {
+  const dir = path.dirname(logFile);
+  const base = path.basename(logFile);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const found: Array<{ n: number; name: string }> = [];
+  for (const name of names) {
+    if (!name.startsWith(base + '.')) continue;
+    const m = /^(\d{1,3})(\.gz)?$/.exec(name.slice(base.length + 1));
+    if (m) found.push({ n: Number(m[1]), name });
+  }
+  found.sort((a, b) => a.n - b.n || a.name.length - b.name.length);
+  return found.slice(0, MAX_ROTATIONS).reverse().map((f) => path.join(dir, f.name));
+}
+
 /**
  * Descriptors kept open at once: the last files given (the daemon's own two always). A shell glob can name thousands
  * of files, more than a process may open (256 by default on macOS, often 1024 on Linux, and worker threads need some
@@ -44,16 +77,16 @@ function startsUtf16(fd: number): boolean {
  */
 export const MAX_OPEN_INPUTS = 64;
 
-/** The daemon's log and its rotated predecessor, oldest first; only those that exist. */
+/** The daemon's log and its rotations (daemon.log.1, daemon.log.2.gz, ...), oldest first; only those that exist. */
 export function defaultInputs(paths: OptaPaths, env: NodeJS.ProcessEnv): LogInput[] {
   const list = [
-    { path: paths.logFile + '.1', display: displayPath(paths.logFile + '.1', env), optional: true },
+    ...rotations(paths.logFile).map((f) => ({ path: f, display: displayPath(f, env), optional: true })),
     { path: paths.logFile, display: displayPath(paths.logFile, env), optional: true },
   ];
   const present = list.filter((f) => fs.existsSync(f.path));
   if (!present.length) {
     throw new OptaError(
-      `there is no daemon log at ${list[1].display}: the daemon has not written one in this home yet. Start it (opta daemon start), or name a log file: opta logs analyze FILE`,
+      `there is no daemon log at ${list[list.length - 1].display}: the daemon has not written one in this home yet. Start it (opta daemon start), or name a log file: opta logs analyze FILE`,
       2,
     );
   }
@@ -95,11 +128,12 @@ export function openInputs(inputs: LogInput[]): Opened[] {
         continue;
       }
       const utf16 = startsUtf16(fd);
+      const gzip = !utf16 && startsGzip(fd);
       if (held >= MAX_OPEN_INPUTS) {
         fs.closeSync(fd);
         fd = -1;
       } else held++;
-      opened.push({ ...input, fd, size: st.size, key, ...(utf16 ? { utf16 } : {}) });
+      opened.push({ ...input, fd, size: st.size, key, ...(utf16 ? { utf16 } : {}), ...(gzip ? { gzip } : {}) });
     }
   } catch (err) {
     closeInputs(opened);

@@ -8,10 +8,11 @@ export const LEVEL_INDEX: Record<Level, number> = { DEBUG: 0, INFO: 1, WARN: 2, 
 
 const NON_ASCII = /[\x80-\xff]/;
 /** Keys a JSON line's level may have, the usual one first (each is looked up with indexOf: no regex, no garbage). */
-const JSON_LEVEL_KEYS = ['"level"', '"severity"', '"lvl"', '"loglevel"', '"levelname"', '"log.level"'];
-export const JSON_MSG_KEYS = ['msg', 'message', 'text', 'log'];
+const JSON_LEVEL_KEYS = ['"level"', '"Level"', '"severity"', '"lvl"', '"loglevel"', '"levelname"', '"log.level"', '"Severity"', '"LEVEL"'];
+/** Capitalised keys too (Go's and .NET's loggers write "Level" and "Msg"/"Message"), each just after its usual form: a miss is an indexOf over the line. */
+export const JSON_MSG_KEYS = ['msg', 'Msg', 'message', 'Message', 'text', 'log', 'MSG', 'Text'];
 const JSON_MSG_KEYS_QUOTED = JSON_MSG_KEYS.map((k) => `"${k}"`);
-export const JSON_TIME_KEYS = ['ts', 'time', 'timestamp', '@timestamp', 't', 'date'];
+export const JSON_TIME_KEYS = ['ts', 'time', 'timestamp', '@timestamp', 't', 'date', 'Time', 'Timestamp', 'TS'];
 
 /** Longest JSON time value quoted (the text format's time is at most 48 characters by construction). */
 const TIME_CHARS = 48;
@@ -164,8 +165,14 @@ export function jsonMessageAfter(raw: string, q: number): number {
     case 109: // m
       i = raw.startsWith('msg"', q + 1) ? q + 5 : raw.startsWith('message"', q + 1) ? q + 9 : -1;
       break;
+    case 77: // M
+      i = raw.startsWith('Msg"', q + 1) || raw.startsWith('MSG"', q + 1) ? q + 5 : raw.startsWith('Message"', q + 1) ? q + 9 : -1;
+      break;
     case 116: // t
       i = raw.startsWith('text"', q + 1) ? q + 6 : -1;
+      break;
+    case 84: // T
+      i = raw.startsWith('Text"', q + 1) ? q + 6 : -1;
       break;
     case 108: // l
       i = raw.startsWith('log"', q + 1) ? q + 5 : -1;
@@ -217,3 +224,147 @@ export function jsonTime(v: unknown): string | null {
   return null;
 }
 
+
+/** The level a prefix carried (`log show`'s Type column), or -1; set by prefixEnd. */
+export const prefix = { level: -1, t0: -1, t1: -1 };
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** Past the run of spaces (and tabs) at i. */
+function spaces(s: string, i: number, end: number): number {
+  while (i < end && (s.charCodeAt(i) === 32 || s.charCodeAt(i) === 9)) i++;
+  return i;
+}
+
+/** Past the token (no space) at i. */
+function token(s: string, i: number, end: number): number {
+  while (i < end && s.charCodeAt(i) !== 32 && s.charCodeAt(i) !== 9) i++;
+  return i;
+}
+
+/** "2026-11-25T10:00:01.123+01:00" or "2026-11-25 10:00:01.123456+0100" (one space allowed after the date): its end, or -1. */
+function isoEnd(s: string, i: number, end: number): number {
+  if (!(isDigit(s.charCodeAt(i)) && s.charCodeAt(i + 4) === 45 && s.charCodeAt(i + 7) === 45 && s.charCodeAt(i + 13) === 58)) return -1;
+  let k = i + 11;
+  k = token(s, k, Math.min(end, i + 48));
+  return k < end ? k : -1;
+}
+
+/** After a syslog host: the tag ("opta[4242]:" or "opta:") and the space after it; -1 when it is not one. */
+function tagEnd(s: string, i: number, end: number): number {
+  const h = token(s, i, end); // host
+  if (h === i || h >= end) return -1;
+  const t = spaces(s, h, end);
+  const lim = Math.min(end, t + 64);
+  for (let k = t; k < lim; k++) {
+    const c = s.charCodeAt(k);
+    if (c === 58 && (s.charCodeAt(k + 1) === 32 || k + 1 === end)) return spaces(s, k + 1, end);
+    if (c === 32) return -1;
+  }
+  return -1;
+}
+
+const MONTHS = 'JanFebMarAprMayJunJulAugSepOctNovDec';
+
+/**
+ * Where the line a program wrote starts inside a line another program wrapped: syslog ("Nov 25 10:00:01 host
+ * opta[42]: ...", with or without "<PRI>"), journald (`journalctl -o short-iso`: "2026-11-25T10:00:01+0100 host
+ * opta[42]: ..."), macOS `log show` ("2026-11-25 10:00:01.123456+0100 0x1a2b Error 0x0 4242 0 opta: ...", whose
+ * Type column is kept in prefix.level), `docker logs -t` ("2026-11-25T10:00:01.123456789Z ..."). -1 for none of
+ * those. Read only for lines the usual formats did not parse, so it costs the daemon's own lines nothing.
+ */
+export function prefixEnd(s: string, p: number, end: number): number {
+  prefix.level = -1;
+  prefix.t0 = prefix.t1 = -1;
+  let i = p;
+  if (s.charCodeAt(i) === 60) {
+    // <PRI> (RFC 3164 on the wire, RFC 5424): severity is PRI & 7
+    let k = i + 1;
+    let n = 0;
+    while (k < i + 5 && isDigit(s.charCodeAt(k))) n = n * 10 + s.charCodeAt(k++) - 48;
+    if (s.charCodeAt(k) !== 62 || k === i + 1) return -1;
+    prefix.level = numericLevel(n & 7);
+    i = k + 1;
+    // RFC 5424: "<134>1 2026-11-25T10:00:01Z host app pid msgid - msg" (structured data "-" only)
+    if (s.charCodeAt(i) === 49 && s.charCodeAt(i + 1) === 32) {
+      const t = isoEnd(s, i + 2, end);
+      if (t < 0) return -1;
+      prefix.t0 = i + 2;
+      prefix.t1 = t;
+      let k2 = t;
+      for (let f = 0; f < 5; f++) k2 = token(s, spaces(s, k2, end), end); // host app procid msgid sd
+      return k2 < end ? spaces(s, k2, end) : -1;
+    }
+  }
+  const c = s.charCodeAt(i);
+  if (c >= 65 && c <= 90) {
+    // RFC 3164: "Nov 25 10:00:01 host tag[pid]: msg" ("Nov  5" pads the day with a space)
+    const m = MONTHS.indexOf(s.slice(i, i + 3));
+    if (m < 0 || m % 3 !== 0 || s.charCodeAt(i + 3) !== 32) return -1;
+    const d = spaces(s, i + 4, end);
+    if (!isDigit(s.charCodeAt(d)) || s.charCodeAt(d + (isDigit(s.charCodeAt(d + 1)) ? 2 : 1)) !== 32) return -1;
+    const t = d + (isDigit(s.charCodeAt(d + 1)) ? 3 : 2);
+    if (s.charCodeAt(t + 2) !== 58 || s.charCodeAt(t + 5) !== 58 || s.charCodeAt(t + 8) !== 32) return -1;
+    prefix.t0 = i;
+    prefix.t1 = t + 8;
+    return tagEnd(s, t + 9, end);
+  }
+  const t = isoEnd(s, i, end);
+  if (t < 0) return -1;
+  prefix.t0 = i;
+  prefix.t1 = t;
+  const a = spaces(s, t, end);
+  if (s.charCodeAt(a) === 48 && s.charCodeAt(a + 1) === 120) {
+    // log show: thread, Type, activity, pid, ttl, "process:" (perhaps "(library) [subsystem:category]" after it)
+    let k = spaces(s, token(s, a, end), end);
+    const w = k;
+    k = token(s, k, end);
+    switch (s.slice(w, k)) {
+      case 'Error':
+      case 'Fault':
+        prefix.level = 3;
+        break;
+      case 'Default':
+      case 'Info':
+      case 'Notice':
+        prefix.level = 1;
+        break;
+      case 'Debug':
+        prefix.level = 0;
+        break;
+      default:
+        return -1;
+    }
+    for (let f = 0; f < 3; f++) k = token(s, spaces(s, k, end), end); // activity pid ttl
+    k = spaces(s, k, end);
+    const colon = s.indexOf(': ', k);
+    return colon > 0 && colon < end ? colon + 2 : -1;
+  }
+  // docker logs -t: the daemon's own line follows the time stamp; journald short-iso: host and tag follow it
+  const c2 = s.charCodeAt(a);
+  if (c2 === 91 || c2 === 123) return a;
+  const tag = tagEnd(s, a, end);
+  return tag >= 0 ? tag : a;
+}
+
+/** A bare level word at i ("ERROR msg", "error: msg"): its index and where the message starts in parsed; false when there is none. */
+export function bareLevel(s: string, i: number, end: number): boolean {
+  let k = i;
+  while (k < end && k - i < 9) {
+    const ch = s.charCodeAt(k) | 0x20;
+    if (ch < 97 || ch > 122) break;
+    k++;
+  }
+  const after = k < end ? s.charCodeAt(k) : 32;
+  if (k === i || !(after === 32 || after === 58 || after === 9)) return false;
+  const lv = levelOf(s, i, k - i);
+  if (lv < 0) return false;
+  if (after === 58) k++;
+  parsed.level = lv;
+  parsed.msg = spaces(s, k, end);
+  parsed.t0 = -1;
+  parsed.t1 = -1;
+  return true;
+}

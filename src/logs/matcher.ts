@@ -1,10 +1,11 @@
 // The log analyser's inner loop: dispatches each line to the patterns of its level whose literal prefilter passes (formats: line-formats.ts; run scoping: run-scope.ts).
 import { visible } from '../rules/language/escape.js';
 import { clipWords } from './clip-words.js';
-import { decode, flatJsonMessageAt, jsonLevel, jsonMessageAfter, jsonTime, JSON_MSG_KEYS, JSON_TIME_KEYS, LEVEL_INDEX, parsed, parseTextLine, UNPARSED } from './line-formats.js';
+import { bareLevel, decode, flatJsonMessageAt, prefix, prefixEnd, jsonLevel, jsonMessageAfter, jsonTime, JSON_MSG_KEYS, JSON_TIME_KEYS, LEVEL_INDEX, parsed, parseTextLine, UNPARSED } from './line-formats.js';
 import type { LogPattern } from './pattern-schema.js';
 import { latin1Bytes } from './pattern-types.js';
 import { prefilterOf } from './prefilters.js';
+import { precedence, yields, type Precedence } from './family.js';
 import { addHit, holdStartupHit, scopeBurst, startRun, type SegmentResult } from './run-scope.js';
 
 /**
@@ -21,6 +22,8 @@ interface Compiled {
   re: RegExp;
   runStart: boolean;
   startup: boolean;
+  /** Members of its family it yields a line to (family.ts); empty outside a family. */
+  before: Precedence[];
 }
 
 interface LevelTable {
@@ -45,6 +48,8 @@ const SAMPLE_CHARS = 400;
  * length for every pattern it reaches, and a pattern from elsewhere may be slower than the check can prove.
  */
 export const MATCH_CHARS = 64 * 1024;
+/** Stack trace lines kept under a sample. */
+const TRACE_LINES = 8;
 /** Longest named-group value kept: it is quoted in messages, remediation commands and the doctor's evidence lines. */
 const VALUE_CHARS = 200;
 
@@ -57,13 +62,20 @@ export class Matcher {
   private next = new Int32Array(0);
   /** The line being counted matched a start-up pattern (sinceStart only). */
   private startupHit = false;
+  /** The last leveled line was an ERROR (or a stack trace line after one): an indented line next is its context. */
+  private inTrace = false;
+  /** The sample of the ERROR line the stack trace below belongs to, when it was kept as one. */
+  private traceSample: { context?: string[] } | null = null;
+  /** The line before was the ERROR line itself (its error's own "TypeError: ..." line may follow). */
+  private justError = false;
 
   /** `patterns` in the order results are reported; run-start patterns are tested first on every line. */
   constructor(patterns: LogPattern[], private readonly sinceStart = false) {
     for (let l = 0; l < 4; l++) this.tables.push({ byFirst: new Array(256).fill(undefined), scanned: [], always: [], jsonRest: [], first: new Uint8Array(65536), other: false });
+    const families = precedence(patterns);
     const order = patterns.map((p, i) => ({ p, i })).sort((a, b) => Number(Boolean(b.p.runStart)) - Number(Boolean(a.p.runStart)) || a.i - b.i);
     for (const { p, i } of order) {
-      const c: Compiled = { index: i, id: p.id, re: new RegExp(p.regex), runStart: p.runStart === true, startup: p.startup === true };
+      const c: Compiled = { index: i, id: p.id, re: new RegExp(p.regex), runStart: p.runStart === true, startup: p.startup === true, before: families[i] };
       this.compiled.push(c);
       const info = prefilterOf(p.regex);
       const prefixes = info.prefixes?.map(latin1Bytes) ?? null;
@@ -103,6 +115,12 @@ export class Matcher {
       t.other = t.scanned.length > 0 || t.always.length > 0;
     }
     this.next = new Int32Array(this.literals.length);
+  }
+
+  /** A new segment begins (a thread takes pieces in any order): no stack trace continues into it from the last one. */
+  startSegment(): void {
+    this.inTrace = this.justError = false;
+    this.traceSample = null;
   }
 
   /** Scans the complete lines of s[from, to) (to is just past a newline, or the end of a final unterminated line). */
@@ -146,6 +164,8 @@ export class Matcher {
           }
         }
         if (level >= 0) {
+          this.inTrace = this.justError = level === 3;
+          this.traceSample = null;
           let msg = p + 16;
           while (msg < end && s.charCodeAt(msg) === 32) msg++;
           const t = tables[level];
@@ -174,12 +194,74 @@ export class Matcher {
   }
 
   private line(s: string, p: number, end: number, r: SegmentResult): void {
+    if (s.charCodeAt(p) === 123 && s.startsWith('{"log":"', p)) {
+      // Docker's json-file driver: {"log":"<the line as written>\n","stream":"stderr","time":"..."}
+      const inner = dockerLog(s.slice(p, end));
+      if (inner !== null) {
+        let e = inner.length;
+        while (e > 0 && (inner.charCodeAt(e - 1) === 13 || inner.charCodeAt(e - 1) === 32)) e--;
+        if (e > 0) this.line(inner, 0, e, r);
+        return;
+      }
+    }
+    if (this.inTrace && this.traceLine(s, p, end, r)) return;
+    this.justError = false;
+    this.traceSample = null;
     if (!parseTextLine(s, p, end)) {
       this.jsonLine(s, p, end, r);
       return;
     }
+    if (parsed.level === UNPARSED) {
+      // A line another program wrapped (syslog, journald, log show, docker logs -t): the daemon's line inside it.
+      const inner = prefixEnd(s, p, end);
+      if (inner > p && inner < end) {
+        const carried = prefix.level;
+        if (s.charCodeAt(inner) === 123) {
+          this.jsonLine(s, inner, end, r, carried);
+          return;
+        }
+        if ((!parseTextLine(s, inner, end) || parsed.level === UNPARSED) && !bareLevel(s, inner, end) && carried >= 0) {
+          parsed.level = carried;
+          parsed.msg = inner;
+          parsed.t0 = parsed.t1 = -1;
+        }
+        if (parsed.level !== UNPARSED && parsed.t0 < 0) {
+          // The wrapper's time stamp is the line's time when the inner line has none.
+          parsed.t0 = prefix.t0;
+          parsed.t1 = prefix.t1;
+        }
+      }
+    }
     const { level, msg, t0, t1 } = parsed;
+    this.inTrace = this.justError = level === 3;
     this.count(r, level, level !== UNPARSED && this.match(s, p, end, msg, level, t0, t1, r));
+  }
+
+  /**
+   * A line of the JavaScript stack trace under an ERROR line ("    at f (x.js:1:2)", "TypeError: x" just below it,
+   * "  code: 'EIO'", "}"): context of that line, kept with its sample (at most TRACE_LINES), not a line of its own
+   * in the counts. Its line number still counts, so later lines keep theirs.
+   */
+  private traceLine(s: string, p: number, end: number, r: SegmentResult): boolean {
+    const c = s.charCodeAt(p);
+    let isTrace = c === 32 || c === 9 || (c === 125 && end - p <= 2);
+    if (!isTrace && this.justError) {
+      // "TypeError: ...", "Error [ERR_X]: ..." right below the ERROR line: the error's own first line
+      const colon = s.indexOf(':', p);
+      if (colon > p && colon - p <= 64) {
+        const head = s.slice(p, colon);
+        isTrace = /^[A-Za-z_$][\w$.]*(?:Error|Exception)(?: \[[\w.]+\])?$/.test(head);
+      }
+    }
+    if (!isTrace) return false;
+    const ctx = this.traceSample;
+    if (ctx) {
+      const list = (ctx.context ??= []);
+      if (list.length < TRACE_LINES) list.push(clipWords(visible(decode(s.slice(p, Math.min(end, p + SAMPLE_CHARS + 1)))), SAMPLE_CHARS));
+    }
+    r.context++;
+    this.justError = false;
+    return true;
   }
 
   /** Counts a line by level; with sinceStart, keeps start-up lines aside until it is clear whether a run starts after them. */
@@ -204,7 +286,7 @@ export class Matcher {
           for (let k = 0; k < xs.length; k++) {
             if (s.startsWith(xs[k], msg)) {
               text ??= this.matchText(s, msg, end, r);
-              if (this.test(bucket[b].p, text, r, s, p, end, t0, t1)) hit = true;
+              if (this.test(bucket[b].p, text, level, r, s, p, end, t0, t1)) hit = true;
               break;
             }
           }
@@ -219,14 +301,14 @@ export class Matcher {
         if (at === -2 || (at >= 0 && at < msg)) at = this.next[li] = s.indexOf(this.literals[li], msg);
         if (at >= 0 && at < end) {
           text ??= this.matchText(s, msg, end, r);
-          if (this.test(t.scanned[b].p, text, r, s, p, end, t0, t1)) hit = true;
+          if (this.test(t.scanned[b].p, text, level, r, s, p, end, t0, t1)) hit = true;
           break;
         }
       }
     }
     for (let b = 0; b < t.always.length; b++) {
       text ??= this.matchText(s, msg, end, r);
-      if (this.test(t.always[b], text, r, s, p, end, t0, t1)) hit = true;
+      if (this.test(t.always[b], text, level, r, s, p, end, t0, t1)) hit = true;
     }
     return hit;
   }
@@ -238,17 +320,20 @@ export class Matcher {
     return decode(s.slice(msg, msg + MATCH_CHARS));
   }
 
-  private test(cp: Compiled, text: string, r: SegmentResult, s: string, p: number, end: number, t0: number, t1: number): boolean {
+  private test(cp: Compiled, text: string, level: number, r: SegmentResult, s: string, p: number, end: number, t0: number, t1: number): boolean {
     const m = cp.re.exec(text);
-    if (!m) return false;
+    // Only a line that matched pays for its family's precedence (a few regexes, on ~1% of lines).
+    if (!m || (cp.before.length > 0 && yields(cp.before, level, text))) return false;
     this.record(cp, r, s, p, end, t0 >= 0 ? visible(decode(s.slice(t0, t1))) : null, m.groups);
     return true;
   }
 
-  private jsonLine(s: string, p: number, end: number, r: SegmentResult): void {
+  private jsonLine(s: string, p: number, end: number, r: SegmentResult, carried = -1): void {
     const raw = s.slice(p, end);
     let level = jsonLevel(raw);
+    if (level < 0) level = carried;
     if (level < 0) level = UNPARSED;
+    this.inTrace = this.justError = level === 3;
     let hit = false;
     if (level !== UNPARSED) {
       // Candidates without parsing: prefixes where the message value starts, required literals anywhere in the line.
@@ -278,7 +363,7 @@ export class Matcher {
           const tk = JSON_TIME_KEYS.find((k) => obj![k] !== undefined);
           // Its first line, as the daemon writes only the first line of a multi-line message (a stack trace follows).
           const full = obj[key] as string;
-          const br = full.search(/[\r\n]/);
+          const br = full.indexOf('\n');
           let message = (br >= 0 ? full.slice(0, br) : full).trimEnd();
           if (message.length > MATCH_CHARS) {
             message = message.slice(0, MATCH_CHARS);
@@ -286,7 +371,7 @@ export class Matcher {
           }
           for (const cp of cands) {
             const mm = cp.re.exec(message);
-            if (mm) {
+            if (mm && !(cp.before.length > 0 && yields(cp.before, level, message))) {
               this.record(cp, r, s, p, end, tk ? jsonTime(obj[tk]) : null, mm.groups);
               hit = true;
             }
@@ -308,7 +393,8 @@ export class Matcher {
       return cut || t.length > SAMPLE_CHARS ? clipWords(t, Math.min(t.length - 1, SAMPLE_CHARS)) : t;
     };
     if (cp.runStart) startRun(r, line, time, this.sinceStart);
-    addHit(r.acc, cp.index, line, time, values, text);
+    const sample = addHit(r.acc, cp.index, line, time, values, text);
+    if (sample) this.traceSample = sample;
     if (cp.startup && this.sinceStart) {
       this.startupHit = true;
       holdStartupHit(r, cp.index, line, time, values, text);
@@ -316,3 +402,26 @@ export class Matcher {
   }
 }
 
+
+/** The line inside a Docker json-file record, as latin1 bytes without its final newline; null when it is not one. */
+function dockerLog(raw: string): string | null {
+  // The closing quote: the first one not escaped (an odd run of backslashes before it escapes it).
+  let k = raw.indexOf('"', 8);
+  for (;;) {
+    if (k < 0) return null;
+    let b = k - 1;
+    while (raw.charCodeAt(b) === 92) b--;
+    if ((k - 1 - b) % 2 === 0) break;
+    k = raw.indexOf('"', k + 1);
+  }
+  // The usual record has no escape but its final "\n": its bytes are the line's, no parsing needed.
+  const esc = raw.indexOf('\\', 8);
+  if (esc === k - 2 && raw.charCodeAt(k - 1) === 110) return raw.slice(8, k - 2);
+  if (esc < 0 || esc > k) return raw.slice(8, k);
+  try {
+    const v = JSON.parse(decode(raw.slice(7, k + 1))) as string;
+    return latin1Bytes(v.endsWith('\r\n') ? v.slice(0, -2) : v.endsWith('\n') ? v.slice(0, -1) : v);
+  } catch {
+    return null;
+  }
+}

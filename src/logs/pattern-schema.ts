@@ -8,7 +8,7 @@ export const LogPatternSchema = z
     $schema: z.string().optional(),
     id: kebab.describe('stable pattern id; equals the file name'),
     levels: z.array(z.enum(LEVELS)).min(1).describe('log levels the pattern applies to (JSON lines: level/severity values are mapped to these)'),
-    regex: text.describe('JavaScript regular expression (no flags) over the message: the line after its time and level; named groups (?<name>...) may be used in message and remediation'),
+    regex: text.describe('JavaScript regular expression (no flags) over the message: the line after its time and level. Match the key phrase and the values, not the whole line (no $ at the end): trailing detail must still match. Named groups (?<name>...) may be used in message and remediation'),
     severity: z.enum(['error', 'warn', 'info']).describe('`opta logs analyze --strict` exits 1 on an error-level finding'),
     message: text.describe('what was found; placeholders: named groups (values of the last match), {{count}}, {{times}}, {{first}}, {{last}}, {{scope}}, {{config.<key>}}, {{paths.<name>}}, and {{<number>*N}}'),
     why: text.describe('why it matters'),
@@ -18,6 +18,8 @@ export const LogPatternSchema = z
     fix: z.union([kebab.regex(/^fix-/, 'must start with "fix-"'), z.null()]).describe('id of a fix pipeline, or null'),
     runStart: z.boolean().optional().describe('true for the line that begins a daemon run ("daemon started"): --since-start and opta doctor look at what follows the last one'),
     startup: z.boolean().optional().describe('true for lines the daemon writes while starting, just before "daemon started" (a session it could not load, a fallback port): with --since-start they count in the run that line begins'),
+    family: kebab.optional().describe('the family of patterns sharing a key phrase (every "lmx preflight failed: ..." line): each line of the family lands in exactly one of its findings'),
+    catchAll: z.boolean().optional().describe('true for the one member of a family whose regex matches every line of the family: it takes the lines no other member does (the others need no exclusions)'),
     examples: z.array(text).min(1).describe('messages (without time and level) the regex must match'),
   })
   .strict()

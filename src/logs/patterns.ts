@@ -34,6 +34,9 @@ export async function loadPatterns(dir?: string): Promise<LoadedPatterns> {
       problems.push({ file, jsonPath: '$.regex', message: `not a valid regular expression: ${(err as Error).message}` });
     }
   }
+  // A family without its catch-all (or with two) leaves lines unrecognised: said here, zod-free, as the files load.
+  const { familyProblems } = await import('./family.js');
+  problems.push(...familyProblems(r.items.filter((it) => patterns.includes(it.rule))));
   if (dir !== undefined && !r.items.length && !problems.length) {
     // An analysis with no pattern finds nothing, which must not read as "No findings." (exit 0): the directory is wrong.
     problems.push({ file: dir, jsonPath: '$', message: 'no log pattern files (*.json) in it, so nothing was looked for; give --rules a directory of log pattern files (opta rules list --kind logs shows the built-in ones)' });

@@ -1,6 +1,7 @@
 // Streams one byte range of an open log file through a Matcher in fixed-size chunks: memory stays flat for any file and any line length.
 import fs from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
+import zlib from 'node:zlib';
 import type { Matcher } from './matcher.js';
 import { newSegment, type SegmentResult } from './run-scope.js';
 
@@ -34,15 +35,24 @@ export interface Segment extends Source {
 /** Runs `read` with a descriptor of the source: its own, or the file opened again (and closed after) when it has none. */
 export function withSource<T>(src: Source, read: (fd: number) => T): T {
   if (src.fd >= 0) return read(src.fd);
-  // O_NONBLOCK: if a FIFO took the file's place, opening it must not wait for a writer (it is refused just below).
-  const fd = fs.openSync(src.path!, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const fd = openAgain(src);
   try {
-    const st = fs.fstatSync(fd);
-    if (`${st.dev}:${st.ino}` !== src.key) throw new Error('it was replaced or renamed while it was analysed (run opta logs analyze again)');
     return read(fd);
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** Opens a source kept by path again; it must still be the file it was when the analysis began. */
+function openAgain(src: Source): number {
+  // O_NONBLOCK: if a FIFO took the file's place, opening it must not wait for a writer (it is refused just below).
+  const fd = fs.openSync(src.path!, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const st = fs.fstatSync(fd);
+  if (`${st.dev}:${st.ino}` !== src.key) {
+    fs.closeSync(fd);
+    throw new Error('it was replaced or renamed while it was analysed (run opta logs analyze again)');
+  }
+  return fd;
 }
 
 /** Reads segment bytes [start, end) and returns what the matcher found; `onBytes` gets the bytes read so far. */
@@ -81,6 +91,25 @@ export async function scanStream(seg: Pick<Segment, 'file'>, stream: AsyncIterab
 }
 
 /**
+ * Scans a gzip-compressed file (a rotation such as daemon.log.2.gz) from its start, decompressing as it reads
+ * (node:zlib, in chunks: nothing is unpacked to disk, memory stays flat); several gzip members one after another are
+ * read as one stream, as zcat does. Byte counts are those decompressed.
+ */
+export async function scanGzip(seg: Segment, matcher: Matcher, patterns: number, onBytes?: (done: number) => void): Promise<SegmentResult> {
+  const own = seg.fd < 0;
+  const fd = own ? openAgain(seg) : seg.fd;
+  try {
+    const raw = fs.createReadStream('', { fd, autoClose: false, start: 0, end: seg.end > 0 ? seg.end - 1 : undefined, highWaterMark: READ_BYTES });
+    // A rotation still being compressed ends early: what is there is read, not an error (Z_SYNC_FLUSH at the end).
+    const gunzip = zlib.createGunzip({ chunkSize: READ_BYTES, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    raw.on('error', (err) => gunzip.destroy(err));
+    return await scanStream(seg, raw.pipe(gunzip), matcher, patterns, onBytes);
+  } finally {
+    if (own) fs.closeSync(fd);
+  }
+}
+
+/**
  * Feeds the bytes of one segment, in order and in any pieces, through a Matcher in chunks of at most CHUNK_BYTES.
  * At the start of a file it drops a UTF-8 byte order mark, and after a UTF-16 one (PowerShell 5 writes UTF-16LE for
  * `opta daemon logs > x.log`) it decodes UTF-16 into UTF-8 first; byte counts stay those of the file.
@@ -95,6 +124,7 @@ class LineFeeder {
   private carry: Buffer | null = null;
   constructor(private readonly seg: Pick<Segment, 'file' | 'start' | 'end'>, private readonly matcher: Matcher, patterns: number) {
     this.r = newSegment(seg.file, seg.start, seg.end, patterns);
+    matcher.startSegment();
   }
 
   feed(buf: Buffer, got: number): void {

@@ -12,7 +12,7 @@ export function redactAnalysis(a: Analysis, r: TextRedactor): Analysis {
     ...a,
     findings: a.findings.map((f) => ({
       ...f,
-      samples: f.samples.map((s) => ({ ...s, text: r.text(s.text) })),
+      samples: f.samples.map((s) => ({ ...s, text: r.text(s.text), ...(s.context ? { context: s.context.map((c) => r.text(c)) } : {}) })),
       values: Object.fromEntries(Object.entries(f.values).map(([k, v]) => [k, r.text(v)])),
       message: r.text(f.message),
       remediation: r.text(f.remediation),

@@ -10,6 +10,7 @@ import { placeholders, strayBraces } from '../rules/language/template.js';
 import { BUILTINS, NAMESPACES } from './pattern-types.js';
 import { LogPatternSchema, type LogPattern } from './pattern-schema.js';
 import { regexInfo } from './regex-info.js';
+import { familyProblems } from './family.js';
 
 /** Checks the doctor reports live (a pattern is evidence for one of these); `logs` and `doctor` are not live checks. */
 const LIVE_CHECKS = CHECKS.map((c) => c.id).filter((id) => id !== 'logs' && id !== 'doctor');
@@ -85,6 +86,7 @@ export function logPatternChecks(file: string, p: LogPattern, fixes: Set<string>
   if (p.fix !== null && !fixes.has(p.fix)) {
     problems.push({ file, jsonPath: '$.fix', message: `unknown fix pipeline "${p.fix}" (known: ${[...fixes].sort().join(', ') || 'none'}; null when there is none)` });
   }
+  if (p.catchAll && !p.family) problems.push({ file, jsonPath: '$.catchAll', message: 'a catch-all belongs to a family: add "family"' });
   if (p.runStart && p.startup) problems.push({ file, jsonPath: '$.startup', message: 'a run-start pattern is not also a start-up line' });
   if (p.runStart && !p.levels.includes('INFO')) problems.push({ file, jsonPath: '$.levels', message: 'a run-start pattern must apply to INFO lines ("daemon started" is written at INFO)' });
   return problems;
@@ -94,4 +96,5 @@ export const logPatternValidator: KindValidator = {
   title: 'opta log pattern',
   schema: LogPatternSchema,
   check: (file, rule) => logPatternChecks(file, rule as LogPattern),
+  checkSet: (rules) => familyProblems(rules as Array<{ file: string; rule: LogPattern }>),
 };

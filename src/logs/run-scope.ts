@@ -15,7 +15,7 @@ export interface PatternAcc {
   count: number;
   first: Hit;
   last: Hit & { values: Record<string, string> };
-  samples: Array<{ line: number; text: string }>;
+  samples: Array<{ line: number; text: string; context?: string[] }>;
 }
 
 /** What one pass over one byte range of one file found (plain data: it crosses worker_threads). */
@@ -43,6 +43,8 @@ export interface SegmentResult {
   bytesRead: number;
   /** Lines longer than the matcher's MATCH_CHARS, matched on their start only. */
   cutLines: number;
+  /** Stack trace lines under ERROR lines: context of those, in no level's count. */
+  context: number;
 }
 
 /** Lines the daemon writes while it starts, before "daemon started" (sessions it could not load, a fallback port). */
@@ -57,7 +59,7 @@ export interface Pending {
 }
 
 export function newSegment(file: number, startByte: number, endByte: number, patterns: number): SegmentResult {
-  return { file, startByte, endByte, lines: 0, levels: [0, 0, 0, 0, 0], matched: [0, 0, 0, 0, 0], acc: new Array(patterns).fill(null), start: null, pending: null, seenOther: false, bytesRead: 0, cutLines: 0 };
+  return { file, startByte, endByte, lines: 0, levels: [0, 0, 0, 0, 0], matched: [0, 0, 0, 0, 0], acc: new Array(patterns).fill(null), start: null, pending: null, seenOther: false, bytesRead: 0, cutLines: 0, context: 0 };
 }
 
 /**
@@ -107,10 +109,14 @@ export function holdStartupHit(r: SegmentResult, index: number, line: number, ti
   addHit(q.acc, index, line, time, values, text);
 }
 
-export function addHit(acc: Array<PatternAcc | null>, i: number, line: number, time: string | null, values: Record<string, string>, text: () => string): void {
+/** Counts a hit; returns the sample it kept (a stack trace below the line is added to it), or null. */
+export function addHit(acc: Array<PatternAcc | null>, i: number, line: number, time: string | null, values: Record<string, string>, text: () => string): PatternAcc['samples'][number] | null {
   let a = acc[i];
   if (a === null) a = acc[i] = { count: 0, first: { line, time }, last: { line, time, values }, samples: [] };
   a.count++;
   a.last = { line, time, values };
-  if (a.samples.length < SAMPLES) a.samples.push({ line, text: text() });
+  if (a.samples.length >= SAMPLES) return null;
+  const sample: PatternAcc['samples'][number] = { line, text: text() };
+  a.samples.push(sample);
+  return sample;
 }

@@ -50,7 +50,11 @@ export function renderAnalysisText(a: Analysis, opts: { kleur?: Kleur } = {}): s
     out.push(`    ${k.dim('why:')}   ${f.why}`);
     out.push(`    ${k.dim('next:')}  ${k.bold(f.remediation)}`);
     out.push(`    ${k.dim('guide:')} ${f.guide}`);
-    f.samples.forEach((s, i) => out.push(`    ${k.dim(i === 0 ? 'e.g.' : '    ')}   ${name(s.file)}${s.line !== null ? `:${s.line}` : ''}: ${s.text}`));
+    f.samples.forEach((s, i) => {
+      out.push(`    ${k.dim(i === 0 ? 'e.g.' : '    ')}   ${name(s.file)}${s.line !== null ? `:${s.line}` : ''}: ${s.text}`);
+      // The stack trace under an ERROR line, indented under it (its lines were escaped when they were read).
+      for (const c of s.context ?? []) out.push(`             ${k.dim(c)}`);
+    });
     out.push('');
   }
   const o = a.other;

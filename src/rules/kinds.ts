@@ -14,6 +14,8 @@ export interface KindValidator {
   title: string;
   schema: import('zod').ZodType;
   check(file: string, rule: unknown): RuleProblem[];
+  /** Checks across the files of one directory (a log pattern family needs its catch-all), after each file's own. */
+  checkSet?(rules: Array<{ file: string; rule: unknown }>): RuleProblem[];
 }
 
 /**

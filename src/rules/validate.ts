@@ -31,7 +31,8 @@ export function validateKindText(kind: RuleKind, v: KindValidator, file: string,
 
 /** Validates a file, or every *.json in a directory, of one kind (duplicate ids included). */
 export function validateKindPath(kind: RuleKind, v: KindValidator, target: string): { rules: Array<{ file: string; rule: unknown }>; problems: RuleProblem[] } {
-  const files = fs.statSync(target).isDirectory()
+  const isDir = fs.statSync(target).isDirectory();
+  const files = isDir
     ? fs.readdirSync(target).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(target, f))
     : [target];
   const rules: Array<{ file: string; rule: unknown }> = [];
@@ -51,6 +52,7 @@ export function validateKindPath(kind: RuleKind, v: KindValidator, target: strin
       rules.push({ file, rule: r.rule });
     }
   }
+  if (v.checkSet && isDir) problems.push(...v.checkSet(rules));
   return { rules, problems };
 }
 
