@@ -24,6 +24,8 @@ export interface AssembleInput {
   logEvidence: Record<string, string[]>;
   ruleProblems: DoctorReport['ruleProblems'];
   strict: boolean;
+  /** An untrusted project pack was ignored, and how to trust it. */
+  notices?: string[];
 }
 
 /** What the report says about the run itself, measured by the caller. */
@@ -150,5 +152,6 @@ export function assemble(input: AssembleInput, run: RunInfo): DoctorReport {
     facts: input.records,
     rules: { loaded: run.loaded, selected: input.selected.length, validatedNow: run.validatedNow, ran },
     ruleProblems: input.ruleProblems,
+    notices: input.notices ?? [],
   };
 }

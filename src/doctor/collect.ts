@@ -59,7 +59,8 @@ export async function collect(opts: DoctorOptions): Promise<Collection> {
   let selected: LoadedRule[];
   let loaded: LoadResult;
   try {
-    loaded = await loadRules(rulesDir);
+    const env = opts.env ?? process.env;
+    loaded = await loadRules({ home: opts.paths.home, cwd: process.cwd(), userHome: env.HOME, rulesDir: opts.rulesDir });
     requireRules(rulesDir, loaded);
     selected = selectRules(loaded.rules, opts.only, opts.skip);
   } catch (err) {

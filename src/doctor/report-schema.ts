@@ -84,6 +84,7 @@ export const DoctorReportSchema = z
         .describe('every selected rule, in check order (JUnit testcases, OpenMetrics rule series)'),
     }),
     ruleProblems: z.array(z.object({ file: z.string(), jsonPath: z.string(), message: z.string() })),
+    notices: z.array(z.string()).default([]).describe('what the run ignored and how to change that (an untrusted project rule pack)'),
   })
   .strict()
   .describe('The report printed by `opta doctor --json`.');

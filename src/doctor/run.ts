@@ -33,6 +33,7 @@ export async function runDoctorCapture(opts: DoctorOptions): Promise<DoctorCaptu
       logEvidence: g.logEvidence,
       ruleProblems: [...c.loaded.problems, ...g.patternProblems],
       strict: Boolean(opts.strict),
+      notices: c.loaded.notices,
     },
     {
       home: displayPath(opts.paths.home, opts.env ?? process.env),
