@@ -130,3 +130,43 @@ test('a pack log pattern that backtracks catastrophically is refused by file, an
   assert.equal(p.jsonPath, '$.regex');
   assert.equal(r.code, 2);
 });
+
+test('suppressions: a held finding leaves the exit code, shows in --verbose, JSON, JUnit <skipped> and GitHub; expired is a warning; no reason is refused', async (t) => {
+  const h = makeHome();
+  t.after(() => h.cleanup());
+  // A user rule that always fires as an error: exit 1 unless suppressed.
+  writeJson(path.join(h.optaHome, 'rules', 'doctor', 'team-node-pinned.json'), { ...TEAM_RULE, event: { ...TEAM_RULE.event, params: { ...TEAM_RULE.event.params, severity: 'error' } } });
+  const sup = path.join(h.optaHome, 'suppressions.json');
+  // Only the node check: the throwaway home's stopped daemon would fail the run whatever the suppression does.
+  const run = (...args: string[]) => runOpta(h, ['doctor', '--only', 'node', '--timeout', '3000', ...args], { cwd: h.home });
+  const fired = await run('--json');
+  assert.ok(JSON.parse(fired.stdout).findings.some((f: { id: string }) => f.id === 'team-node-pinned'));
+  const before = JSON.parse(fired.stdout).exitCode as number;
+  assert.equal(before, 1);
+
+  writeJson(sup, { suppressions: [{ rule: 'team-node-pinned', reason: 'upgrading in Q3', until: '2999-12-31' }] });
+  const json = await run('--json');
+  const rep = JSON.parse(json.stdout);
+  assert.ok(!rep.findings.some((f: { id: string }) => f.id === 'team-node-pinned'));
+  assert.equal(rep.suppressed[0].id, 'team-node-pinned');
+  assert.equal(rep.suppressed[0].suppression.reason, 'upgrading in Q3');
+  assert.equal(json.code, 0, 'the only finding is held back: exit 0');
+  assert.notEqual(rep.counts.errors, JSON.parse(fired.stdout).counts.errors);
+  const junit = await run('--format', 'junit');
+  assert.match(junit.stdout, /<testcase classname="node" name="team-node-pinned"[^>]*>\s*<skipped message="suppressed until 2999-12-31: upgrading in Q3/);
+  const gh = await run('--format', 'github');
+  assert.match(gh.stdout, /::notice title=opta doctor%3A suppressed%3A team-node-pinned::/);
+  const verbose = await run('--verbose');
+  assert.match(verbose.stdout, /suppressed: team-node-pinned until 2999-12-31: upgrading in Q3/);
+
+  writeJson(sup, { suppressions: [{ rule: 'team-node-pinned', reason: 'upgrading in Q3', until: '2001-01-31' }] });
+  const expired = await run('--json');
+  assert.equal(expired.code, 1);
+  assert.match(expired.stderr, /suppression of team-node-pinned in .*suppressions\.json expired on 2001-01-31/);
+  assert.ok(JSON.parse(expired.stdout).findings.some((f: { id: string }) => f.id === 'team-node-pinned'));
+
+  writeJson(sup, { suppressions: [{ rule: 'team-node-pinned', until: '2999-12-31' }] });
+  const noReason = await run('--json');
+  assert.equal(noReason.code, 2);
+  assert.match(noReason.stderr, /suppressions\.json is invalid at \$\.suppressions\[0\]\.reason: a suppression must say why/);
+});

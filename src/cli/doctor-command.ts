@@ -7,6 +7,7 @@ import { cliPaths, runtime, type ExitCode } from './context.js';
 import type { DoctorFlags } from './doctor-flags.js';
 import { checkDestinations, emitReport, pairDestinations } from './doctor-outputs.js';
 import { err } from './output.js';
+import { noticeOnce } from '../core/notices.js';
 import { colorEnabled, paint } from './terminal.js';
 
 export const DEFAULT_INTERVAL_MS = 30_000;
@@ -80,6 +81,8 @@ export async function doctorAction(flags: DoctorFlags, setExit: (code: ExitCode)
   const report = await runDoctor({ ...options, deadlineAt: Math.max(Date.now() + MIN_RUN_MS, startedAt + flags.timeout - PRINT_MARGIN_MS) });
   const written = await emitReport(report, destinations, ctx, { githubSummary: process.env.GITHUB_STEP_SUMMARY });
   for (const line of renderRuleProblems(report)) err(line);
+  // An ignored pack or an expired suppression: said once on stderr (the entry point prints the queue).
+  report.notices.forEach(noticeOnce);
   if (report.ruleProblems.length) err('opta: fix the rule files above (check them with: opta rules validate); the other rules ran.');
   setExit(written ? report.exitCode : 2);
 }

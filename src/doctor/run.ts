@@ -31,9 +31,10 @@ export async function runDoctorCapture(opts: DoctorOptions): Promise<DoctorCaptu
       factChecks: c.factChecks,
       values: g.values,
       logEvidence: g.logEvidence,
-      ruleProblems: [...c.loaded.problems, ...g.patternProblems],
+      ruleProblems: [...c.loaded.problems, ...c.suppressions.problems, ...g.patternProblems],
       strict: Boolean(opts.strict),
       notices: c.loaded.notices,
+      suppressions: c.suppressions.entries,
     },
     {
       home: displayPath(opts.paths.home, opts.env ?? process.env),
