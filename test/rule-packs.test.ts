@@ -170,3 +170,23 @@ test('suppressions: a held finding leaves the exit code, shows in --verbose, JSO
   assert.equal(noReason.code, 2);
   assert.match(noReason.stderr, /suppressions\.json is invalid at \$\.suppressions\[0\]\.reason: a suppression must say why/);
 });
+
+test('doctor --explain: the fact values that made a rule fire, and the comparison that kept another quiet', async (t) => {
+  const h = makeHome();
+  t.after(() => h.cleanup());
+  // No daemon in the throwaway home: daemon-not-running fires; LMX is unreachable, so lmx-no-model stays quiet.
+  const fired = await runOpta(h, ['doctor', '--explain', 'daemon-not-running', '--timeout', '3000'], { cwd: h.home });
+  assert.equal(fired.code, 0, fired.stderr);
+  assert.match(fired.stdout, /^Rule daemon-not-running \(shipped pack, .*\): fired$/m);
+  assert.match(fired.stdout, /^ {4}true {2}daemon \$\.status was "not-running"; equal "not-running"$/m);
+  assert.match(fired.stdout, /^Repaired by: fix-start-daemon/m);
+  assert.match(fired.stdout, /daemon\.start: start the daemon/);
+  assert.match(fired.stdout, /^Guide: the "Daemon Exits Immediately" section/m);
+  const quiet = await runOpta(h, ['doctor', '--explain', 'lmx-no-model', '--timeout', '3000'], { cwd: h.home });
+  assert.equal(quiet.code, 0, quiet.stderr);
+  assert.match(quiet.stdout, /: did not fire$/m);
+  assert.match(quiet.stdout, /^ {4}false lmx \$\.reachable was false; equal true$/m);
+  const unknown = await runOpta(h, ['doctor', '--explain', 'no-such-rule'], { cwd: h.home });
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /no doctor rule "no-such-rule"/);
+});

@@ -36,6 +36,19 @@ export function parseList(v: string, prev: string[] = []): string[] {
   return [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 }
 
+/** `opta doctor --explain RULE`: 0 explained (whatever the rule did), 2 no such rule. */
+async function explainAction(flags: DoctorFlags): Promise<ExitCode> {
+  if (flags.fix || flags.watch) throw new UsageError('--explain shows one rule of one run; it does not go with --fix or --watch');
+  const [{ explainDoctor }, { renderExplanation }, { loadPipelines, planPipeline }] = await Promise.all([import('../doctor/explain.js'), import('../render/explain.js'), import('../fix/plan.js')]);
+  const paths = cliPaths();
+  const e = await explainDoctor({ paths, env: process.env, rulesDir: flags.rules, deadlineMs: flags.timeout }, flags.explain!);
+  const fix = e.rule.event.params.fix;
+  const lp = fix ? (await loadPipelines()).byId.get(fix) : undefined;
+  const plan = lp ? await planPipeline(lp, [e.id], paths, process.env, e.facts) : null;
+  process.stdout.write(renderExplanation(e, plan));
+  return 0;
+}
+
 export async function doctorAction(flags: DoctorFlags, setExit: (code: ExitCode) => void): Promise<void> {
   if ((flags.yes || flags.dryRun) && !flags.fix) throw new UsageError(`${flags.yes ? '--yes' : '--dry-run'} only goes with --fix: opta doctor --fix${flags.yes ? ' --yes' : ' --dry-run'}`);
   if (flags.interval !== undefined && !flags.watch) throw new UsageError('--interval sets the pause between --watch runs; add --watch (e.g. opta doctor --watch --interval 30s).');
@@ -47,6 +60,7 @@ export async function doctorAction(flags: DoctorFlags, setExit: (code: ExitCode)
     if (other) throw new UsageError(`--fix prints its own report (text, or JSON with --json) to standard output; for a ${other.format} report of the result, run opta doctor --format ${other.format} afterwards.`);
     return (await import('./doctor-fix.js')).fixAction({ ...flags, json: destinations.some((d) => d.format === 'json') }, setExit);
   }
+  if (flags.explain !== undefined) return setExit(await explainAction(flags));
   await checkDestinations(destinations, { watch: flags.watch });
   const options: DoctorOptions = {
     paths: cliPaths(),
