@@ -106,7 +106,7 @@ test('opta rules list/validate: exit 0 when valid, 2 with path and JSON path of 
     assert.equal(rows.length, files.length);
     assert.deepEqual(rows.find((r) => r.id === 'daemon-stale-state'), { ...rows.find((r) => r.id === 'daemon-stale-state'), severity: 'error', check: 'daemon', fix: 'fix-stale-state' });
     const text = await runOpta(h, ['rules', 'list']);
-    assert.match(text.stdout, /^daemon-stale-state\s+error\s+daemon\s+fix-stale-state$/m);
+    assert.match(text.stdout, /^daemon-stale-state\s+error\s+daemon\s+fix-stale-state\s+shipped\s+-$/m);
     const ok = await runOpta(h, ['rules', 'validate']);
     assert.equal(ok.code, 0);
     const total = KINDS.filter((k) => fs.existsSync(k.dir)).reduce((n, k) => n + fs.readdirSync(k.dir).filter((f) => f.endsWith('.json')).length, 0);

@@ -7,6 +7,7 @@ import { cliPaths, runtime, type ExitCode } from './context.js';
 import type { DoctorFlags } from './doctor-flags.js';
 import { checkDestinations, emitReport, pairDestinations } from './doctor-outputs.js';
 import { err } from './output.js';
+import { noticeOnce } from '../core/notices.js';
 import { colorEnabled, paint } from './terminal.js';
 
 export const DEFAULT_INTERVAL_MS = 30_000;
@@ -35,6 +36,19 @@ export function parseList(v: string, prev: string[] = []): string[] {
   return [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 }
 
+/** `opta doctor --explain RULE`: 0 explained (whatever the rule did), 2 no such rule. */
+async function explainAction(flags: DoctorFlags): Promise<ExitCode> {
+  if (flags.fix || flags.watch) throw new UsageError('--explain shows one rule of one run; it does not go with --fix or --watch');
+  const [{ explainDoctor }, { renderExplanation }, { loadPipelines, planPipeline }] = await Promise.all([import('../doctor/explain.js'), import('../render/explain.js'), import('../fix/plan.js')]);
+  const paths = cliPaths();
+  const e = await explainDoctor({ paths, env: process.env, rulesDir: flags.rules, deadlineMs: flags.timeout }, flags.explain!);
+  const fix = e.rule.event.params.fix;
+  const lp = fix ? (await loadPipelines()).byId.get(fix) : undefined;
+  const plan = lp ? await planPipeline(lp, [e.id], paths, process.env, e.facts) : null;
+  process.stdout.write(renderExplanation(e, plan));
+  return 0;
+}
+
 export async function doctorAction(flags: DoctorFlags, setExit: (code: ExitCode) => void): Promise<void> {
   if ((flags.yes || flags.dryRun) && !flags.fix) throw new UsageError(`${flags.yes ? '--yes' : '--dry-run'} only goes with --fix: opta doctor --fix${flags.yes ? ' --yes' : ' --dry-run'}`);
   if (flags.interval !== undefined && !flags.watch) throw new UsageError('--interval sets the pause between --watch runs; add --watch (e.g. opta doctor --watch --interval 30s).');
@@ -46,6 +60,7 @@ export async function doctorAction(flags: DoctorFlags, setExit: (code: ExitCode)
     if (other) throw new UsageError(`--fix prints its own report (text, or JSON with --json) to standard output; for a ${other.format} report of the result, run opta doctor --format ${other.format} afterwards.`);
     return (await import('./doctor-fix.js')).fixAction({ ...flags, json: destinations.some((d) => d.format === 'json') }, setExit);
   }
+  if (flags.explain !== undefined) return setExit(await explainAction(flags));
   await checkDestinations(destinations, { watch: flags.watch });
   const options: DoctorOptions = {
     paths: cliPaths(),
@@ -80,6 +95,8 @@ export async function doctorAction(flags: DoctorFlags, setExit: (code: ExitCode)
   const report = await runDoctor({ ...options, deadlineAt: Math.max(Date.now() + MIN_RUN_MS, startedAt + flags.timeout - PRINT_MARGIN_MS) });
   const written = await emitReport(report, destinations, ctx, { githubSummary: process.env.GITHUB_STEP_SUMMARY });
   for (const line of renderRuleProblems(report)) err(line);
+  // An ignored pack or an expired suppression: said once on stderr (the entry point prints the queue).
+  report.notices.forEach(noticeOnce);
   if (report.ruleProblems.length) err('opta: fix the rule files above (check them with: opta rules validate); the other rules ran.');
   setExit(written ? report.exitCode : 2);
 }

@@ -19,4 +19,6 @@ export interface DoctorFlags {
   interval?: number;
   yes?: boolean;
   dryRun?: boolean;
+  /** --explain RULE: why that rule fired or stayed quiet in this run. */
+  explain?: string;
 }

@@ -5,6 +5,7 @@ import { VERSION } from '../core/version.js';
 import { err } from './output.js';
 import { colorEnabled } from './terminal.js';
 import { runtime, type ExitCode } from './context.js';
+import { takeNotices } from '../core/notices.js';
 
 /** Each command group registers itself; an action returns its exit code through `setExit`. */
 export type Register = (program: Command, setExit: (code: ExitCode) => void) => void;
@@ -130,6 +131,7 @@ export function runCli(argv: string[], groups: Groups): void {
 
   void main(argv, groups).then((code) => {
     process.exitCode = code;
+    for (const line of takeNotices()) err(line);
     if (runtime.hardStopAt !== undefined) {
       // Unref'd: a process with nothing left to do exits at once; one held open (e.g. by a DNS lookup) ends at the deadline.
       setTimeout(() => process.exit(code), Math.max(0, runtime.hardStopAt - Date.now())).unref();

@@ -4,6 +4,9 @@ import path from 'node:path';
 import { OptaError, UsageError } from '../core/errors.js';
 import { kindOfPath, type RuleKind } from '../rules/kinds.js';
 import { loadKind } from '../rules/loader.js';
+import { defaultPackOptions, findProjectDir, loadPacked, projectFiles, trustProject, type DisabledRule } from '../rules/packs.js';
+import { visible } from '../rules/language/escape.js';
+import { resolveHome } from '../core/paths.js';
 import { KINDS, kindById } from './rule-kinds.js';
 import type { ExitCode } from './context.js';
 import { err, formatTable, out } from './output.js';
@@ -40,17 +43,21 @@ async function listAction(opts: { json?: boolean; kind?: string; rules?: string 
   let problems = 0;
   for (const { kind, dir } of targets) {
     if (!opts.rules && !fs.existsSync(dir)) continue;
-    const r = await loadKind(kind, dir);
+    // --rules lists that directory alone, as it always did; otherwise every pack layer, composed as the commands see it.
+    const r = opts.rules ? { ...(await loadKind(kind, dir)), disabled: [] as DisabledRule[] } : await loadPacked(kind, defaultPackOptions());
     const mine: Array<Record<string, unknown>> = r.items.map((x) => ({
       kind: kind.id,
       ...kind.summary(x.rule),
       file: rel(x.file),
+      ...('pack' in x ? { pack: x.pack, note: x.replaces ? `replaces ${x.replaces}` : null } : {}),
     }));
-    rows.push(...mine);
-    const cell = (v: unknown) => (v === null || v === undefined ? '-' : Array.isArray(v) ? v.join(',') : String(v));
-    const body = mine.map((m) => kind.columns.map((c) => cell(m[c])));
-    tables.push(`${kind.id} (${rel(dir)}): ${kind.description}\n${formatTable(kind.columns.map((c) => c.toUpperCase()), body)}`);
-    for (const p of r.problems) err(`opta: rule file ${p.file} is invalid at ${p.jsonPath}: ${p.message}`);
+    const off: Array<Record<string, unknown>> = r.disabled.map((d) => ({ kind: kind.id, id: d.id, file: rel(d.file), pack: d.pack, note: `disables ${d.disables}: ${d.reason}`, disabled: true }));
+    rows.push(...mine, ...off);
+    const cell = (v: unknown) => (v === null || v === undefined ? '-' : Array.isArray(v) ? v.join(',') : visible(String(v)));
+    const columns = opts.rules ? kind.columns : [...kind.columns, 'pack', 'note'];
+    const body = [...mine, ...off].map((m) => columns.map((c) => cell(m[c])));
+    tables.push(`${kind.id} (${rel(dir)}): ${kind.description}\n${formatTable(columns.map((c) => c.toUpperCase()), body)}`);
+    for (const p of r.problems) err(`opta: rule file ${visible(p.file)} is invalid at ${p.jsonPath}: ${visible(p.message)}`);
     problems += r.problems.length;
   }
   out(opts.json ? JSON.stringify(rows, null, 2) : tables.join('\n\n'));
@@ -81,6 +88,19 @@ async function validateAction(opts: { kind?: string }, target: string | undefine
   return 0;
 }
 
+/** `opta rules trust`: records the content hash of the project pack above the current directory (as direnv allow does). */
+async function trustAction(): Promise<ExitCode> {
+  const dir = findProjectDir(process.cwd(), process.env.HOME);
+  if (!dir) throw new OptaError('no project rule pack here: opta looks for .opta/rules/ or .opta/suppressions.json from the current directory upward (not in HOME or above)', 1);
+  const home = resolveHome();
+  const hash = trustProject(home, dir);
+  const files = projectFiles(dir);
+  out(`Trusted the rule pack in ${visible(dir)} (${files.length} file(s), sha256 ${hash.slice(0, 12)}).`);
+  for (const f of files) out(`  ${visible(path.relative(dir, f))}`);
+  out('Any change to these files needs a new opta rules trust.');
+  return 0;
+}
+
 /** `opta rules ...`, declared once (command-table.ts). */
 export const RULES: GroupSpec = {
   name: 'rules',
@@ -102,6 +122,11 @@ export const RULES: GroupSpec = {
       description: 'validate rule files against their schema (schemas/) and cross-checks: every built-in kind, or a file or directory; exit 0 valid, 2 invalid',
       options: [{ flags: '--kind <kind>', description: `the kind of the file or directory given (default: from its $schema or its directory name, else doctor)` }],
       run: (opts: { kind?: string }, [target]: [string | undefined]) => validateAction(opts, target),
+    },
+    {
+      name: 'trust',
+      description: "trust the project's rule pack (.opta/rules/, .opta/suppressions.json, found from here upward) as it is now; any change needs a new trust",
+      run: () => trustAction(),
     },
   ],
 };

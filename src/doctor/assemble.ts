@@ -10,6 +10,7 @@ import type { FactRecord } from './report-types.js';
 import { REPORT_SCHEMA_VERSION, type CheckResult, type DoctorReport, type Finding, type RuleRun } from './report-types.js';
 import type { LoadedRule } from './rule-types.js';
 import { fillTemplate } from '../rules/language/template.js';
+import { expiresAt, type Suppression } from './suppressions.js';
 
 export interface AssembleInput {
   selected: LoadedRule[];
@@ -24,6 +25,10 @@ export interface AssembleInput {
   logEvidence: Record<string, string[]>;
   ruleProblems: DoctorReport['ruleProblems'];
   strict: boolean;
+  /** An untrusted project pack was ignored, and how to trust it. */
+  notices?: string[];
+  /** { rule, reason, until } of the user and a trusted project; applied against RunInfo.startedAt. */
+  suppressions?: Suppression[];
 }
 
 /** What the report says about the run itself, measured by the caller. */
@@ -123,8 +128,27 @@ export function exitCodeOf(counts: DoctorReport['counts'], ruleProblems: number,
   return ruleProblems ? 2 : counts.errors || (strict && counts.warnings) ? 1 : 0;
 }
 
+/** Findings a suppression holds back (not counted), and a notice for each suppression that expired before `now`. */
+export function applySuppressions(all: Finding[], suppressions: Suppression[], now: number): { findings: Finding[]; suppressed: DoctorReport['suppressed']; notices: string[] } {
+  const notices: string[] = [];
+  const active = suppressions.filter((s) => {
+    if (expiresAt(s) >= now) return true;
+    notices.push(`opta: the suppression of ${s.rule} in ${s.file} expired on ${s.until} (${visible(s.reason)}); its finding counts again. Renew or remove it.`);
+    return false;
+  });
+  const findings: Finding[] = [];
+  const suppressed: DoctorReport['suppressed'] = [];
+  for (const f of all) {
+    const s = f.check === 'doctor' ? undefined : active.find((x) => x.rule === f.id);
+    if (s) suppressed.push({ ...f, suppression: { reason: s.reason, until: s.until, file: s.file } });
+    else findings.push(f);
+  }
+  return { findings, suppressed, notices };
+}
+
 export function assemble(input: AssembleInput, run: RunInfo): DoctorReport {
-  const findings = findingsOf(input.fired, input.values);
+  const sup = applySuppressions(findingsOf(input.fired, input.values), input.suppressions ?? [], run.startedAt);
+  const findings = sup.findings;
   const checks = checkResults(input, findings);
   const ran = ruleRuns(input, findings);
   const counts = {
@@ -150,5 +174,7 @@ export function assemble(input: AssembleInput, run: RunInfo): DoctorReport {
     facts: input.records,
     rules: { loaded: run.loaded, selected: input.selected.length, validatedNow: run.validatedNow, ran },
     ruleProblems: input.ruleProblems,
+    suppressed: sup.suppressed,
+    notices: [...(input.notices ?? []), ...sup.notices],
   };
 }

@@ -6,6 +6,7 @@ import type { FactCollector, FactValue } from '../facts/fact.js';
 import { COLLECTORS } from '../facts/registry.js';
 import { earlyFacts, loadRules, DEFAULT_RULES_DIR, type LoadResult } from './load-rules.js';
 import { FactStore } from './fact-store.js';
+import { loadSuppressions } from './suppressions.js';
 import { DEFAULT_DEADLINE_MS, type DoctorOptions } from './options.js';
 import type { DoctorReport } from './report-types.js';
 import type { LoadedRule } from './rule-types.js';
@@ -19,6 +20,7 @@ export interface Collection {
   /** Every collector by fact id, fact-failures included (replaced by failing ones in an offline replay). */
   collectors: Map<string, FactCollector>;
   loaded: LoadResult;
+  suppressions: ReturnType<typeof loadSuppressions>;
   selected: LoadedRule[];
   /** Fact id -> the checks of the selected rules that name it (conditions or placeholders). */
   factChecks: Map<string, Set<string>>;
@@ -58,8 +60,12 @@ export async function collect(opts: DoctorOptions): Promise<Collection> {
 
   let selected: LoadedRule[];
   let loaded: LoadResult;
+  let suppressions: Collection['suppressions'];
   try {
-    loaded = await loadRules(rulesDir);
+    const env = opts.env ?? process.env;
+    const packs = { home: opts.paths.home, cwd: process.cwd(), userHome: env.HOME, rulesDir: opts.rulesDir };
+    loaded = await loadRules(packs);
+    suppressions = loadSuppressions(packs);
     requireRules(rulesDir, loaded);
     selected = selectRules(loaded.rules, opts.only, opts.skip);
   } catch (err) {
@@ -81,7 +87,7 @@ export async function collect(opts: DoctorOptions): Promise<Collection> {
     if ((collectors.get(id)?.priority ?? 10) >= 10 && id !== 'fact-failures') void store.get(id);
   }
   await sendNow();
-  return { started, deadlineMs, deadlineAt, store, collectors, loaded, selected, factChecks };
+  return { started, deadlineMs, deadlineAt, store, collectors, loaded, suppressions, selected, factChecks };
 }
 
 /** `work`, or 'deadline' once the run's deadline has passed (with a margin: each collector is capped by it already). */

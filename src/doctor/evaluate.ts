@@ -18,6 +18,8 @@ export interface Evaluation {
   fired: FiredRule[];
   /** Rules that did not fire, by name: the facts they consulted (none listed after a deadline: the engine did not finish). */
   notFired: Map<string, Set<string>>;
+  /** Rule name -> json-rules-engine's condition tree with each leaf's factResult and result (`opta doctor --explain`). */
+  trees: Map<string, unknown>;
 }
 
 /** The leaf conditions json-rules-engine evaluated, with what the fact held (its results carry `factResult`). */
@@ -67,7 +69,7 @@ export async function evaluate(c: Collection): Promise<Evaluation> {
     store.expire();
     const timeoutRule = selected.find((r) => r.rule.event.params.id === 'check-timed-out');
     if (timeoutRule) fired.push({ rule: timeoutRule, evidence: [] });
-    return { deadlineReached: true, fired, notFired };
+    return { deadlineReached: true, fired, notFired, trees: new Map() };
   }
   const byName = new Map(selected.map((r) => [r.rule.name, r]));
   for (const res of outcome.results) {
@@ -75,5 +77,6 @@ export async function evaluate(c: Collection): Promise<Evaluation> {
     if (rule) fired.push({ rule, evidence: evidenceOf((res as unknown as { conditions: unknown }).conditions) });
   }
   for (const res of outcome.failureResults) notFired.set(res.name as string, consultedFacts((res as unknown as { conditions: unknown }).conditions));
-  return { deadlineReached: false, fired, notFired };
+  const trees = new Map([...outcome.results, ...outcome.failureResults].map((res) => [res.name as string, (res as unknown as { conditions: unknown }).conditions]));
+  return { deadlineReached: false, fired, notFired, trees };
 }

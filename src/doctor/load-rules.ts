@@ -1,5 +1,6 @@
 // Loads the doctor's rules (the doctor kind through the rule loader) and describes each for the engine: the facts it needs.
-import { manifestOf, loadKind } from '../rules/loader.js';
+import { loadKind, manifestOf } from '../rules/loader.js';
+import { loadPacked, type DisabledRule, type PackedLoad, type PackName, type PackOptions } from '../rules/packs.js';
 import type { RuleProblem } from '../rules/kinds.js';
 import { doctorKind } from './kind.js';
 import { templateFacts, type LoadedRule, type RuleFile } from './rule-types.js';
@@ -29,10 +30,29 @@ export interface LoadResult {
   rules: LoadedRule[];
   problems: RuleProblem[];
   validatedNow: number;
+  /** Rule id -> the pack it came from (shipped, rules for --rules, user, project). */
+  packs: Map<string, PackName>;
+  disabled: DisabledRule[];
+  /** An untrusted project pack was ignored (said once, on stderr and in the report). */
+  notices: string[];
 }
 
-/** The doctor's rules, described for the engine. */
-export async function loadRules(dir: string = DEFAULT_RULES_DIR): Promise<LoadResult> {
-  const r = await loadKind<RuleFile>(doctorKind, dir);
-  return { rules: r.items.map((i) => describeRule(i.file, i.rule)), problems: r.problems, validatedNow: r.validatedNow };
+/**
+ * The doctor's rules through every pack layer (--rules DIR in place of the shipped ones), described for the engine;
+ * given a directory, that directory's rules alone (tests, rule authors).
+ */
+export async function loadRules(packs: PackOptions | string = DEFAULT_RULES_DIR): Promise<LoadResult> {
+  let r: PackedLoad<RuleFile>;
+  if (typeof packs === 'string') {
+    const one = await loadKind<RuleFile>(doctorKind, packs);
+    r = { ...one, items: one.items.map((i) => ({ ...i, pack: 'rules' })), disabled: [], notices: [] };
+  } else r = await loadPacked<RuleFile>(doctorKind, packs);
+  return {
+    rules: r.items.map((i) => describeRule(i.file, i.rule)),
+    problems: r.problems,
+    validatedNow: r.validatedNow,
+    packs: new Map(r.items.map((i) => [i.rule.event.params.id, i.pack])),
+    disabled: r.disabled,
+    notices: r.notices,
+  };
 }

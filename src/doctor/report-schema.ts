@@ -26,6 +26,10 @@ export const FindingSchema = z.object({
   ruleFile: z.string(),
 });
 
+export const SuppressedSchema = FindingSchema.extend({
+  suppression: z.object({ reason: z.string(), until: z.string().describe('ISO date: the last day it holds'), file: z.string() }),
+});
+
 export const CheckResultSchema = z.object({
   id: z.string(),
   label: z.string(),
@@ -84,6 +88,11 @@ export const DoctorReportSchema = z
         .describe('every selected rule, in check order (JUnit testcases, OpenMetrics rule series)'),
     }),
     ruleProblems: z.array(z.object({ file: z.string(), jsonPath: z.string(), message: z.string() })),
+    suppressed: z
+      .array(SuppressedSchema)
+      .default([])
+      .describe('findings a suppression ({ rule, reason, until }) holds back: not counted, not in the exit code'),
+    notices: z.array(z.string()).default([]).describe('what the run ignored and how to change that (an untrusted project rule pack)'),
   })
   .strict()
   .describe('The report printed by `opta doctor --json`.');

@@ -1,8 +1,8 @@
 // Runs the doctor in three stages: collect (facts, rules, deadline) -> evaluate (json-rules-engine) -> assemble (pure).
 import { displayPath } from '../core/paths.js';
 import { assemble } from './assemble.js';
-import { collect, collectRest, gather } from './collect.js';
-import { evaluate } from './evaluate.js';
+import { collect, collectRest, gather, type Collection } from './collect.js';
+import { evaluate, type Evaluation } from './evaluate.js';
 import type { DoctorCapture, DoctorOptions } from './options.js';
 import type { DoctorReport } from './report-types.js';
 
@@ -14,8 +14,14 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
 }
 
 export async function runDoctorCapture(opts: DoctorOptions): Promise<DoctorCapture> {
+  return (await runDoctorStages(opts)).capture;
+}
+
+/** The run's stages and what each left (`opta doctor --explain` reads the rules loaded and the engine's trees). */
+export async function runDoctorStages(opts: DoctorOptions): Promise<{ capture: DoctorCapture; collection: Collection; evaluation: Evaluation }> {
   const c = await collect(opts);
-  const { deadlineReached, fired, notFired } = await evaluate(c);
+  const evaluation = await evaluate(c);
+  const { deadlineReached, fired, notFired } = evaluation;
   const g = await gather(
     c,
     fired.map((f) => f.rule),
@@ -31,8 +37,10 @@ export async function runDoctorCapture(opts: DoctorOptions): Promise<DoctorCaptu
       factChecks: c.factChecks,
       values: g.values,
       logEvidence: g.logEvidence,
-      ruleProblems: [...c.loaded.problems, ...g.patternProblems],
+      ruleProblems: [...c.loaded.problems, ...c.suppressions.problems, ...g.patternProblems],
       strict: Boolean(opts.strict),
+      notices: c.loaded.notices,
+      suppressions: c.suppressions.entries,
     },
     {
       home: displayPath(opts.paths.home, opts.env ?? process.env),
@@ -46,5 +54,5 @@ export async function runDoctorCapture(opts: DoctorOptions): Promise<DoctorCaptu
   );
   // After the report, so it says exactly what `opta doctor` would; fact-failures is already cached.
   if (opts.collectAll && !deadlineReached) await collectRest(c, g.values);
-  return { report, facts: g.values };
+  return { capture: { report, facts: g.values }, collection: c, evaluation };
 }

@@ -1,7 +1,7 @@
 // Builds the fix plan from a doctor report: the pipelines its findings name, in order, each step's guard, whether it asks, and what it would touch.
 import { actionById } from '../actions/registry.js';
 import type { OptaPaths } from '../core/paths.js';
-import { loadKind } from '../rules/loader.js';
+import { defaultPackOptions, loadPacked, type PackOptions } from '../rules/packs.js';
 import type { DoctorReport } from '../doctor/report-types.js';
 import { conditionFacts } from '../rules/language/condition.js';
 import type { RuleProblem } from '../rules/rule-problem.js';
@@ -26,8 +26,8 @@ export interface Pipelines {
 }
 
 /** Every pipeline of rules/fixes (or `dir`), validated through the generic loader (the build's manifest spares zod). */
-export async function loadPipelines(dir?: string): Promise<Pipelines> {
-  const r = await loadKind<PipelineFile>(fixesKind, dir);
+export async function loadPipelines(dir?: string, packs: PackOptions = defaultPackOptions(process.env, dir)): Promise<Pipelines> {
+  const r = await loadPacked<PipelineFile>(fixesKind, { ...packs, rulesDir: dir });
   return { byId: new Map(r.items.map((i) => [i.rule.id, { file: i.file, pipeline: i.rule }])), problems: r.problems };
 }
 

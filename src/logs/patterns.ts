@@ -18,12 +18,13 @@ export interface LoadedPatterns {
  * full, and a broken one is a problem while the others still load. A regex that does not compile here (a file
  * the manifest trusted cannot have one) is reported the same way rather than thrown.
  */
-export async function loadPatterns(dir?: string): Promise<LoadedPatterns> {
-  const [{ loadKind }, { logsKind: kind }] = await Promise.all([import('../rules/loader.js'), import('./kind.js')]);
+export async function loadPatterns(dir?: string, packs = true): Promise<LoadedPatterns> {
+  const [{ loadKind }, { loadPacked, defaultPackOptions }, { logsKind: kind }] = await Promise.all([import('../rules/loader.js'), import('../rules/packs.js'), import('./kind.js')]);
   if (dir !== undefined && !fs.existsSync(dir)) {
     return { patterns: [], problems: [{ file: dir, jsonPath: '$', message: 'no such pattern directory' }], validatedNow: 0 };
   }
-  const r = await loadKind<LogPattern>(kind, dir ?? kind.dir);
+  // The build's prefilters are of the shipped patterns only; every other load sees the packs too.
+  const r = packs ? await loadPacked<LogPattern>(kind, defaultPackOptions(process.env, dir)) : await loadKind<LogPattern>(kind, dir ?? kind.dir);
   const problems = [...r.problems];
   const patterns: LogPattern[] = [];
   for (const { file, rule } of r.items) {
@@ -65,5 +66,5 @@ export function contextFor(config: typeof DEFAULT_CONFIG, paths: TemplateContext
 /** Build step: the prefilters of the built-in patterns that load (src/logs/prefilters.ts). */
 export async function writeBuiltInPrefilters(): Promise<void> {
   const { writePrefilters } = await import('./prefilters.js');
-  writePrefilters((await loadPatterns()).patterns.map((p) => p.regex));
+  writePrefilters((await loadPatterns(undefined, false)).patterns.map((p) => p.regex));
 }

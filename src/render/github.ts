@@ -38,6 +38,10 @@ export function renderGithubCommands(report: DoctorReport): string {
   for (const f of report.findings) {
     lines.push(workflowCommand(COMMAND[f.severity], { title: `opta doctor: ${label(report, f.check)}: ${f.id}` }, `${f.message}\nwhy: ${f.why}\nnext: ${f.remediation}`));
   }
+  for (const s of report.suppressed ?? []) {
+    lines.push(workflowCommand('notice', { title: `opta doctor: suppressed: ${s.id}` }, `${s.message}\nsuppressed until ${s.suppression.until}: ${s.suppression.reason} (${s.suppression.file})`));
+  }
+  for (const n of report.notices ?? []) lines.push(workflowCommand('warning', { title: 'opta doctor' }, n));
   for (const p of report.ruleProblems) {
     lines.push(workflowCommand('error', { title: 'opta doctor: invalid rule file' }, `rule file ${p.file} is invalid at ${p.jsonPath}: ${p.message}\nnext: opta rules validate`));
   }

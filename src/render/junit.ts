@@ -54,6 +54,8 @@ type Outcome = { kind: 'pass' } | { kind: 'failure' | 'error'; type: string; mes
  * the rules that could not be evaluated; rules of a check that was not checked (its dependency failed) are skipped.
  */
 function outcomeOf(rule: RuleRun, report: DoctorReport, findings: Map<string, Finding>): Outcome {
+  const held = (report.suppressed ?? []).find((s) => s.id === rule.id);
+  if (held) return { kind: 'skipped', message: `suppressed until ${held.suppression.until}: ${held.suppression.reason} (${held.message})` };
   const f = findings.get(rule.id);
   if (f) {
     if (f.check === 'doctor') return { kind: 'error', type: f.id, message: f.message, body: failureBody(f) };

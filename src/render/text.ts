@@ -76,6 +76,7 @@ export function renderText(report: DoctorReport, opts: TextOptions): string {
     }
   }
   if (opts.verbose) {
+    for (const s of report.suppressed ?? []) lines.push(`${INDENT}suppressed: ${s.id} until ${s.suppression.until}: ${s.suppression.reason} (${s.message})`);
     lines.push('');
     lines.push(
       `Rules: ${report.rules.selected} of ${report.rules.loaded} selected, ${report.rules.validatedNow} validated now (the rest were validated at build time). ` +

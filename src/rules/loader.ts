@@ -63,7 +63,12 @@ export interface KindLoadResult<T = unknown> {
 }
 
 /** Loads every *.json of one kind from `dir`; a broken file is a problem (with its JSON path), the others still load. */
-export async function loadKind<T = unknown>(kind: RuleKind, dir: string = kind.dir): Promise<KindLoadResult<T>> {
+export interface LoadKindOptions {
+  /** Sees each file's text first; true takes the file out of the kind's validation (a pack's disabling stub, rules/packs.ts). */
+  claim?: (file: string, text: string) => boolean;
+}
+
+export async function loadKind<T = unknown>(kind: RuleKind, dir: string = kind.dir, options: LoadKindOptions = {}): Promise<KindLoadResult<T>> {
   let names: string[];
   try {
     names = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
@@ -91,6 +96,7 @@ export async function loadKind<T = unknown>(kind: RuleKind, dir: string = kind.d
     }
     const text = readRuleText(file, problems);
     if (text === undefined) continue;
+    if (options.claim?.(file, text)) continue;
     if (trusted[name] === text) items.push({ file, rule: JSON.parse(text) as T });
     else unchecked.push({ file, text });
   }
