@@ -7,7 +7,7 @@ import type { SessionCore } from './core.js';
 import { HttpError, sendJson, type RequestContext } from './http.js';
 import type { Session } from './session.js';
 import type { ReplayLine } from './event-log.js';
-import type { SessionCancelled, SessionCreated, SessionSummary } from '../protocol.js';
+import type { SessionCancelled, SessionCreated, SessionPage, SessionSummary } from '../protocol.js';
 import { isSafeSessionId, SESSION_ID_RE, SESSION_ID_RULE } from '../session-id.js';
 import { parseInput } from './validate.js';
 import { checkWorkspace } from './workspace.js';
@@ -88,7 +88,7 @@ export function installSessionRoutes(ctx: DaemonContext, core: SessionCore): voi
 
   // From the metadata the daemon keeps (no events are read for a session it knows), a page at a time in id order:
   // ?limit= (default SESSIONS_PAGE) and ?after=<the last id of the previous page>, which `next` gives (null at the end).
-  r.add('GET', '/v3/sessions', async (c) => {
+  r.add('GET', '/v3/sessions', async (c): Promise<SessionPage> => {
     const rawLimit = c.url.searchParams.get('limit');
     const limit = rawLimit === null ? SESSIONS_PAGE : parseInput(Limit, rawLimit, 'limit');
     const after = c.url.searchParams.get('after') ?? undefined;

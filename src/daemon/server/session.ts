@@ -56,6 +56,8 @@ export class Session {
   private pending: boolean;
   private loading: Promise<void> | undefined;
   private loaded = false;
+  /** Damaged lines are reported once per daemon, not on every read after an idle drop. */
+  private warned = false;
   /** Replays reading this session's index now; an index in use is not dropped. */
   replays = 0;
   /** performance.now() of the last use (a turn, a replay, an attach), for dropping idle indexes. */
@@ -143,7 +145,9 @@ export class Session {
     this.history = history;
     this.lastActivity = this.lastActivity && last && this.lastActivity > last ? this.lastActivity : last ?? this.lastActivity;
     this.loaded = true;
-    if (this.deps.log.skipped) this.deps.logger.warn(`session ${this.id}: skipped ${this.deps.log.skipped} unreadable line(s) in events.jsonl (left on disk as they are)`);
+    const warn = !this.warned;
+    this.warned = true;
+    if (this.deps.log.skipped && warn ) this.deps.logger.warn(`session ${this.id}: skipped ${this.deps.log.skipped} unreadable line(s) in events.jsonl (left on disk as they are)`);
     if (this.pending) {
       this.pending = false;
       this.closeInterruptedTurns();
