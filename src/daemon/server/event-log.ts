@@ -85,6 +85,16 @@ class Index {
   }
 }
 
+/**
+ * Throws, naming the file, when what lstat found is not a regular file the daemon wrote (a link, a FIFO, a device): such
+ * a session is not loaded, and the file is left where it is. Checked at start from the stat it takes anyway.
+ */
+export function refuseOddFile(file: string, st: fs.Stats | undefined): void {
+  if (!st || st.isFile()) return;
+  if (st.isSymbolicLink()) throw new Error(`${file} is a symbolic link, which the daemon never writes or follows; move it aside (mv ${file} ${file}.bad)`);
+  throw new Error(`${file} is ${kindOf(st)}, not a file the daemon wrote; move it aside (mv ${file} ${file}.bad)`);
+}
+
 /** Opens the events file to read: never blocking (a FIFO), never through a link, only a regular file; undefined if none. */
 function openToRead(file: string): number | undefined {
   let fd: number;

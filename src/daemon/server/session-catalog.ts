@@ -33,8 +33,7 @@ export interface FileMark {
   ino: number;
 }
 
-export function markOf(file: string): FileMark {
-  const st = fs.lstatSync(file, { throwIfNoEntry: false });
+export function markOf(file: string, st: fs.Stats | undefined = fs.lstatSync(file, { throwIfNoEntry: false })): FileMark {
   return st ? { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino } : { size: 0, mtimeMs: 0, ino: 0 };
 }
 

@@ -82,7 +82,7 @@ export function installSessionRoutes(ctx: DaemonContext, core: SessionCore): voi
       workspace = w.dir;
     }
     const { session, created } = core.registry.create(body.id, workspace);
-    await core.registry.known(session);
+    if (!(await core.registry.known(session))) throw new HttpError(500, 'STORAGE_ERROR', `session ${session.id} exists but its events cannot be read; see daemon.log`);
     sendJson(c.res, created ? 201 : 200, { created, session: sessionView(session, core) } satisfies SessionCreated);
   });
 
@@ -94,11 +94,18 @@ export function installSessionRoutes(ctx: DaemonContext, core: SessionCore): voi
     const after = c.url.searchParams.get('after') ?? undefined;
     if (after !== undefined && !isSafeSessionId(after)) throw new HttpError(400, 'BAD_REQUEST', `after: ${SESSION_ID_RULE}`);
     const page = core.registry.page(after, limit);
-    for (const s of page.sessions) await core.registry.known(s);
-    return { sessions: page.sessions.map((s) => sessionView(s, core)), total: page.total, next: page.next };
+    const shown: Session[] = [];
+    for (const s of page.sessions) {
+      const k = await core.registry.known(s);
+      if (k) shown.push(k);
+    }
+    return { sessions: shown.map((s) => sessionView(s, core)), total: page.total, next: page.next };
   });
 
-  r.add('GET', '/v3/sessions/:id', async (c) => ({ session: sessionView(await core.registry.known(sessionOr404(core, c.params.id)), core) }));
+  r.add('GET', '/v3/sessions/:id', async (c) => {
+    const s = await core.registry.known(sessionOr404(core, c.params.id));
+    return { session: sessionView(s ?? sessionOr404(core, c.params.id), core) };
+  });
 
   r.add('POST', '/v3/sessions/:id/turns', async (c) => {
     const s = sessionOr404(core, c.params.id);

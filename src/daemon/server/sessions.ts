@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { causeText, errorCode } from '../../core/errors.js';
-import { EVENTS_FILE, EventLog } from './event-log.js';
+import { EVENTS_FILE, EventLog, refuseOddFile } from './event-log.js';
 import type { Logger } from './logger.js';
 import { Session, type SessionFacts, type TurnRunner } from './session.js';
 import { isSafeSessionId, newSessionId } from '../session-id.js';
@@ -57,7 +57,10 @@ export class SessionRegistry {
       const dir = path.join(this.sessionsDir, name);
       try {
         const e = entries.get(name);
-        if (e && entryHolds(e, markOf(path.join(dir, EVENTS_FILE))) && (e.size > 0 || fs.statSync(dir).isDirectory())) {
+        const file = path.join(dir, EVENTS_FILE);
+        const fst = fs.lstatSync(file, { throwIfNoEntry: false });
+        refuseOddFile(file, fst);
+        if (e && entryHolds(e, markOf(file, fst)) && (e.size > 0 || fs.statSync(dir).isDirectory())) {
           this.entries.set(name, e);
           this.open({ id: name, createdAt: e.createdAt, workspace: e.workspace }, dir, { lastSeq: e.lastSeq, count: e.count }, e);
           continue;
@@ -86,7 +89,7 @@ export class SessionRegistry {
         // Dropped again unless someone used the session meanwhile (then the idle sweep drops it later).
         if (s.usedAt === before) s.unload();
       } catch (err) {
-        this.logger.warn(`session ${s.id} could not be read: ${causeText(err)}`);
+        this.forget(s, err);
       }
     }
     this.save();
@@ -170,12 +173,29 @@ export class SessionRegistry {
     return r;
   }
 
-  /** The session's facts are known (the catalog had them, or its events were read): a listing can show it. */
-  async known(s: Session): Promise<Session> {
-    if (!s.known) {
+  /**
+   * The session's facts are known (the catalog had them, or its events were read): a listing can show it. A session
+   * whose events cannot be read (made unreadable since the start) is dropped from the registry with a warning, as a
+   * start would have left it out, and undefined is returned.
+   */
+  async known(s: Session): Promise<Session | undefined> {
+    if (s.known) return s;
+    try {
       await s.load();
+      return s;
+    } catch (err) {
+      this.forget(s, err);
+      return undefined;
     }
-    return s;
+  }
+
+  private forget(s: Session, err: unknown): void {
+    if (this.sessions.get(s.id) !== s) return;
+    this.logger.warn(`session ${s.id} could not be loaded: ${causeText(err)}`);
+    if (!s.idle) return;
+    s.close();
+    this.sessions.delete(s.id);
+    this.sorted = undefined;
   }
 
   /**
