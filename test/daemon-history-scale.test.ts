@@ -9,6 +9,7 @@ import { startRig, type DaemonRig, type Envelope } from './helpers/daemon.js';
 import { OPTA_BIN, runOpta, waitUntil } from './helpers/env.js';
 import { writeBigSession } from './helpers/big-session.js';
 import { childEnd } from './helpers/wait.js';
+import { collect } from './helpers/collect.js';
 
 const SESSIONS = 300;
 const sid = (i: number) => `s${String(i).padStart(4, '0')}`;
@@ -264,5 +265,36 @@ describe('kill -9 while a big session is indexed', { skip: !fs.existsSync('/proc
     const res = await rig.api('GET', `/v3/sessions/big/events?afterSeq=${big.count - 3}`);
     assert.deepEqual([res.body.lastSeq, res.body.events.map((e: Envelope) => e.seq)], [big.count, [big.count - 2, big.count - 1, big.count]]);
     assert.equal(sha(fs.readFileSync(file)), before);
+  });
+});
+
+describe('fact sessions-size', () => {
+  let rig: DaemonRig;
+  after(async () => rig?.cleanup());
+
+  test('from the running daemon\'s figures, and by readdir + lstat when none runs: the same count and bytes; no rate before 10 minutes up', async () => {
+    rig = await startRig({ start: false });
+    writeSessions(rig.h.paths.sessionsDir, 20);
+    const bytesOnDisk = () => {
+      let n = 0;
+      for (const id of fs.readdirSync(rig.h.paths.sessionsDir)) for (const f of fs.readdirSync(path.join(rig.h.paths.sessionsDir, id))) n += fs.statSync(path.join(rig.h.paths.sessionsDir, id, f)).size;
+      return n;
+    };
+    const cold = await collect('sessions-size', rig.h.optaHome, rig.h.env);
+    assert.deepEqual([cold.source, cold.sessions, cold.bytes, cold.complete, cold.bytesPerHour, cold.fillsWithinWeek], ['scan', 20, bytesOnDisk(), true, null, false]);
+    const s3 = path.join(rig.h.paths.sessionsDir, sid(3), 'events.jsonl');
+    const s3Before = fs.statSync(s3).size;
+    const r = await runOpta(rig.h, ['daemon', 'start']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    rig.refresh();
+    const ws = await rig.ws(sid(3));
+    const t = await rig.api('POST', `/v3/sessions/${sid(3)}/turns`, { content: 'grow' });
+    await ws.turnEnd(t.body.turnId);
+    await ws.close();
+    const eventsBytes = () => fs.readdirSync(rig.h.paths.sessionsDir).reduce((n, id) => n + fs.statSync(path.join(rig.h.paths.sessionsDir, id, 'events.jsonl')).size, 0);
+    const live = await collect('sessions-size', rig.h.optaHome, rig.h.env);
+    assert.ok(fs.statSync(s3).size > s3Before, 'the turn appended its events');
+    assert.deepEqual([live.source, live.sessions, live.bytes, live.appendedBytes], ['daemon', 20, eventsBytes(), fs.statSync(s3).size - s3Before]);
+    assert.equal(live.bytesPerHour, null, 'a daemon up for seconds has no rate yet');
   });
 });

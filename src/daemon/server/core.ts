@@ -22,6 +22,7 @@ export function createSessionCore(ctx: DaemonContext): SessionCore {
   ctx.counts.loadedSessions = () => registry.list().filter((s) => s.isLoaded).length;
   // What sessions/ grew by since this daemon started (with uptimeMs, the rate opta doctor compares to the free space).
   ctx.counts.sessionBytesAppended = () => registry.appendedBytes;
+  ctx.counts.sessionBytes = () => registry.startBytes + registry.appendedBytes;
   ctx.counts.activeTurns = () => registry.activeTurns();
   ctx.counts.pendingPermissions = () => broker.size;
   ctx.counts.wsClients = () => clients.total();

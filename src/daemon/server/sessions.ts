@@ -27,6 +27,8 @@ export class SessionRegistry {
   private closed = false;
   /** Bytes appended to events files since this daemon started (GET /v3/health: the rate sessions/ grows at). */
   appendedBytes = 0;
+  /** The size of the events files at start (from the stat the start takes anyway); with appendedBytes, sessions/'s size. */
+  startBytes = 0;
 
   constructor(
     private readonly sessionsDir: string,
@@ -60,6 +62,7 @@ export class SessionRegistry {
         const file = path.join(dir, EVENTS_FILE);
         const fst = fs.lstatSync(file, { throwIfNoEntry: false });
         refuseOddFile(file, fst);
+        this.startBytes += fst?.size ?? 0;
         if (e && entryHolds(e, markOf(file, fst)) && (e.size > 0 || fs.statSync(dir).isDirectory())) {
           this.entries.set(name, e);
           this.open({ id: name, createdAt: e.createdAt, workspace: e.workspace }, dir, { lastSeq: e.lastSeq, count: e.count }, e);
