@@ -296,5 +296,8 @@ describe('fact sessions-size', () => {
     assert.ok(fs.statSync(s3).size > s3Before, 'the turn appended its events');
     assert.deepEqual([live.source, live.sessions, live.bytes, live.appendedBytes], ['daemon', 20, eventsBytes(), fs.statSync(s3).size - s3Before]);
     assert.equal(live.bytesPerHour, null, 'a daemon up for seconds has no rate yet');
+    const verbose = await runOpta(rig.h, ['doctor', '--verbose']);
+    assert.match(verbose.stdout, new RegExp(`^Checking disk\\.\\.\\. +● \\d+ MiB free; sessions/ holds 20 sessions, ${live.MiB} MiB$`, 'm'), verbose.stdout);
+    assert.doesNotMatch((await runOpta(rig.h, ['doctor'])).stdout, /sessions\/ holds/, 'the healthy report stays the guide\'s lines');
   });
 });
