@@ -210,6 +210,25 @@ describe('the catalog is a cache, believed only while it matches', () => {
     assert.deepEqual(ws.events, JSON.parse(beforeRestart.toString()).events);
   });
 
+  test('a stop during a turn: the catalog keeps the open turn, and the next start closes it with DAEMON_RESTARTED from the catalog alone', async () => {
+    await rig.api('POST', '/v3/sessions', { id: 'stopped' });
+    await rig.sim.setConfig({ mode: 'hang' });
+    const ws = await rig.ws('stopped');
+    const r = await rig.api('POST', '/v3/sessions/stopped/turns', { content: 'wait' });
+    await ws.waitFor((e) => e.event === 'turn.start', 10000, 'turn.start');
+    assert.equal((await runOpta(rig.h, ['daemon', 'stop'])).code, 0);
+    await rig.sim.setConfig({ mode: 'ok' });
+    const file = path.join(rig.h.paths.sessionsDir, 'stopped', 'events.jsonl');
+    const stored = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Envelope);
+    assert.deepEqual(JSON.parse(fs.readFileSync(catalogFile(rig), 'utf8')).sessions.stopped.openTurns, [r.body.turnId]);
+    const start = await runOpta(rig.h, ['daemon', 'start']);
+    assert.equal(start.code, 0, start.stdout + start.stderr);
+    rig.refresh();
+    const after = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Envelope);
+    assert.deepEqual(after.slice(stored.length).map((e) => [e.seq, e.event, e.payload.turnId, e.payload.code]), [[stored[stored.length - 1].seq + 1, 'turn.error', r.body.turnId, 'DAEMON_RESTARTED']]);
+    assert.equal((await rig.api('GET', '/v3/sessions/stopped')).body.session.lastSeq, stored.length + 1);
+  });
+
   test('kill -9 during appends: every event a client saw is stored; the next start closes the turn once, after the last stored seq', async () => {
     await rig.api('POST', '/v3/sessions', { id: 'crash' });
     await rig.sim.setConfig({ mode: 'hang' });

@@ -11,8 +11,10 @@ export const EVENTS_FILE = 'events.jsonl';
 
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 
-/** Reads of the file at indexing and replay go in pieces of this size, so neither holds the event loop for long. */
+/** Reads of the file at replay go in pieces of this size, so it does not hold the event loop for long. */
 const CHUNK_BYTES = 1024 * 1024;
+/** Indexing parses every line: smaller pieces, so a request to another session waits at most a few ms behind one. */
+const INDEX_CHUNK_BYTES = 256 * 1024;
 /** The tail read that finds the last seq starts with this many bytes and doubles while no whole event is in it. */
 const TAIL_BYTES = 64 * 1024;
 
@@ -222,7 +224,7 @@ export class EventLog {
         const read = (b: Buffer, at: number): Promise<number> =>
           new Promise((res, rej) => fs.read(fd, b, 0, Math.min(b.length, end - at), at, (err, n) => (err ? rej(err) : res(n))));
         {
-          const buf = Buffer.alloc(CHUNK_BYTES);
+          const buf = Buffer.alloc(INDEX_CHUNK_BYTES);
           let carry = Buffer.alloc(0);
           let carryAt = 0;
           let pos = 0;

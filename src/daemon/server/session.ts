@@ -147,7 +147,7 @@ export class Session {
     this.loaded = true;
     const warn = !this.warned;
     this.warned = true;
-    if (this.deps.log.skipped && warn ) this.deps.logger.warn(`session ${this.id}: skipped ${this.deps.log.skipped} unreadable line(s) in events.jsonl (left on disk as they are)`);
+    if (this.deps.log.skipped && warn) this.deps.logger.warn(`session ${this.id}: skipped ${this.deps.log.skipped} unreadable line(s) in events.jsonl (left on disk as they are)`);
     if (this.pending) {
       this.pending = false;
       this.closeInterruptedTurns();

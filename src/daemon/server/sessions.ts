@@ -1,6 +1,8 @@
 // The session registry: knows every session under sessions/ from the catalog at start-up, creates new ones, finds them by id, loads and drops their events.
 import fs from 'node:fs';
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { causeText, errorCode } from '../../core/errors.js';
 import { EVENTS_FILE, EventLog, refuseOddFile } from './event-log.js';
 import type { Logger } from './logger.js';
@@ -16,6 +18,22 @@ const IDLE_MS = Number(process.env.OPTA_SESSION_IDLE_MS) > 0 ? Number(process.en
 export const MAX_LOADED_SESSIONS = 8;
 /** The catalog is rewritten this long after the last stored event (and at shutdown), not after each one. */
 const SAVE_DELAY_MS = 2_000;
+/** Dropping indexes of this many events in one sweep (~240 KB of index, far more of read buffers) is worth a collection. */
+const BIG_INDEX_EVENTS = 10_000;
+
+let gc: (() => void) | undefined | null;
+/** A full collection, through V8's own gc() (exposed for this, without a command-line flag), or nothing if unavailable. */
+function collectGarbage(): void {
+  if (gc === undefined) {
+    try {
+      v8.setFlagsFromString('--expose-gc');
+      gc = vm.runInNewContext('gc') as () => void;
+    } catch {
+      gc = null;
+    }
+  }
+  gc?.();
+}
 
 export class SessionRegistry {
   private readonly sessions = new Map<string, Session>();
@@ -158,9 +176,17 @@ export class SessionRegistry {
     const now = performance.now();
     const loaded = [...this.sessions.values()].filter((s) => s.isLoaded).sort((a, b) => a.usedAt - b.usedAt);
     let over = loaded.length - MAX_LOADED_SESSIONS;
+    let freed = 0;
     for (const s of loaded) {
-      if ((now - s.usedAt > IDLE_MS || over > 0) && s.unload()) over--;
+      const count = s.events.count;
+      if ((now - s.usedAt > IDLE_MS || over > 0) && s.unload()) {
+        over--;
+        freed += Math.max(0, count);
+      }
     }
+    // An idle daemon allocates nothing, so V8 would keep a dropped big index (and the replay buffers) until some later
+    // allocation: after dropping one, collect now, once, so the memory of an idle daemon is what it holds.
+    if (freed >= BIG_INDEX_EVENTS) collectGarbage();
   }
 
   /**
