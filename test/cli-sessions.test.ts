@@ -37,8 +37,8 @@ describe('opta sessions / opta permissions', () => {
     assert.equal(fs.existsSync(rig.h.paths.stateFile), false);
     const r = await runOpta(rig.h, ['sessions', 'list', '--json']);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout), { sessions: [] });
     rig.refresh();
+    assert.deepEqual(JSON.parse(r.stdout), { sessions: [], total: 0, next: null });
     const text = await runOpta(rig.h, ['sessions', 'list']);
     assert.equal(text.code, 0);
     assert.match(text.stdout, /No sessions yet\./);

@@ -224,7 +224,7 @@ test('the space reserve: an event that does not fit is cut back and refused, the
   log.close();
   const again = new EventLog(dir, guard);
   const seqs: number[] = [];
-  again.load((e) => seqs.push(e.seq));
+  await again.build((e) => seqs.push(e.seq));
   assert.deepEqual([seqs, again.skipped], [[1, 2, 3], 0]);
 });
 

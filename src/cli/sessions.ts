@@ -18,11 +18,18 @@ export const SESSIONS: GroupSpec = {
     {
       name: 'list',
       description: 'list sessions with their active and queued turns and pending permission requests',
-      options: [{ flags: '--json', description: 'print as JSON' }],
-      run: async (opts: { json?: boolean }) => {
-        const list = await listSessions(cliPaths());
-        if (opts.json) out(JSON.stringify({ sessions: list }, null, 2));
-        else out(list.length ? table(list) : 'No sessions yet.');
+      options: [
+        { flags: '--json', description: 'print as JSON' },
+        { flags: '--all', description: 'every session, not only the first page (100, in id order)' },
+      ],
+      run: async (opts: { json?: boolean; all?: boolean }) => {
+        const page = await listSessions(cliPaths(), { all: opts.all });
+        const list = page.sessions;
+        if (opts.json) out(JSON.stringify(page, null, 2));
+        else {
+          out(list.length ? table(list) : 'No sessions yet.');
+          if (page.total > list.length) out(`${list.length} of ${page.total} sessions shown; opta sessions list --all shows every one (or --json, a page at a time with its "next").`);
+        }
         return 0;
       },
     },

@@ -58,6 +58,16 @@ export interface SessionSummary {
   wsClients: number;
 }
 
+/**
+ * GET /v3/sessions: a page of sessions in id order (?limit=, default 100; ?after=<id>), the number of all sessions, and
+ * the id to pass as ?after= for the next page (null on the last one).
+ */
+export interface SessionPage {
+  sessions: SessionSummary[];
+  total: number;
+  next: string | null;
+}
+
 /** POST /v3/sessions: the session, and whether this call made it (201) or found it (200). */
 export interface SessionCreated {
   created: boolean;

@@ -11,6 +11,7 @@ const IDS = [
   'pending-permissions',
   'node-version',
   'disk-space',
+  'sessions-size',
   'daemon-log',
   'daemon-log-analysis',
   'version',

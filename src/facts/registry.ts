@@ -12,6 +12,7 @@ import { lmx } from './lmx.js';
 import { nodeVersion } from './node-version.js';
 import { pendingPermissions } from './pending-permissions.js';
 import { proxyEnv } from './proxy-env.js';
+import { sessionsSize } from './sessions-size.js';
 import { stateFile } from './state-file.js';
 import { version } from './version.js';
 
@@ -26,6 +27,7 @@ const BY_ID: { readonly [K in CollectedFactId]: FactCollector<K> } = {
   'pending-permissions': pendingPermissions,
   'node-version': nodeVersion,
   'disk-space': diskSpace,
+  'sessions-size': sessionsSize,
   'daemon-log': daemonLog,
   'daemon-log-analysis': daemonLogAnalysis,
   version,

@@ -20,7 +20,7 @@ export const CHECKS: CheckDef[] = [
   { id: 'permissions', label: 'permissions', ok: 'ok', core: true },
   { id: 'ports', label: 'ports', ok: 'ok', core: false },
   { id: 'node', label: 'Node.js', ok: 'v{{node-version.version}}', core: false },
-  { id: 'disk', label: 'disk', ok: '{{disk-space.freeMiB}} MiB free', core: false },
+  { id: 'disk', label: 'disk', ok: '{{disk-space.freeMiB}} MiB free; sessions/ holds {{sessions-size.sessions}} sessions, {{sessions-size.MiB}} MiB', core: false },
   { id: 'logs', label: 'logs', ok: 'daemon.log is {{daemon-log.size}}', core: false },
   { id: 'version', label: 'version', ok: 'CLI {{version.cli}}', core: false },
   { id: 'proxy', label: 'proxy', ok: 'no proxy in the way of {{proxy-env.lmxHost}}', core: false },

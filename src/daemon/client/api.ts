@@ -5,11 +5,11 @@ import { httpJson, type HttpResult } from '../../core/http-client.js';
 import { displayPath, type OptaPaths } from '../../core/paths.js';
 import { daemonUrl } from '../lifecycle/inspect.js';
 import { withDaemon } from '../lifecycle/control.js';
-import type { PendingPermission, SessionCancelled, SessionCreated, SessionSummary } from '../protocol.js';
+import type { PendingPermission, SessionCancelled, SessionCreated, SessionPage, SessionSummary } from '../protocol.js';
 import { isSafeSessionId, SESSION_ID_RULE } from '../session-id.js';
 
 // The wire shapes are the protocol's; named here too for the commands that render what these calls return.
-export type { PendingPermission, SessionSummary } from '../protocol.js';
+export type { PendingPermission, SessionPage, SessionSummary } from '../protocol.js';
 
 function errorOf(r: HttpResult): { code?: string; message?: string } {
   return ((r.json as { error?: { code?: string; message?: string } } | undefined)?.error ?? {}) as { code?: string; message?: string };
@@ -43,10 +43,26 @@ function checkSessionId(id: string): void {
   if (!isSafeSessionId(id)) throw new UsageError(`"${id}" is not a session id: ${SESSION_ID_RULE}. List sessions: opta sessions list`);
 }
 
-export async function listSessions(paths: OptaPaths): Promise<SessionSummary[]> {
-  const r = await call(paths, 'GET', '/v3/sessions');
-  if (!r.ok) throw unexpected(r, 'list sessions');
-  return (r.json as { sessions: SessionSummary[] }).sessions;
+/**
+ * One page of sessions in id order (the daemon's page size unless `limit`), or every page when `all`. `total` and
+ * `next` come from daemons that page (since 1.1); an older one answers everything at once.
+ */
+export async function listSessions(paths: OptaPaths, opts: { all?: boolean; limit?: number } = {}): Promise<SessionPage> {
+  const sessions: SessionSummary[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const q = new URLSearchParams();
+    if (opts.limit !== undefined) q.set('limit', String(opts.limit));
+    if (after !== null) q.set('after', after);
+    const r = await call(paths, 'GET', `/v3/sessions${q.size ? `?${q}` : ''}`);
+    if (!r.ok) throw unexpected(r, 'list sessions');
+    const page = r.json as Partial<SessionPage> & { sessions: SessionSummary[] };
+    sessions.push(...page.sessions);
+    const next = typeof page.next === 'string' ? page.next : null;
+    const total = typeof page.total === 'number' ? page.total : sessions.length;
+    if (!opts.all || next === null || page.sessions.length === 0) return { sessions, total, next: opts.all ? null : next };
+    after = next;
+  }
 }
 
 /**

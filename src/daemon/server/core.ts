@@ -1,7 +1,9 @@
 // Builds the session core shared by the HTTP routes and the WebSocket plane, and registers its counters.
+import path from 'node:path';
 import type { DaemonContext } from './context.js';
 import { ClientTracker } from './client-tracker.js';
 import { PermissionBroker } from './permissions.js';
+import { CATALOG_FILE } from './session-catalog.js';
 import { SessionRegistry } from './sessions.js';
 import { turnRunner } from './turn-runner.js';
 
@@ -14,9 +16,13 @@ export interface SessionCore {
 export function createSessionCore(ctx: DaemonContext): SessionCore {
   const clients = new ClientTracker();
   const broker = new PermissionBroker(ctx.config.permissions.timeoutMs, ctx.logger, clients);
-  const registry = new SessionRegistry(ctx.paths.sessionsDir, ctx.logger, turnRunner({ config: ctx.config, logger: ctx.logger, broker, optaHome: ctx.paths.home }), ctx.space);
+  const registry = new SessionRegistry(ctx.paths.sessionsDir, path.join(ctx.paths.daemonDir, CATALOG_FILE), ctx.logger, turnRunner({ config: ctx.config, logger: ctx.logger, broker, optaHome: ctx.paths.home }), ctx.space);
   registry.loadAll();
-  ctx.counts.sessions = () => registry.list().length;
+  ctx.counts.sessions = () => registry.size;
+  ctx.counts.loadedSessions = () => registry.list().filter((s) => s.isLoaded).length;
+  // What sessions/ grew by since this daemon started (with uptimeMs, the rate opta doctor compares to the free space).
+  ctx.counts.sessionBytesAppended = () => registry.appendedBytes;
+  ctx.counts.sessionBytes = () => registry.startBytes + registry.appendedBytes;
   ctx.counts.activeTurns = () => registry.activeTurns();
   ctx.counts.pendingPermissions = () => broker.size;
   ctx.counts.wsClients = () => clients.total();

@@ -1,4 +1,4 @@
-// A session's events.jsonl: loaded once into an index of seq -> byte range, appended whole and fsynced, replayed by range.
+// A session's events.jsonl: appended whole and fsynced; indexed (seq -> byte range) on first use, replayed by range.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fsyncDir } from '../../core/atomic.js';
@@ -11,8 +11,12 @@ export const EVENTS_FILE = 'events.jsonl';
 
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 
-/** Reads of the file at load and replay go in pieces of this size, so neither holds the event loop for long. */
+/** Reads of the file at replay go in pieces of this size, so it does not hold the event loop for long. */
 const CHUNK_BYTES = 1024 * 1024;
+/** Indexing parses every line: smaller pieces, so a request to another session waits at most a few ms behind one. */
+const INDEX_CHUNK_BYTES = 256 * 1024;
+/** The tail read that finds the last seq starts with this many bytes and doubles while no whole event is in it. */
+const TAIL_BYTES = 64 * 1024;
 
 /**
  * At most this many events.jsonl files are held open for appending, across all sessions: the least recently written
@@ -33,106 +37,249 @@ export interface ReplayLine {
   line: Buffer;
 }
 
+/** What the daemon knows about the file without reading its events (from the catalog or a tail read). */
+export interface LogHead {
+  lastSeq: number;
+  count: number;
+}
+
+/**
+ * seq -> [start, end) of every event, in typed arrays that grow by doubling: a million events cost 24 MB, not the
+ * ~100 MB of three arrays of boxed numbers, and offsets past 2 GiB stay exact.
+ */
+class Index {
+  n = 0;
+  seqs = new Float64Array(1024);
+  starts = new Float64Array(1024);
+  ends = new Float64Array(1024);
+
+  push(seq: number, start: number, end: number): void {
+    if (this.n === this.seqs.length) {
+      const grow = (a: Float64Array) => {
+        const b = new Float64Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.seqs = grow(this.seqs);
+      this.starts = grow(this.starts);
+      this.ends = grow(this.ends);
+    }
+    this.seqs[this.n] = seq;
+    this.starts[this.n] = start;
+    this.ends[this.n] = end;
+    this.n++;
+  }
+
+  get lastSeq(): number {
+    return this.n ? this.seqs[this.n - 1] : 0;
+  }
+
+  /** The position of the first event with seq > afterSeq. */
+  firstAfter(afterSeq: number): number {
+    let lo = 0;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.seqs[mid] <= afterSeq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+/**
+ * Throws, naming the file, when what lstat found is not a regular file the daemon wrote (a link, a FIFO, a device): such
+ * a session is not loaded, and the file is left where it is. Checked at start from the stat it takes anyway.
+ */
+export function refuseOddFile(file: string, st: fs.Stats | undefined): void {
+  if (!st || st.isFile()) return;
+  if (st.isSymbolicLink()) throw new Error(`${file} is a symbolic link, which the daemon never writes or follows; move it aside (mv ${file} ${file}.bad)`);
+  throw new Error(`${file} is ${kindOf(st)}, not a file the daemon wrote; move it aside (mv ${file} ${file}.bad)`);
+}
+
+/** Opens the events file to read: never blocking (a FIFO), never through a link, only a regular file; undefined if none. */
+function openToRead(file: string): number | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, O_RDONLY | (O_NOFOLLOW ?? 0) | (O_NONBLOCK ?? 0));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP') throw new Error(`${file} is a symbolic link, which the daemon never writes or follows; move it aside (mv ${file} ${file}.bad)`);
+    throw err;
+  }
+  const st = fs.fstatSync(fd);
+  if (!st.isFile()) {
+    fs.closeSync(fd);
+    throw new Error(`${file} is ${kindOf(st)}, not a file the daemon wrote; move it aside (mv ${file} ${file}.bad)`);
+  }
+  return fd;
+}
+
+/** An event parsed from one stored line, or undefined for a line that is not one (torn, damaged, blank). */
+function parseLine(data: Buffer, from: number, to: number): EventEnvelope | null | undefined {
+  let s = from;
+  while (s < to && (data[s] === 0x20 || data[s] === 0x0d || data[s] === 0x09)) s++;
+  if (s === to) return null;
+  try {
+    const e: unknown = JSON.parse(data.toString('utf8', from, to));
+    return isEnvelope(e) ? e : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Why an index: replay (GET /events?afterSeq=N, the WebSocket's afterSeq) must cost what it returns. The daemon is the
- * only writer, so every event it loaded or appended has a known byte range; a replay binary-searches the first seq
- * and reads just those bytes, asynchronously, a chunk at a time, and sends them as stored (no parse, no stringify).
+ * only writer, so every event it indexed or appended has a known byte range; a replay binary-searches the first seq
+ * and reads just those bytes. Why on first use: a start must not read the history it keeps (a year of sessions is
+ * gigabytes); until a session is used, the daemon knows only its head (last seq, count), and an idle session drops its
+ * index again (drop()).
  */
 export class EventLog {
   readonly file: string;
-  private readonly seqs: number[] = [];
-  private readonly starts: number[] = [];
-  private readonly ends: number[] = [];
   private readonly out: AppendFile;
+  private idx: Index | undefined;
+  /** While an index is being built: events appended meanwhile, added to it when the scan (which stops before them) ends. */
+  private during: Array<[number, number, number]> | undefined;
+  private head: LogHead | undefined;
   /** Lines that are not events (a torn write from a kill -9, a seq that does not increase); left on disk as they are. */
   skipped = 0;
 
-  constructor(readonly dir: string, private readonly space: SpaceGuard) {
+  constructor(readonly dir: string, private readonly space: SpaceGuard, head?: LogHead) {
     this.file = path.join(dir, EVENTS_FILE);
     this.out = new AppendFile(this.file, { sync: true });
+    this.head = head ? { ...head } : undefined;
   }
 
-  /** Reads the file once (at start-up), indexing every event and handing it to `visit` in order. */
-  load(visit: (e: EventEnvelope) => void): void {
-    let fd: number;
+  get indexed(): boolean {
+    return this.idx !== undefined;
+  }
+
+  /** The last seq and the count: from the catalog, else from a read of the file's last lines (once). */
+  private known(): LogHead {
+    if (!this.head) this.head = { lastSeq: this.readLastSeq(), count: -1 };
+    return this.head;
+  }
+
+  get lastSeq(): number {
+    return this.known().lastSeq;
+  }
+
+  /** The number of events, or -1 while unknown (a session the daemon has not indexed since its catalog lost it). */
+  get count(): number {
+    return this.known().count;
+  }
+
+  /**
+   * The seq of the last whole event, from the end of the file: reads backwards a growing window until a line parses.
+   * A torn last line (a kill -9 mid-write) is passed over, as a full read passes over it.
+   */
+  private readLastSeq(): number {
+    const fd = openToRead(this.file);
+    if (fd === undefined) return 0;
     try {
-      // Never blocking (a FIFO would hold the whole start-up until a writer came) and never through a link (the append
-      // path refuses links too; /dev/zero behind one would never end): only the regular file the daemon wrote.
-      fd = fs.openSync(this.file, O_RDONLY | (O_NOFOLLOW ?? 0) | (O_NONBLOCK ?? 0));
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return;
-      if (code === 'ELOOP') throw new Error(`${this.file} is a symbolic link, which the daemon never writes or follows; move it aside (mv ${this.file} ${this.file}.bad)`);
-      throw err;
-    }
-    try {
-      const st = fs.fstatSync(fd);
-      if (!st.isFile()) throw new Error(`${this.file} is ${kindOf(st)}, not a file the daemon wrote; move it aside (mv ${this.file} ${this.file}.bad)`);
-      const buf = Buffer.alloc(CHUNK_BYTES);
-      let carry = Buffer.alloc(0);
-      let carryAt = 0;
-      let pos = 0;
+      const size = fs.fstatSync(fd).size;
+      let want = TAIL_BYTES;
       for (;;) {
-        const n = fs.readSync(fd, buf, 0, buf.length, pos);
-        const data = carry.length ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
-        const base = carry.length ? carryAt : pos;
-        pos += n;
-        let from = 0;
-        for (let nl = data.indexOf(0x0a, from); nl !== -1; nl = data.indexOf(0x0a, from)) {
-          this.take(data, from, nl, base, visit);
-          from = nl + 1;
+        const from = Math.max(0, size - want);
+        const buf = Buffer.allocUnsafe(size - from);
+        const n = fs.readSync(fd, buf, 0, buf.length, from);
+        const data = buf.subarray(0, n);
+        let to = data.length;
+        // Lines wholly inside the window: those after its first newline (or all, when the window starts the file).
+        const firstLine = from === 0 ? 0 : data.indexOf(0x0a) + 1;
+        while (to > firstLine) {
+          const nl = data.lastIndexOf(0x0a, to - 1);
+          const start = nl < firstLine - 1 ? firstLine : nl + 1;
+          if (start < to) {
+            const e = parseLine(data, start, to);
+            if (e) return e.seq;
+          }
+          to = start === firstLine ? firstLine : nl;
+          if (start === firstLine) break;
         }
-        if (n === 0) {
-          // A last line without its newline (a crash just before it): an event if it parses, else a torn line.
-          if (from < data.length) this.take(data, from, data.length, base, visit);
-          break;
-        }
-        carry = Buffer.from(data.subarray(from));
-        carryAt = base + from;
+        if (from === 0) return 0;
+        want *= 2;
       }
     } finally {
       fs.closeSync(fd);
     }
   }
 
-  private take(data: Buffer, from: number, to: number, base: number, visit: (e: EventEnvelope) => void): void {
-    let s = from;
-    while (s < to && (data[s] === 0x20 || data[s] === 0x0d || data[s] === 0x09)) s++;
-    if (s === to) return;
-    let e: unknown;
+  /**
+   * Reads the file once, asynchronously a chunk at a time, indexing every event and handing it to `visit` in order.
+   * It reads only the bytes the file had when it began: events appended meanwhile are indexed by append() and added
+   * after. The index replaces any earlier one.
+   */
+  async build(visit: (e: EventEnvelope) => void): Promise<void> {
+    const fd = openToRead(this.file);
+    const idx = new Index();
+    let skipped = 0;
+    this.during = [];
     try {
-      e = JSON.parse(data.toString('utf8', from, to));
-    } catch {
-      this.skipped++;
-      return;
+      if (fd !== undefined) {
+        const end = fs.fstatSync(fd).size;
+        // Asynchronous reads of the one descriptor opened above (checked to be a regular file, not a link or FIFO).
+        const read = (b: Buffer, at: number): Promise<number> =>
+          new Promise((res, rej) => fs.read(fd, b, 0, Math.min(b.length, end - at), at, (err, n) => (err ? rej(err) : res(n))));
+        {
+          const buf = Buffer.alloc(INDEX_CHUNK_BYTES);
+          let carry = Buffer.alloc(0);
+          let carryAt = 0;
+          let pos = 0;
+          const take = (data: Buffer, from: number, to: number, base: number) => {
+            const e = parseLine(data, from, to);
+            if (e === null) return;
+            if (e === undefined || (idx.n && e.seq <= idx.lastSeq)) {
+              skipped++;
+              return;
+            }
+            idx.push(e.seq, base + from, base + to);
+            visit(e);
+          };
+          for (;;) {
+            const n = pos < end ? await read(buf, pos) : 0;
+            const data = carry.length ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
+            const base = carry.length ? carryAt : pos;
+            pos += n;
+            let from = 0;
+            for (let nl = data.indexOf(0x0a, from); nl !== -1; nl = data.indexOf(0x0a, from)) {
+              take(data, from, nl, base);
+              from = nl + 1;
+            }
+            if (n === 0) {
+              // A last line without its newline (a crash just before it): an event if it parses, else a torn line.
+              if (from < data.length) take(data, from, data.length, base);
+              break;
+            }
+            carry = Buffer.from(data.subarray(from));
+            carryAt = base + from;
+          }
+        }
+      }
+      for (const [seq, start, stop] of this.during) if (seq > idx.lastSeq) idx.push(seq, start, stop);
+      this.idx = idx;
+      this.skipped = skipped;
+      this.head = { lastSeq: Math.max(idx.lastSeq, this.head?.lastSeq ?? 0), count: idx.n };
+    } finally {
+      this.during = undefined;
+      if (fd !== undefined) fs.closeSync(fd);
     }
-    if (!isEnvelope(e) || (this.seqs.length && e.seq <= this.seqs[this.seqs.length - 1])) {
-      this.skipped++;
-      return;
-    }
-    this.index(e.seq, base + from, base + to);
-    visit(e);
   }
 
-  private index(seq: number, start: number, end: number): void {
-    this.seqs.push(seq);
-    this.starts.push(start);
-    this.ends.push(end);
-  }
-
-  get lastSeq(): number {
-    return this.seqs.length ? this.seqs[this.seqs.length - 1] : 0;
-  }
-
-  get count(): number {
-    return this.seqs.length;
+  /** Forgets the index (an idle session): the next use builds it again. Replays already running keep theirs. */
+  drop(): void {
+    if (this.during) return;
+    this.idx = undefined;
   }
 
   /**
    * Appends one event, fsynced, or throws StorageError with the file exactly as before. Ordinary events need the space
-   * reserve in place (so that a turn can always be closed); closing events may use the reserve's room.
+   * reserve in place (so that a turn can always be closed); closing events may use the reserve's room. Returns the
+   * bytes written.
    */
-  append(e: EventEnvelope): void {
+  append(e: EventEnvelope): number {
     const closing = CLOSING.has(e.event);
     if (!closing) this.space.beforeAppend();
     const line = JSON.stringify(e) + '\n';
@@ -143,7 +290,12 @@ export class EventLog {
       if (!(err instanceof StorageError) || !err.diskFull || !this.space.onDiskFull() || !closing) throw err;
       at = this.appendLine(line);
     }
-    this.index(e.seq, at.start, at.end - 1);
+    const head = this.known();
+    head.lastSeq = e.seq;
+    if (head.count >= 0) head.count++;
+    this.idx?.push(e.seq, at.start, at.end - 1);
+    this.during?.push([e.seq, at.start, at.end - 1]);
+    return at.end - at.start;
   }
 
   private appendLine(line: string): { start: number; end: number } {
@@ -160,38 +312,38 @@ export class EventLog {
     return at;
   }
 
-  /** The position in the index of the first event with seq > afterSeq. */
-  private firstAfter(afterSeq: number): number {
-    let lo = 0;
-    let hi = this.seqs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.seqs[mid] <= afterSeq) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+  private index(): Index {
+    if (!this.idx) throw new Error(`the events of ${this.file} are not indexed yet (the session was not loaded)`);
+    return this.idx;
   }
 
   /** How many events are stored now; a replay stops there, so its answer is one consistent prefix. */
   snapshot(): { count: number; lastSeq: number } {
-    return { count: this.seqs.length, lastSeq: this.lastSeq };
+    const idx = this.index();
+    return { count: idx.n, lastSeq: idx.lastSeq };
   }
 
   /**
    * The stored events with seq > afterSeq among the first `count`, a chunk of lines at a time, read asynchronously by
    * byte range. Only indexed ranges are read: a torn line between two events is never part of the answer. A chunk is
-   * at most `chunkBytes` (or one event, if that is bigger).
+   * at most `chunkBytes` (or one event, if that is bigger). The index is taken now: dropping it later does not stop
+   * this replay.
    */
-  async *replay(afterSeq: number, count = this.seqs.length, chunkBytes = CHUNK_BYTES): AsyncGenerator<ReplayLine[]> {
-    let i = this.firstAfter(afterSeq);
+  replay(afterSeq: number, count?: number, chunkBytes = CHUNK_BYTES): AsyncGenerator<ReplayLine[]> {
+    const idx = this.index();
+    return this.replayFrom(idx, afterSeq, count ?? idx.n, chunkBytes);
+  }
+
+  private async *replayFrom(idx: Index, afterSeq: number, count: number, chunkBytes: number): AsyncGenerator<ReplayLine[]> {
+    let i = idx.firstAfter(afterSeq);
     if (i >= count) return;
     const fh = await fs.promises.open(this.file, 'r');
     try {
       while (i < count) {
-        const from = this.starts[i];
+        const from = idx.starts[i];
         let j = i + 1;
-        while (j < count && this.ends[j] + 1 - from <= chunkBytes) j++;
-        const len = this.ends[j - 1] - from;
+        while (j < count && idx.ends[j] + 1 - from <= chunkBytes) j++;
+        const len = idx.ends[j - 1] - from;
         const buf = Buffer.allocUnsafe(len);
         let got = 0;
         while (got < len) {
@@ -200,7 +352,7 @@ export class EventLog {
           got += bytesRead;
         }
         const lines: ReplayLine[] = [];
-        for (let k = i; k < j; k++) lines.push({ seq: this.seqs[k], line: buf.subarray(this.starts[k] - from, this.ends[k] - from) });
+        for (let k = i; k < j; k++) lines.push({ seq: idx.seqs[k], line: buf.subarray(idx.starts[k] - from, idx.ends[k] - from) });
         yield lines;
         i = j;
       }

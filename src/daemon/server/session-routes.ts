@@ -6,7 +6,8 @@ import type { DaemonContext } from './context.js';
 import type { SessionCore } from './core.js';
 import { HttpError, sendJson, type RequestContext } from './http.js';
 import type { Session } from './session.js';
-import type { SessionCancelled, SessionCreated, SessionSummary } from '../protocol.js';
+import type { ReplayLine } from './event-log.js';
+import type { SessionCancelled, SessionCreated, SessionPage, SessionSummary } from '../protocol.js';
 import { isSafeSessionId, SESSION_ID_RE, SESSION_ID_RULE } from '../session-id.js';
 import { parseInput } from './validate.js';
 import { checkWorkspace } from './workspace.js';
@@ -20,6 +21,10 @@ const CreateBody = z
 const TurnBody = z.object({ content: z.string().min(1, 'must be a non-empty string').max(256 * 1024) }).strict();
 const DecisionBody = z.object({ decision: z.enum(['allow', 'deny']) }).strict();
 const AfterSeq = z.coerce.number().int().min(0);
+/** GET /v3/sessions answers this many sessions unless asked for another page size (?limit=, at most MAX_PAGE). */
+export const SESSIONS_PAGE = 100;
+const MAX_PAGE = 10_000;
+const Limit = z.coerce.number().int().min(1).max(MAX_PAGE);
 
 export function sessionView(s: Session, core: SessionCore): SessionSummary {
   return {
@@ -77,17 +82,35 @@ export function installSessionRoutes(ctx: DaemonContext, core: SessionCore): voi
       workspace = w.dir;
     }
     const { session, created } = core.registry.create(body.id, workspace);
+    if (!(await core.registry.known(session))) throw new HttpError(500, 'STORAGE_ERROR', `session ${session.id} exists but its events cannot be read; see daemon.log`);
     sendJson(c.res, created ? 201 : 200, { created, session: sessionView(session, core) } satisfies SessionCreated);
   });
 
-  r.add('GET', '/v3/sessions', () => ({ sessions: core.registry.list().map((s) => sessionView(s, core)) }));
+  // From the metadata the daemon keeps (no events are read for a session it knows), a page at a time in id order:
+  // ?limit= (default SESSIONS_PAGE) and ?after=<the last id of the previous page>, which `next` gives (null at the end).
+  r.add('GET', '/v3/sessions', async (c): Promise<SessionPage> => {
+    const rawLimit = c.url.searchParams.get('limit');
+    const limit = rawLimit === null ? SESSIONS_PAGE : parseInput(Limit, rawLimit, 'limit');
+    const after = c.url.searchParams.get('after') ?? undefined;
+    if (after !== undefined && !isSafeSessionId(after)) throw new HttpError(400, 'BAD_REQUEST', `after: ${SESSION_ID_RULE}`);
+    const page = core.registry.page(after, limit);
+    const shown: Session[] = [];
+    for (const s of page.sessions) {
+      const k = await core.registry.known(s);
+      if (k) shown.push(k);
+    }
+    return { sessions: shown.map((s) => sessionView(s, core)), total: page.total, next: page.next };
+  });
 
-  r.add('GET', '/v3/sessions/:id', (c) => ({ session: sessionView(sessionOr404(core, c.params.id), core) }));
+  r.add('GET', '/v3/sessions/:id', async (c) => {
+    const s = await core.registry.known(sessionOr404(core, c.params.id));
+    return { session: sessionView(s ?? sessionOr404(core, c.params.id), core) };
+  });
 
   r.add('POST', '/v3/sessions/:id/turns', async (c) => {
     const s = sessionOr404(core, c.params.id);
     const body = parseInput(TurnBody, await c.body());
-    const { turn, position, seq } = s.submit(body.content);
+    const { turn, position, seq } = await core.registry.use(s, () => s.submit(body.content));
     sendJson(c.res, 202, { turnId: turn.id, sessionId: s.id, position, seq });
   });
 
@@ -115,10 +138,21 @@ export function installSessionRoutes(ctx: DaemonContext, core: SessionCore): voi
   r.add('GET', '/v3/sessions/:id/events', async (c) => {
     const s = sessionOr404(core, c.params.id);
     const after = afterSeqParam(c.url) ?? 0;
-    const { count, lastSeq } = s.events.snapshot();
-    const chunks = s.events.replay(after, count);
+    const { lastSeq, chunks } = await core.registry.use(s, () => {
+      s.replays++;
+      const { count, lastSeq } = s.events.snapshot();
+      return { lastSeq, chunks: s.events.replay(after, count) };
+    });
+    try {
+      await streamEvents(c.res, s, lastSeq, chunks);
+    } finally {
+      s.replays--;
+      s.usedAt = performance.now();
+    }
+  });
+
+  async function streamEvents(res: ServerResponse, s: Session, lastSeq: number, chunks: AsyncGenerator<ReplayLine[]>): Promise<void> {
     let next = await chunks.next(); // an unreadable file fails here, as a 500, before any byte is sent
-    const res = c.res;
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
     res.write(`{"sessionId":${JSON.stringify(s.id)},"lastSeq":${lastSeq},"events":[`);
     let first = true;
@@ -139,5 +173,5 @@ export function installSessionRoutes(ctx: DaemonContext, core: SessionCore): voi
       ctx.logger.error(`replay of session ${s.id} failed: ${causeText(err)}`);
       res.destroy();
     }
-  });
+  }
 }

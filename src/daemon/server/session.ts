@@ -1,4 +1,4 @@
-// One session in memory: its seq counter, append-then-broadcast events, the per-session turn queue and cancel.
+// One session: its metadata always; its events, index and conversation only from first use until it is idle again.
 import type { SessionMeta } from './session-store.js';
 import type { EventLog } from './event-log.js';
 import type { EventEnvelope, EventName, TurnErrorCode } from '../protocol.js';
@@ -30,50 +30,147 @@ export interface SessionDeps {
   runner: TurnRunner;
   logger: Logger;
   space: SpaceGuard;
+  /** Told after every stored event (the registry keeps its catalog of sessions up to date from it). */
+  changed?: (s: Session, bytesAppended: number) => void;
+}
+
+/** What is known of a session without reading its events (the catalog keeps it across starts). */
+export interface SessionFacts {
+  turns: number;
+  /** Turns queued in the stored history that have not ended. */
+  openTurns: string[];
+  /** The ts of the last stored event, or null for none. */
+  lastActivity: string | null;
 }
 
 export class Session {
   readonly id: string;
   readonly createdAt: string;
   readonly workspace: string | null;
-  private seq = 0;
   private permCounter = 0;
   private readonly listeners = new Set<Listener>();
-  private readonly history: ChatMessage[] = [];
-  /** Turns queued in the stored history that never ended (a daemon stopped or crashed under them). */
-  private readonly interrupted = new Set<string>();
+  private history: ChatMessage[] = [];
+  /** Turns queued in the stored history that never ended, as of the last stored event (live turns included). */
+  private openTurns = new Set<string>();
+  /** True until the events were read once: the facts are unknown (no catalog entry matched the file). */
+  private pending: boolean;
+  private loading: Promise<void> | undefined;
+  private loaded = false;
+  /** Damaged lines are reported once per daemon, not on every read after an idle drop. */
+  private warned = false;
+  /** Replays reading this session's index now; an index in use is not dropped. */
+  replays = 0;
+  /** performance.now() of the last use (a turn, a replay, an attach), for dropping idle indexes. */
+  usedAt = 0;
+  lastActivity: string | null = null;
   readonly queue: Turn[] = [];
   active: Turn | undefined;
   turnCount = 0;
 
-  /** Loads the session's stored events (once, at start-up or creation). */
-  constructor(meta: SessionMeta, private readonly deps: SessionDeps) {
+  /**
+   * Reads nothing: a session is known by its metadata and `facts` (from the catalog); its events are read on first use
+   * (load()). Without facts the session is pending: its turn count and open turns are learnt by that first read.
+   */
+  constructor(meta: SessionMeta, private readonly deps: SessionDeps, facts?: SessionFacts) {
     this.id = meta.id;
     this.createdAt = meta.createdAt;
     this.workspace = meta.workspace;
+    this.pending = !facts;
+    if (facts) {
+      this.turnCount = facts.turns;
+      this.openTurns = new Set(facts.openTurns);
+      this.lastActivity = facts.lastActivity;
+    }
+  }
+
+  /** The facts are known (from the catalog or a read of the events). */
+  get known(): boolean {
+    return !this.pending;
+  }
+
+  get isLoaded(): boolean {
+    return this.loaded && this.deps.log.indexed;
+  }
+
+  facts(): SessionFacts {
+    return { turns: this.turnCount, openTurns: [...this.openTurns], lastActivity: this.lastActivity };
+  }
+
+  /**
+   * Reads the session's events once (index, conversation, counters), asynchronously; later calls wait for the same
+   * read. A pending session's turns left open by a previous daemon are closed here with DAEMON_RESTARTED.
+   */
+  load(touch = true): Promise<void> {
+    if (touch) this.usedAt = performance.now();
+    if (this.loaded && this.deps.log.indexed) return Promise.resolve();
+    this.loading ??= this.read().finally(() => {
+      this.loading = undefined;
+    });
+    return this.loading;
+  }
+
+  private async read(): Promise<void> {
     const asked = new Map<string, string>();
-    deps.log.load((e) => {
+    const history: ChatMessage[] = [];
+    const open = new Set<string>();
+    let turns = 0;
+    let perm = 0;
+    let last = null as string | null;
+    await this.deps.log.build((e) => {
       const p = e.payload;
+      last = e.ts;
       const turnId = typeof p.turnId === 'string' ? p.turnId : undefined;
       if (e.event === 'turn.queued' && turnId) {
         asked.set(turnId, String(p.content ?? ''));
-        this.interrupted.add(turnId);
-        this.turnCount++;
+        open.add(turnId);
+        turns++;
       }
-      if ((e.event === 'turn.done' || e.event === 'turn.error') && turnId) this.interrupted.delete(turnId);
+      if ((e.event === 'turn.done' || e.event === 'turn.error') && turnId) open.delete(turnId);
       if (e.event === 'turn.done' && turnId && asked.has(turnId)) {
-        this.history.push({ role: 'user', content: asked.get(turnId)! }, { role: 'assistant', content: String(p.text ?? '') });
+        history.push({ role: 'user', content: asked.get(turnId)! }, { role: 'assistant', content: String(p.text ?? '') });
+        asked.delete(turnId);
       }
       if (e.event === 'permission.request' && typeof p.requestId === 'string') {
         const n = Number(/^perm_(\d+)$/.exec(p.requestId)?.[1]);
-        if (Number.isFinite(n)) this.permCounter = Math.max(this.permCounter, n);
+        if (Number.isFinite(n)) perm = Math.max(perm, n);
       }
     });
-    this.seq = deps.log.lastSeq;
+    // A known session's facts were kept current by emit(); a pending one learns them here (a turn is never submitted to
+    // a session before its read ends, so none of its own is missing from `open`).
+    if (this.pending) {
+      this.openTurns = open;
+      this.turnCount = turns;
+    }
+    this.permCounter = Math.max(this.permCounter, perm);
+    this.history = history;
+    this.lastActivity = this.lastActivity && last && this.lastActivity > last ? this.lastActivity : last ?? this.lastActivity;
+    this.loaded = true;
+    const warn = !this.warned;
+    this.warned = true;
+    if (this.deps.log.skipped && warn) this.deps.logger.warn(`session ${this.id}: skipped ${this.deps.log.skipped} unreadable line(s) in events.jsonl (left on disk as they are)`);
+    if (this.pending) {
+      this.pending = false;
+      this.closeInterruptedTurns();
+      this.deps.changed?.(this, 0);
+    }
+  }
+
+  /** Nothing uses the session now: no turn, no client, no replay. */
+  get idle(): boolean {
+    return !this.active && this.queue.length === 0 && this.listeners.size === 0 && this.replays === 0 && !this.loading;
+  }
+
+  /** Drops the index and the conversation of an idle session (the next use reads them again). */
+  unload(): boolean {
+    if (!this.loaded || !this.idle) return false;
+    this.deps.log.drop();
+    this.history = [];
+    this.loaded = false;
+    return true;
   }
 
   get lastSeq(): number {
-    return this.seq;
+    return this.deps.log.lastSeq;
   }
 
   get events(): EventLog {
@@ -90,9 +187,13 @@ export class Session {
    * StorageError when the event could not be stored: then it was not stored in part, not published, and seq is unchanged.
    */
   emit(event: EventName, payload: Record<string, unknown>): EventEnvelope {
-    const e: EventEnvelope = { v: 1, seq: this.seq + 1, sessionId: this.id, event, ts: new Date().toISOString(), payload };
-    this.deps.log.append(e);
-    this.seq = e.seq;
+    const e: EventEnvelope = { v: 1, seq: this.lastSeq + 1, sessionId: this.id, event, ts: new Date().toISOString(), payload };
+    const bytes = this.deps.log.append(e);
+    this.lastActivity = e.ts;
+    const turnId = typeof payload.turnId === 'string' ? payload.turnId : undefined;
+    if (turnId && event === 'turn.queued') this.openTurns.add(turnId);
+    if (turnId && (event === 'turn.done' || event === 'turn.error')) this.openTurns.delete(turnId);
+    this.deps.changed?.(this, bytes);
     for (const l of [...this.listeners]) {
       try {
         l(e);
@@ -141,8 +242,13 @@ export class Session {
     this.history.push({ role: 'user', content: user }, { role: 'assistant', content: assistant });
   }
 
-  /** Queues a turn; throws StorageError (nothing queued, nothing stored) when the disk has no room for it. */
+  /**
+   * Queues a turn; throws StorageError (nothing queued, nothing stored) when the disk has no room for it. The session
+   * must be loaded (its conversation is the turn's context): callers await load() first.
+   */
   submit(content: string): { turn: Turn; position: number; seq: number } {
+    if (!this.loaded) throw new Error(`session ${this.id} is not loaded`);
+    this.usedAt = performance.now();
     this.deps.space.admit();
     const turn: Turn = { id: newTurnId(), content, controller: new AbortController(), ended: false };
     const position = this.queue.length + (this.active ? 1 : 0);
@@ -182,10 +288,15 @@ export class Session {
     }
   }
 
-  /** Closes the turns the stored history left open (the daemon stopped under them). */
+  /**
+   * Closes the turns the stored history left open (the daemon stopped under them). Called at start for a session whose
+   * facts came from the catalog, and on the first read of a pending one: never while this daemon runs a turn of it.
+   */
   closeInterruptedTurns(): void {
-    for (const turnId of this.interrupted) this.failTurn(turnId, 'DAEMON_RESTARTED', 'the daemon stopped while this turn was queued or running; submit it again');
-    this.interrupted.clear();
+    const live = new Set([this.active?.id, ...this.queue.map((t) => t.id)]);
+    for (const turnId of [...this.openTurns]) {
+      if (!live.has(turnId)) this.failTurn(turnId, 'DAEMON_RESTARTED', 'the daemon stopped while this turn was queued or running; submit it again');
+    }
   }
 
   /**

@@ -127,7 +127,6 @@ export function installEventSocket(ctx: DaemonContext, core: SessionCore): void 
     };
     // Live first, backlog second: anything emitted while the backlog is read is held, then deduped by seq.
     const unsubscribe = session.subscribe((e) => (replaying ? held.push(e) : deliver(e)));
-    const { count } = session.events.snapshot();
     core.clients.add(sessionId);
 
     let alive = true;
@@ -168,9 +167,13 @@ export function installEventSocket(ctx: DaemonContext, core: SessionCore): void 
     });
 
     if (afterSeq !== undefined) {
+      // A replay is a use: the session's index is read now if it is not in memory (the subscription above keeps it
+      // there until the socket closes, and holds what is emitted meanwhile).
+      const from = afterSeq;
+      const backlog = await core.registry.use(session, () => session.events.replay(from, session.events.snapshot().count, WS_REPLAY_CHUNK_BYTES));
       // The stored events up to now, by byte range, as stored; the socket's pace sets the reading pace.
       // Smaller chunks than HTTP's: each event is a frame of its own, and a chunk's frames are queued in one go.
-      for await (const chunk of session.events.replay(afterSeq, count, WS_REPLAY_CHUNK_BYTES)) {
+      for await (const chunk of backlog) {
         if (closed) break;
         const lines: Buffer[] = [];
         for (const l of chunk) {

@@ -1,0 +1,238 @@
+// Benchmark (issue 23): the daemon's start, memory and listing against the history it keeps: generated homes of 10 MB/10, 1 GB/1,000 and 10 GB/10,000 sessions.
+//
+// For each home: `opta daemon start` to serving, first (no catalog yet: an upgraded home) and clean (the catalog
+// written), alternately with the same start on an empty home; the daemon's RSS after a clean start; `opta sessions
+// list` and `opta sessions list --all --json` alternately with `node -e 0`. In the largest home also a 1 GB session:
+// the first turn in it while cold (its index built, timed to the 202), /v3/health latency on another connection
+// meanwhile, and the RSS after replaying it whole and going idle. Clean (no NODE_EXTRA_CA_CERTS) and as it is.
+// BENCH_SIZES (e.g. "10MB,1GB"; default all three), BENCH_RUNS (default 7 pairs), BENCH_BIG_IN (the home that gets the
+// 1 GB session, default 10GB), BENCH_BIG_BYTES (its size). Homes are made under os.tmpdir() and removed after.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { daemonConfig, freePortBlock, makeHome, OPTA_BIN, type TestHome } from '../test/helpers/env.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const SIZES = [
+  { id: '10MB', bytes: 10 * 1024 ** 2, sessions: 10 },
+  { id: '1GB', bytes: 1024 ** 3, sessions: 1000 },
+  { id: '10GB', bytes: 10 * 1024 ** 3, sessions: 10000 },
+].filter((s) => !process.env.BENCH_SIZES || process.env.BENCH_SIZES.split(',').includes(s.id));
+const BIG_BYTES = Number(process.env.BENCH_BIG_BYTES ?? 1024 ** 3);
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+const r1 = (x: number) => Math.round(x * 10) / 10;
+
+/** One turn's events as an earlier daemon writes them: queued, start, `tokens` token events of ~1 KB, done. */
+function turnLines(seq: number, turn: number, tokens: number): { text: string; seq: number } {
+  const id = 'gen';
+  const ts = '2026-11-25T10:00:00.000Z';
+  const word = 'lorem ipsum dolor sit amet '.repeat(36);
+  const out: string[] = [];
+  const ev = (event: string, payload: Record<string, unknown>) => out.push(JSON.stringify({ v: 1, seq: ++seq, sessionId: id, event, ts, payload }));
+  ev('turn.queued', { turnId: `turn_${turn}`, content: `question ${turn}`, position: 0 });
+  ev('turn.start', { turnId: `turn_${turn}` });
+  for (let i = 0; i < tokens; i++) ev('turn.token', { turnId: `turn_${turn}`, text: word });
+  ev('turn.done', { turnId: `turn_${turn}`, text: `answer ${turn}` });
+  return { text: out.join('\n') + '\n', seq };
+}
+
+/** Writes events.jsonl of about `bytes` (whole turns), streamed in blocks, and fsyncs it. */
+function writeEvents(file: string, bytes: number, cache?: Map<number, Buffer>): void {
+  let buf = cache?.get(bytes);
+  const fd = fs.openSync(file, 'w', 0o600);
+  try {
+    if (buf) fs.writeSync(fd, buf);
+    else {
+      let seq = 0;
+      let turn = 0;
+      let written = 0;
+      const parts: string[] = [];
+      while (written < bytes) {
+        const t = turnLines(seq, ++turn, 50);
+        seq = t.seq;
+        parts.push(t.text);
+        written += Buffer.byteLength(t.text);
+        if (parts.length >= 100 || written >= bytes) {
+          const b = Buffer.from(parts.join(''));
+          parts.length = 0;
+          fs.writeSync(fd, b);
+          if (cache && written >= bytes && !buf) buf = b;
+        }
+      }
+      // Small sessions are one block: the same bytes serve every session of that size.
+      if (cache && buf && buf.length === written) cache.set(bytes, buf);
+    }
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function writeHome(h: TestHome, bytes: number, sessions: number): void {
+  const cache = new Map<number, Buffer>();
+  const per = Math.floor(bytes / sessions);
+  for (let i = 0; i < sessions; i++) {
+    const id = `s${String(i).padStart(5, '0')}`;
+    const dir = path.join(h.paths.sessionsDir, id);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(path.join(dir, 'meta.json'), JSON.stringify({ id, createdAt: '2026-11-25T10:00:00.000Z', workspace: null }) + '\n', { mode: 0o600 });
+    writeEvents(path.join(dir, 'events.jsonl'), per, cache);
+  }
+}
+
+function wall(args: string[], env: NodeJS.ProcessEnv): number {
+  const t = performance.now();
+  const r = spawnSync(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = performance.now() - t;
+  if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return ms;
+}
+
+function state(h: TestHome): { port: number; token: string; pid: number } {
+  return JSON.parse(fs.readFileSync(h.paths.stateFile, 'utf8'));
+}
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? r1(Number(m[1]) / 1024) : NaN;
+}
+
+/** One call; the answer is kept as text up to 1 MiB, beyond that only counted (a whole 1 GB replay is no string). */
+async function api(h: TestHome, method: string, p: string, body?: unknown): Promise<{ status: number; text: string; bytes: number; ms: number }> {
+  const s = state(h);
+  const t = performance.now();
+  const res = await fetch(`http://127.0.0.1:${s.port}${p}`, { method, headers: { authorization: `Bearer ${s.token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const parts: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of res.body!) {
+    bytes += (chunk as Uint8Array).length;
+    if (bytes <= 1024 * 1024) parts.push(Buffer.from(chunk as Uint8Array));
+  }
+  return { status: res.status, text: Buffer.concat(parts).toString('utf8'), bytes, ms: performance.now() - t };
+}
+
+const start = (h: TestHome, env: NodeJS.ProcessEnv) => wall([OPTA_BIN, 'daemon', 'start'], env);
+const stop = (h: TestHome, env: NodeJS.ProcessEnv) => wall([OPTA_BIN, 'daemon', 'stop'], env);
+
+async function waitFor(pred: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function homeWith(extra: Record<string, unknown> = {}): Promise<TestHome> {
+  const port = await freePortBlock(3);
+  // LMX at a port nothing listens on: a turn's index is built before the turn is answered 202, whatever LMX does.
+  return makeHome({ config: daemonConfig(port, 2, { lmx: { host: '127.0.0.1', port: 9, timeoutMs: 500 }, ...extra }) });
+}
+
+function envs(h: TestHome): Array<[string, NodeJS.ProcessEnv]> {
+  const asIs: NodeJS.ProcessEnv = { ...process.env, HOME: h.home, OPTA_HOME: h.optaHome, NO_COLOR: '1', CI: 'true', OPTA_SESSION_IDLE_MS: '3000' };
+  delete asIs.XDG_CACHE_HOME;
+  const clean = { ...asIs };
+  delete clean.NODE_EXTRA_CA_CERTS;
+  return [['clean', clean], ['as is', asIs]];
+}
+
+async function main(): Promise<void> {
+  process.stdout.write(`history benchmark, ${process.version}, ${os.cpus().length} cores, ${RUNS} pairs per figure; load ${os.loadavg().map(r1).join(' ')}; NODE_EXTRA_CA_CERTS ${process.env.NODE_EXTRA_CA_CERTS ? 'set' : 'not set'} as is\n`);
+  const empty = await homeWith();
+  const rows: string[] = [];
+  const row = (cells: Array<string | number>) => rows.push(`| ${cells.join(' | ')} |`);
+  rows.push('| history | env | figure | median | baseline (same loop) | ratio / other | target |', '| --- | --- | --- | --- | --- | --- | --- |');
+  try {
+    for (const size of SIZES) {
+      const h = await homeWith();
+      try {
+        const t0 = performance.now();
+        writeHome(h, size.bytes, size.sessions);
+        const big = size.id === (process.env.BENCH_BIG_IN ?? '10GB');
+        if (big) {
+          const dir = path.join(h.paths.sessionsDir, 'big');
+          fs.mkdirSync(dir, { mode: 0o700 });
+          fs.writeFileSync(path.join(dir, 'meta.json'), JSON.stringify({ id: 'big', createdAt: '2026-11-25T10:00:00.000Z', workspace: null }) + '\n', { mode: 0o600 });
+          writeEvents(path.join(dir, 'events.jsonl'), BIG_BYTES);
+        }
+        const du = spawnSync('du', ['-sb', h.paths.sessionsDir], { encoding: 'utf8' }).stdout.split('\t')[0];
+        process.stdout.write(`${size.id}: ${size.sessions} sessions${big ? ' + one of 1 GB' : ''}, ${du} bytes, written in ${Math.round(performance.now() - t0)} ms\n`);
+        for (const [envName, env] of envs(h)) {
+          const emptyEnv = envs(empty).find(([n]) => n === envName)![1];
+          if (envName === 'clean') {
+            // The first start of an upgraded home: no catalog; the daemon serves, then reads the sessions in the background.
+            fs.rmSync(path.join(h.paths.daemonDir, 'sessions-catalog.json'), { force: true });
+            const first = start(h, env);
+            const t = performance.now();
+            await waitFor(() => fs.existsSync(path.join(h.paths.daemonDir, 'sessions-catalog.json')), 3_600_000, 'the catalog');
+            const reconcile = performance.now() - t;
+            stop(h, env);
+            row([size.id, envName, '`opta daemon start`, first start (no catalog)', `${r1(first)} ms`, '', `catalog written ${r1(reconcile / 1000)} s later`, '']);
+          }
+          const a: number[] = [];
+          const b: number[] = [];
+          let rss = NaN;
+          for (let i = 0; i < RUNS + 1; i++) {
+            const x = start(h, env);
+            if (i === 0) rss = rssMiB(state(h).pid);
+            stop(h, env);
+            const y = start(empty, emptyEnv);
+            stop(empty, emptyEnv);
+            if (i > 0) (a.push(x), b.push(y));
+          }
+          row([size.id, envName, '`opta daemon start` to serving', `${r1(median(a))} ms`, `${r1(median(b))} ms (empty home)`, `+${r1(median(a) - median(b))} ms`, envName === 'clean' ? '<= 150 ms' : '']);
+          row([size.id, envName, 'daemon RSS after start', `${rss} MiB`, '', '', '<= 60 MiB']);
+          start(h, env);
+          for (const [label, args] of [
+            ['`opta sessions list` (first page)', [OPTA_BIN, 'sessions', 'list']],
+            ['`opta sessions list --all --json`', [OPTA_BIN, 'sessions', 'list', '--all', '--json']],
+          ] as const) {
+            const xs: number[] = [];
+            const ys: number[] = [];
+            for (let i = 0; i < RUNS + 1; i++) {
+              const x = wall([...args], env);
+              const y = wall(['-e', '0'], env);
+              if (i > 0) (xs.push(x), ys.push(y));
+            }
+            row([size.id, envName, label, `${r1(median(xs))} ms`, `${r1(median(ys))} ms (node -e 0)`, `${r1(median(xs) / median(ys))}x`, label.includes('first') ? '<= 1.5x' : '']);
+          }
+          if (big && envName === 'clean') {
+            // The first turn in the cold 1 GB session, with /v3/health polled on another connection meanwhile.
+            const lat: number[] = [];
+            let polling = true;
+            const poll = (async () => {
+              while (polling) lat.push((await api(h, 'GET', '/v3/health')).ms);
+            })();
+            const t = await api(h, 'POST', '/v3/sessions/big/turns', { content: 'one more' });
+            polling = false;
+            await poll;
+            if (t.status !== 202) throw new Error(`turn: ${t.status} ${t.text}`);
+            row(['1 GB session', envName, 'first turn in it, cold (index built, to the 202)', `${r1(t.ms)} ms`, '', `/v3/health p99 ${r1(pct(lat, 0.99))} ms, max ${r1(Math.max(...lat))} ms (${lat.length} calls)`, '<= 2 s; p99 <= 20 ms']);
+            const pid = state(h).pid;
+            const rssLoaded = rssMiB(pid);
+            const replay = await api(h, 'GET', '/v3/sessions/big/events?afterSeq=0');
+            const rssReplayed = rssMiB(pid);
+            await waitFor(async () => JSON.parse((await api(h, 'GET', '/v3/health')).text).counts.loadedSessions === 0, 60_000, 'the idle session to drop its index');
+            await new Promise((r) => setTimeout(r, 5000));
+            row(['1 GB session', envName, 'RSS: indexed / after a whole replay / idle (index dropped, 5 s later)', `${rssLoaded} / ${rssReplayed} / ${rssMiB(pid)} MiB`, '', `replay ${r1(replay.ms)} ms, ${replay.bytes} bytes`, '< 80 MiB idle']);
+          }
+          stop(h, env);
+        }
+      } finally {
+        await h.cleanup();
+      }
+      process.stdout.write(rows.join('\n') + '\n');
+    }
+  } finally {
+    await empty.cleanup();
+  }
+}
+
+await main();
