@@ -4,6 +4,7 @@ import path from 'node:path';
 import { OptaError, UsageError } from '../core/errors.js';
 import { kindOfPath, type RuleKind } from '../rules/kinds.js';
 import { loadKind } from '../rules/loader.js';
+import { visible } from '../rules/language/escape.js';
 import { KINDS, kindById } from './rule-kinds.js';
 import type { ExitCode } from './context.js';
 import { err, formatTable, out } from './output.js';
@@ -47,7 +48,7 @@ async function listAction(opts: { json?: boolean; kind?: string; rules?: string 
       file: rel(x.file),
     }));
     rows.push(...mine);
-    const cell = (v: unknown) => (v === null || v === undefined ? '-' : Array.isArray(v) ? v.join(',') : String(v));
+    const cell = (v: unknown) => visible(v === null || v === undefined ? '-' : Array.isArray(v) ? v.join(',') : String(v));
     const body = mine.map((m) => kind.columns.map((c) => cell(m[c])));
     tables.push(`${kind.id} (${rel(dir)}): ${kind.description}\n${formatTable(kind.columns.map((c) => c.toUpperCase()), body)}`);
     for (const p of r.problems) err(`opta: rule file ${p.file} is invalid at ${p.jsonPath}: ${p.message}`);

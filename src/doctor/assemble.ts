@@ -9,6 +9,7 @@ import type { FactRecord } from './report-types.js';
 import { REPORT_SCHEMA_VERSION, type CheckResult, type DoctorReport, type Finding, type RuleRun } from './report-types.js';
 import type { LoadedRule } from './rule-types.js';
 import { fillTemplate } from '../rules/language/template.js';
+import { visible } from '../rules/language/escape.js';
 
 export interface AssembleInput {
   selected: LoadedRule[];
@@ -51,7 +52,7 @@ export function findingsOf(fired: FiredRule[], values: Record<string, FactValue>
         check: p.check,
         severity: p.severity,
         message: fillTemplate(p.message, values),
-        why: p.why,
+        why: visible(p.why),
         remediation: fillTemplate(p.remediation, values),
         guide: p.guide,
         fix: p.fix,
