@@ -1,5 +1,6 @@
 // Fact home-permissions: the home, daemon/ and sessions/ exist, belong to the user, are writable, and have no mode that matters; read-only.
 import { inspectHome, isMissing } from '../core/home-modes.js';
+import { displayPath } from '../core/paths.js';
 import type { FactCollector } from './fact.js';
 
 export const homePermissions: FactCollector<'home-permissions'> = {
@@ -11,10 +12,12 @@ export const homePermissions: FactCollector<'home-permissions'> = {
     const unwritable = entries.filter((e) => e.exists && !e.wrongType && e.writable === false);
     const notOwned = entries.filter((e) => e.exists && e.owned === false);
     const loose = entries.filter((e) => e.loose);
-    const quote = (s: string) => (/^[\w~./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-    const chmod = loose.map((e) => `chmod ${e.wantMode.slice(1)} ${quote(e.display)}`).join(' && ');
+    // Each entry's display is already one shell word (displayPath quotes what needs it).
+    const chmod = loose.map((e) => `chmod ${e.wantMode.slice(1)} ${e.display}`).join(' && ');
     return {
       home: ctx.paths.home,
+      /** The home as one shell word, for the commands the rules print (sudo chown -R ... <home>). */
+      homeDisplay: displayPath(ctx.paths.home, ctx.env),
       entries,
       missingCount: missing.length,
       missingList: missing.map((e) => e.display).join(', '),
