@@ -77,6 +77,32 @@ function breakStale(file: string, seen: string): void {
   fs.rmSync(aside, { force: true });
 }
 
+/** Releases of the locks this process holds now, for a signal that ends it (see onEndingSignal). */
+const held = new Set<() => void>();
+const ENDING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Ctrl-C, TERM or HUP while a lock is held (an interrupted `opta daemon start`) would end the process with the lock
+ * left behind. When nothing else in the process handles the signal, the locks are released and the signal raised
+ * again, so the process still ends as the signal says; code that handles the signal itself releases in its own time.
+ */
+function onEndingSignal(signal: NodeJS.Signals): void {
+  if (process.listenerCount(signal) > 1) return;
+  for (const release of [...held]) release();
+  for (const s of ENDING_SIGNALS) process.removeListener(s, onEndingSignal);
+  process.kill(process.pid, signal);
+}
+
+function hold(release: () => void): void {
+  if (!held.size) for (const s of ENDING_SIGNALS) process.on(s, onEndingSignal);
+  held.add(release);
+}
+
+function letGo(release: () => void): void {
+  held.delete(release);
+  if (!held.size) for (const s of ENDING_SIGNALS) process.removeListener(s, onEndingSignal);
+}
+
 /** `home` is the opta home the lock serialises; the lock file lives in it. Throws WriteError when it cannot be created. */
 export async function acquireLock(file: string, home: string, timeoutMs = 20000): Promise<Lock> {
   ensurePrivateDir(path.dirname(file));
@@ -86,14 +112,15 @@ export async function acquireLock(file: string, home: string, timeoutMs = 20000)
     // Created whole or not at all: a full disk can never leave an empty lock behind.
     if (writeFileOnce(file, body)) {
       let released = false;
-      return {
-        release() {
-          if (released) return;
-          released = true;
-          const h = readHolder(file);
-          if (h && h.text === body) fs.rmSync(file, { force: true });
-        },
+      const release = () => {
+        if (released) return;
+        released = true;
+        letGo(release);
+        const h = readHolder(file);
+        if (h && h.text === body) fs.rmSync(file, { force: true });
       };
+      hold(release);
+      return { release };
     }
     const holder = readHolder(file);
     if (holder && !holderIsLive(holder, home)) {
