@@ -93,18 +93,38 @@ function onEndingSignal(signal: NodeJS.Signals): void {
   process.kill(process.pid, signal);
 }
 
-function hold(release: () => void): void {
-  if (!held.size) for (const s of ENDING_SIGNALS) process.on(s, onEndingSignal);
-  held.add(release);
+/** Acquisitions under way: the handlers are in place before a lock file can exist (see acquireLock). */
+let acquiring = 0;
+
+function listen(): void {
+  // First in line, so a handler the code added itself (a once() the signal is removing) is still counted.
+  if (!held.size && !acquiring) for (const s of ENDING_SIGNALS) process.prependListener(s, onEndingSignal);
+}
+
+function unlisten(): void {
+  if (!held.size && !acquiring) for (const s of ENDING_SIGNALS) process.removeListener(s, onEndingSignal);
 }
 
 function letGo(release: () => void): void {
   held.delete(release);
-  if (!held.size) for (const s of ENDING_SIGNALS) process.removeListener(s, onEndingSignal);
+  unlisten();
 }
 
 /** `home` is the opta home the lock serialises; the lock file lives in it. Throws WriteError when it cannot be created. */
 export async function acquireLock(file: string, home: string, timeoutMs = 20000): Promise<Lock> {
+  // Without a listener a signal ends the process at once, even between creating the lock file and recording it as
+  // held: the listener goes in first, so the signal waits for that synchronous step and then releases the lock.
+  listen();
+  acquiring++;
+  try {
+    return await acquire(file, home, timeoutMs);
+  } finally {
+    acquiring--;
+    unlisten();
+  }
+}
+
+async function acquire(file: string, home: string, timeoutMs: number): Promise<Lock> {
   ensurePrivateDir(path.dirname(file));
   const deadline = Date.now() + timeoutMs;
   const body = JSON.stringify({ pid: process.pid, start: processStartId(process.pid), home, at: new Date().toISOString() });
@@ -119,7 +139,7 @@ export async function acquireLock(file: string, home: string, timeoutMs = 20000)
         const h = readHolder(file);
         if (h && h.text === body) fs.rmSync(file, { force: true });
       };
-      hold(release);
+      held.add(release);
       return { release };
     }
     const holder = readHolder(file);
