@@ -7,6 +7,7 @@
 // bundle (subcommandEntry), where commander answers as for any other subcommand.
 import { OptaError, UsageError } from '../core/errors.js';
 import { displayPath } from '../core/paths.js';
+import { refuseLinkOut } from '../core/own-path.js';
 import { cliPaths, type ExitCode } from './context.js';
 import { out } from './output.js';
 import { planTable, runTable, type CommandSpec } from './command-table.js';
@@ -34,6 +35,8 @@ async function logs(opts: { lines: number; follow?: boolean; showSecrets?: boole
   }
   let from: import('../logs/tail.js').Position | undefined;
   let lines: string[] = [];
+  // A daemon.log that links out of the home is not the daemon's log: never printed through.
+  refuseLinkOut(paths.logFile, paths.home);
   try {
     const tail = readTail(paths.logFile, opts.lines, { keepOpen: Boolean(opts.follow) });
     lines = tail.lines;

@@ -57,7 +57,7 @@ async function listAction(opts: { json?: boolean; kind?: string; rules?: string 
     const columns = opts.rules ? kind.columns : [...kind.columns, 'pack', 'note'];
     const body = [...mine, ...off].map((m) => columns.map((c) => cell(m[c])));
     tables.push(`${kind.id} (${rel(dir)}): ${kind.description}\n${formatTable(columns.map((c) => c.toUpperCase()), body)}`);
-    for (const p of r.problems) err(`opta: rule file ${visible(p.file)} is invalid at ${p.jsonPath}: ${visible(p.message)}`);
+    for (const p of r.problems) err(`opta: rule file ${visible(p.file)} is invalid at ${visible(p.jsonPath)}: ${visible(p.message)}`);
     problems += r.problems.length;
   }
   out(opts.json ? JSON.stringify(rows, null, 2) : tables.join('\n\n'));

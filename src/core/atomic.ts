@@ -4,17 +4,12 @@ import path from 'node:path';
 import { errorCode, OptaError } from './errors.js';
 import { displayPath } from './paths.js';
 import { isDiskFull, writeAll, writeFailureText } from './write-all.js';
+import { sweepTemps, tempPathFor, tempSuffix } from './temp-files.js';
 
 export const DIR_MODE = 0o700;
 export const FILE_MODE = 0o600;
 
-/**
- * What makes a temp file's name unique besides the pid: creation is exclusive ('wx'), so this needs no strength, and
- * not loading node:crypto saves ~2 ms of every command that writes (config set, daemon start's lock).
- */
-export function tempSuffix(): string {
-  return Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0');
-}
+export { tempSuffix };
 
 /** A directory opta needs could not be made: the message names it and the real cause (EROFS, ENOSPC, EACCES, ...). */
 export class DirError extends OptaError {
@@ -101,10 +96,13 @@ export function fsyncDir(dir: string): void {
 
 /** Writes data to a new temp file beside `file` and fsyncs it; on any failure the temp file is gone. */
 function writeTemp(file: string, data: string | Buffer, mode: number): string {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${tempSuffix()}.tmp`);
+  // What a killed writer left here before goes first: no temp file outlives the next write in its directory.
+  sweepTemps(path.dirname(file));
+  const tmp = tempPathFor(file);
   let fd: number | undefined;
   try {
-    fd = fs.openSync(tmp, 'wx', mode);
+    // 0600 from creation: a temp file holds the whole of what it becomes (a support bundle, the config).
+    fd = fs.openSync(tmp, 'wx', FILE_MODE & mode);
     writeAll(fd, data);
     fs.fsyncSync(fd);
     fs.closeSync(fd);

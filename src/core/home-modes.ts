@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { displayPath, type OptaPaths } from './paths.js';
 import { readSmallFile } from './read-small.js';
+import { linkOut } from './own-path.js';
 
 export interface HomeEntry {
   name: string;
@@ -22,6 +23,8 @@ export interface HomeEntry {
   wantMode: '0700' | '0600';
   owned: boolean | null;
   writable: boolean | null;
+  /** Where the entry really is when a symlink takes it out of the home: never read, judged or chmodded through. */
+  linksOut: string | null;
 }
 
 /** config.json holds a secret only when it sets lmx.apiKey; read without zod (the doctor's fast path). */
@@ -49,7 +52,7 @@ function looseReason(kind: 'dir' | 'file', mode: number, secret: () => string | 
   return null;
 }
 
-function inspect(name: string, p: string, kind: 'dir' | 'file', required: boolean, secret: () => string | null, env: NodeJS.ProcessEnv): HomeEntry {
+function inspect(name: string, p: string, kind: 'dir' | 'file', required: boolean, secret: () => string | null, env: NodeJS.ProcessEnv, home?: string): HomeEntry {
   const e: HomeEntry = {
     name,
     path: p,
@@ -65,7 +68,16 @@ function inspect(name: string, p: string, kind: 'dir' | 'file', required: boolea
     wantMode: kind === 'dir' ? '0700' : '0600',
     owned: null,
     writable: null,
+    linksOut: null,
   };
+  // An entry that a link takes out of the home is not opta's: it exists, and nothing about its target is judged
+  // (no mode, no secret read, so --fix never chmods through it); the home-permissions fact reports it.
+  const out = home === undefined ? undefined : linkOut(p, home);
+  if (out !== undefined) {
+    e.exists = true;
+    e.linksOut = out;
+    return e;
+  }
   let st: fs.Stats;
   try {
     st = fs.statSync(p);
@@ -96,10 +108,10 @@ function inspect(name: string, p: string, kind: 'dir' | 'file', required: boolea
 export function inspectHome(paths: OptaPaths, env: NodeJS.ProcessEnv = process.env): HomeEntry[] {
   return [
     inspect('home', paths.home, 'dir', true, () => null, env),
-    inspect('daemon/', paths.daemonDir, 'dir', true, () => null, env),
-    inspect('sessions/', paths.sessionsDir, 'dir', true, () => null, env),
-    inspect('state.json', paths.stateFile, 'file', false, () => 'the daemon token', env),
-    inspect('config.json', paths.configFile, 'file', false, () => (configHasKey(paths.configFile) ? 'lmx.apiKey' : null), env),
+    inspect('daemon/', paths.daemonDir, 'dir', true, () => null, env, paths.home),
+    inspect('sessions/', paths.sessionsDir, 'dir', true, () => null, env, paths.home),
+    inspect('state.json', paths.stateFile, 'file', false, () => 'the daemon token', env, paths.home),
+    inspect('config.json', paths.configFile, 'file', false, () => (configHasKey(paths.configFile) ? 'lmx.apiKey' : null), env, paths.home),
   ];
 }
 

@@ -77,8 +77,54 @@ function breakStale(file: string, seen: string): void {
   fs.rmSync(aside, { force: true });
 }
 
+/** Releases of the locks this process holds now, for a signal that ends it (see onEndingSignal). */
+const held = new Set<() => void>();
+const ENDING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Ctrl-C, TERM or HUP while a lock is held (an interrupted `opta daemon start`) would end the process with the lock
+ * left behind. When nothing else in the process handles the signal, the locks are released and the signal raised
+ * again, so the process still ends as the signal says; code that handles the signal itself releases in its own time.
+ */
+function onEndingSignal(signal: NodeJS.Signals): void {
+  if (process.listenerCount(signal) > 1) return;
+  for (const release of [...held]) release();
+  for (const s of ENDING_SIGNALS) process.removeListener(s, onEndingSignal);
+  process.kill(process.pid, signal);
+}
+
+/** Acquisitions under way: the handlers are in place before a lock file can exist (see acquireLock). */
+let acquiring = 0;
+
+function listen(): void {
+  // First in line, so a handler the code added itself (a once() the signal is removing) is still counted.
+  if (!held.size && !acquiring) for (const s of ENDING_SIGNALS) process.prependListener(s, onEndingSignal);
+}
+
+function unlisten(): void {
+  if (!held.size && !acquiring) for (const s of ENDING_SIGNALS) process.removeListener(s, onEndingSignal);
+}
+
+function letGo(release: () => void): void {
+  held.delete(release);
+  unlisten();
+}
+
 /** `home` is the opta home the lock serialises; the lock file lives in it. Throws WriteError when it cannot be created. */
 export async function acquireLock(file: string, home: string, timeoutMs = 20000): Promise<Lock> {
+  // Without a listener a signal ends the process at once, even between creating the lock file and recording it as
+  // held: the listener goes in first, so the signal waits for that synchronous step and then releases the lock.
+  listen();
+  acquiring++;
+  try {
+    return await acquire(file, home, timeoutMs);
+  } finally {
+    acquiring--;
+    unlisten();
+  }
+}
+
+async function acquire(file: string, home: string, timeoutMs: number): Promise<Lock> {
   ensurePrivateDir(path.dirname(file));
   const deadline = Date.now() + timeoutMs;
   const body = JSON.stringify({ pid: process.pid, start: processStartId(process.pid), home, at: new Date().toISOString() });
@@ -86,14 +132,15 @@ export async function acquireLock(file: string, home: string, timeoutMs = 20000)
     // Created whole or not at all: a full disk can never leave an empty lock behind.
     if (writeFileOnce(file, body)) {
       let released = false;
-      return {
-        release() {
-          if (released) return;
-          released = true;
-          const h = readHolder(file);
-          if (h && h.text === body) fs.rmSync(file, { force: true });
-        },
+      const release = () => {
+        if (released) return;
+        released = true;
+        letGo(release);
+        const h = readHolder(file);
+        if (h && h.text === body) fs.rmSync(file, { force: true });
       };
+      held.add(release);
+      return { release };
     }
     const holder = readHolder(file);
     if (holder && !holderIsLive(holder, home)) {

@@ -1,6 +1,7 @@
 // Resolves every file opta reads or writes, from one place, so tests and users can move the home.
 import { requireBuiltin } from './install.js';
 import path from 'node:path';
+import { shellPath } from './shell-quote.js';
 
 export interface OptaPaths {
   home: string;
@@ -41,9 +42,10 @@ export function optaPaths(home: string = resolveHome()): OptaPaths {
   };
 }
 
-/** Shows a path the way a person types it: ~/.config/opta/... when it lies under HOME. */
+/**
+ * Shows a path the way a person types it into a shell: ~/.config/opta/... when it lies under HOME, quoted where it
+ * needs it (a space, a quote, a $), so a printed command built from it acts on exactly that path (core/shell-quote.ts).
+ */
 export function displayPath(p: string, env: NodeJS.ProcessEnv = process.env): string {
-  const home = env.HOME;
-  if (home && (p === home || p.startsWith(home + path.sep))) return '~' + p.slice(home.length);
-  return p;
+  return shellPath(p, env.HOME);
 }

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { OptaError, UsageError, causeText } from './errors.js';
+import { sweepTemps, tempPathFor } from './temp-files.js';
 
 /**
  * Where the bytes really go: a symlink is followed (as a shell redirect would), so the rename replaces its target,
@@ -65,12 +66,14 @@ export function writeReportFile(file: string, text: string): void {
       return;
     }
     const dir = path.dirname(target);
-    const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
-    const fd = fs.openSync(tmp, 'wx', existing ? existing.mode & 0o7777 : 0o666);
+    // What a killed run left here goes first; the temp file is 0600 until it is whole, then gets the report's mode.
+    sweepTemps(dir);
+    const tmp = tempPathFor(target);
+    const fd = fs.openSync(tmp, 'wx', 0o600);
     try {
-      if (existing) fs.fchmodSync(fd, existing.mode & 0o7777);
       writeAll(fd, data);
       fs.fsyncSync(fd);
+      fs.fchmodSync(fd, existing ? existing.mode & 0o7777 : 0o666 & ~process.umask());
     } catch (err) {
       fs.closeSync(fd);
       fs.rmSync(tmp, { force: true });

@@ -4,10 +4,15 @@ import { DAEMON_MARKER } from '../core/proc.js';
 import { reassertState, startDaemon, stopDaemon } from './server/daemon.js';
 import type { StarterMessage } from './starter-message.js';
 
+/**
+ * Tells the starter, then lets go of it. The starter may be gone (Ctrl-C, TERM or HUP while it waited): the channel's
+ * EPIPE then goes to the callback, not to the uncaughtException handler, and the started daemon serves on.
+ */
 function send(msg: StarterMessage): void {
   if (process.send && process.connected) {
-    process.send(msg);
-    process.disconnect();
+    process.send(msg, undefined, {}, () => {
+      if (process.connected) process.disconnect();
+    });
   } else if (msg.type === 'failed') {
     process.stderr.write(msg.message + '\n');
   }

@@ -58,7 +58,7 @@ export function findingsOf(fired: FiredRule[], values: Record<string, FactValue>
         check: p.check,
         severity: p.severity,
         message: fillTemplate(p.message, values),
-        why: p.why,
+        why: visible(p.why),
         remediation: fillTemplate(p.remediation, values),
         guide: p.guide,
         fix: p.fix,

@@ -1,13 +1,24 @@
 // The doctor rule kind's full validator: the zod schema plus the cross-checks against the known fact collectors.
+import fs from 'node:fs';
+import path from 'node:path';
 import { FACT_ID_LIST } from '../facts/catalog.js';
-import type { KindValidator } from '../rules/kinds.js';
+import { rulesDir, type KindValidator } from '../rules/kinds.js';
 import { RuleFileSchema } from './rule-schema.js';
 import { conditionFacts } from '../rules/language/condition.js';
 import { templateFacts, type RuleFile, type RuleProblem } from './rule-types.js';
 
-/** Problems zod cannot see: facts a condition or placeholder names must have a collector. */
-export function doctorChecks(file: string, rule: RuleFile, knownFacts: readonly string[] = FACT_ID_LIST): RuleProblem[] {
+/**
+ * Problems zod cannot see: facts a condition or placeholder names must have a collector, and the fix pipeline a rule
+ * names must list the rule in its `repairs` (else any rule could send `--fix --yes` to Reset Everything).
+ */
+export function doctorChecks(file: string, rule: RuleFile, knownFacts: readonly string[] = FACT_ID_LIST, repairsOf: ReadonlyMap<string, readonly string[]> = builtInRepairs()): RuleProblem[] {
   const problems: RuleProblem[] = [];
+  const { id, fix } = rule.event.params;
+  if (typeof fix === 'string') {
+    const repairs = repairsOf.get(fix);
+    if (!repairs) problems.push({ file, jsonPath: '$.event.params.fix', message: `names fix pipeline "${fix}", which does not exist in rules/fixes (opta rules list --kind fixes)` });
+    else if (!repairs.includes(id)) problems.push({ file, jsonPath: '$.event.params.fix', message: `names fix pipeline "${fix}", which does not repair "${id}" (its repairs: ${repairs.join(', ')})` });
+  }
   const known = new Set(knownFacts);
   walk(rule.conditions, '$.conditions', (fact, at) => {
     if (!known.has(fact)) problems.push({ file, jsonPath: at, message: `unknown fact "${fact}" (known: ${knownFacts.join(', ')})` });
@@ -19,6 +30,28 @@ export function doctorChecks(file: string, rule: RuleFile, knownFacts: readonly 
   }
   if (!conditionFacts(rule.conditions).size) problems.push({ file, jsonPath: '$.conditions', message: 'names no fact' });
   return problems;
+}
+
+let repairsCache: Map<string, string[]> | undefined;
+/** The built-in pipelines (rules/fixes/<id>.json, shipped, validated by the build) and the rules each repairs. */
+export function builtInRepairs(): Map<string, string[]> {
+  if (repairsCache) return repairsCache;
+  const map = new Map<string, string[]>();
+  const dir = rulesDir('fixes');
+  try {
+    for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.json'))) {
+      try {
+        const p = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { id?: unknown; repairs?: unknown };
+        if (typeof p.id === 'string' && Array.isArray(p.repairs)) map.set(p.id, p.repairs.filter((r): r is string => typeof r === 'string'));
+      } catch {
+        // a broken pipeline file is the fixes kind's own problem; no rule may name it
+      }
+    }
+  } catch {
+    // no rules/fixes: no rule may name a pipeline
+  }
+  repairsCache = map;
+  return map;
 }
 
 function walk(c: unknown, at: string, visit: (fact: string, at: string) => void): void {

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FactCollector } from './fact.js';
+import { displayPath } from '../core/paths.js';
 
 export const diskSpace: FactCollector<'disk-space'> = {
   id: 'disk-space',
@@ -15,6 +16,8 @@ export const diskSpace: FactCollector<'disk-space'> = {
     const totalBytes = s.blocks * s.bsize;
     return {
       path: dir,
+      /** The directory as one shell word, for the command the rules print (df -h <dir>). */
+      display: displayPath(dir, ctx.env),
       freeBytes,
       totalBytes,
       freeMiB: Math.floor(freeBytes / 1048576),

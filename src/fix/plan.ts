@@ -80,6 +80,13 @@ export async function buildPlan(
     if (f.fix && !lp && !pipelines.problems.length) {
       problems.push({ file: f.ruleFile, jsonPath: '$.event.params.fix', message: `names fix pipeline "${f.fix}", which does not exist in rules/fixes` });
     }
+    // A pipeline runs only for the rules it says it repairs: a rule naming another's pipeline (fix-reset, say) is a
+    // problem and a finding for a person, never a reason to run it (the loader checks the same of --rules files).
+    if (lp && !lp.pipeline.repairs.includes(f.id)) {
+      problems.push({ file: f.ruleFile, jsonPath: '$.event.params.fix', message: `names fix pipeline "${f.fix}", which does not repair "${f.id}" (its repairs: ${lp.pipeline.repairs.join(', ')})` });
+      needsPerson.push({ id: f.id, severity: f.severity, message: f.message, next: f.remediation, why: f.why });
+      continue;
+    }
     if (!lp) {
       needsPerson.push({ id: f.id, severity: f.severity, message: f.message, next: f.remediation, why: f.why });
       continue;

@@ -3,6 +3,7 @@ import type { RuleProblem } from '../rules/rule-problem.js';
 import { UNPARSED } from './line-formats.js';
 import type { PatternAcc, SegmentResult } from './run-scope.js';
 import { fillTemplate } from '../rules/language/template.js';
+import { visible } from '../rules/language/escape.js';
 import type { LogPattern, Severity } from './pattern-schema.js';
 import type { z } from 'zod';
 import type { AnalysisSchema, LevelCountsSchema, LocationSchema, LogFindingSchema } from './analysis-schema.js';
@@ -126,7 +127,7 @@ export function mergeAnalysis(m: MergeInput): Analysis {
       samples,
       values,
       message: fillTemplate(p.message, vars, 'logs'),
-      why: p.why,
+      why: visible(p.why),
       remediation: fillTemplate(p.remediation, vars, 'logs'),
     });
   });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import tty from 'node:tty';
 import { causeText, errorCode, OptaError } from '../core/errors.js';
 import { displayPath, type OptaPaths } from '../core/paths.js';
+import { refuseLinkOut } from '../core/own-path.js';
 
 export interface LogInput {
   path: string;
@@ -83,6 +84,8 @@ export function defaultInputs(paths: OptaPaths, env: NodeJS.ProcessEnv): LogInpu
     ...rotations(paths.logFile).map((f) => ({ path: f, display: displayPath(f, env), optional: true })),
     { path: paths.logFile, display: displayPath(paths.logFile, env), optional: true },
   ];
+  // A daemon.log that links out of the home is not the daemon's log: never analysed through.
+  for (const f of list) refuseLinkOut(f.path, paths.home, env);
   const present = list.filter((f) => fs.existsSync(f.path));
   if (!present.length) {
     throw new OptaError(

@@ -5,6 +5,7 @@ import { PACKAGE_ROOT } from '../core/install.js';
 import type { RuleKind, RuleProblem } from './kinds.js';
 import { byCodeUnit } from '../core/order.js';
 import { readRuleText } from './read-rule.js';
+import { listRuleFiles, newBudget, shownProblems } from './bounds.js';
 
 /** Written by build-artifacts.js after `tsc`: one file per kind (<kind>.json), read only by what loads that kind. */
 export const MANIFEST_DIR = path.join(PACKAGE_ROOT, 'dist', 'rules-manifest');
@@ -70,17 +71,18 @@ export interface LoadKindOptions {
 
 export async function loadKind<T = unknown>(kind: RuleKind, dir: string = kind.dir, options: LoadKindOptions = {}): Promise<KindLoadResult<T>> {
   let names: string[];
+  const problems: RuleProblem[] = [];
   try {
-    names = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+    names = listRuleFiles(dir, problems);
   } catch (err) {
-    return { items: [], problems: [{ file: dir, jsonPath: '$', message: `cannot read the rules directory: ${err instanceof Error ? err.message : String(err)}` }], validatedNow: 0 };
+    return { items: [], problems: shownProblems([{ file: dir, jsonPath: '$', message: `cannot read the rules directory: ${err instanceof Error ? err.message : String(err)}` }]), validatedNow: 0 };
   }
   const { files: trusted, stamps } = manifestOf(kind);
   // The built-in directory's files are first checked by their stamps: one stat each instead of reading and comparing
   // (~1.5 ms of a doctor run, which loads two kinds); a file whose stamp changed is read and compared as any other.
   const stamped = path.resolve(dir) + path.sep === kind.dir ? stamps : {};
   const items: Array<{ file: string; rule: T }> = [];
-  const problems: RuleProblem[] = [];
+  const budget = newBudget();
   const unchecked: Array<{ file: string; text: string }> = [];
   for (const name of names) {
     const file = path.join(dir, name);
@@ -94,7 +96,7 @@ export async function loadKind<T = unknown>(kind: RuleKind, dir: string = kind.d
         // read below, which says what is wrong with it
       }
     }
-    const text = readRuleText(file, problems);
+    const text = readRuleText(file, problems, budget);
     if (text === undefined) continue;
     if (options.claim?.(file, text)) continue;
     if (trusted[name] === text) items.push({ file, rule: JSON.parse(text) as T });
@@ -121,5 +123,5 @@ export async function loadKind<T = unknown>(kind: RuleKind, dir: string = kind.d
     seen.set(id, r.file);
     return true;
   });
-  return { items: unique, problems, validatedNow: unchecked.length };
+  return { items: unique, problems: shownProblems(problems), validatedNow: unchecked.length };
 }

@@ -1,13 +1,8 @@
-// Reads a rule file's text, or records why it cannot be read (the loader and the validator alike).
-import fs from 'node:fs';
+// Reads a rule file's text, bounded (a regular file, its size, its JSON shape), or records why not (loader and validator alike).
 import type { RuleProblem } from './kinds.js';
+import { readBoundedRuleText, type ReadBudget } from './bounds.js';
 
-/** A rule file's text, or undefined with a problem that says why it cannot be read (loader and validator alike). */
-export function readRuleText(file: string, problems: RuleProblem[]): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    problems.push({ file, jsonPath: '$', message: `cannot be read: ${err instanceof Error ? err.message : String(err)}` });
-    return undefined;
-  }
+/** A rule file's text, or undefined with a problem that says why it cannot be used (loader and validator alike). */
+export function readRuleText(file: string, problems: RuleProblem[], budget?: ReadBudget): string | undefined {
+  return readBoundedRuleText(file, problems, budget);
 }

@@ -4,13 +4,25 @@ import path from 'node:path';
 import type { z } from 'zod';
 import type { KindValidator, RuleKind, RuleProblem } from './kinds.js';
 import { readRuleText } from './read-rule.js';
+import { listRuleFiles, newBudget, shownProblems } from './bounds.js';
 
 export function jsonPathOf(segments: ReadonlyArray<PropertyKey>): string {
   return '$' + segments.map((s) => (typeof s === 'number' ? `[${s}]` : /^[A-Za-z_$][\w$]*$/.test(String(s)) ? `.${String(s)}` : `[${JSON.stringify(String(s))}]`)).join('');
 }
 
-/** Validates one file's text against its kind: JSON, the schema, the file name equal to its id, then the kind's checks. */
+/**
+ * Validates one file's text against its kind: JSON, the schema, the file name equal to its id, then the kind's checks.
+ * Whatever goes wrong inside (a recursion too deep for the stack, say) is a problem of this file: the others still run.
+ */
 export function validateKindText(kind: RuleKind, v: KindValidator, file: string, text: string): { rule?: unknown; problems: RuleProblem[] } {
+  try {
+    return validateUnguarded(kind, v, file, text);
+  } catch (err) {
+    return { problems: [{ file, jsonPath: '$', message: `could not be validated: ${err instanceof Error ? err.message : String(err)}` }] };
+  }
+}
+
+function validateUnguarded(kind: RuleKind, v: KindValidator, file: string, text: string): { rule?: unknown; problems: RuleProblem[] } {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -31,15 +43,14 @@ export function validateKindText(kind: RuleKind, v: KindValidator, file: string,
 
 /** Validates a file, or every *.json in a directory, of one kind (duplicate ids included). */
 export function validateKindPath(kind: RuleKind, v: KindValidator, target: string): { rules: Array<{ file: string; rule: unknown }>; problems: RuleProblem[] } {
-  const isDir = fs.statSync(target).isDirectory();
-  const files = isDir
-    ? fs.readdirSync(target).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(target, f))
-    : [target];
-  const rules: Array<{ file: string; rule: unknown }> = [];
   const problems: RuleProblem[] = [];
+  const isDir = fs.statSync(target).isDirectory();
+  const files = isDir ? listRuleFiles(target, problems).map((f) => path.join(target, f)) : [target];
+  const rules: Array<{ file: string; rule: unknown }> = [];
   const seen = new Map<string, string>();
+  const budget = newBudget();
   for (const file of files) {
-    const text = readRuleText(file, problems);
+    const text = readRuleText(file, problems, budget);
     if (text === undefined) continue;
     const r = validateKindText(kind, v, file, text);
     problems.push(...r.problems);
@@ -53,7 +64,7 @@ export function validateKindPath(kind: RuleKind, v: KindValidator, target: strin
     }
   }
   if (v.checkSet && isDir) problems.push(...v.checkSet(rules));
-  return { rules, problems };
+  return { rules, problems: shownProblems(problems) };
 }
 
 /** Every kind's validator, loaded (build time and `opta rules validate`). */

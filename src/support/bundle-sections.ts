@@ -6,6 +6,7 @@ import { readConfigLite, daemonSettings } from '../core/config-lite.js';
 import { portsInOrder } from '../core/port-order.js';
 import { OptaError } from '../core/errors.js';
 import { displayPath } from '../core/paths.js';
+import { refuseLinkOut } from '../core/own-path.js';
 import { VERSION } from '../core/version.js';
 import type { Section, SectionContext } from './bundle.js';
 import { byCodeUnit } from '../core/order.js';
@@ -85,6 +86,8 @@ export const SECTIONS: Section[] = [
     timeoutMs: 3000,
     async collect(ctx) {
       const { readTail } = await import('../logs/tail.js');
+      // A daemon.log that links out of the home is not the daemon's log: the section says so, nothing is read through it.
+      refuseLinkOut(ctx.paths.logFile, ctx.paths.home, ctx.env);
       try {
         // Bounded: a log without line breaks would otherwise be read (and bundled) whole, past the deadline.
         const tail = readTail(ctx.paths.logFile, 200, { maxBytes: LOG_TAIL_MAX_BYTES });

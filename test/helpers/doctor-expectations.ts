@@ -32,6 +32,7 @@ export const EXPECTED: Record<string, string[]> = {
   'dirs-missing': ['permissions-dir-missing'],
   'dirs-unwritable': ['permissions-unwritable'],
   'not-owned': ['permissions-not-owned'],
+  'link-out': ['permissions-link-out'],
   'loose-modes': ['permissions-loose-modes'],
   'home-mkdir-p': [],
   'dir-writable-by-others': ['permissions-loose-modes'],
