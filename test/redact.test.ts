@@ -183,7 +183,7 @@ test('opta rules validate/list cover the redact kind', async () => {
     assert.equal(v.code, 0, v.stderr);
     assert.match(v.stdout, new RegExp(`^redact: ${files.length} file\\(s\\) valid$`, 'm'));
     const list = await runOpta(h, ['rules', 'list', '--kind', 'redact']);
-    assert.match(list.stdout, /^bearer\s+bearer\s+70$/m);
+    assert.match(list.stdout, /^bearer\s+bearer\s+70\b/m);
   } finally {
     await h.cleanup();
   }

@@ -100,4 +100,10 @@ export async function historyThenRunning(rig: DaemonRig): Promise<void> {
   const r = await runOpta(rig.h, ['daemon', 'start']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   rig.refresh();
+  // The daemon reads a session its catalog does not vouch for after it serves, and closes the cut turn then: wait for
+  // that note, so that what a test snapshots next is the history as the daemon left it.
+  await waitUntil(async () => {
+    const ev = (await rig.api('GET', '/v3/sessions/cut/events?afterSeq=0')).body.events as Array<{ event: string; payload: { code?: string } }>;
+    return ev.some((e) => e.event === 'turn.error' && e.payload.code === 'DAEMON_RESTARTED');
+  }, 10000, 'the restarted daemon to close the turn cut off in session cut');
 }
