@@ -1,5 +1,6 @@
 // Times every redaction pattern on long hostile lines (64 KiB and 256 KiB) and prints the worst per-byte growth: a linear pattern stays flat (issue 18).
-import { loadShapes, Redactor } from '../src/redact/redactor.js';
+import { Redactor } from '../src/redact/redactor.js';
+import { loadShapes } from '../src/redact/load-shapes.js';
 
 const SIZES = [64 * 1024, 256 * 1024];
 const GENERIC = ['a', '0', 'A', ' ', '.', ':', '@', '-', '_', '=', '/', '"', 'a:', 'a:b@', 'a.', 'a-', 'a_', '0:', '\\n', 'x=', 'aA0'];

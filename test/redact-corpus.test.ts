@@ -1,7 +1,8 @@
 // The secret corpus (fixtures/secrets/corpus.ts) through the redactor as the bundle and the log scrubber build it: every secret gone under its own shape's placeholder, every look-alike untouched; entries waiting for redactor code are skipped with their reason.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadShapes, Redactor, type KnownSecret } from '../src/redact/redactor.js';
+import { Redactor, type KnownSecret } from '../src/redact/redactor.js';
+import { loadShapes } from '../src/redact/load-shapes.js';
 import { corpusLookalikes, corpusSecrets, type CorpusSecret } from '../fixtures/secrets/corpus.js';
 
 const { shapes, rules, problems } = await loadShapes();
