@@ -9,6 +9,7 @@ import { parseMs } from './doctor-command.js';
 import { err, out } from './output.js';
 import { colorEnabled, paint } from './terminal.js';
 import type { GroupSpec } from './command-table.js';
+import { DEFAULT_PROFILE, parseProfile, PROFILE_HELP, PROFILES, type RedactProfile } from '../redact/profile.js';
 
 /** opta-support-20261125-100001.txt, in local time like the guide's `date +%Y%m%d-%H%M%S`. */
 export function bundleFileName(at: Date, opts: { json?: boolean; unredacted?: boolean } = {}): string {
@@ -88,7 +89,8 @@ interface BundleFlags {
   out?: string;
   json?: boolean;
   timeout: number;
-  redact: boolean;
+  /** The profile (--redact, standard by default), or false with --no-redact. */
+  redact: RedactProfile | false;
 }
 
 async function bundleAction(flags: BundleFlags): Promise<ExitCode> {
@@ -101,7 +103,7 @@ async function bundleAction(flags: BundleFlags): Promise<ExitCode> {
   if (!flags.redact) err('opta: warning: --no-redact: this bundle will hold your secrets as they are (daemon token, API keys, passwords in logs). Share it with no one you would not give them to.');
   let bundle;
   try {
-    bundle = await buildBundle({ paths, env: process.env, sections: SECTIONS, deadlineMs: flags.timeout, redact: flags.redact, now: new Date(started) });
+    bundle = await buildBundle({ paths, env: process.env, sections: SECTIONS, deadlineMs: flags.timeout, redact: flags.redact !== false, profile: flags.redact || undefined, now: new Date(started) });
   } catch (e) {
     if (e instanceof RedactShapesError) {
       for (const p of e.problems) err(`opta: rule file ${p.file} is invalid at ${p.jsonPath}: ${p.message}`);
@@ -131,6 +133,44 @@ async function bundleAction(flags: BundleFlags): Promise<ExitCode> {
   return 0;
 }
 
+/** The profiles, one line each, for --help. */
+const PROFILES_HELP = ['', 'Redaction profiles (--redact):', ...PROFILES.map((p) => `  ${p.padEnd(9)} ${PROFILE_HELP[p]}`)].join('\n');
+
+async function redactAction(files: string[], flags: { out?: string; redact: RedactProfile }): Promise<ExitCode> {
+  const [{ readRedactInput, redactTargets, writeRedacted }, { homeRedactor }, { placeholderCounts, RedactShapesError }] = await Promise.all([
+    import('../support/redact-files.js'),
+    import('../redact/load-shapes.js'),
+    import('../redact/redactor.js'),
+  ]);
+  if (files.filter((f) => f === '-').length > 1) throw new UsageError('standard input ("-") can be given once.');
+  // Where each goes is settled first, then everything is read: an error leaves nothing half-written.
+  const targets = redactTargets(files, flags.out);
+  const inputs = [];
+  for (const f of files) inputs.push(await readRedactInput(f));
+  let redactor;
+  try {
+    redactor = await homeRedactor(cliPaths(), process.env, undefined, flags.redact);
+  } catch (e) {
+    if (e instanceof RedactShapesError) throw new OptaError(`nothing was redacted: ${e.message}. A redaction without every shape could leak a secret; check them with: opta rules validate --kind redact`, 2);
+    throw e;
+  }
+  const chunks: string[] = [];
+  let written: string[];
+  try {
+    written = writeRedacted(inputs, targets, redactor, (t) => chunks.push(t));
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new OptaError(`cannot write the redacted file: ${writeFailureText(e)}. Choose another place with --out.`, 2);
+  }
+  if (chunks.length) process.stdout.write(chunks.join(''));
+  for (const w of written) err(`opta: wrote ${w}`);
+  // Counted in what was written, like the bundle's header: never more places than the output holds.
+  const c = placeholderCounts(chunks.join('') + written.map((w) => fs.readFileSync(w, 'utf8')).join(''));
+  const kinds = Object.entries(c.byLabel).map(([k, n]) => `${k} ${n}`).join(', ');
+  err(c.values ? `opta: redacted ${c.values} value${c.values === 1 ? '' : 's'} in ${c.occurrences} place${c.occurrences === 1 ? '' : 's'} (${kinds}${flags.redact !== DEFAULT_PROFILE ? `, --redact ${flags.redact}` : ''}); check the result before you share it` : 'opta: nothing looked like a secret (check the result before you share it)');
+  return 0;
+}
+
 async function analyzeAction(file: string, flags: { json?: boolean; verbose?: boolean; rules?: string }): Promise<ExitCode> {
   const [{ readBundle, readBundleFile }, { analyzeBundle, renderAnalysisText }] = await Promise.all([import('../support/bundle-read.js'), import('../support/analyze.js')]);
   const content = await readBundleFile(file);
@@ -157,6 +197,7 @@ export const SUPPORT: GroupSpec = {
         { flags: '--out <path>', description: 'write this new file (never an existing one) or into this directory instead of ~/Desktop/opta-support-<time>.txt; "-" for stdout' },
         { flags: '--json', description: 'write the bundle as one JSON document (schemas/support-bundle.schema.json)' },
         { flags: '--timeout <ms>', description: 'deadline of the whole bundle in milliseconds', parse: parseMs, default: 15000 },
+        { flags: '--redact <profile>', description: `how much to redact: ${PROFILES.join(', ')}`, parse: parseProfile, default: DEFAULT_PROFILE },
         { flags: '--no-redact', description: 'leave secrets in (warns; the file name says UNREDACTED)' },
       ],
       helpAfter: [
@@ -164,8 +205,26 @@ export const SUPPORT: GroupSpec = {
         'Each section has its own timeout under the deadline; one that fails or runs out of time says so in a line and the',
         'others still appear. Nothing is started, stopped or changed; the file is written atomically with mode 0600.',
         'Exit codes: 0 bundle written, 2 could not write it (or a redaction shape could not be loaded).',
+        PROFILES_HELP,
       ].join('\n'),
       run: (flags: BundleFlags) => bundleAction(flags),
+    },
+    {
+      name: 'redact',
+      args: [{ name: '<file...>' }],
+      description: 'redact any text file you want to attach (a log, a config, a compose file) with the same rules and placeholders as the support bundle; to stdout or --out; never writes over a file',
+      options: [
+        { flags: '--out <path>', description: 'write this new file (one input), or <name>.redacted<ext> into this directory; "-" for stdout' },
+        { flags: '--redact <profile>', description: `how much to redact: ${PROFILES.join(', ')}`, parse: parseProfile, default: DEFAULT_PROFILE },
+      ],
+      helpAfter: [
+        '',
+        'FILE "-" is standard input. Each file is read whole, up to 64 MiB; binary files (NUL bytes) are refused. One run',
+        'gives one value one placeholder across all the files; the summary (kinds and counts, no values) goes to stderr.',
+        'Exit codes: 0 redacted, 2 could not read an input or write the output (nothing is written then).',
+        PROFILES_HELP,
+      ].join('\n'),
+      run: (flags: { out?: string; redact: RedactProfile }, [files]: [string[]]) => redactAction(files, flags),
     },
     {
       name: 'analyze',

@@ -97,6 +97,8 @@ export function placeholderCounts(text: string): RedactionCounts {
 export interface RedactorOptions {
   /** minimal, standard (the default) or paranoid: see profile.ts. */
   profile?: RedactProfile;
+  /** false: only the shapes and known secrets run, not the rules written in code (pairs, entropy): how a shape file is checked alone. */
+  codeRules?: boolean;
 }
 
 /** Key names that sound secret without saying so (*_KEY, auth, signature, salt, ...): their values go when they look random. */
@@ -108,7 +110,7 @@ const NAME_VALUE_JSON = /(?<q>\\?")name\k<q>[ \t]*:[ \t]*\k<q>(?<key>[\w.-]{1,12
 /** - name: KEY / value: v on the next line (a Kubernetes env list in YAML). */
 const NAME_VALUE_YAML = /^[ \t]*(?:-[ \t]+)?name:[ \t]*["']?(?<key>[\w.-]{1,128})["']?[ \t]*\r?\n[ \t]*value:[ \t]*["']?(?<secret>[^\s"'#]{1,4096})/dgim;
 /** Paranoid: any long token-like run, judged by looksRandom. */
-const TOKEN_RUN = /(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/=_-]{24,4096}(?![A-Za-z0-9+/=_-])/dg;
+const TOKEN_RUN = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{24,4096}={0,2}(?![A-Za-z0-9+/=_-])/dg;
 
 function snake(key: string): string {
   return key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/[.-]/g, '_').toLowerCase();
@@ -131,9 +133,11 @@ export class Redactor {
   /** Placeholders already in the input (a log the daemon redacted): never issued again for another value. */
   private readonly reserved = new Set<string>();
   private readonly profile: RedactProfile;
+  private readonly codeRules: boolean;
 
   constructor(shapes: Shape[], known: KnownSecret[] = [], opts: RedactorOptions = {}) {
     this.profile = opts.profile ?? DEFAULT_PROFILE;
+    this.codeRules = opts.codeRules !== false;
     const rank = profileRank(this.profile);
     this.shapes = shapes.filter((s) => profileRank(s.profile ?? DEFAULT_PROFILE) <= rank).sort((a, b) => b.priority - a.priority || byCodeUnit(a.id, b.id));
     // Longest first, so a secret that contains another is replaced whole; each also in its encoded forms.
@@ -198,7 +202,7 @@ export class Redactor {
       this.occurrences += parts.length - 2;
       s = parts.join(p);
     }
-    const standard = profileRank(this.profile) >= profileRank('standard');
+    const standard = this.codeRules && profileRank(this.profile) >= profileRank('standard');
     // {"name": KEY, "value": v} before the shapes: the key's own shape names the value (AWS_SECRET_ACCESS_KEY -> aws-secret-key).
     if (standard && /name/i.test(s)) {
       s = this.apply(s, NAME_VALUE_JSON, (m) => this.labelFor(m.groups!.key, m.groups!.secret));
@@ -212,7 +216,7 @@ export class Redactor {
     }
     // A long random-looking value under a key that sounds secret (SIGNING_KEY=..., "auth": "...").
     if (standard) s = this.apply(s, PAIR, (m) => (secretish(m.groups!.key, m.input.slice(Math.max(0, m.index - 8), m.index)) && looksRandom(m.groups!.secret) ? 'kv-secret' : undefined));
-    if (this.profile === 'paranoid') s = this.apply(s, TOKEN_RUN, (m) => (looksRandom(m[0], 24) ? 'high-entropy' : undefined));
+    if (this.codeRules && this.profile === 'paranoid') s = this.apply(s, TOKEN_RUN, (m) => (looksRandom(m[0], 24) ? 'high-entropy' : undefined));
     // A secret a shape found (here or in an earlier text) is a secret wherever else it appears, context or not.
     return this.replaceLearned(s);
   }
