@@ -27,7 +27,9 @@ async function logs(opts: { lines: number; follow?: boolean; showSecrets?: boole
   if (!opts.showSecrets) {
     const [{ homeRedactor }, { RedactShapesError }] = await Promise.all([import('../redact/load-shapes.js'), import('../redact/redactor.js')]);
     try {
-      redactor = await homeRedactor(paths, process.env, undefined, opts.redact);
+      // The placeholders earlier bundles and redacted files gave (looked up, never written: this command changes nothing).
+      const { PlaceholderMap } = await import('../redact/placeholder-map.js');
+      redactor = await homeRedactor(paths, process.env, undefined, opts.redact, PlaceholderMap.load(process.env));
     } catch (e) {
       if (e instanceof RedactShapesError) throw new OptaError(`cannot redact the log: ${e.message}. Fix the rule file (opta rules validate --kind redact), or print the log as it is with --show-secrets.`, 2);
       throw e;

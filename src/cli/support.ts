@@ -100,10 +100,11 @@ async function bundleAction(flags: BundleFlags): Promise<ExitCode> {
   const target = flags.out === '-' ? undefined : bundleTarget(flags, new Date(started));
   const paths = cliPaths();
   const [{ buildBundle, renderBundleJson, renderBundleText }, { SECTIONS }, { RedactShapesError }] = await Promise.all([import('../support/bundle.js'), import('../support/bundle-sections.js'), import('../redact/redactor.js')]);
+  const store = flags.redact ? (await import('../redact/placeholder-map.js')).PlaceholderMap.load(process.env) : undefined;
   if (!flags.redact) err('opta: warning: --no-redact: this bundle will hold your secrets as they are (daemon token, API keys, passwords in logs). Share it with no one you would not give them to.');
   let bundle;
   try {
-    bundle = await buildBundle({ paths, env: process.env, sections: SECTIONS, deadlineMs: flags.timeout, redact: flags.redact !== false, profile: flags.redact || undefined, now: new Date(started) });
+    bundle = await buildBundle({ paths, env: process.env, sections: SECTIONS, deadlineMs: flags.timeout, redact: flags.redact !== false, profile: flags.redact || undefined, store, now: new Date(started) });
   } catch (e) {
     if (e instanceof RedactShapesError) {
       for (const p of e.problems) err(`opta: rule file ${p.file} is invalid at ${p.jsonPath}: ${p.message}`);
@@ -115,6 +116,7 @@ async function bundleAction(flags: BundleFlags): Promise<ExitCode> {
   for (const s of bundle.sections.filter((x) => x.status !== 'ok')) err(`opta: note: section "${s.title}" ${s.status === 'timed-out' ? `ran out of time: no answer within ${s.timeoutMs} ms` : `is not available: ${s.error}`}`);
   if (flags.out === '-') {
     process.stdout.write(text);
+    saveStore(store);
     return 0;
   }
   let file = target!.file;
@@ -130,26 +132,35 @@ async function bundleAction(flags: BundleFlags): Promise<ExitCode> {
     throw cannotWrite(file, e);
   }
   out(`Saved ${file}`);
+  saveStore(store);
   return 0;
+}
+
+/** Records this run's placeholders once its output exists (a failed run records nothing); a failure is a note, not an error. */
+function saveStore(store: { save(): string | undefined } | undefined): void {
+  const note = store?.save();
+  if (note) err(`opta: note: ${note}`);
 }
 
 /** The profiles, one line each, for --help. */
 const PROFILES_HELP = ['', 'Redaction profiles (--redact):', ...PROFILES.map((p) => `  ${p.padEnd(9)} ${PROFILE_HELP[p]}`)].join('\n');
 
 async function redactAction(files: string[], flags: { out?: string; redact: RedactProfile }): Promise<ExitCode> {
-  const [{ readRedactInput, redactTargets, writeRedacted }, { homeRedactor }, { placeholderCounts, RedactShapesError }] = await Promise.all([
+  const [{ readRedactInput, redactTargets, writeRedacted }, { homeRedactor }, { placeholderCounts, RedactShapesError }, { PlaceholderMap }] = await Promise.all([
     import('../support/redact-files.js'),
     import('../redact/load-shapes.js'),
     import('../redact/redactor.js'),
+    import('../redact/placeholder-map.js'),
   ]);
   if (files.filter((f) => f === '-').length > 1) throw new UsageError('standard input ("-") can be given once.');
   // Where each goes is settled first, then everything is read: an error leaves nothing half-written.
   const targets = redactTargets(files, flags.out);
   const inputs = [];
   for (const f of files) inputs.push(await readRedactInput(f));
+  const store = PlaceholderMap.load(process.env);
   let redactor;
   try {
-    redactor = await homeRedactor(cliPaths(), process.env, undefined, flags.redact);
+    redactor = await homeRedactor(cliPaths(), process.env, undefined, flags.redact, store);
   } catch (e) {
     if (e instanceof RedactShapesError) throw new OptaError(`nothing was redacted: ${e.message}. A redaction without every shape could leak a secret; check them with: opta rules validate --kind redact`, 2);
     throw e;
@@ -164,6 +175,7 @@ async function redactAction(files: string[], flags: { out?: string; redact: Reda
   }
   if (chunks.length) process.stdout.write(chunks.join(''));
   for (const w of written) err(`opta: wrote ${w}`);
+  saveStore(store);
   // Counted in what was written, like the bundle's header: never more places than the output holds.
   const c = placeholderCounts(chunks.join('') + written.map((w) => fs.readFileSync(w, 'utf8')).join(''));
   const kinds = Object.entries(c.byLabel).map(([k, n]) => `${k} ${n}`).join(', ');

@@ -5,6 +5,7 @@ import { loadKind } from '../rules/loader.js';
 import { redactKind } from './kind.js';
 import { compileShape, Redactor, RedactShapesError, type RedactRule, type Shape } from './redactor.js';
 import type { RedactProfile } from './profile.js';
+import type { PlaceholderStore } from './placeholder-map.js';
 
 /** The built-in redaction shapes (or another directory's), loaded like every rule kind. */
 export async function loadShapes(dir?: string): Promise<{ shapes: Shape[]; rules: RedactRule[]; problems: RuleProblem[] }> {
@@ -16,8 +17,8 @@ export async function loadShapes(dir?: string): Promise<{ shapes: Shape[]; rules
  * A redactor for one home: every shape plus the exact secrets it knows (daemon token, secret settings, secret-named
  * OPTA_* variables). Throws RuleProblemsError when a shape file is broken: redacting with a shape missing could leak.
  */
-export async function homeRedactor(paths: OptaPaths, env: NodeJS.ProcessEnv, dir?: string, profile?: RedactProfile): Promise<Redactor> {
+export async function homeRedactor(paths: OptaPaths, env: NodeJS.ProcessEnv, dir?: string, profile?: RedactProfile, store?: PlaceholderStore): Promise<Redactor> {
   const [{ shapes, problems }, { knownSecrets }] = await Promise.all([loadShapes(dir), import('./known-secrets.js')]);
   if (problems.length) throw new RedactShapesError(problems);
-  return new Redactor(shapes, knownSecrets(paths, env, shapes), { profile });
+  return new Redactor(shapes, knownSecrets(paths, env, shapes), { profile, store });
 }

@@ -5,6 +5,7 @@ export type { RedactRule } from './redact-schema.js';
 import { byCodeUnit } from '../core/order.js';
 import { looksRandom } from './entropy.js';
 import { DEFAULT_PROFILE, profileRank, type RedactProfile } from './profile.js';
+import type { PlaceholderStore } from './placeholder-map.js';
 
 export interface Shape {
   id: string;
@@ -99,6 +100,8 @@ export interface RedactorOptions {
   profile?: RedactProfile;
   /** false: only the shapes and known secrets run, not the rules written in code (pairs, entropy): how a shape file is checked alone. */
   codeRules?: boolean;
+  /** A map of placeholders given before (placeholder-map.ts): the same value keeps its placeholder across runs. */
+  store?: PlaceholderStore;
 }
 
 /** Key names that sound secret without saying so (*_KEY, auth, signature, salt, ...): their values go when they look random. */
@@ -130,14 +133,17 @@ export class Redactor {
   private learned: string[] = [];
   private readonly perLabel = new Map<string, number>();
   private occurrences = 0;
-  /** Placeholders already in the input (a log the daemon redacted): never issued again for another value. */
-  private readonly reserved = new Set<string>();
   private readonly profile: RedactProfile;
   private readonly codeRules: boolean;
+  private readonly store?: PlaceholderStore;
+  /** Placeholders given out in this run. */
+  private readonly issued = new Set<string>();
+  private readonly knownValues: Set<string>;
 
   constructor(shapes: Shape[], known: KnownSecret[] = [], opts: RedactorOptions = {}) {
     this.profile = opts.profile ?? DEFAULT_PROFILE;
     this.codeRules = opts.codeRules !== false;
+    this.store = opts.store;
     const rank = profileRank(this.profile);
     this.shapes = shapes.filter((s) => profileRank(s.profile ?? DEFAULT_PROFILE) <= rank).sort((a, b) => b.priority - a.priority || byCodeUnit(a.id, b.id));
     // Longest first, so a secret that contains another is replaced whole; each also in its encoded forms.
@@ -147,12 +153,7 @@ export class Redactor {
       .flatMap((k) => [k, ...encodedForms(k)])
       .filter((k) => !seen.has(k.value) && (seen.add(k.value), true))
       .sort((a, b) => b.value.length - a.value.length);
-  }
-
-  /** Placeholders found in a text that is about to be redacted (or in every text of a bundle, before any is): their numbers stay taken. */
-  reserve(text: string): void {
-    if (!text.includes('[REDACTED:')) return;
-    for (const m of text.matchAll(PLACEHOLDERS)) this.reserved.add(m[0]);
+    this.knownValues = new Set(this.known.map((k) => k.of ?? k.value));
   }
 
   /** The same secret always gets the same placeholder, whichever shape found it first. */
@@ -160,10 +161,20 @@ export class Redactor {
     this.occurrences++;
     let p = this.placeholders.get(secret);
     if (!p) {
-      let n = (this.perLabel.get(label) ?? 0) + 1;
-      while (this.reserved.has(`[REDACTED:${label}-${n}]`)) n++;
-      this.perLabel.set(label, n);
-      p = `[REDACTED:${label}-${n}]`;
+      // The placeholder an earlier run gave this value (unless this run gave it to another value already).
+      // Known secrets (the token, lmx.apiKey) are numbered in the run: their label names the setting, and a new token must not count up forever.
+      const store = this.knownValues.has(secret) ? undefined : this.store;
+      const before = store?.lookup(secret);
+      if (before && !this.issued.has(before)) p = before;
+      else {
+        let n = (this.perLabel.get(label) ?? 0) + 1;
+        const taken = (c: string) => this.issued.has(c) || Boolean(store?.taken(c));
+        while (taken(`[REDACTED:${label}-${n}]`)) n++;
+        this.perLabel.set(label, n);
+        p = `[REDACTED:${label}-${n}]`;
+        store?.record(secret, p);
+      }
+      this.issued.add(p);
       this.placeholders.set(secret, p);
       if (learnable(secret) && this.learned.length < MAX_LEARNED) this.learned = [...this.learned, secret].sort((a, b) => b.length - a.length);
     }
@@ -193,7 +204,6 @@ export class Redactor {
   }
 
   text(input: string): string {
-    this.reserve(input);
     let s = input;
     for (const k of this.known) {
       const parts = s.split(k.value);
@@ -301,7 +311,11 @@ export class Redactor {
   }
 
   counts(): RedactionCounts {
-    const byLabel = Object.fromEntries([...this.perLabel.entries()].sort(([a], [b]) => byCodeUnit(a, b)));
+    const byLabel: Record<string, number> = {};
+    for (const p of [...this.placeholders.values()].sort(byCodeUnit)) {
+      const label = /^\[REDACTED:([a-z0-9-]+?)-\d+\]$/.exec(p)![1];
+      byLabel[label] = (byLabel[label] ?? 0) + 1;
+    }
     return { byLabel, values: this.placeholders.size, occurrences: this.occurrences };
   }
 }

@@ -6,6 +6,7 @@ import type { DoctorCapture } from '../doctor/run.js';
 import { loadShapes } from '../redact/load-shapes.js';
 import { placeholderCounts, Redactor, RedactShapesError, type RedactionCounts } from '../redact/redactor.js';
 import { DEFAULT_PROFILE, type RedactProfile } from '../redact/profile.js';
+import type { PlaceholderStore } from '../redact/placeholder-map.js';
 import { knownSecrets } from '../redact/known-secrets.js';
 import type { z } from 'zod';
 import type { SectionResultSchema, SupportBundleSchema } from './bundle-schema.js';
@@ -60,6 +61,8 @@ export interface BundleOptions {
   redact?: boolean;
   /** Which redaction rules run (profile.ts); standard by default. */
   profile?: RedactProfile;
+  /** The user's placeholder map: the same value gets the placeholder it got in earlier bundles and redacted files. */
+  store?: PlaceholderStore;
   now?: Date;
   /** Shared probes; the defaults run the doctor and inspect the daemon (read-only). */
   probes?: Partial<Pick<SectionContext, 'doctor' | 'daemon'>>;
@@ -136,12 +139,7 @@ export async function buildBundle(opts: BundleOptions): Promise<Bundle> {
 
   // Known secrets are read after the sections ran, so a token written meanwhile (a daemon starting) is known too.
   const profile = opts.profile ?? DEFAULT_PROFILE;
-  const redactor = shapes ? new Redactor(shapes.shapes, knownSecrets(opts.paths, opts.env, shapes.shapes), { profile }) : undefined;
-  // Placeholders already in what the sections read (a log the daemon redacted) keep their numbers: none is issued again for another value.
-  for (const { result, out } of ran) {
-    redactor?.reserve(result.text);
-    if (out?.data !== undefined) redactor?.reserve(JSON.stringify(out.data));
-  }
+  const redactor = shapes ? new Redactor(shapes.shapes, knownSecrets(opts.paths, opts.env, shapes.shapes), { profile, store: opts.store }) : undefined;
   const redacted = ran.map(({ result, out }, i) => {
     const s = opts.sections[i];
     if (!redactor) return { ...result, ...(out?.data !== undefined ? { data: out.data } : {}), text: s.render && out ? s.render(out.data) : result.text };

@@ -94,8 +94,6 @@ export function redactTargets(inputs: string[], out: string | undefined): Array<
 
 /** Redacts every input with one redactor (so one value has one placeholder across them) and writes each, created whole with mode 0600. */
 export function writeRedacted(inputs: RedactInput[], targets: Array<string | undefined>, redactor: Redactor, stdout: (s: string) => void): string[] {
-  // Reserved first: a placeholder already in a later file is never issued for another value in an earlier one.
-  for (const i of inputs) redactor.reserve(i.text);
   const texts = inputs.map((i) => redactor.text(i.text));
   // A value a later file revealed is a secret in the earlier ones too.
   const final = texts.map((t) => redactor.again(t));
