@@ -106,8 +106,13 @@ export interface RedactorOptions {
 
 /** Key names that sound secret without saying so (*_KEY, auth, signature, salt, ...): their values go when they look random. */
 const SECRETISH_KEY = /(?:^|_)(?:key|keys|auth|cred|creds|sig|signature|salt|cookie|session|private|cert|nonce|seed|hmac|otp|pin|pass|pwd|pw|secret|token)$/;
-/** KEY=value, "key": "value", key: value: any pair whose key is then judged in code (linear: the key run starts at a boundary and is bounded). */
-const PAIR = /(?<![\w.-])(?<key>[A-Za-z_][\w.-]{0,63})\\?["']?[ \t]*[:=][ \t]*\\?["']?(?<secret>[A-Za-z0-9+/=_.~-]{16,4096})(?![A-Za-z0-9+/=_.~-])/dg;
+/**
+ * A value-like run of 16+ characters (KEY=value, "key": "value", key: value), its key then read from just before it.
+ * Linear on hostile lines: a run starts only where the previous character cannot belong to it ("=" only as padding),
+ * so "A=A=A=..." offers no start that scans far; the key is matched on the 80 characters before the run.
+ */
+const VALUE_RUN = /(?<![A-Za-z0-9+/_.~-])[A-Za-z0-9+/_.~-]{16,4096}={0,2}(?![A-Za-z0-9+/=_.~-])/dg;
+const KEY_BEFORE = /(?<![\w.-])(?<key>[A-Za-z_][\w.-]{0,63})\\?["']?[ \t]*[:=][ \t]*\\?["']?$/;
 /** {"name": "KEY", "value": "v"} (container env, JSON logs), also JSON-escaped inside a log line. */
 const NAME_VALUE_JSON = /(?<q>\\?")name\k<q>[ \t]*:[ \t]*\k<q>(?<key>[\w.-]{1,128})\k<q>[ \t]*,[ \t]*\k<q>value\k<q>[ \t]*:[ \t]*\k<q>(?<secret>[^"\\\r\n]{1,4096})\k<q>/dgi;
 /** - name: KEY / value: v on the next line (a Kubernetes env list in YAML). */
@@ -225,7 +230,13 @@ export class Redactor {
       for (const re of shape.regexes) s = this.apply(s, re, () => shape.label);
     }
     // A long random-looking value under a key that sounds secret (SIGNING_KEY=..., "auth": "...").
-    if (standard) s = this.apply(s, PAIR, (m) => (secretish(m.groups!.key, m.input.slice(Math.max(0, m.index - 8), m.index)) && looksRandom(m.groups!.secret) ? 'kv-secret' : undefined));
+    if (standard) {
+      s = this.apply(s, VALUE_RUN, (m) => {
+        const before = m.input.slice(Math.max(0, m.index - 80), m.index);
+        const k = KEY_BEFORE.exec(before);
+        return k && secretish(k.groups!.key, before.slice(Math.max(0, k.index - 8), k.index)) && looksRandom(m[0]) ? 'kv-secret' : undefined;
+      });
+    }
     if (this.codeRules && this.profile === 'paranoid') s = this.apply(s, TOKEN_RUN, (m) => (looksRandom(m[0], 24) ? 'high-entropy' : undefined));
     // A secret a shape found (here or in an earlier text) is a secret wherever else it appears, context or not.
     return this.replaceLearned(s);
