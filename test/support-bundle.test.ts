@@ -111,7 +111,7 @@ test('planted secrets (config, state.json, the log, the environment, a proxy URL
   assert.match(text, /^# Opta Support Bundle\n# Generated: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n/);
   assert.deepEqual([...text.matchAll(/^## (.*)$/gm)].map((m) => m[1]), TITLES);
   const counts = headerCounts(text);
-  for (const label of ['daemon-token', 'lmx-api-key', 'bearer', 'jwt', 'aws-access-key', 'kv-secret', 'github-token', 'private-key', 'url-credentials', 'env-secret']) {
+  for (const label of ['daemon-token', 'lmx-api-key', 'bearer', 'jwt', 'aws-access-key', 'kv-secret', 'github-token', 'private-key', 'proxy-password', 'env-secret']) {
     assert.ok(counts[label] >= 1, `${label} counted in the header: ${JSON.stringify(counts)}`);
   }
   // One value, one placeholder: the bearer token twice in the log, the daemon token in the log and (masked) elsewhere.
@@ -122,7 +122,7 @@ test('planted secrets (config, state.json, the log, the environment, a proxy URL
   assert.match(logs, /&token=\[REDACTED:daemon-token-1\]/);
   assert.match(logs, /rejected key \[REDACTED:lmx-api-key-1\]/);
   // Look-alikes a person needs to quote survive.
-  for (const keep of [`daemon started on 127.0.0.1:${port}`, 'permission request perm_001 timed out (5m), auto-denying', 'sess-2026-01', '[10:10:00] ERROR tool worker crashed: heap out of memory', `daemonId: ${state.daemonId}`, 'qwen3-30b-a3b', 'opta:    1.1.0', `running (pid ${state.pid}, port ${port})`, `NO_PROXY=127.0.0.1,localhost`, 'HTTPS_PROXY=http://proxyuser:[REDACTED:url-credentials-1]@127.0.0.1:3128']) {
+  for (const keep of [`daemon started on 127.0.0.1:${port}`, 'permission request perm_001 timed out (5m), auto-denying', 'sess-2026-01', '[10:10:00] ERROR tool worker crashed: heap out of memory', `daemonId: ${state.daemonId}`, 'qwen3-30b-a3b', 'opta:    1.1.0', `running (pid ${state.pid}, port ${port})`, `NO_PROXY=127.0.0.1,localhost`, 'HTTPS_PROXY=http://proxyuser:[REDACTED:proxy-password-1]@127.0.0.1:3128']) {
     assert.ok(text.includes(keep), `look-alike kept: ${keep}`);
   }
   assert.match(sectionText(text, 'listening ports and their owners'), new RegExp(`127\\.0\\.0\\.1:${port} \\(daemon\\.port\\) listening: pid ${state.pid}: `));

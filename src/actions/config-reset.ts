@@ -22,7 +22,11 @@ function badKeys(file: string, env: NodeJS.ProcessEnv): { keys: string[]; blocke
   return { keys: [...new Set(r.problems.map((p) => p.key).filter((k) => KNOWN.has(k)))] };
 }
 
-const shown = (key: string, v: unknown) => (SECRET.has(key) ? '********' : JSON.stringify(v));
+/**
+ * How a value appears in the plan: secret keys masked, and an invalid value is never carried verbatim past its
+ * user:password@ (a host with credentials is exactly the kind of invalid value this fix resets).
+ */
+const shown = (key: string, v: unknown) => (SECRET.has(key) ? '********' : JSON.stringify(typeof v === 'string' && v.includes('@') ? `********@${v.slice(v.lastIndexOf('@') + 1)}` : v));
 
 export const configReset: ActionImpl<'config.reset'> = {
   async plan({ paths, env, args }) {

@@ -12,13 +12,14 @@ import { cliPaths, type ExitCode } from './context.js';
 import { out } from './output.js';
 import { planTable, runTable, type CommandSpec } from './command-table.js';
 import { runCli } from './main.js';
+import { parseProfile, PROFILES, type RedactProfile } from '../redact/profile.js';
 
 function parseLines(v: string): number {
   if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`--lines takes a whole number of at least 1, not "${v}"`);
   return Number(v);
 }
 
-async function logs(opts: { lines: number; follow?: boolean; showSecrets?: boolean }): Promise<ExitCode> {
+async function logs(opts: { lines: number; follow?: boolean; showSecrets?: boolean; redact?: RedactProfile }): Promise<ExitCode> {
   const paths = cliPaths();
   const { follow, readTail } = await import('../logs/tail.js');
   // The guide's support one-liner pipes this into a file: the token, API keys and anything shaped like a secret
@@ -27,7 +28,9 @@ async function logs(opts: { lines: number; follow?: boolean; showSecrets?: boole
   if (!opts.showSecrets) {
     const [{ homeRedactor }, { RedactShapesError }] = await Promise.all([import('../redact/load-shapes.js'), import('../redact/redactor.js')]);
     try {
-      redactor = await homeRedactor(paths, process.env);
+      // The placeholders earlier bundles and redacted files gave (looked up, never written: this command changes nothing).
+      const { PlaceholderMap } = await import('../redact/placeholder-map.js');
+      redactor = await homeRedactor(paths, process.env, undefined, opts.redact, PlaceholderMap.load(process.env));
     } catch (e) {
       if (e instanceof RedactShapesError) throw new OptaError(`cannot redact the log: ${e.message}. Fix the rule file (opta rules validate --kind redact), or print the log as it is with --show-secrets.`, 2);
       throw e;
@@ -73,8 +76,9 @@ export const DAEMON_LOGS: CommandSpec = {
       { flags: '-n, --lines <n>', description: 'how many lines from the end', parse: parseLines, default: 200 },
       { flags: '-f, --follow', description: 'keep printing new lines until interrupted' },
       { flags: '--show-secrets', description: 'print the lines as they are, without redacting secrets' },
+      { flags: '--redact <profile>', description: `how much to redact: ${PROFILES.join(', ')} (default standard; see opta support redact --help)`, parse: parseProfile },
     ],
-    run: (opts) => logs(opts as { lines: number; follow?: boolean; showSecrets?: boolean }),
+    run: (opts) => logs(opts as { lines: number; follow?: boolean; showSecrets?: boolean; redact?: RedactProfile }),
   };
 
 /**

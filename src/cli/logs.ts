@@ -7,6 +7,7 @@ import { rendererFor } from '../render/registry.js';
 import { err } from './output.js';
 import { colorEnabled, paint, progressWanted } from './terminal.js';
 import type { GroupSpec } from './command-table.js';
+import { parseProfile, PROFILES, type RedactProfile } from '../redact/profile.js';
 
 export interface AnalyzeFlags {
   sinceStart?: boolean;
@@ -14,6 +15,7 @@ export interface AnalyzeFlags {
   strict?: boolean;
   rules?: string;
   showSecrets?: boolean;
+  redact?: RedactProfile;
 }
 
 /** Starts showing after this long: a quick analysis never flickers a progress line. */
@@ -54,7 +56,7 @@ export async function analyzeAction(files: string[], flags: AnalyzeFlags): Promi
     const { analysisRedactor, redactAnalysis } = await import('../logs/redact-analysis.js');
     const { RedactShapesError } = await import('../redact/redactor.js');
     try {
-      analysis = redactAnalysis(analysis, await analysisRedactor(paths, process.env, true));
+      analysis = redactAnalysis(analysis, await analysisRedactor(paths, process.env, true, flags.redact));
     } catch (e) {
       if (e instanceof RedactShapesError) throw new OptaError(`cannot redact the log: ${e.message}. Fix the rule file (opta rules validate --kind redact), or print the analysis as it is with --show-secrets.`, 2);
       throw e;
@@ -86,6 +88,7 @@ export const LOGS: GroupSpec = {
         { flags: '--strict', description: 'exit 1 when an error-level pattern matched' },
         { flags: '--rules <dir>', description: 'use the log patterns of this directory instead of the built-in rules/logs' },
         { flags: '--show-secrets', description: 'quote the log as it is, without redacting secrets in samples and messages' },
+        { flags: '--redact <profile>', description: `how much to redact in samples and messages: ${PROFILES.join(', ')} (default standard; see opta support redact --help)`, parse: parseProfile },
       ],
       helpAfter: [
         '',

@@ -10,6 +10,7 @@ import { err, out } from './output.js';
 import { visible } from '../rules/language/escape.js';
 import { colorEnabled, paint } from './terminal.js';
 import type { GroupSpec } from './command-table.js';
+import { DEFAULT_PROFILE, parseProfile, PROFILE_HELP, PROFILES, type RedactProfile } from '../redact/profile.js';
 
 /** opta-support-20261125-100001.txt, in local time like the guide's `date +%Y%m%d-%H%M%S`. */
 export function bundleFileName(at: Date, opts: { json?: boolean; unredacted?: boolean } = {}): string {
@@ -89,7 +90,8 @@ interface BundleFlags {
   out?: string;
   json?: boolean;
   timeout: number;
-  redact: boolean;
+  /** The profile (--redact, standard by default), or false with --no-redact. */
+  redact: RedactProfile | false;
 }
 
 async function bundleAction(flags: BundleFlags): Promise<ExitCode> {
@@ -99,10 +101,11 @@ async function bundleAction(flags: BundleFlags): Promise<ExitCode> {
   const target = flags.out === '-' ? undefined : bundleTarget(flags, new Date(started));
   const paths = cliPaths();
   const [{ buildBundle, renderBundleJson, renderBundleText }, { SECTIONS }, { RedactShapesError }] = await Promise.all([import('../support/bundle.js'), import('../support/bundle-sections.js'), import('../redact/redactor.js')]);
+  const store = flags.redact ? (await import('../redact/placeholder-map.js')).PlaceholderMap.load(process.env) : undefined;
   if (!flags.redact) err('opta: warning: --no-redact: this bundle will hold your secrets as they are (daemon token, API keys, passwords in logs). Share it with no one you would not give them to.');
   let bundle;
   try {
-    bundle = await buildBundle({ paths, env: process.env, sections: SECTIONS, deadlineMs: flags.timeout, redact: flags.redact, now: new Date(started) });
+    bundle = await buildBundle({ paths, env: process.env, sections: SECTIONS, deadlineMs: flags.timeout, redact: flags.redact !== false, profile: flags.redact || undefined, store, now: new Date(started) });
   } catch (e) {
     if (e instanceof RedactShapesError) {
       for (const p of e.problems) err(`opta: rule file ${p.file} is invalid at ${p.jsonPath}: ${p.message}`);
@@ -114,6 +117,7 @@ async function bundleAction(flags: BundleFlags): Promise<ExitCode> {
   for (const s of bundle.sections.filter((x) => x.status !== 'ok')) err(`opta: note: section "${s.title}" ${s.status === 'timed-out' ? `ran out of time: no answer within ${s.timeoutMs} ms` : `is not available: ${s.error}`}`);
   if (flags.out === '-') {
     process.stdout.write(text);
+    saveStore(store);
     return 0;
   }
   let file = target!.file;
@@ -129,6 +133,54 @@ async function bundleAction(flags: BundleFlags): Promise<ExitCode> {
     throw cannotWrite(file, e);
   }
   out(`Saved ${file}`);
+  saveStore(store);
+  return 0;
+}
+
+/** Records this run's placeholders once its output exists (a failed run records nothing); a failure is a note, not an error. */
+function saveStore(store: { save(): string | undefined } | undefined): void {
+  const note = store?.save();
+  if (note) err(`opta: note: ${note}`);
+}
+
+/** The profiles, one line each, for --help. */
+const PROFILES_HELP = ['', 'Redaction profiles (--redact):', ...PROFILES.map((p) => `  ${p.padEnd(9)} ${PROFILE_HELP[p]}`)].join('\n');
+
+async function redactAction(files: string[], flags: { out?: string; redact: RedactProfile }): Promise<ExitCode> {
+  const [{ readRedactInput, redactTargets, writeRedacted }, { homeRedactor }, { placeholderCounts, RedactShapesError }, { PlaceholderMap }] = await Promise.all([
+    import('../support/redact-files.js'),
+    import('../redact/load-shapes.js'),
+    import('../redact/redactor.js'),
+    import('../redact/placeholder-map.js'),
+  ]);
+  if (files.filter((f) => f === '-').length > 1) throw new UsageError('standard input ("-") can be given once.');
+  // Where each goes is settled first, then everything is read: an error leaves nothing half-written.
+  const targets = redactTargets(files, flags.out);
+  const inputs = [];
+  for (const f of files) inputs.push(await readRedactInput(f));
+  const store = PlaceholderMap.load(process.env);
+  let redactor;
+  try {
+    redactor = await homeRedactor(cliPaths(), process.env, undefined, flags.redact, store);
+  } catch (e) {
+    if (e instanceof RedactShapesError) throw new OptaError(`nothing was redacted: ${e.message}. A redaction without every shape could leak a secret; check them with: opta rules validate --kind redact`, 2);
+    throw e;
+  }
+  const chunks: string[] = [];
+  let written: string[];
+  try {
+    written = writeRedacted(inputs, targets, redactor, (t) => chunks.push(t));
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new OptaError(`cannot write the redacted file: ${writeFailureText(e)}. Choose another place with --out.`, 2);
+  }
+  if (chunks.length) process.stdout.write(chunks.join(''));
+  for (const w of written) err(`opta: wrote ${w}`);
+  saveStore(store);
+  // Counted in what was written, like the bundle's header: never more places than the output holds.
+  const c = placeholderCounts(chunks.join('') + written.map((w) => fs.readFileSync(w, 'utf8')).join(''));
+  const kinds = Object.entries(c.byLabel).map(([k, n]) => `${k} ${n}`).join(', ');
+  err(c.values ? `opta: redacted ${c.values} value${c.values === 1 ? '' : 's'} in ${c.occurrences} place${c.occurrences === 1 ? '' : 's'} (${kinds}${flags.redact !== DEFAULT_PROFILE ? `, --redact ${flags.redact}` : ''}); check the result before you share it` : 'opta: nothing looked like a secret (check the result before you share it)');
   return 0;
 }
 
@@ -168,6 +220,7 @@ export const SUPPORT: GroupSpec = {
         { flags: '--out <path>', description: 'write this new file (never an existing one) or into this directory instead of ~/Desktop/opta-support-<time>.txt; "-" for stdout' },
         { flags: '--json', description: 'write the bundle as one JSON document (schemas/support-bundle.schema.json)' },
         { flags: '--timeout <ms>', description: 'deadline of the whole bundle in milliseconds', parse: parseMs, default: 15000 },
+        { flags: '--redact <profile>', description: `how much to redact: ${PROFILES.join(', ')}`, parse: parseProfile, default: DEFAULT_PROFILE },
         { flags: '--no-redact', description: 'leave secrets in (warns; the file name says UNREDACTED)' },
       ],
       helpAfter: [
@@ -175,8 +228,26 @@ export const SUPPORT: GroupSpec = {
         'Each section has its own timeout under the deadline; one that fails or runs out of time says so in a line and the',
         'others still appear. Nothing is started, stopped or changed; the file is written atomically with mode 0600.',
         'Exit codes: 0 bundle written, 2 could not write it (or a redaction shape could not be loaded).',
+        PROFILES_HELP,
       ].join('\n'),
       run: (flags: BundleFlags) => bundleAction(flags),
+    },
+    {
+      name: 'redact',
+      args: [{ name: '<file...>' }],
+      description: 'redact any text file you want to attach (a log, a config, a compose file) with the same rules and placeholders as the support bundle; to stdout or --out; never writes over a file',
+      options: [
+        { flags: '--out <path>', description: 'write this new file (one input), or <name>.redacted<ext> into this directory; "-" for stdout' },
+        { flags: '--redact <profile>', description: `how much to redact: ${PROFILES.join(', ')}`, parse: parseProfile, default: DEFAULT_PROFILE },
+      ],
+      helpAfter: [
+        '',
+        'FILE "-" is standard input. Each file is read whole, up to 64 MiB; binary files (NUL bytes) are refused. One run',
+        'gives one value one placeholder across all the files; the summary (kinds and counts, no values) goes to stderr.',
+        'Exit codes: 0 redacted, 2 could not read an input or write the output (nothing is written then).',
+        PROFILES_HELP,
+      ].join('\n'),
+      run: (flags: { out?: string; redact: RedactProfile }, [files]: [string[]]) => redactAction(files, flags),
     },
     {
       name: 'analyze',

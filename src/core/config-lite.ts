@@ -1,6 +1,6 @@
 // A zod-free reader for config.json, its checks and defaults derived from config-table.ts, so read-only paths (doctor, inspect) start fast.
 import { causeText, errorCode } from './errors.js';
-import { CONFIG_KEYS, configSections, nameOf, portRangeBoundsOk, PORT_RANGE_BOUNDS_MESSAGE, PORT_RANGE_SHAPE, PORT_RANGE_SHAPE_MESSAGE, type ConfigKey, type OptaConfig } from './config-table.js';
+import { CONFIG_KEYS, configSections, hostProblem, nameOf, portRangeBoundsOk, PORT_RANGE_BOUNDS_MESSAGE, PORT_RANGE_SHAPE, PORT_RANGE_SHAPE_MESSAGE, type ConfigKey, type OptaConfig } from './config-table.js';
 import { readSmallFile } from './read-small.js';
 
 /**
@@ -17,6 +17,7 @@ type Check = (v: unknown) => string | undefined;
 /** The fast check of one key's value: undefined when valid, else the problem in words. */
 function checkOf(k: ConfigKey): Check {
   if (k.type === 'string') return (v) => (typeof v === 'string' && v.length >= 1 ? undefined : 'expected a non-empty string');
+  if (k.type === 'host') return (v) => (typeof v === 'string' && v.length >= 1 ? hostProblem(v) : 'expected a non-empty string');
   if (k.type === 'port-range') {
     return (v) => {
       if (typeof v !== 'string' || !PORT_RANGE_SHAPE.test(v)) return PORT_RANGE_SHAPE_MESSAGE;

@@ -9,8 +9,11 @@ import { UsageError } from './errors.js';
 export interface ConfigKeySpec {
   /** "section.name" */
   key: string;
-  /** 'port-range' is a string "low-high"; 'number' is a whole number from min to max (max: unbounded when absent). */
-  type: 'string' | 'number' | 'port-range';
+  /**
+   * 'port-range' is a string "low-high"; 'number' is a whole number from min to max (max: unbounded when absent);
+   * 'host' a host name or address and nothing else (no user:password@, scheme, path or port).
+   */
+  type: 'string' | 'number' | 'port-range' | 'host';
   min?: number;
   max?: number;
   /** Absent: the key is optional and has no value until set. */
@@ -20,11 +23,11 @@ export interface ConfigKeySpec {
 }
 
 const TABLE = [
-  { key: 'lmx.host', type: 'string', default: 'lmx-host.local', description: 'LMX inference server host' },
+  { key: 'lmx.host', type: 'host', default: 'lmx-host.local', description: 'LMX inference server host' },
   { key: 'lmx.port', type: 'number', min: 1, max: 65535, default: 1234, description: 'LMX inference server port' },
   { key: 'lmx.apiKey', type: 'string', secret: true, description: 'LMX API key (secret)' },
   { key: 'lmx.timeoutMs', type: 'number', min: 100, max: 600000, default: 10000, description: 'LMX request timeout in milliseconds' },
-  { key: 'daemon.host', type: 'string', default: '127.0.0.1', description: 'address the daemon binds (keep 127.0.0.1)' },
+  { key: 'daemon.host', type: 'host', default: '127.0.0.1', description: 'address the daemon binds (keep 127.0.0.1)' },
   { key: 'daemon.port', type: 'number', min: 1, max: 65535, default: 9999, description: 'preferred daemon port' },
   { key: 'daemon.portRange', type: 'port-range', default: '10000-10020', description: 'fallback ports tried when daemon.port is taken' },
   { key: 'permissions.timeoutMs', type: 'number', min: 100, max: 86400000, default: 300000, description: 'auto-deny permission requests after this long' },
@@ -69,6 +72,17 @@ export const PORT_RANGE_BOUNDS_MESSAGE = 'must be two ports from 1 to 65535, low
 export function portRangeBoundsOk(s: string): boolean {
   const [a, b] = s.split('-').map(Number);
   return a >= 1 && b <= 65535 && a <= b;
+}
+
+/**
+ * Why a host setting is not a host, or undefined. A host is a host: user:password@ in it would be printed by every
+ * command that names the host (next: ping -c 3 <host>), so it is refused, and the message never repeats the value.
+ */
+export function hostProblem(v: string): string | undefined {
+  if (v.includes('@')) return 'must be a host name or address only, without user:password@ (credentials in a host setting show in opta\'s output; the LMX API key goes in lmx.apiKey)';
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v)) return 'must be a host name or address only, without a scheme such as http://';
+  if (/[\s/\\?#]|[\u0000-\u001f\u007f]/.test(v)) return 'must be a host name or address only (no spaces, slashes, paths or control characters)';
+  return undefined;
 }
 
 export function configKey(key: string): ConfigKey {

@@ -6,6 +6,7 @@ import { causeText, errorCode, OptaError, UsageError } from './errors.js';
 import {
   configKey,
   configSections,
+  hostProblem,
   nameOf,
   portRangeBoundsOk,
   PORT_RANGE_BOUNDS_MESSAGE,
@@ -19,6 +20,10 @@ import { readSmallFile } from './read-small.js';
 /** One key's zod schema, built from its table row; the checks and their order are what zod's messages depend on. */
 function valueSchema(k: ConfigKey): z.ZodType {
   if (k.type === 'string') return z.string().min(1);
+  if (k.type === 'host') return z.string().min(1).superRefine((v, ctx) => {
+    const problem = hostProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
   if (k.type === 'port-range') return z.string().regex(PORT_RANGE_SHAPE, PORT_RANGE_SHAPE_MESSAGE).refine(portRangeBoundsOk, PORT_RANGE_BOUNDS_MESSAGE);
   let n = z.number().int();
   if (k.min !== undefined) n = n.min(k.min);

@@ -1,6 +1,7 @@
 // Log analyses quote the log (samples, captured values, messages built from them): the same redaction as `opta daemon logs`.
 import type { OptaPaths } from '../core/paths.js';
 import type { Analysis } from './analysis.js';
+import type { RedactProfile } from '../redact/profile.js';
 
 interface TextRedactor {
   text(s: string): string;
@@ -25,13 +26,13 @@ export function redactAnalysis(a: Analysis, r: TextRedactor): Analysis {
  * broken, `strict` throws (a command asked to print the log refuses to guess); otherwise the exact known secrets are
  * still kept out (the doctor must not fail because of a redaction shape).
  */
-export async function analysisRedactor(paths: OptaPaths, env: NodeJS.ProcessEnv, strict: boolean): Promise<TextRedactor> {
+export async function analysisRedactor(paths: OptaPaths, env: NodeJS.ProcessEnv, strict: boolean, profile?: RedactProfile): Promise<TextRedactor> {
   const [{ homeRedactor }, { RedactShapesError, Redactor }] = await Promise.all([import('../redact/load-shapes.js'), import('../redact/redactor.js')]);
   try {
-    return await homeRedactor(paths, env);
+    return await homeRedactor(paths, env, undefined, profile);
   } catch (e) {
     if (strict || !(e instanceof RedactShapesError)) throw e;
     const { knownSecrets } = await import('../redact/known-secrets.js');
-    return new Redactor([], knownSecrets(paths, env, []));
+    return new Redactor([], knownSecrets(paths, env, []), { profile });
   }
 }

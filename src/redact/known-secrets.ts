@@ -48,6 +48,20 @@ export function knownSecrets(paths: Pick<OptaPaths, 'stateFile' | 'configFile'>,
       if (typeof v === 'string' && v) out.push({ value: v, label: labelOfKey(key) });
     }
   }
+  // The password of a proxy URL (HTTPS_PROXY=http://user:pass@proxy:3128), also once URL-decoded.
+  for (const [name, value] of Object.entries(env)) {
+    if (!value || !/^(?:https?|all|ftp)_proxy$/i.test(name)) continue;
+    const pass = /^[a-z][a-z0-9+.-]*:\/\/[^:@/\s]*:([^@/\s]+)@/i.exec(value)?.[1];
+    if (!pass) continue;
+    out.push({ value: pass, label: 'proxy-password' });
+    let decoded: string | undefined;
+    try {
+      decoded = decodeURIComponent(pass);
+    } catch {
+      decoded = undefined;
+    }
+    if (decoded && decoded !== pass) out.push({ value: decoded, label: 'proxy-password', of: pass });
+  }
   // OPTA_LMX_API_KEY=... and the like: the value is a secret wherever else it turns up.
   const secretKey = shapes.find((s) => s.keys)?.keys;
   for (const [name, value] of Object.entries(env)) {

@@ -4,6 +4,8 @@ import type { RuleProblem } from '../rules/kinds.js';
 import { defaultPackOptions, loadPacked, type PackOptions } from '../rules/packs.js';
 import { redactKind } from './kind.js';
 import { compileShape, Redactor, RedactShapesError, type RedactRule, type Shape } from './redactor.js';
+import type { RedactProfile } from './profile.js';
+import type { PlaceholderStore } from './placeholder-map.js';
 
 /** The built-in redaction shapes (or another directory's), loaded like every rule kind. */
 export async function loadShapes(dir?: string, packs: PackOptions = defaultPackOptions(process.env, dir)): Promise<{ shapes: Shape[]; rules: RedactRule[]; problems: RuleProblem[] }> {
@@ -16,8 +18,8 @@ export async function loadShapes(dir?: string, packs: PackOptions = defaultPackO
  * A redactor for one home: every shape plus the exact secrets it knows (daemon token, secret settings, secret-named
  * OPTA_* variables). Throws RuleProblemsError when a shape file is broken: redacting with a shape missing could leak.
  */
-export async function homeRedactor(paths: OptaPaths, env: NodeJS.ProcessEnv, dir?: string): Promise<Redactor> {
+export async function homeRedactor(paths: OptaPaths, env: NodeJS.ProcessEnv, dir?: string, profile?: RedactProfile, store?: PlaceholderStore): Promise<Redactor> {
   const [{ shapes, problems }, { knownSecrets }] = await Promise.all([loadShapes(dir, { ...defaultPackOptions(env, dir), home: paths.home }), import('./known-secrets.js')]);
   if (problems.length) throw new RedactShapesError(problems);
-  return new Redactor(shapes, knownSecrets(paths, env, shapes));
+  return new Redactor(shapes, knownSecrets(paths, env, shapes), { profile, store });
 }

@@ -9,6 +9,10 @@ export const RedactRuleSchema = z
     description: z.string().trim().min(10).describe('what the shape is and where it turns up'),
     label: kebab.describe('the placeholder name: [REDACTED:<label>-<n>]'),
     priority: z.number().int().min(0).max(100).optional().describe('higher runs first (default 50): specific shapes before generic ones'),
+    profile: z
+      .enum(['minimal', 'standard', 'paranoid'])
+      .optional()
+      .describe('the least --redact profile that runs this shape (default standard): minimal for high-confidence provider shapes, paranoid for e-mails, addresses and host names'),
     keywords: z
       .array(z.string().min(1).regex(/^[^A-Z]*$/, 'must be lower case'))
       .min(1)

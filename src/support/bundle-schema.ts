@@ -22,9 +22,10 @@ export const SupportBundleSchema = z
     durationMs: z.number().int(),
     redaction: z.object({
       enabled: z.boolean().describe('false with --no-redact'),
+      profile: z.enum(['minimal', 'standard', 'paranoid']).optional().describe('--redact: which rules ran (absent with --no-redact)'),
       byLabel: z.record(z.string(), z.number().int()).describe('distinct values redacted, by placeholder label ([REDACTED:<label>-<n>])'),
-      values: z.number().int(),
-      occurrences: z.number().int(),
+      values: z.number().int().describe('distinct placeholders in this file'),
+      occurrences: z.number().int().describe('placeholders in this file, each time one appears'),
     }),
     sections: z.array(SectionResultSchema),
   })

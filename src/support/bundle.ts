@@ -4,7 +4,9 @@ import type { OptaPaths } from '../core/paths.js';
 import type { DaemonInspection } from '../daemon/lifecycle/inspect.js';
 import type { DoctorCapture } from '../doctor/run.js';
 import { loadShapes } from '../redact/load-shapes.js';
-import { Redactor, RedactShapesError } from '../redact/redactor.js';
+import { placeholderCounts, Redactor, RedactShapesError, type RedactionCounts } from '../redact/redactor.js';
+import { DEFAULT_PROFILE, type RedactProfile } from '../redact/profile.js';
+import type { PlaceholderStore } from '../redact/placeholder-map.js';
 import { knownSecrets } from '../redact/known-secrets.js';
 import type { z } from 'zod';
 import type { SectionResultSchema, SupportBundleSchema } from './bundle-schema.js';
@@ -57,6 +59,10 @@ export interface BundleOptions {
   sections: Section[];
   deadlineMs?: number;
   redact?: boolean;
+  /** Which redaction rules run (profile.ts); standard by default. */
+  profile?: RedactProfile;
+  /** The user's placeholder map: the same value gets the placeholder it got in earlier bundles and redacted files. */
+  store?: PlaceholderStore;
   now?: Date;
   /** Shared probes; the defaults run the doctor and inspect the daemon (read-only). */
   probes?: Partial<Pick<SectionContext, 'doctor' | 'daemon'>>;
@@ -132,7 +138,8 @@ export async function buildBundle(opts: BundleOptions): Promise<Bundle> {
   const ran = await Promise.all(opts.sections.map((s) => runSection(s, ctx)));
 
   // Known secrets are read after the sections ran, so a token written meanwhile (a daemon starting) is known too.
-  const redactor = shapes ? new Redactor(shapes.shapes, knownSecrets(opts.paths, opts.env, shapes.shapes)) : undefined;
+  const profile = opts.profile ?? DEFAULT_PROFILE;
+  const redactor = shapes ? new Redactor(shapes.shapes, knownSecrets(opts.paths, opts.env, shapes.shapes), { profile, store: opts.store }) : undefined;
   const redacted = ran.map(({ result, out }, i) => {
     const s = opts.sections[i];
     if (!redactor) return { ...result, ...(out?.data !== undefined ? { data: out.data } : {}), text: s.render && out ? s.render(out.data) : result.text };
@@ -149,17 +156,19 @@ export async function buildBundle(opts: BundleOptions): Promise<Bundle> {
     tool: { name: 'opta', version: VERSION },
     deadlineMs,
     durationMs: Date.now() - started,
-    redaction: { enabled: redact, ...(redactor?.counts() ?? { byLabel: {}, values: 0, occurrences: 0 }) },
+    // Counted in the document itself (the JSON bundle holds the sections): the header never promises what the file lacks.
+    redaction: { enabled: redact, ...(redact ? { profile } : {}), ...placeholderCounts(JSON.stringify(sections)) },
     sections,
   };
 }
 
-export function redactionLine(b: Bundle): string {
-  const r = b.redaction;
+export function redactionLine(b: Bundle, counts: RedactionCounts = b.redaction): string {
+  const r = { ...b.redaction, ...counts };
   if (!r.enabled) return '# Redacted: NOTHING (made with --no-redact): this file holds secrets; share it with no one';
   if (!r.values) return '# Redacted: nothing looked like a secret';
   const kinds = Object.entries(r.byLabel).map(([k, n]) => `${k} ${n}`).join(', ');
-  return `# Redacted: ${r.values} value${r.values === 1 ? '' : 's'} in ${r.occurrences} place${r.occurrences === 1 ? '' : 's'} (${kinds}); the same value has the same placeholder throughout`;
+  const profile = r.profile && r.profile !== DEFAULT_PROFILE ? `, --redact ${r.profile}` : '';
+  return `# Redacted: ${r.values} value${r.values === 1 ? '' : 's'} in ${r.occurrences} place${r.occurrences === 1 ? '' : 's'} (${kinds}${profile}); the same value has the same placeholder throughout`;
 }
 
 export function sectionsLine(b: Bundle): string {
@@ -173,14 +182,15 @@ export function sectionsLine(b: Bundle): string {
 
 /** The text bundle: the guide's header, then each section under "## <title>", then an end line that tells a whole file from a cut one. */
 export function renderBundleText(b: Bundle): string {
+  const body = b.sections.map((s) => `## ${s.title}\n${s.text.replace(/\n+$/, '')}`);
   const head = [
     BUNDLE_TITLE,
     `# Generated: ${b.generatedAt}`,
     `# opta ${b.tool.version}, bundle format ${b.formatVersion}; read it again with: opta support analyze <this file>`,
-    redactionLine(b),
+    // Counted in the text itself: data the text bundle does not carry is not counted.
+    redactionLine(b, placeholderCounts(body.join('\n'))),
     sectionsLine(b),
   ];
-  const body = b.sections.map((s) => `## ${s.title}\n${s.text.replace(/\n+$/, '')}`);
   return [head.join('\n'), ...body, BUNDLE_END].join('\n\n') + '\n';
 }
 
