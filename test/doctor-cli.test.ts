@@ -261,6 +261,9 @@ describe('opta doctor on a live stack (real daemon + LMX simulator)', () => {
       assert.ok(r.stderr.includes(`opta: rule file ${path.join(rules, 'zz-broken.json')} is invalid at $.conditions.all: `), r.stderr);
       assert.match(r.stderr, /is invalid at \$\.event\.params\.id: /);
       assert.doesNotMatch(r.stderr, /\n\s+at /);
+      // Not every rule ran: stdout's last line must not say all passed (issue 26).
+      assert.doesNotMatch(r.stdout, /All checks passed/);
+      assert.equal(r.stdout.trimEnd().split('\n').at(-1), 'No problem found by the rules that ran, but 1 rule file could not be used, so not every rule ran (see the errors above).');
     } finally {
       fs.rmSync(rules, { recursive: true, force: true });
     }
