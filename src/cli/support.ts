@@ -5,7 +5,7 @@ import { tempSuffix, WriteError, writeFileOnce } from '../core/atomic.js';
 import { OptaError, UsageError } from '../core/errors.js';
 import { writeFailureText } from '../core/write-all.js';
 import { cliPaths, runtime, type ExitCode } from './context.js';
-import { parseMs } from './doctor-command.js';
+import { MS_RANGE, parseMs } from './doctor-command.js';
 import { err, out } from './output.js';
 import { colorEnabled, paint } from './terminal.js';
 import type { GroupSpec } from './command-table.js';
@@ -156,7 +156,7 @@ export const SUPPORT: GroupSpec = {
       options: [
         { flags: '--out <path>', description: 'write this new file (never an existing one) or into this directory instead of ~/Desktop/opta-support-<time>.txt; "-" for stdout' },
         { flags: '--json', description: 'write the bundle as one JSON document (schemas/support-bundle.schema.json)' },
-        { flags: '--timeout <ms>', description: 'deadline of the whole bundle in milliseconds', parse: parseMs, default: 15000 },
+        { flags: '--timeout <ms>', description: 'deadline of the whole bundle in milliseconds', parse: parseMs, default: 15000, range: MS_RANGE },
         { flags: '--no-redact', description: 'leave secrets in (warns; the file name says UNREDACTED)' },
       ],
       helpAfter: [
