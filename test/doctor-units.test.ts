@@ -93,3 +93,13 @@ test('parsePlain: the plain options the fast paths run without commander, and wh
   const commanders = [['--help'], ['-h'], ['-vn', '3'], ['--timeout'], ['--timeout', '-5'], ['-n', '-3'], ['--json=1'], ['extra'], ['--'], ['--no-json'], ['--Timeout', '5'], ['--unknown'], ['-x']];
   for (const args of commanders) assert.equal(parsePlain(args, opts), undefined, `${args.join(' ')} is commander's to answer`);
 });
+
+test('a fact cut short by a deadline that is not a whole millisecond says a whole number of ms (issue 26)', async () => {
+  const never: FactCollector = { id: 'never', description: 'never answers', collect: () => new Promise(() => {}) };
+  const now = Date.now();
+  const store = new FactStore({ collectors: new Map([[never.id, never]]), paths: optaPaths('/nonexistent-opta-home'), env: {}, deadlineAt: now + 120.39404296875, startedAt: now });
+  const v = await store.get('never');
+  assert.equal(v.ok, false);
+  assert.match(String(v.error), /^no answer within \d+ ms$/);
+  assert.ok(Number.isInteger(store.records()[0].timeoutMs));
+});
