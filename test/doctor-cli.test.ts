@@ -470,6 +470,19 @@ test('config.json changed while the daemon runs (a new LMX): the doctor says the
     assert.ok(f, r.stdout);
     assert.match(f.message, new RegExp(`LMX 127\\.0\\.0\\.1:${other.port} may not be the LMX it talks to`));
     assert.equal(r.code, 0, 'a warning');
+    const ids = async () => (JSON.parse((await runOpta(rig.h, ['doctor', '--json'])).stdout) as { findings: Array<{ id: string }> }).findings.map((x) => x.id);
+    // An invalid value: a restart would fail before it is fixed, so only the bad value is shown, not the restart (issue 26).
+    const good = fs.readFileSync(rig.h.paths.configFile, 'utf8');
+    const cfg = JSON.parse(good) as { lmx: { port: number } };
+    fs.writeFileSync(rig.h.paths.configFile, JSON.stringify({ ...cfg, lmx: { ...cfg.lmx, port: 0 } }));
+    const bad = await ids();
+    assert.ok(bad.includes('config-bad-value'), bad.join(', '));
+    assert.ok(!bad.includes('config-changed-since-start'), bad.join(', '));
+    // Back to exactly what the daemon read: no change, whatever the file's change time says (issue 26).
+    fs.writeFileSync(rig.h.paths.configFile, JSON.stringify({ ...cfg, lmx: { ...cfg.lmx, port: rig.sim.port } }, null, 2));
+    assert.ok(fs.statSync(rig.h.paths.configFile).mtimeMs > Date.parse(JSON.parse(fs.readFileSync(rig.h.paths.stateFile, 'utf8')).startedAt));
+    assert.ok(!(await ids()).includes('config-changed-since-start'));
+    assert.equal((await runOpta(rig.h, ['config', 'set', 'lmx.port', String(other.port)])).code, 0);
     const fix = await run(rig.h, ['doctor', '--fix', '--yes']);
     assert.equal(fix.code, 0, fix.stdout + fix.stderr);
     const now = JSON.parse(fs.readFileSync(rig.h.paths.stateFile, 'utf8')) as { pid: number };
