@@ -5,6 +5,7 @@ import { resolvePath } from '../src/rules/language/operators.js';
 import { fillTemplate } from '../src/rules/language/template.js';
 import { noProxyMatches, redactProxy } from '../src/facts/proxy-env.js';
 import { FactStore } from '../src/doctor/fact-store.js';
+import { CHECKS } from '../src/rules/checks.js';
 import type { FactCollector } from '../src/facts/fact.js';
 import { optaPaths } from '../src/core/paths.js';
 import { parsePlain } from '../src/cli/plain-args.js';
@@ -102,4 +103,8 @@ test('a fact cut short by a deadline that is not a whole millisecond says a whol
   assert.equal(v.ok, false);
   assert.match(String(v.error), /^no answer within \d+ ms$/);
   assert.ok(Number.isInteger(store.records()[0].timeoutMs));
+});
+
+test('one name per check: the printed label is the id --only takes, except LMX as the guide writes it (issue 26)', () => {
+  for (const c of CHECKS) assert.equal(c.label, c.id === 'lmx' ? 'LMX' : c.id, `check ${c.id} is printed as ${c.label}`);
 });
