@@ -106,9 +106,12 @@ describe('opta sessions / opta permissions', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`Cancelled 2 turn\\(s\\) in session cli: ${turnId}, ${queued.body.turnId}\\.`));
     assert.equal((await ws.turnEvent(queued.body.turnId, 'turn.error')).payload.code, 'CANCELLED');
+    const seqBefore = (await rig.api('GET', '/v3/sessions/cli')).body.session.lastSeq;
     const none = await runOpta(rig.h, ['sessions', 'cancel', 'cli']);
     assert.equal(none.code, 0);
     assert.match(none.stdout, /nothing to cancel/);
+    // Nothing was cancelled, so nothing is appended to the session's history (issue 26).
+    assert.equal((await rig.api('GET', '/v3/sessions/cli')).body.session.lastSeq, seqBefore);
     const unknown = await runOpta(rig.h, ['sessions', 'cancel', 'nope']);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /no session "nope".*opta sessions list/);
@@ -126,5 +129,9 @@ describe('opta sessions / opta permissions', () => {
     assert.deepEqual(JSON.parse(r.stdout).sessions.map((s: { id: string }) => s.id), ['cli']);
     rig.refresh();
     assert.notEqual(rig.pid, oldPid);
+    // Not silently: one line on stderr says the daemon was started (issue 26); stdout stays the JSON.
+    assert.match(r.stderr, new RegExp(`^opta: note: the daemon was not running, so it was started first \\(pid ${rig.pid}, port \\d+\\)[^\\n]*\\.\\n$`));
+    const again = await runOpta(rig.h, ['sessions', 'list', '--json']);
+    assert.equal(again.stderr, '', 'a daemon that runs is used without a word');
   });
 });

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { resolveHome, optaPaths } from '../src/core/paths.js';
 import { readState, writeState } from '../src/core/state.js';
-import { markStoppedIfOwned, readStateLite, setStateAside } from '../src/core/state-lite.js';
+import { ASIDE_KEPT, markStoppedIfOwned, readStateLite, setStateAside } from '../src/core/state-lite.js';
 import { inspectConfig, setConfigValue, unsetConfigValue, maskSecret } from '../src/core/config.js';
 import { formatLogLine } from '../src/daemon/server/logger.js';
 import { VERSION } from '../src/core/version.js';
@@ -103,6 +103,15 @@ test('state.json is written 0600 in a 0700 directory and marked stopped only by 
   fs.writeFileSync(f, '{corrupt');
   const aside = setStateAside(f, 'corrupt');
   assert.ok(aside && /state\.json\.corrupt-/.test(aside) && fs.readFileSync(aside, 'utf8') === '{corrupt');
+  // Bounded (issue 26): older copies of the same label beyond ASIDE_KEPT go, the newest stays; other labels are untouched.
+  for (let i = 0; i < ASIDE_KEPT + 2; i++) fs.writeFileSync(`${f}.stale-2020-01-0${i + 1}T00-00-00-000Z`, `old ${i}`);
+  fs.writeFileSync(f, '{"pid":1}');
+  const stale = setStateAside(f, 'stale')!;
+  const kept = fs.readdirSync(path.dirname(f)).filter((n) => n.startsWith('state.json.stale-')).sort();
+  assert.equal(kept.length, ASIDE_KEPT);
+  assert.equal(kept.at(-1), path.basename(stale));
+  assert.ok(!kept.includes('state.json.stale-2020-01-01T00-00-00-000Z'));
+  assert.ok(fs.existsSync(aside));
 });
 
 test('a kill -9 at any moment of a state write leaves the old or the new file, never a torn one', async () => {

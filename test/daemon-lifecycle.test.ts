@@ -148,6 +148,10 @@ test('kill -9: status says stale, and the crash guardian starts a new daemon wit
   assert.notEqual(r.state.pid, first.pid);
   assert.notEqual(r.state.token, first.token);
   assert.ok(r.notes.some((n) => /stale/.test(n)));
+  // One policy with --fix (issue 26): the stale file is kept as state.json.stale-<time>, never deleted.
+  const aside = fs.readdirSync(h.paths.daemonDir).filter((n) => n.startsWith('state.json.stale-'));
+  assert.equal(aside.length, 1, fs.readdirSync(h.paths.daemonDir).join(', '));
+  assert.equal(JSON.parse(fs.readFileSync(path.join(h.paths.daemonDir, aside[0]), 'utf8')).pid, first.pid);
   assert.deepEqual(daemonPidsOfHome(h.optaHome), [r.state.pid]);
   const again = await ensureDaemonRunning(optaPaths(h.optaHome));
   assert.equal(again.outcome, 'already-running');

@@ -100,7 +100,7 @@ describe('opta doctor --ci and report formats on a live stack', () => {
       const lines = r.stdout.split('\n');
       assert.ok(lines[0].startsWith('Checking daemon...'), 'the text report first');
       const addr = `127.0.0.1%3A${rig.sim.port}`;
-      const prefix = `::error title=opta doctor%3A LMX%3A lmx-connection-refused::unreachable: 127.0.0.1:${rig.sim.port} refused the connection (nothing listens there)%0Awhy: `;
+      const prefix = `::error title=opta doctor%3A lmx%3A lmx-connection-refused::unreachable: 127.0.0.1:${rig.sim.port} refused the connection (nothing listens there)%0Awhy: `;
       const annotation = lines.find((l) => l.startsWith(prefix));
       assert.ok(annotation, r.stdout);
       assert.ok(annotation.endsWith(`%0Anext: curl http://127.0.0.1:${rig.sim.port}/healthz`), annotation);

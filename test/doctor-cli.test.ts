@@ -79,7 +79,7 @@ describe('opta doctor on a live stack (real daemon + LMX simulator)', () => {
     const r = await runOpta(rig.h, ['doctor', '--verbose']);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /^ {28}facts: daemon \(\d+ ms\)/m);
-    assert.match(r.stdout, /^Checking Node\.js\.\.\. +● v\d+/m);
+    assert.match(r.stdout, /^Checking node\.\.\. +● v\d+/m);
     assert.doesNotMatch(r.stdout, /\x1b\[/);
     const c = await runOpta(rig.h, ['doctor'], { env: { NO_COLOR: '', FORCE_COLOR: '1' } });
     assert.match(c.stdout, /^Checking daemon\.\.\. +\x1b\[32m●\x1b\[39m running/m);
@@ -263,6 +263,9 @@ describe('opta doctor on a live stack (real daemon + LMX simulator)', () => {
       assert.ok(r.stderr.includes(`opta: rule file ${path.join(rules, 'zz-broken.json')} is invalid at $.conditions.all: `), r.stderr);
       assert.match(r.stderr, /is invalid at \$\.event\.params\.id: /);
       assert.doesNotMatch(r.stderr, /\n\s+at /);
+      // Not every rule ran: stdout's last line must not say all passed (issue 26).
+      assert.doesNotMatch(r.stdout, /All checks passed/);
+      assert.equal(r.stdout.trimEnd().split('\n').at(-1), 'No problem found by the rules that ran, but 1 rule file could not be used, so not every rule ran (see the errors above).');
     } finally {
       fs.rmSync(rules, { recursive: true, force: true });
     }
@@ -469,6 +472,21 @@ test('config.json changed while the daemon runs (a new LMX): the doctor says the
     assert.ok(f, r.stdout);
     assert.match(f.message, new RegExp(`LMX 127\\.0\\.0\\.1:${other.port} may not be the LMX it talks to`));
     assert.equal(r.code, 0, 'a warning');
+    const ids = async () => (JSON.parse((await runOpta(rig.h, ['doctor', '--json'])).stdout) as { findings: Array<{ id: string }> }).findings.map((x) => x.id);
+    // An invalid value: a restart would fail before it is fixed, so the fix of the value comes first, then the restart
+    // (issue 26), in the JSON and in the text.
+    const good = fs.readFileSync(rig.h.paths.configFile, 'utf8');
+    const cfg = JSON.parse(good) as { lmx: { port: number } };
+    fs.writeFileSync(rig.h.paths.configFile, JSON.stringify({ ...cfg, lmx: { ...cfg.lmx, port: 0 } }));
+    const bad = (await ids()).filter((x) => x.startsWith('config-'));
+    assert.deepEqual(bad, ['config-bad-value', 'config-changed-since-start']);
+    const text = (await runOpta(rig.h, ['doctor'])).stdout;
+    assert.ok(text.indexOf('next: opta config unset lmx.port') > 0 && text.indexOf('next: opta config unset lmx.port') < text.indexOf('next: opta daemon restart'), text);
+    // Back to exactly what the daemon read: no change, whatever the file's change time says (issue 26).
+    fs.writeFileSync(rig.h.paths.configFile, JSON.stringify({ ...cfg, lmx: { ...cfg.lmx, port: rig.sim.port } }, null, 2));
+    assert.ok(fs.statSync(rig.h.paths.configFile).mtimeMs > Date.parse(JSON.parse(fs.readFileSync(rig.h.paths.stateFile, 'utf8')).startedAt));
+    assert.ok(!(await ids()).includes('config-changed-since-start'));
+    assert.equal((await runOpta(rig.h, ['config', 'set', 'lmx.port', String(other.port)])).code, 0);
     const fix = await run(rig.h, ['doctor', '--fix', '--yes']);
     assert.equal(fix.code, 0, fix.stdout + fix.stderr);
     const now = JSON.parse(fs.readFileSync(rig.h.paths.stateFile, 'utf8')) as { pid: number };

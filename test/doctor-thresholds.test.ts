@@ -55,9 +55,9 @@ test('config-changed-since-start: fires when config.json is newer than the runni
   const s = loadScenario('healthy');
   try {
     const started = Date.parse('2026-11-25T08:00:00.000Z');
-    const fired = async (modifiedMs: number | null, status = 'running') => {
-      let facts = patch(s.overrides, 'daemon', { status, startedAt: '2026-11-25T08:00:00.000Z', startedAtMs: status === 'running' ? started : null });
-      facts = patch(facts, 'config', { valid: true, modifiedMs, modifiedAt: modifiedMs === null ? null : new Date(modifiedMs).toISOString(), lmx: { host: 'lmx-host.local', port: 1234 } });
+    const fired = async (modifiedMs: number | null, status = 'running', digests: { file: string | null; daemon: string | null } = { file: 'b2', daemon: 'a1' }, valid = true) => {
+      let facts = patch(s.overrides, 'daemon', { status, startedAt: '2026-11-25T08:00:00.000Z', startedAtMs: status === 'running' ? started : null, configDigest: digests.daemon });
+      facts = patch(facts, 'config', { valid, modifiedMs, modifiedAt: modifiedMs === null ? null : new Date(modifiedMs).toISOString(), lmx: { host: 'lmx-host.local', port: 1234 }, digest: digests.file });
       const report = await runDoctor({ paths: s.paths, env: s.env, overrides: facts, deadlineMs: 4000, only: ['config-changed-since-start'] });
       assert.deepEqual(report.ruleProblems, []);
       return report.findings.some((f) => f.id === 'config-changed-since-start');
@@ -68,6 +68,11 @@ test('config-changed-since-start: fires when config.json is newer than the runni
     assert.equal(await fired(started - 60_000), false, 'written before');
     assert.equal(await fired(null), false, 'no config.json');
     assert.equal(await fired(started + 3600_000, 'not-running'), false, 'no daemon to restart');
+    // By content, not change time (issue 26): the same settings as the daemon read (config set, then unset) are no change.
+    assert.equal(await fired(started + 3600_000, 'running', { file: 'a1', daemon: 'a1' }), false, 'the settings the daemon read');
+    assert.equal(await fired(started + 3600_000, 'running', { file: 'b2', daemon: null }), true, 'a daemon too old to say what it read: the change time decides');
+    // An invalid config.json cannot be compared: the change time decides (--fix resets the value, then restarts).
+    assert.equal(await fired(started + 3600_000, 'running', { file: null, daemon: 'a1' }, false), true, 'config.json invalid');
   } finally {
     s.cleanup();
   }

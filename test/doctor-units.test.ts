@@ -5,6 +5,7 @@ import { resolvePath } from '../src/rules/language/operators.js';
 import { fillTemplate } from '../src/rules/language/template.js';
 import { noProxyMatches, redactProxy } from '../src/facts/proxy-env.js';
 import { FactStore } from '../src/doctor/fact-store.js';
+import { CHECKS } from '../src/rules/checks.js';
 import type { FactCollector } from '../src/facts/fact.js';
 import { optaPaths } from '../src/core/paths.js';
 import { parsePlain } from '../src/cli/plain-args.js';
@@ -92,4 +93,18 @@ test('parsePlain: the plain options the fast paths run without commander, and wh
   ]);
   const commanders = [['--help'], ['-h'], ['-vn', '3'], ['--timeout'], ['--timeout', '-5'], ['-n', '-3'], ['--json=1'], ['extra'], ['--'], ['--no-json'], ['--Timeout', '5'], ['--unknown'], ['-x']];
   for (const args of commanders) assert.equal(parsePlain(args, opts), undefined, `${args.join(' ')} is commander's to answer`);
+});
+
+test('a fact cut short by a deadline that is not a whole millisecond says a whole number of ms (issue 26)', async () => {
+  const never: FactCollector = { id: 'never', description: 'never answers', collect: () => new Promise(() => {}) };
+  const now = Date.now();
+  const store = new FactStore({ collectors: new Map([[never.id, never]]), paths: optaPaths('/nonexistent-opta-home'), env: {}, deadlineAt: now + 120.39404296875, startedAt: now });
+  const v = await store.get('never');
+  assert.equal(v.ok, false);
+  assert.match(String(v.error), /^no answer within \d+ ms$/);
+  assert.ok(Number.isInteger(store.records()[0].timeoutMs));
+});
+
+test('one name per check: the printed label is the id --only takes, except LMX as the guide writes it (issue 26)', () => {
+  for (const c of CHECKS) assert.equal(c.label, c.id === 'lmx' ? 'LMX' : c.id, `check ${c.id} is printed as ${c.label}`);
 });

@@ -254,8 +254,20 @@ describe('opta logs analyze', () => {
     fs.writeFileSync(path.join(dir, 'README.txt'), 'not a pattern\n');
     const r = await runOpta(h, ['logs', 'analyze', '--strict', '--rules', dir, path.join(FIXTURES, 'guide.log')]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /no-patterns-here .*no log pattern files \(\*\.json\)/);
+    assert.match(r.stderr, /no-patterns-here: no log pattern files \(\*\.json\)/);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
+    // Nothing was looked for: stdout must not read as a clean log, stderr must not call the directory a pattern file
+    // nor say other patterns ran.
+    assert.equal(r.stdout, '');
+    assert.doesNotMatch(r.stderr, /pattern file .*no-patterns-here is invalid|the other patterns ran/);
+    assert.match(r.stderr, /nothing was looked for/);
+    // Every pattern file broken: the same (none ran).
+    fs.writeFileSync(path.join(dir, 'broken.json'), '{}');
+    const broken = await runOpta(h, ['logs', 'analyze', '--rules', dir, path.join(FIXTURES, 'guide.log')]);
+    assert.equal(broken.code, 2);
+    assert.equal(broken.stdout, '');
+    assert.doesNotMatch(broken.stderr, /the other patterns ran/);
+    fs.rmSync(path.join(dir, 'broken.json'));
     const json = await runOpta(h, ['logs', 'analyze', '--json', '--rules', dir, path.join(FIXTURES, 'guide.log')]);
     assert.equal(json.code, 2);
     assert.equal(JSON.parse(json.stdout).problems.length, 1);

@@ -142,13 +142,13 @@ test('--debug: an internal error prints its stack trace in TypeScript sources; w
   const inGone = (args: string) =>
     childOutput(spawn('sh', ['-c', `mkdir gone && cd gone && rmdir ../gone && exec "${process.execPath}" "${OPTA_BIN}" ${args}`], { cwd: h.home, env: h.env }), 30000, `opta ${args} in a removed directory to finish`)
       .then(({ code, stderr: err }) => ({ code, err }));
-  const plain = await inGone('rules list');
+  const plain = await inGone('logs analyze daemon.log');
   assert.equal(plain.code, 2);
   assert.equal(plain.err, 'opta: internal error: ENOENT: no such file or directory, uv_cwd (run again with --debug for details)\n');
-  const debug = await inGone('--debug rules list');
+  const debug = await inGone('--debug logs analyze daemon.log');
   assert.equal(debug.code, 2);
   assert.match(debug.err, /^opta: internal error: ENOENT: no such file or directory, uv_cwd\n/);
-  assert.match(debug.err, new RegExp(`\\n +at .*\\(${ROOT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/src/cli/rules\\.ts:\\d+:\\d+\\)`), debug.err);
+  assert.match(debug.err, new RegExp(`\\n +at .*\\(${ROOT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/src/cli/logs\\.ts:\\d+:\\d+\\)`), debug.err);
   assert.doesNotMatch(debug.err, /dist\/bundle/, 'no frame left in the bundle');
 });
 

@@ -337,18 +337,19 @@ test('--out never replaces a file already there (a bundle, a config, a link): ex
     const dangling = path.join(h.home, 'dangling.txt');
     fs.symlinkSync(path.join(h.home, 'nowhere.txt'), dangling);
     fs.writeFileSync(path.join(h.home, 'raw-UNREDACTED.txt'), 'an earlier unredacted bundle\n');
-    const cases: Array<[string[], string]> = [
-      [['--out', keep], keep],
-      [['--out', link], link],
-      [['--out', dangling], dangling],
-      [['--json', '--out', keep], keep],
-      [['--no-redact', '--out', path.join(h.home, 'raw.txt')], path.join(h.home, 'raw-UNREDACTED.txt')],
+    // Each says what is there: a dangling link is not "a file" (issue 26).
+    const cases: Array<[string[], string, string]> = [
+      [['--out', keep], keep, 'a file is already there'],
+      [['--out', link], link, `a symbolic link to ${keep} is already there`],
+      [['--out', dangling], dangling, `a symbolic link to a missing target (${path.join(h.home, 'nowhere.txt')}) is already there`],
+      [['--json', '--out', keep], keep, 'a file is already there'],
+      [['--no-redact', '--out', path.join(h.home, 'raw.txt')], path.join(h.home, 'raw-UNREDACTED.txt'), 'a file is already there'],
     ];
-    for (const [args, shown] of cases) {
+    for (const [args, shown, what] of cases) {
       const r = await runOpta(h, ['support', 'bundle', ...args]);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
       assert.equal(r.stdout, '');
-      assert.ok(r.stderr.includes(`cannot write the bundle to ${shown}: a file is already there`), r.stderr);
+      assert.ok(r.stderr.includes(`cannot write the bundle to ${shown}: ${what}, `), r.stderr);
       assert.doesNotMatch(r.stderr, /note: section|\n\s+at /, 'refused before the sections ran, no stack trace');
     }
     assert.equal(fs.readFileSync(keep, 'utf8'), 'precious notes\n');

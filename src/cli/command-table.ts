@@ -16,6 +16,8 @@ export interface OptionSpec {
   /** Given more than once, each value goes through `parse` with the values so far (--only a --only b). */
   repeatable?: boolean;
   default?: unknown;
+  /** The values `parse` accepts, as --help and the README's commands table both say them ('100 to 600000 ms'); test/readme-commands.test.ts holds them together. */
+  range?: string;
 }
 
 export interface ArgumentSpec {
@@ -80,8 +82,9 @@ function registerCommand(parent: Command, spec: CommandSpec, setExit: (code: Exi
   const order: OptionToken[] = [];
   for (const o of spec.options ?? []) {
     const f = flagsOf(o);
-    if (o.parse) cmd.option(o.flags, o.description, (v: string, prev: unknown) => (o.repeatable ? o.parse!(v, prev) : o.parse!(v)), o.default);
-    else cmd.option(o.flags, o.description, o.default as string | boolean | undefined);
+    const description = o.range ? `${o.description} (${o.range})` : o.description;
+    if (o.parse) cmd.option(o.flags, description, (v: string, prev: unknown) => (o.repeatable ? o.parse!(v, prev) : o.parse!(v)), o.default);
+    else cmd.option(o.flags, description, o.default as string | boolean | undefined);
     cmd.on(`option:${f.long}`, (v: unknown) => order.push(f.takesValue ? { name: f.long, value: String(v) } : { name: f.long }));
   }
   if (spec.helpAfter) cmd.addHelpText('after', spec.helpAfter);

@@ -20,7 +20,7 @@ async function restartNote(paths: OptaPaths): Promise<string | undefined> {
 /** `opta config ...`, declared once (command-table.ts). */
 export const CONFIG: GroupSpec = {
   name: 'config',
-  description: 'read and change ~/.config/opta/config.json',
+  description: 'read and change config.json, the settings file in the opta home (opta config path prints where it is)',
   commands: [
     {
       name: 'list',

@@ -19,6 +19,10 @@ const MIN_RUN_MS = 50;
 /** How far past --timeout the hard stop ends a process something still holds open. */
 const HARD_STOP_GRACE_MS = 50;
 
+/** What parseMs and parseInterval accept, as --help and the README say it (OptionSpec.range). */
+export const MS_RANGE = '100 to 600000 ms';
+export const INTERVAL_RANGE = '1 s to 24 h';
+
 export function parseMs(v: string): number {
   if (!/^\d+$/.test(v) || Number(v) < 100 || Number(v) > 600000) throw new UsageError(`--timeout takes milliseconds from 100 to 600000, not "${v}"`);
   return Number(v);

@@ -1,7 +1,7 @@
 // `opta doctor`, declared once (command-table.ts): commander registers it for help and errors, the fast path runs it without commander.
 import { DEFAULT_DEADLINE_MS } from '../doctor/run.js';
 import type { CommandSpec, OptionToken } from './command-table.js';
-import { doctorAction, parseInterval, parseList, parseMs } from './doctor-command.js';
+import { doctorAction, INTERVAL_RANGE, MS_RANGE, parseInterval, parseList, parseMs } from './doctor-command.js';
 import type { DoctorFlags } from './doctor-flags.js';
 import type { OutputToken } from './doctor-outputs.js';
 import type { ExitCode } from './context.js';
@@ -23,7 +23,7 @@ export const DOCTOR: CommandSpec = {
     { flags: '--json', description: 'the report as JSON, same as --format json (schema: schemas/doctor-report.schema.json)' },
     { flags: '-v, --verbose', description: 'also show which facts each check used and how long each took' },
     { flags: '--strict', description: 'exit 1 on warnings too' },
-    { flags: '--timeout <ms>', description: `deadline for the whole run in milliseconds`, parse: parseMs, default: DEFAULT_DEADLINE_MS },
+    { flags: '--timeout <ms>', description: `deadline for the whole run in milliseconds`, parse: parseMs, default: DEFAULT_DEADLINE_MS, range: MS_RANGE },
     { flags: '--only <ids>', description: 'run only these rule ids or checks (comma-separated, repeatable)', parse: parseList, repeatable: true },
     { flags: '--skip <ids>', description: 'skip these rule ids or checks (comma-separated, repeatable)', parse: parseList, repeatable: true },
     { flags: '--rules <dir>', description: 'load rule files from this directory instead of the built-in rules/doctor' },
@@ -33,7 +33,7 @@ export const DOCTOR: CommandSpec = {
     { flags: '--output <file>', description: 'write the --format just before it to this file (atomically); repeatable', repeatable: true },
     { flags: '--explain <rule>', description: 'why one rule fired or stayed quiet in this run: its conditions with each fact value and comparison, its fix plan now, its guide section' },
     { flags: '--watch', description: 'keep running: re-run every --interval and print only what changed (read-only; stop with Ctrl-C)' },
-    { flags: '--interval <duration>', description: 'pause between --watch runs: 30s (default), 1500ms, 5m, 1h', parse: parseInterval },
+    { flags: '--interval <duration>', description: 'pause between --watch runs: 30s (default), 1500ms, 5m, 1h', parse: parseInterval, range: INTERVAL_RANGE },
     // --fix and its companions: the pipelines of rules/fixes, run through listr2 (loaded only for --fix).
     { flags: '--fix', description: 'repair what the fix pipelines can, then check again on fresh facts and say rule by rule what was fixed' },
     { flags: '-y, --yes', description: 'with --fix: run the steps that ask (stop a process, cancel a turn, change config, delete files) without asking' },
@@ -51,7 +51,8 @@ export const DOCTOR: CommandSpec = {
     '(at most one); when none does, the text does. E.g. opta doctor --ci --format junit --output doctor.xml',
     '',
     'With --fix: 0 every error found was fixed and re-verified on fresh facts, 1 something remains or needs',
-    'confirmation (no terminal and no --yes), 2 usage error. --dry-run exits like opta doctor.',
+    'confirmation (no terminal and no --yes), 2 usage error or a broken rule or pipeline file. --dry-run exits',
+    'like opta doctor.',
   ].join('\n'),
   run: async (opts, _args, order) => {
     let code: ExitCode = 0;

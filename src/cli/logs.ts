@@ -62,11 +62,24 @@ export async function analyzeAction(files: string[], flags: AnalyzeFlags): Promi
       throw e;
     }
   }
-  const [renderer, kleur] = await Promise.all([rendererFor('logs-analysis', flags.json ? 'json' : 'text'), paint(!flags.json && colorEnabled(process.stdout))]);
-  process.stdout.write(renderer.render(analysis, { kleur }));
-  for (const p of analysis.problems) err(`opta: log pattern file ${displayPath(p.file)} is invalid at ${p.jsonPath}: ${p.message}`);
+  // With no usable pattern nothing was looked for: "No known pattern matched." / "No findings." would read as a clean log
+  // (the JSON still goes out: its `problems` say why, for a program).
+  const ran = (await patterns).patterns.length;
+  if (ran || flags.json) {
+    const [renderer, kleur] = await Promise.all([rendererFor('logs-analysis', flags.json ? 'json' : 'text'), paint(!flags.json && colorEnabled(process.stdout))]);
+    process.stdout.write(renderer.render(analysis, { kleur }));
+  }
+  let emptyDir = false;
+  for (const p of analysis.problems) {
+    if (flags.rules !== undefined && p.file === flags.rules) {
+      emptyDir = true;
+      err(`opta: --rules ${displayPath(p.file)}: ${p.message}`);
+    } else err(`opta: log pattern file ${displayPath(p.file)} is invalid at ${p.jsonPath}: ${p.message}`);
+  }
   if (analysis.problems.length) {
-    err('opta: fix the pattern files above (check them with: opta rules validate --kind logs); the other patterns ran.');
+    const validate = `opta rules validate ${flags.rules !== undefined ? `${displayPath(flags.rules)} ` : ''}--kind logs`;
+    if (ran) err(`opta: fix the pattern files above (check them with: ${validate}); the other patterns ran.`);
+    else if (!emptyDir) err(`opta: no log pattern could be used, so nothing was looked for (check the patterns with: ${validate}).`);
     return 2;
   }
   return flags.strict && analysis.counts.errors ? 1 : 0;
@@ -97,7 +110,8 @@ export const LOGS: GroupSpec = {
         '({"ts"|"time","level"|"severity","msg"|"message"}). Patterns: opta rules list --kind logs.',
         '',
         'Exit codes: 0 it ran (findings are information), 1 with --strict and an error-level finding,',
-        '2 unreadable input or a broken pattern file (the other patterns still run and are printed).',
+        '2 unreadable input or a broken pattern file (the other patterns still run and are printed), or no',
+        'usable pattern at all (nothing is printed on stdout: nothing was looked for).',
       ].join('\n'),
       run: (flags: AnalyzeFlags, [files]: [string[]]) => analyzeAction(files, flags),
     },

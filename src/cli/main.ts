@@ -44,9 +44,16 @@ function buildProgram(Command: typeof import('commander').Command, setExit: (cod
     '\nExit codes: 0 what was asked holds, 1 the answer is no or something is wrong, 2 the command could not run as asked.',
   );
   for (const register of groups) register(program, setExit);
+  // Commander's errors read like every other opta error ("opta: ..."); an unknown command lists the commands instead of
+  // an edit-distance guess across unrelated words (`opta bogus` is not a misspelt `logs`). Within a group (set before the
+  // groups were registered, so they keep it) a guess among a few similar names stays useful: `opta daemon stat`.
+  const names = program.commands.map((c) => c.name()).join(', ');
+  const outputError = (text: string, write: (s: string) => void) =>
+    write(text.replace(/^error: /, 'opta: ').replace(/^(opta: unknown command '[^']*')$/m, `$1; the commands are: ${names}`));
+  program.showSuggestionAfterError(false).configureOutput({ outputError });
   // Make every subcommand reject unknown options and stray arguments, with exit code 2.
   const strict = (cmd: Command) => {
-    cmd.exitOverride().allowExcessArguments(false).showHelpAfterError('(run with --help for usage)');
+    cmd.exitOverride().allowExcessArguments(false).showHelpAfterError('(run with --help for usage)').configureOutput({ outputError: (t, w) => w(t.replace(/^error: /, 'opta: ')) });
     cmd.commands.forEach(strict);
   };
   program.commands.forEach(strict);

@@ -1,8 +1,11 @@
 // `opta permissions list|allow|deny`: see and settle pending tool permission requests (through the crash guardian).
-import { listPendingPermissions, resolvePermission, type PendingPermission } from '../daemon/client/api.js';
+import { listPendingPermissions, reportDaemonStarts, resolvePermission, type PendingPermission } from '../daemon/client/api.js';
 import { cliPaths } from './context.js';
 import { formatDuration } from '../core/duration.js';
-import { formatTable, out } from './output.js';
+import { err, formatTable, out } from './output.js';
+
+// The guide's crash guardian: "a brief delay while the daemon restarts", said in one line on stderr, never silent.
+reportDaemonStarts(err);
 import type { GroupSpec } from './command-table.js';
 
 function table(rows: PendingPermission[]): string {

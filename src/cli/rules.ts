@@ -1,6 +1,7 @@
 // `opta rules list|validate`: every kind of rule file (doctor checks, log patterns, fix pipelines, ...), listed or fully validated.
 import fs from 'node:fs';
 import path from 'node:path';
+import { displayPath } from '../core/paths.js';
 import { OptaError, UsageError } from '../core/errors.js';
 import { kindOfPath, type RuleKind } from '../rules/kinds.js';
 import { loadKind } from '../rules/loader.js';
@@ -29,7 +30,8 @@ function schemaRefOf(target: string): unknown {
   }
 }
 
-const rel = (file: string) => path.relative(process.cwd(), file) || file;
+// Where the file is, whatever the current directory: the install's rules/ or a --rules directory, ~ for HOME.
+const rel = (file: string) => displayPath(path.resolve(file));
 
 const kinds = KINDS.map((k) => k.id).join(', ');
 

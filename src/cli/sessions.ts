@@ -1,8 +1,11 @@
 // `opta sessions list|cancel`: thin adapters over the daemon's session API (through the crash guardian).
-import { cancelSession, createSession, listSessions, type SessionSummary } from '../daemon/client/api.js';
+import { cancelSession, createSession, listSessions, reportDaemonStarts, type SessionSummary } from '../daemon/client/api.js';
 import { cliPaths } from './context.js';
-import { formatTable, out } from './output.js';
+import { err, formatTable, out } from './output.js';
 import type { GroupSpec } from './command-table.js';
+
+// The guide's crash guardian: "a brief delay while the daemon restarts", said in one line on stderr, never silent.
+reportDaemonStarts(err);
 
 function table(rows: SessionSummary[]): string {
   const head = ['SESSION', 'TURNS', 'ACTIVE', 'QUEUED', 'PERMISSIONS', 'CLIENTS', 'LAST SEQ', 'CREATED', 'WORKSPACE'];

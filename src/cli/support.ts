@@ -5,9 +5,9 @@ import { tempSuffix, WriteError, writeFileOnce } from '../core/atomic.js';
 import { OptaError, UsageError } from '../core/errors.js';
 import { writeFailureText } from '../core/write-all.js';
 import { cliPaths, runtime, type ExitCode } from './context.js';
-import { parseMs } from './doctor-command.js';
-import { err, out } from './output.js';
+import { MS_RANGE, parseMs } from './doctor-command.js';
 import { visible } from '../rules/language/escape.js';
+import { err, out } from './output.js';
 import { colorEnabled, paint } from './terminal.js';
 import type { GroupSpec } from './command-table.js';
 import { DEFAULT_PROFILE, parseProfile, PROFILE_HELP, PROFILES, type RedactProfile } from '../redact/profile.js';
@@ -45,8 +45,18 @@ function cannotWrite(file: string, e: unknown): OptaError {
   return new OptaError(`cannot write the bundle to ${file}: ${writeFailureText(cause)}. Choose another place with --out (or --out - for stdout).`, 2);
 }
 
+/** Says what is there: a symbolic link (a dangling one looks like nothing at all to `ls` and to existsSync) or a file. */
 function alreadyThere(file: string): UsageError {
-  return new UsageError(`cannot write the bundle to ${file}: a file is already there, and opta never replaces a file with a bundle. Remove it, or name another file (or a directory) with --out.`);
+  let what = 'a file is already there';
+  try {
+    if (fs.lstatSync(file).isSymbolicLink()) {
+      const target = visible(fs.readlinkSync(file));
+      what = fs.existsSync(file) ? `a symbolic link to ${target} is already there` : `a symbolic link to a missing target (${target}) is already there`;
+    }
+  } catch {
+    // Gone meanwhile: the general words still hold for what was seen.
+  }
+  return new UsageError(`cannot write the bundle to ${file}: ${what}, and opta never replaces a file or follows a link with a bundle. Remove it, or name another file (or a directory) with --out.`);
 }
 
 /**
@@ -219,7 +229,7 @@ export const SUPPORT: GroupSpec = {
       options: [
         { flags: '--out <path>', description: 'write this new file (never an existing one) or into this directory instead of ~/Desktop/opta-support-<time>.txt; "-" for stdout' },
         { flags: '--json', description: 'write the bundle as one JSON document (schemas/support-bundle.schema.json)' },
-        { flags: '--timeout <ms>', description: 'deadline of the whole bundle in milliseconds', parse: parseMs, default: 15000 },
+        { flags: '--timeout <ms>', description: 'deadline of the whole bundle in milliseconds', parse: parseMs, default: 15000, range: MS_RANGE },
         { flags: '--redact <profile>', description: `how much to redact: ${PROFILES.join(', ')}`, parse: parseProfile, default: DEFAULT_PROFILE },
         { flags: '--no-redact', description: 'leave secrets in (warns; the file name says UNREDACTED)' },
       ],

@@ -102,8 +102,9 @@ export function httpJson(url: string, opts: HttpOptions = {}): Promise<HttpResul
       socket?.destroy();
       resolve({ ...r, ms: ms() });
     };
-    const timeoutMs = opts.timeoutMs ?? 2000;
-    const timer = setTimeout(() => done({ ok: false, errorCode: 'TIMEOUT', error: `no answer within ${Math.round(timeoutMs)} ms` }), timeoutMs);
+    // Whole milliseconds: a caller's budget left of a deadline is printed ("no answer within 637 ms").
+    const timeoutMs = Math.max(1, Math.round(opts.timeoutMs ?? 2000));
+    const timer = setTimeout(() => done({ ok: false, errorCode: 'TIMEOUT', error: `no answer within ${timeoutMs} ms` }), timeoutMs);
 
     let u: URL;
     try {

@@ -60,14 +60,37 @@ export function markStoppedIfOwned(file: string, daemonId: string, how: StopHow)
 }
 
 /** Moves a corrupt or stale state file aside (state.json.corrupt-<time>) instead of deleting evidence. */
+/** How many set-aside copies of each label are kept: enough to look back at a few crashes, bounded however many happen. */
+export const ASIDE_KEPT = 5;
+
 export function setStateAside(file: string, label: 'corrupt' | 'stale'): string | undefined {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const target = path.join(path.dirname(file), `${path.basename(file)}.${label}-${stamp}`);
   try {
     fs.renameSync(file, target);
+    pruneAside(file, label);
     return target;
   } catch (err) {
     if (errorCode(err) === 'ENOENT') return undefined;
     throw new OptaError(`failed to move state file ${file} aside: ${causeText(err)}`, 1, { cause: err });
+  }
+}
+
+/** Removes all but the newest ASIDE_KEPT copies of `label` (their names sort by time); a copy that will not go stays. */
+function pruneAside(file: string, label: string): void {
+  const dir = path.dirname(file);
+  const prefix = `${path.basename(file)}.${label}-`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((n) => n.startsWith(prefix)).sort();
+  } catch {
+    return;
+  }
+  for (const n of names.slice(0, Math.max(0, names.length - ASIDE_KEPT))) {
+    try {
+      fs.rmSync(path.join(dir, n), { force: true });
+    } catch {
+      // Best effort: an old copy that cannot go is no reason to fail the move that just succeeded.
+    }
   }
 }

@@ -101,7 +101,9 @@ export class FactStore {
     }
     const collector = this.opts.collectors.get(id);
     if (!collector) return finish({ ok: false, error: `no collector for fact "${id}"`, timedOut: false });
-    const budget = Math.max(1, Math.round(Math.min(this.opts.factTimeoutMs ?? collector.timeoutMs ?? DEFAULT_FACT_TIMEOUT_MS, this.opts.deadlineAt - now)));
+    // Whole milliseconds (floored: never past the deadline): the budget is printed ("no answer within 637 ms"), and a
+    // deadline measured with performance.now() would print 637.39404296875.
+    const budget = Math.max(1, Math.floor(Math.min(this.opts.factTimeoutMs ?? collector.timeoutMs ?? DEFAULT_FACT_TIMEOUT_MS, this.opts.deadlineAt - now)));
     rec.timeoutMs = budget;
     // Made when a collector first asks for its signal: most never do, and the first AbortController loads its module.
     let controller: AbortController | undefined;

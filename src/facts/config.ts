@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { effectiveConfig, readConfigLite } from '../core/config-lite.js';
 import { CONFIG_KEYS } from '../core/config-table.js';
 import { displayPath } from '../core/paths.js';
+import { configDigest } from '../core/config-digest.js';
 import type { FactCollector, FactValue } from './fact.js';
 
 const KNOWN = new Set(CONFIG_KEYS.map((k) => k.key));
@@ -29,7 +30,9 @@ export const config: FactCollector<'config'> = {
       // No config.json: defaults, which the daemon read too.
     }
     const modifiedAt = modifiedMs === null ? null : new Date(modifiedMs).toISOString();
-    const base = { path: file, display: displayPath(file, ctx.env), ...settings, modifiedMs, modifiedAt };
+    // What the file's settings are now, as a digest the running daemon's can be compared with (null while invalid).
+    const digest = lite.status === 'valid' ? configDigest(lite.config) : null;
+    const base = { path: file, display: displayPath(file, ctx.env), ...settings, modifiedMs, modifiedAt, digest };
     if (lite.status === 'valid') return { ...base, valid: true, status: 'valid', source: lite.source, problems: [], problemCount: 0, firstProblem: null, badValueCount: 0, unknownKeyCount: 0 };
     let problems: Array<{ key: string; message: string; kind: string }>;
     if (lite.status === 'invalid') {

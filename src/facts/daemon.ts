@@ -44,6 +44,8 @@ export const daemon: FactCollector<'daemon'> = {
       startedAt: i.status === 'running' ? (i.state?.startedAt ?? null) : null,
       startedAtMs: i.status === 'running' && i.state?.startedAt ? Date.parse(i.state.startedAt) || null : null,
       counts: (health.counts as Record<string, number> | undefined) ?? null,
+      // The settings it read at start (null from a daemon too old to say): rule config-changed-since-start.
+      configDigest: typeof health.configDigest === 'string' ? health.configDigest : null,
       preferredPort: settings.port,
       portRange: settings.portRange,
       onFallbackPort: i.status === 'running' && port !== null && port !== settings.port,

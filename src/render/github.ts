@@ -19,10 +19,6 @@ export function workflowCommand(command: 'error' | 'warning' | 'notice', propert
 
 const COMMAND = { error: 'error', warn: 'warning', info: 'notice' } as const;
 
-function label(report: DoctorReport, check: string): string {
-  return report.checks.find((c) => c.id === check)?.label ?? check;
-}
-
 /**
  * The plain text report for the job log, then one annotation per finding (its severity's level, whatever --strict
  * says: the exit code is what fails the job), one per broken rule file, and a ::notice with the summary line.
@@ -36,7 +32,7 @@ export function renderGithub(report: DoctorReport): string {
 export function renderGithubCommands(report: DoctorReport): string {
   const lines: string[] = [];
   for (const f of report.findings) {
-    lines.push(workflowCommand(COMMAND[f.severity], { title: `opta doctor: ${label(report, f.check)}: ${f.id}` }, `${f.message}\nwhy: ${f.why}\nnext: ${f.remediation}`));
+    lines.push(workflowCommand(COMMAND[f.severity], { title: `opta doctor: ${f.check}: ${f.id}` }, `${f.message}\nwhy: ${f.why}\nnext: ${f.remediation}`));
   }
   for (const s of report.suppressed ?? []) {
     lines.push(workflowCommand('notice', { title: `opta doctor: suppressed: ${s.id}` }, `${s.message}\nsuppressed until ${s.suppression.until}: ${s.suppression.reason} (${s.suppression.file})`));

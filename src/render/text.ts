@@ -35,16 +35,20 @@ export function summaryLine(report: DoctorReport): string {
   const problems = errors + warnings;
   // A check that could not run is not a pass (offline, a fact the bundle lacks; its rules report live failures).
   const notChecked = report.checks.filter((c) => c.status === 'not-checked').map((c) => c.id);
+  // A broken rule file's rules did not run: the last line must never say all passed (the files are named on stderr).
+  const broken = report.ruleProblems?.length ? new Set(report.ruleProblems.map((p) => p.file)).size : 0;
+  const notRun = broken ? `${plural(broken, 'rule file')} could not be used, so not every rule ran (see the errors above)` : '';
+  if (problems === 0 && broken) return `No problem found by the rules that ran, but ${notRun}.`;
   if (problems === 0 && notChecked.length) return `No problem found, but not all checks ran: ${notChecked.join(', ')} not checked.`;
   if (problems === 0) return 'All checks passed.';
   const parts = [errors && plural(errors, 'error'), warnings && plural(warnings, 'warning')].filter(Boolean).join(', ');
-  const head = errors === 0 && !report.strict ? `All checks passed with ${parts}` : `${plural(problems, 'problem')} (${parts})`;
+  const head = errors === 0 && !report.strict && !broken ? `All checks passed with ${parts}` : `${plural(problems, 'problem')} (${parts})`;
   const fixable = report.fixable;
   const tail =
     fixable.length === 0
       ? `opta doctor --fix cannot repair ${problems === 1 ? 'it; run the command shown' : 'any of them; run the commands shown'}.`
       : `opta doctor --fix can repair ${fixable.length === problems ? (problems === 1 ? 'it' : 'all of them') : `${fixable.length} of them`}: ${fixable.join(', ')}.`;
-  return `${head}; ${tail}`;
+  return `${head}; ${tail}${broken ? ` And ${notRun}.` : ''}`;
 }
 
 export function renderText(report: DoctorReport, opts: TextOptions): string {

@@ -12,6 +12,8 @@ export interface CheckDef {
   dependsOn?: string;
 }
 
+// One name per check (issue 26): the label is the id that --only, --skip, JSON, GitHub titles and metrics use; only
+// LMX is written as the guide writes it ("Checking LMX...").
 export const CHECKS: CheckDef[] = [
   { id: 'daemon', label: 'daemon', ok: 'running (pid {{daemon.pid}}, port {{daemon.port}})', core: true },
   { id: 'lmx', label: 'LMX', ok: 'reachable ({{lmx.address}})', core: true },
@@ -19,12 +21,12 @@ export const CHECKS: CheckDef[] = [
   { id: 'config', label: 'config', ok: 'valid', core: true },
   { id: 'permissions', label: 'permissions', ok: 'ok', core: true },
   { id: 'ports', label: 'ports', ok: 'ok', core: false },
-  { id: 'node', label: 'Node.js', ok: 'v{{node-version.version}}', core: false },
+  { id: 'node', label: 'node', ok: 'v{{node-version.version}}', core: false },
   { id: 'disk', label: 'disk', ok: '{{disk-space.freeMiB}} MiB free; sessions/ holds {{sessions-size.sessions}} sessions, {{sessions-size.MiB}} MiB', core: false },
   { id: 'logs', label: 'logs', ok: 'daemon.log is {{daemon-log.size}}', core: false },
   { id: 'version', label: 'version', ok: 'CLI {{version.cli}}', core: false },
   { id: 'proxy', label: 'proxy', ok: 'no proxy in the way of {{proxy-env.lmxHost}}', core: false },
-  { id: 'doctor', label: 'diagnostics', ok: 'every check finished in time', core: false },
+  { id: 'doctor', label: 'doctor', ok: 'every check finished in time', core: false },
 ];
 
 export function checkDef(id: string): CheckDef {

@@ -86,7 +86,8 @@ function oneLine(err: unknown): string {
 /** Runs one section; a failure or a timeout is a result of the section, never of the bundle. */
 async function runSection(s: Section, ctx: SectionContext): Promise<{ result: SectionResult; out?: SectionOutput }> {
   const started = Date.now();
-  const budget = Math.max(1, Math.round(Math.min(s.timeoutMs, ctx.deadlineAt - WRITE_MARGIN_MS - started)));
+  // Whole milliseconds: the budget is printed ("no answer within 637 ms").
+  const budget = Math.max(1, Math.floor(Math.min(s.timeoutMs, ctx.deadlineAt - WRITE_MARGIN_MS - started)));
   const base = { id: s.id, title: s.title, timeoutMs: budget };
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), budget)));

@@ -15,13 +15,27 @@ function errorOf(r: HttpResult): { code?: string; message?: string } {
   return ((r.json as { error?: { code?: string; message?: string } } | undefined)?.error ?? {}) as { code?: string; message?: string };
 }
 
+let onDaemonStarted: ((line: string) => void) | undefined;
+
+/**
+ * Where to say, in one line, that the guardian started the daemon before a call could be made (the CLI: stderr). Not
+ * set for fix actions, whose runner reports what it starts.
+ */
+export function reportDaemonStarts(write: (line: string) => void): void {
+  onDaemonStarted = write;
+}
+
 /** One authenticated call; a daemon that is down or crashed is (re)started by the guardian first. */
 async function call(paths: OptaPaths, method: string, path: string, body?: unknown): Promise<HttpResult & { where: string }> {
   let where = '';
-  const r = await withDaemon(paths, (state) => {
-    where = daemonUrl(state, '');
-    return httpJson(daemonUrl(state, path), { method, body, timeoutMs: 10000, headers: { authorization: `Bearer ${state.token}` } });
-  });
+  const r = await withDaemon(
+    paths,
+    (state) => {
+      where = daemonUrl(state, '');
+      return httpJson(daemonUrl(state, path), { method, body, timeoutMs: 10000, headers: { authorization: `Bearer ${state.token}` } });
+    },
+    (s) => onDaemonStarted?.(`opta: note: the daemon was not running, so it was started first (pid ${s.state.pid}, port ${s.state.port})${s.notes.length ? `: ${s.notes.join('; ')}` : ''}.`),
+  );
   if (r.errorCode) {
     throw new OptaError(
       `cannot reach the Opta daemon at ${where} (${r.errorCode}${r.error ? `: ${r.error}` : ''}), even after checking it and restarting it if it had died. ` +

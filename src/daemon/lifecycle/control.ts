@@ -50,8 +50,9 @@ function clearBadState(paths: OptaPaths, insp: DaemonInspection, notes: string[]
     const aside = setStateAside(paths.stateFile, 'corrupt');
     if (aside) notes.push(`state file was corrupt (${insp.stateClass}); moved it to ${aside}`);
   } else if (insp.status === 'stale') {
-    fs.rmSync(paths.stateFile, { force: true });
-    notes.push(`removed stale state file (pid ${insp.pid} is not running)`);
+    // The same policy as --fix (fix-stale-state): keep the old file to look at, never delete it.
+    const aside = setStateAside(paths.stateFile, 'stale');
+    if (aside) notes.push(`state file was stale (pid ${insp.pid} is not running); moved it to ${aside}`);
   } else if (insp.status === 'foreign') {
     fs.rmSync(paths.stateFile, { force: true });
     notes.push(`removed state file naming pid ${insp.pid}, which is not an Opta daemon (${insp.command ?? 'unknown command'}); that process was left alone`);
@@ -147,10 +148,20 @@ const GONE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
  * Runs a command against the daemon through the crash guardian: ensure it runs, call, and if the daemon vanished
  * mid-call (crash between the check and the call), ensure again and retry once.
  */
-export async function withDaemon<T extends { errorCode?: string }>(paths: OptaPaths, call: (state: DaemonState) => Promise<T>): Promise<T> {
-  const first = await ensureDaemonRunning(paths);
+export async function withDaemon<T extends { errorCode?: string }>(
+  paths: OptaPaths,
+  call: (state: DaemonState) => Promise<T>,
+  /** Told when the guardian had to start a daemon (the caller says so: a start is never silent). */
+  onStarted?: (started: StartResult) => void,
+): Promise<T> {
+  const ensure = async () => {
+    const s = await ensureDaemonRunning(paths);
+    if (s.outcome === 'started') onStarted?.(s);
+    return s;
+  };
+  const first = await ensure();
   const r = await call(first.state);
   if (!r.errorCode || !GONE.has(r.errorCode)) return r;
-  const second = await ensureDaemonRunning(paths);
+  const second = await ensure();
   return call(second.state);
 }

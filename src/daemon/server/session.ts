@@ -320,6 +320,8 @@ export class Session {
       this.failTurn(t.id, 'CANCELLED', 'the turn was cancelled before it started');
       turnIds.push(t.id);
     }
+    // Nothing cancelled is nothing that happened: the history (sessions/) gets no event for it.
+    if (!turnIds.length) return { cancelled: 0, turnIds };
     try {
       this.emit('session.cancelled', { cancelled: turnIds.length, turnIds });
     } catch (err) {
