@@ -49,7 +49,9 @@ async function traced(rig: DaemonRig, during: () => Promise<void>): Promise<stri
   const out = path.join(rig.h.home, `strace-${Date.now()}.txt`);
   const child = spawn('strace', ['-f', '-qq', '-e', 'trace=openat,open', '-o', out, process.execPath, OPTA_BIN, 'daemon', 'start'], { env: rig.h.env, stdio: 'ignore' });
   if (child.pid) rig.h.pids.add(child.pid);
-  await waitUntil(() => fs.existsSync(rig.h.paths.stateFile), 30000, 'the traced daemon to write state.json');
+  // A clean stop leaves a stopped record (issue 27): wait for the running record the new daemon writes.
+  const running = () => fs.existsSync(rig.h.paths.stateFile) && !/"status"\s*:\s*"stopped"/.test(fs.readFileSync(rig.h.paths.stateFile, 'utf8'));
+  await waitUntil(running, 30000, 'the traced daemon to write its running state.json');
   rig.refresh();
   await waitUntil(async () => (await rig.api('GET', '/v3/health')).status === 200, 30000, 'the traced daemon to serve');
   await during();
