@@ -37,7 +37,21 @@ const src = (p: string) => JSON.stringify(path.join(PACKAGE_ROOT, p));
 /** package.json's dependencies, each with the file node's require loads for it (its CommonJS entry). */
 export function dependencies(): Map<string, string> {
   const pkg = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-  return new Map(Object.keys(pkg.dependencies ?? {}).map((d) => [d, rootRequire.resolve(d)]));
+  return new Map(Object.keys(pkg.dependencies ?? {}).map((d) => [d, entryOf(d)]));
+}
+
+/** A package's CommonJS entry, or for an ESM-only package (plist: `exports` has only `import`) its ESM entry: esbuild converts it. */
+function entryOf(name: string): string {
+  try {
+    return rootRequire.resolve(name);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED') throw err;
+    const dir = path.join(PACKAGE_ROOT, 'node_modules', name);
+    const exp = (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { exports?: Record<string, { import?: string | { default?: string } }> }).exports?.['.']?.import;
+    const file = typeof exp === 'string' ? exp : exp?.default;
+    if (!file) throw err;
+    return path.join(dir, file);
+  }
 }
 
 /**
