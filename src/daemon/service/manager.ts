@@ -1,6 +1,6 @@
 // Talks to the service manager (systemctl --user, launchctl) with a time limit: query, start, stop, restart.
 import fs from 'node:fs';
-import { execFile } from 'node:child_process';
+import { requireBuiltin } from '../../core/install.js';
 import type { OptaPaths } from '../../core/paths.js';
 import { LAUNCHD_LABEL, UNIT_NAME, readLaunchdPlist, readSystemdUnit, serviceFilePath, serviceKind, type InstalledSpec, type ServiceKind } from './service-file.js';
 import { SHOW_PROPERTIES, parseSystemdShow } from './systemd-show.js';
@@ -17,6 +17,8 @@ export interface CommandResult {
 
 /** Runs a manager command, bounded in time and output; never throws. */
 export function runManager(argv: string[], timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<CommandResult> {
+  // Loaded on first use: the doctor's service fact reaches here only when a service file exists.
+  const { execFile } = requireBuiltin<typeof import('node:child_process')>('node:child_process');
   return new Promise((resolve) => {
     execFile(argv[0], argv.slice(1), { timeout: timeoutMs, maxBuffer: 512 * 1024, env, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (!err) return resolve({ code: 0, stdout, stderr });
