@@ -110,20 +110,31 @@ test('systemd end to end: install --now, restarted after kill -9, opta daemon st
     }
     assert.equal(await m.prop('ActiveState'), 'inactive');
 
-    // start goes through systemd too (the daemon's parent is the unit's main process).
-    const start = await opta(['daemon', 'start']);
-    assert.equal(start.code, 0, start.stderr);
-    assert.match(start.stdout, /started through systemd/);
-    const p3 = readJson<{ pid: number }>(h.paths.stateFile).pid;
-    const main = Number(await m.prop('MainPID'));
-    const ppid = Number(fs.readFileSync(`/proc/${p3}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
-    assert.equal(ppid, main, 'the daemon runs under the unit');
+    // The crash guardian (a command that needs the daemon) asks systemd to start it, never spawns one beside it.
+    const list = await opta(['sessions', 'list']);
+    assert.equal(list.code, 0, list.stderr);
+    const underUnit = async () => {
+      const pid = readJson<{ pid: number }>(h.paths.stateFile).pid;
+      const main = Number(await m!.prop('MainPID'));
+      const ppid = Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+      assert.equal(ppid, main, 'the daemon runs under the unit');
+      return pid;
+    };
+    const p3 = await underUnit();
+    assert.equal(await m.prop('ActiveState'), 'active');
+
+    // restart and start go through systemd too.
+    const restart = await opta(['daemon', 'restart']);
+    assert.equal(restart.code, 0, restart.stderr);
+    assert.match(restart.stdout, /started through systemd/);
+    assert.equal(alive(p3), false);
+    const p4 = await underUnit();
     const doc = await opta(['doctor', '--json']);
     assert.deepEqual(JSON.parse(doc.stdout).findings.filter((f: { id: string }) => f.id.startsWith('service-')), []);
 
     const un = await opta(['daemon', 'uninstall']);
     assert.equal(un.code, 0, un.stderr);
-    await waitUntil(() => !alive(p3), 10000, 'uninstall to stop the daemon');
+    await waitUntil(() => !alive(p4), 10000, 'uninstall to stop the daemon');
   } finally {
     await m?.stop();
     await h.cleanup();
