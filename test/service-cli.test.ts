@@ -102,3 +102,26 @@ test('daemon status says who supervises the daemon when a service is installed, 
     await h.cleanup();
   }
 });
+
+test('the support bundle carries the service section: the manager\'s view and the unit file, redacted', async () => {
+  const h = makeHome();
+  try {
+    const { env } = fakeSystemctl(h);
+    const none = await runOpta(h, ['support', 'bundle', '--out', path.join(h.home, 'none.txt')], { env });
+    assert.equal(none.code, 0, none.stderr);
+    assert.match(fs.readFileSync(path.join(h.home, 'none.txt'), 'utf8'), /^## service \(.*\)\nno service installed \(~\/\.config\/systemd\/user\/opta-daemon\.service does not exist\); the daemon is not supervised$/m);
+    assert.equal((await runOpta(h, ['daemon', 'install'], { env })).code, 0);
+    const secret = 'sk-proj-PlantedServiceKey0123456789abcdef';
+    fs.appendFileSync(unitFile(h), `Environment=OPENAI_API_KEY=${secret}\n`);
+    const r = await runOpta(h, ['support', 'bundle', '--out', path.join(h.home, 'b.txt')], { env });
+    assert.equal(r.code, 0, r.stderr);
+    const text = fs.readFileSync(path.join(h.home, 'b.txt'), 'utf8');
+    const section = text.slice(text.indexOf('## service ('), text.indexOf('\n## ', text.indexOf('## service (') + 5));
+    assert.match(section, /^Supervisor: systemd \(opta-daemon\.service\), running, 0 restarts/m);
+    assert.match(section, /^ExecStart=\/\S+ \/\S+ daemon run$/m);
+    assert.match(section, /^Restart=on-failure$/m);
+    assert.ok(!text.includes(secret), 'the secret in the unit file was redacted');
+  } finally {
+    await h.cleanup();
+  }
+});

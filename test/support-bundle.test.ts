@@ -20,6 +20,7 @@ const TITLES = [
   'paths',
   'environment (OPTA_* and proxy variables)',
   'listening ports and their owners',
+  'service (the unit/plist opta daemon install wrote, and what its manager says)',
   'opta doctor --fix --dry-run (the plan only: nothing was run)',
   'doctor report (JSON: the facts opta support analyze reads)',
 ];
