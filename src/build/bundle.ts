@@ -122,9 +122,9 @@ function plainValuesOf(specifier: string): string[] {
   return [...names];
 }
 
-function shim(specifier: string, named: Set<string> | undefined): string {
+function shim(specifier: string, named: Set<string> | undefined, entry?: string): string {
   const builtin = specifier.startsWith('node:');
-  const names = (builtin ? plainValuesOf(specifier) : Object.keys(rootRequire(specifier) as object)).filter(
+  const names = (builtin ? plainValuesOf(specifier) : Object.keys(requireDep(specifier, entry))).filter(
     (k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default' && k !== '__esModule',
   );
   for (const k of named ?? []) if (builtin && !names.includes(k) && k in (rootRequire(specifier) as object)) names.push(k);
@@ -132,6 +132,16 @@ function shim(specifier: string, named: Set<string> | undefined): string {
   const locals = names.map((k, i) => `const e${i} = m[${JSON.stringify(k)}];`).join('\n');
   const list = names.map((k, i) => `e${i} as ${k}`).join(', ');
   return `const m = require(${JSON.stringify(specifier)});\nexport default m;\n${locals}\nexport { ${list} };\n`;
+}
+
+/** A dependency as `require` gives it; an ESM-only one (plist) by its entry file (Node 20.19+ requires ES modules). */
+function requireDep(specifier: string, entry: string | undefined): object {
+  try {
+    return rootRequire(specifier) as object;
+  } catch (err) {
+    if (!entry) throw err;
+    return rootRequire(entry) as object;
+  }
 }
 
 /**
@@ -150,14 +160,16 @@ function outside(deps: Map<string, string>): esbuild.Plugin {
       b.onResolve({ filter: /^node:/ }, (a) => (imported(a.kind) ? { path: a.path, namespace: 'opta-outside' } : { path: a.path, external: true }));
       b.onResolve({ filter: /^[^./]/ }, async (a) => {
         if (a.pluginData === 'resolving') return undefined;
-        const r = await b.resolve(a.path, { kind: 'require-call', resolveDir: a.resolveDir, importer: a.importer, pluginData: 'resolving' });
+        let r = await b.resolve(a.path, { kind: 'require-call', resolveDir: a.resolveDir, importer: a.importer, pluginData: 'resolving' });
+        // An ESM-only dependency (plist: `exports` has no require condition) resolves as an import.
+        if (r.errors.length) r = await b.resolve(a.path, { kind: 'import-statement', resolveDir: a.resolveDir, importer: a.importer, pluginData: 'resolving' });
         if (r.errors.length) return undefined;
         const dep = depOfEntry.get(r.path);
         // A package's own copy of another package (a nested node_modules) is bundled with it.
         if (dep === undefined) return r;
         return imported(a.kind) ? { path: dep, namespace: 'opta-outside' } : { path: dep, external: true };
       });
-      b.onLoad({ filter: /.*/, namespace: 'opta-outside' }, (a) => ({ contents: shim(a.path, named.get(a.path)), loader: 'js', resolveDir: PACKAGE_ROOT }));
+      b.onLoad({ filter: /.*/, namespace: 'opta-outside' }, (a) => ({ contents: shim(a.path, named.get(a.path), deps.get(a.path)), loader: 'js', resolveDir: PACKAGE_ROOT }));
     },
   };
 }
