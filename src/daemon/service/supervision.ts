@@ -1,6 +1,7 @@
 // Who supervises this home's daemon, in words and as JSON, for `opta daemon status` (read-only).
 import type { OptaPaths } from '../../core/paths.js';
 import { displayPath } from '../../core/paths.js';
+import { visible } from '../../rules/language/escape.js';
 import { managerName, queryService, readInstalled } from './manager.js';
 
 export interface Supervision {
@@ -21,10 +22,10 @@ export async function supervisionOf(paths: OptaPaths, env: NodeJS.ProcessEnv = p
   const thisHome = inst.spec.ours && inst.spec.home === paths.home;
   const file = displayPath(inst.file, env);
   if (!thisHome) {
-    return { manager: inst.kind, file, thisHome, text: `Supervisor: none for this home (${file} ${inst.spec.ours ? `runs the daemon of ${inst.spec.home ?? 'another home'}` : 'was not written by opta'}).` };
+    return { manager: inst.kind, file, thisHome, text: `Supervisor: none for this home (${file} ${inst.spec.ours ? `runs the daemon of ${visible(inst.spec.home ?? 'another home')}` : 'was not written by opta'}).` };
   }
   const q = await queryService(inst.kind, timeoutMs, env);
-  if (!q.state) return { manager: inst.kind, file, thisHome, error: q.error, text: `Supervisor: ${managerName(inst.kind)} is installed (${file}) but could not be asked: ${q.error}.` };
+  if (!q.state) return { manager: inst.kind, file, thisHome, error: q.error, text: `Supervisor: ${managerName(inst.kind)} is installed (${file}) but could not be asked: ${visible(q.error ?? 'no answer')}.` };
   const s = q.state;
   const restarts = s.restarts !== undefined ? `, ${s.restarts} restart${s.restarts === 1 ? '' : 's'}` : '';
   return {
