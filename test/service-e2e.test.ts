@@ -128,6 +128,13 @@ test('systemd end to end: install --now, restarted after kill -9, opta daemon st
     assert.equal(restart.code, 0, restart.stderr);
     assert.match(restart.stdout, /started through systemd/);
     assert.equal(alive(p3), false);
+    const p4r = await underUnit();
+
+    // The guide's Reset Everything (stop, remove state.json and daemon.log, start) goes through systemd as well.
+    const reset = await opta(['daemon', 'reset']);
+    assert.equal(reset.code, 0, reset.stdout + reset.stderr);
+    assert.match(reset.stdout, /Daemon reset: running again \(pid \d+/);
+    assert.equal(alive(p4r), false);
     const p4 = await underUnit();
     const doc = await opta(['doctor', '--json']);
     assert.deepEqual(JSON.parse(doc.stdout).findings.filter((f: { id: string }) => f.id.startsWith('service-')), []);
