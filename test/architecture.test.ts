@@ -20,7 +20,7 @@ export const LAYERS: string[][] = [
   ['rules'],
   ['redact'],
   ['daemon'],
-  ['daemon/client', 'daemon/lifecycle'],
+  ['daemon/client', 'daemon/lifecycle', 'daemon/service'],
   ['daemon/server'],
   ['daemon/main.ts'],
   ['logs'],
@@ -38,6 +38,7 @@ export const LAYERS: string[][] = [
 const FORBIDDEN: Array<[from: string, to: string]> = [
   ['daemon/server', 'daemon/client'],
   ['daemon/server', 'daemon/lifecycle'],
+  ['daemon/server', 'daemon/service'],
 ];
 
 /**

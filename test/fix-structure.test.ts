@@ -100,7 +100,7 @@ test('the schema and cross-checks refuse free paths, sessions/, unknown actions,
 
 test('the action vocabulary: one file per action; safe ones run without asking, the rest ask; undo where it makes sense', () => {
   const byId = Object.fromEntries(ACTIONS.map((a) => [a.id, a]));
-  assert.deepEqual(ACTIONS.filter((a) => a.safe).map((a) => a.id).sort(), ['daemon.start', 'dir.create', 'mode.repair', 'state.set-aside']);
+  assert.deepEqual(ACTIONS.filter((a) => a.safe).map((a) => a.id).sort(), ['daemon.start', 'dir.create', 'mode.repair', 'service.reload', 'service.rewrite', 'state.set-aside']);
   assert.deepEqual(ACTIONS.filter((a) => a.undo).map((a) => a.id).sort(), ['config.reset', 'dir.create', 'mode.repair', 'state.set-aside']);
   for (const a of ACTIONS) {
     assert.match(a.id, /^[a-z]+\.[a-z-]+$/);

@@ -96,6 +96,18 @@ export const ACTION_CATALOG = {
     args: { file: { values: ['configFile'], required: true } },
     undo: true,
   },
+  'service.reload': {
+    description: 'systemctl --user daemon-reload, so systemd runs the opta-daemon.service file as it is now (the running daemon is not touched)',
+    safe: true,
+    args: {},
+    undo: false,
+  },
+  'service.rewrite': {
+    description: 'rewrite the unit/plist opta daemon install wrote so it runs the node and opta that exist now, for this home, then reload it (only a file carrying opta\'s marker; the running daemon is not touched)',
+    safe: true,
+    args: {},
+    undo: false,
+  },
 } as const satisfies Record<string, ActionInfo>;
 
 export type ActionId = keyof typeof ACTION_CATALOG;

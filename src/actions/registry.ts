@@ -12,6 +12,8 @@ import { processTerminate } from './process-terminate.js';
 import { stateRemove } from './state-remove.js';
 import { stateSetAside } from './state-set-aside.js';
 import { turnCancel } from './turn-cancel.js';
+import { serviceReload } from './service-reload.js';
+import { serviceRewrite } from './service-rewrite.js';
 
 /** One implementation per catalog id: a catalog entry without one (or one the catalog lacks) does not compile. */
 const IMPLEMENTATIONS: { [K in ActionId]: ActionImpl<K> } = {
@@ -26,6 +28,8 @@ const IMPLEMENTATIONS: { [K in ActionId]: ActionImpl<K> } = {
   'mode.repair': modeRepair,
   'turn.cancel': turnCancel,
   'config.reset': configReset,
+  'service.reload': serviceReload,
+  'service.rewrite': serviceRewrite,
 };
 
 export const ACTIONS: Action[] = ACTION_IDS.map((id) => {

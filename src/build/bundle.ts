@@ -37,7 +37,21 @@ const src = (p: string) => JSON.stringify(path.join(PACKAGE_ROOT, p));
 /** package.json's dependencies, each with the file node's require loads for it (its CommonJS entry). */
 export function dependencies(): Map<string, string> {
   const pkg = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-  return new Map(Object.keys(pkg.dependencies ?? {}).map((d) => [d, rootRequire.resolve(d)]));
+  return new Map(Object.keys(pkg.dependencies ?? {}).map((d) => [d, entryOf(d)]));
+}
+
+/** A package's CommonJS entry, or for an ESM-only package (plist: `exports` has only `import`) its ESM entry: esbuild converts it. */
+function entryOf(name: string): string {
+  try {
+    return rootRequire.resolve(name);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED') throw err;
+    const dir = path.join(PACKAGE_ROOT, 'node_modules', name);
+    const exp = (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { exports?: Record<string, { import?: string | { default?: string } }> }).exports?.['.']?.import;
+    const file = typeof exp === 'string' ? exp : exp?.default;
+    if (!file) throw err;
+    return path.join(dir, file);
+  }
 }
 
 /**
@@ -108,9 +122,9 @@ function plainValuesOf(specifier: string): string[] {
   return [...names];
 }
 
-function shim(specifier: string, named: Set<string> | undefined): string {
+function shim(specifier: string, named: Set<string> | undefined, entry?: string): string {
   const builtin = specifier.startsWith('node:');
-  const names = (builtin ? plainValuesOf(specifier) : Object.keys(rootRequire(specifier) as object)).filter(
+  const names = (builtin ? plainValuesOf(specifier) : Object.keys(requireDep(specifier, entry))).filter(
     (k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default' && k !== '__esModule',
   );
   for (const k of named ?? []) if (builtin && !names.includes(k) && k in (rootRequire(specifier) as object)) names.push(k);
@@ -118,6 +132,16 @@ function shim(specifier: string, named: Set<string> | undefined): string {
   const locals = names.map((k, i) => `const e${i} = m[${JSON.stringify(k)}];`).join('\n');
   const list = names.map((k, i) => `e${i} as ${k}`).join(', ');
   return `const m = require(${JSON.stringify(specifier)});\nexport default m;\n${locals}\nexport { ${list} };\n`;
+}
+
+/** A dependency as `require` gives it; an ESM-only one (plist) by its entry file (Node 20.19+ requires ES modules). */
+function requireDep(specifier: string, entry: string | undefined): object {
+  try {
+    return rootRequire(specifier) as object;
+  } catch (err) {
+    if (!entry) throw err;
+    return rootRequire(entry) as object;
+  }
 }
 
 /**
@@ -136,14 +160,16 @@ function outside(deps: Map<string, string>): esbuild.Plugin {
       b.onResolve({ filter: /^node:/ }, (a) => (imported(a.kind) ? { path: a.path, namespace: 'opta-outside' } : { path: a.path, external: true }));
       b.onResolve({ filter: /^[^./]/ }, async (a) => {
         if (a.pluginData === 'resolving') return undefined;
-        const r = await b.resolve(a.path, { kind: 'require-call', resolveDir: a.resolveDir, importer: a.importer, pluginData: 'resolving' });
+        let r = await b.resolve(a.path, { kind: 'require-call', resolveDir: a.resolveDir, importer: a.importer, pluginData: 'resolving' });
+        // An ESM-only dependency (plist: `exports` has no require condition) resolves as an import.
+        if (r.errors.length) r = await b.resolve(a.path, { kind: 'import-statement', resolveDir: a.resolveDir, importer: a.importer, pluginData: 'resolving' });
         if (r.errors.length) return undefined;
         const dep = depOfEntry.get(r.path);
         // A package's own copy of another package (a nested node_modules) is bundled with it.
         if (dep === undefined) return r;
         return imported(a.kind) ? { path: dep, namespace: 'opta-outside' } : { path: dep, external: true };
       });
-      b.onLoad({ filter: /.*/, namespace: 'opta-outside' }, (a) => ({ contents: shim(a.path, named.get(a.path)), loader: 'js', resolveDir: PACKAGE_ROOT }));
+      b.onLoad({ filter: /.*/, namespace: 'opta-outside' }, (a) => ({ contents: shim(a.path, named.get(a.path), deps.get(a.path)), loader: 'js', resolveDir: PACKAGE_ROOT }));
     },
   };
 }

@@ -12,6 +12,64 @@ import { DAEMON_LOGS } from './daemon-logs.js';
 
 const lifecycle = () => import('../daemon/lifecycle/control.js');
 const inspector = () => import('../daemon/lifecycle/inspect.js');
+const service = () => import('../daemon/service/install.js');
+
+/** `opta daemon install`: writes the unit/plist (or prints it with --dry-run) and enables it; --now also starts it. */
+async function install(opts: Record<string, any>): Promise<ExitCode> {
+  const paths = cliPaths();
+  const { planInstall, applyInstall, commandLine } = await service();
+  const plan = await planInstall(paths, { now: Boolean(opts.now) });
+  if (opts.dryRun) {
+    out(`# ${plan.change === 'unchanged' ? 'unchanged' : plan.change === 'create' ? 'would create' : 'would replace'}: ${plan.file}`);
+    out(plan.text.trimEnd());
+    out('# then would run:');
+    for (const c of plan.commands) out(commandLine(c));
+    if (plan.commands.length === 0) out('# (nothing: launchd loads it at the next login; --now loads it now)');
+    return 0;
+  }
+  // A daemon started by hand would hold the port, and the service's `daemon run` would refuse to start beside it.
+  if (opts.now) {
+    const { stopDaemonProcess } = await lifecycle();
+    const r = await stopDaemonProcess(paths);
+    if (r.outcome === 'stopped' || r.outcome === 'killed') out(`Stopped the daemon started by hand (pid ${r.pid}); the service starts it now.`);
+  }
+  await applyInstall(plan);
+  out(`${plan.change === 'unchanged' ? 'Service file unchanged' : plan.change === 'create' ? 'Installed' : 'Updated'}: ${displayPath(plan.file)}`);
+  for (const c of plan.commands) out(`ran: ${commandLine(c)}`);
+  if (opts.now) {
+    const { inspectDaemon } = await inspector();
+    const deadline = Date.now() + 20000;
+    for (;;) {
+      const insp = await inspectDaemon(paths);
+      if (insp.status === 'running') {
+        out(`Daemon running under the service (pid ${insp.pid}, port ${insp.state?.port}).`);
+        break;
+      }
+      if (Date.now() > deadline) throw new OptaError('the service was started but the daemon did not serve within 20 s. Inspect: opta doctor, then opta daemon logs --lines 200');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return 0;
+}
+
+async function uninstall(opts: Record<string, any>): Promise<ExitCode> {
+  const { planUninstall, applyUninstall, commandLine } = await service();
+  const plan = await planUninstall();
+  if (!plan.present) {
+    out(`No service installed (${displayPath(plan.file)} does not exist).`);
+    return 0;
+  }
+  if (opts.dryRun) {
+    for (const c of plan.commands) out(commandLine(c));
+    out(commandLine(['rm', plan.file]));
+    if (plan.kind === 'systemd') out('systemctl --user daemon-reload');
+    return 0;
+  }
+  const notes = await applyUninstall(plan);
+  for (const n of notes) out(`note: ${n}`);
+  out(`Removed ${displayPath(plan.file)}; the daemon is no longer supervised (start it by hand: opta daemon start).`);
+  return 0;
+}
 
 async function start(paths: OptaPaths): Promise<ExitCode> {
   const { startDaemonProcess } = await lifecycle();
@@ -123,12 +181,33 @@ export const DAEMON: GroupSpec = {
         const paths = cliPaths();
         const { inspectDaemon } = await inspector();
         const insp = await inspectDaemon(paths, { lookForOrphan: true });
-        if (opts.json) out(JSON.stringify(redactInspection(insp, Boolean(opts.showSecrets)), null, 2));
-        else out(describeStatus(insp, paths, Boolean(opts.showSecrets)));
+        // Who supervises: one stat when no service is installed (then nothing is added).
+        const { supervisionOf } = await import('../daemon/service/supervision.js');
+        const sup = await supervisionOf(paths);
+        if (opts.json) out(JSON.stringify({ ...redactInspection(insp, Boolean(opts.showSecrets)), ...(sup ? { supervisor: sup } : {}) }, null, 2));
+        else {
+          out(describeStatus(insp, paths, Boolean(opts.showSecrets)));
+          if (sup) out(sup.text);
+        }
         return insp.status === 'running' ? 0 : 1;
       },
     },
     DAEMON_LOGS,
+    {
+      name: 'install',
+      description: 'install the daemon as a per-user service (systemd user unit on Linux, LaunchAgent on macOS) that restarts it when it fails',
+      options: [
+        { flags: '--now', description: 'also start it now (a daemon started by hand is stopped first)' },
+        { flags: '--dry-run', description: 'print the file and the commands it would run; change nothing' },
+      ],
+      run: install,
+    },
+    {
+      name: 'uninstall',
+      description: 'stop the service and remove the file opta daemon install wrote',
+      options: [{ flags: '--dry-run', description: 'print the commands it would run; change nothing' }],
+      run: uninstall,
+    },
     {
       name: 'reset',
       description: 'the guide\'s "Reset Everything": stop, remove state.json and daemon.log, start; sessions/ is never touched',

@@ -16,6 +16,7 @@ const IDS = [
   'daemon-log-analysis',
   'version',
   'proxy-env',
+  'service',
   'fact-failures',
 ] as const;
 

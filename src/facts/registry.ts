@@ -13,6 +13,7 @@ import { nodeVersion } from './node-version.js';
 import { pendingPermissions } from './pending-permissions.js';
 import { proxyEnv } from './proxy-env.js';
 import { sessionsSize } from './sessions-size.js';
+import { service } from './service.js';
 import { stateFile } from './state-file.js';
 import { version } from './version.js';
 
@@ -32,6 +33,7 @@ const BY_ID: { readonly [K in CollectedFactId]: FactCollector<K> } = {
   'daemon-log-analysis': daemonLogAnalysis,
   version,
   'proxy-env': proxyEnv,
+  service,
 };
 
 /** In the catalog's order (the order of a support bundle's facts). */

@@ -26,6 +26,7 @@ export const CHECKS: CheckDef[] = [
   { id: 'logs', label: 'logs', ok: 'daemon.log is {{daemon-log.size}}', core: false },
   { id: 'version', label: 'version', ok: 'CLI {{version.cli}}', core: false },
   { id: 'proxy', label: 'proxy', ok: 'no proxy in the way of {{proxy-env.lmxHost}}', core: false },
+  { id: 'service', label: 'service', ok: '{{service.managerName}} supervises the daemon', core: false },
   { id: 'doctor', label: 'doctor', ok: 'every check finished in time', core: false },
 ];
 

@@ -211,6 +211,28 @@ export const SECTIONS: Section[] = [
     },
   },
   {
+    id: 'service',
+    title: 'service (the unit/plist opta daemon install wrote, and what its manager says)',
+    timeoutMs: 4000,
+    async collect(ctx) {
+      const [{ supervisionOf }, { serviceFilePath, serviceKind }] = await Promise.all([import('../daemon/service/supervision.js'), import('../daemon/service/service-file.js')]);
+      const sup = await supervisionOf(ctx.paths, ctx.env, 2500);
+      const kind = serviceKind();
+      const file = kind && serviceFilePath(kind, ctx.env);
+      if (!sup || !file) return { text: `no service installed${file ? ` (${displayPath(file, ctx.env)} does not exist)` : ''}; the daemon is not supervised` };
+      // Bounded: a unit/plist opta wrote is under 2 KiB; anything far larger is not opta's and is cut.
+      const fd = fs.openSync(file, 'r');
+      const buf = Buffer.alloc(64 * 1024);
+      let n: number;
+      try {
+        n = fs.readSync(fd, buf, 0, buf.length, 0);
+      } finally {
+        fs.closeSync(fd);
+      }
+      return { data: sup, text: `${sup.text}\n--- ${sup.file}\n${buf.subarray(0, n).toString('utf8')}${n === buf.length ? '\n(cut at 64 KiB)' : ''}` };
+    },
+  },
+  {
     id: 'fix-plan',
     title: 'opta doctor --fix --dry-run (the plan only: nothing was run)',
     timeoutMs: 5000,

@@ -8,6 +8,7 @@ import type { DaemonState } from '../../core/state-shape.js';
 import { markStoppedIfOwned, readStateLite, setStateAside } from '../../core/state-lite.js';
 import { inspectDaemon, type DaemonInspection } from './inspect.js';
 import { spawnDaemon } from './spawn.js';
+import { control, managerName, supervisorOf, type Supervisor } from '../service/manager.js';
 
 export interface StartResult {
   outcome: 'started' | 'already-running' | 're-registered';
@@ -82,8 +83,45 @@ async function startLocked(paths: OptaPaths, onUnresponsive: 'fail' | 'replace')
   return { outcome: 'started', state, notes };
 }
 
-export function startDaemonProcess(paths: OptaPaths): Promise<StartResult> {
+export async function startDaemonProcess(paths: OptaPaths): Promise<StartResult> {
+  const sup = await supervisorOf(paths);
+  if (sup) return startSupervised(paths, sup);
   return withLock(paths, () => startLocked(paths, 'fail'));
+}
+
+/** Polls until this home's daemon serves, bounded; the supervisor starts it, not us. */
+async function waitForServing(paths: OptaPaths, sup: Supervisor, timeoutMs: number): Promise<DaemonState> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const insp = await inspectDaemon(paths);
+    if (insp.status === 'running' && insp.state) return insp.state;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new OptaError(`${managerName(sup.kind)} did not bring the daemon up within ${timeoutMs / 1000} s. Inspect: opta daemon status, then opta doctor`);
+}
+
+/**
+ * A supervised daemon is started by its service manager (never spawned beside it: two supervisors would fight over
+ * the port). Not under the home's lock: the manager's `opta daemon run` must be free to start while we wait.
+ */
+async function startSupervised(paths: OptaPaths, sup: Supervisor): Promise<StartResult> {
+  const insp = await inspectDaemon(paths);
+  if (insp.status === 'running' && insp.state) return { outcome: 'already-running', state: insp.state, notes: [`supervised by ${managerName(sup.kind)}`] };
+  const err = await control(sup, 'start');
+  if (err) throw new OptaError(`the daemon is supervised by ${managerName(sup.kind)}, which could not start it: ${err}. Inspect: opta doctor`);
+  const state = await waitForServing(paths, sup, 20000);
+  return { outcome: 'started', state, notes: [`started through ${managerName(sup.kind)}`] };
+}
+
+/** A supervised daemon is stopped through its manager, so Restart=on-failure / KeepAlive does not bring it straight back. */
+async function stopSupervised(paths: OptaPaths, sup: Supervisor): Promise<StopResult> {
+  const insp = await inspectDaemon(paths);
+  const err = await control(sup, 'stop');
+  if (err) throw new OptaError(`the daemon is supervised by ${managerName(sup.kind)}, which could not stop it: ${err}. Inspect: opta doctor`);
+  const pid = insp.status === 'running' || insp.status === 'unresponsive' ? insp.pid : undefined;
+  if (pid && !(await waitForExit(pid, 20000))) throw new OptaError(`${managerName(sup.kind)} was told to stop the daemon, but pid ${pid} still runs after 20 s. Inspect: opta daemon status`);
+  const notes = [`stopped through ${managerName(sup.kind)}; it stays stopped until opta daemon start`];
+  return pid ? { outcome: 'stopped', pid, notes, inspection: insp } : { outcome: 'not-running', notes, inspection: insp };
 }
 
 /** SIGTERM, wait, SIGKILL after the grace period; re-proves the pid is ours before every signal. */
@@ -109,7 +147,10 @@ export interface StopResult {
   inspection: DaemonInspection;
 }
 
-export function stopDaemonProcess(paths: OptaPaths, graceMs = 5000): Promise<StopResult> {
+export async function stopDaemonProcess(paths: OptaPaths, graceMs = 5000): Promise<StopResult> {
+  const sup = await supervisorOf(paths);
+  // A job its manager holds down while a daemon runs: that daemon was started by hand, beside the service; stop it as one.
+  if (sup && !(sup.kind === 'systemd' && (sup.state.state === 'stopped' || sup.state.state === 'failed'))) return stopSupervised(paths, sup);
   return withLock(paths, async () => {
     const notes: string[] = [];
     const insp = await inspectDaemon(paths, { lookForOrphan: true });
@@ -136,6 +177,9 @@ export function stopDaemonProcess(paths: OptaPaths, graceMs = 5000): Promise<Sto
 export async function ensureDaemonRunning(paths: OptaPaths): Promise<StartResult> {
   const quick = await inspectDaemon(paths);
   if (quick.status === 'running' && quick.state) return { outcome: 'already-running', state: quick.state, notes: [] };
+  // A supervised daemon is its supervisor's to bring back: ask it (it may be restarting already), never spawn beside it.
+  const sup = await supervisorOf(paths);
+  if (sup) return startSupervised(paths, sup);
   return withLock(paths, () => startLocked(paths, 'replace'));
 }
 
