@@ -13,11 +13,13 @@ import { nodeVersion } from './node-version.js';
 import { pendingPermissions } from './pending-permissions.js';
 import { proxyEnv } from './proxy-env.js';
 import { stateFile } from './state-file.js';
+import { daemonCrashes } from './daemon-crashes.js';
 import { version } from './version.js';
 
 /** One collector per collected fact, whose own id is its key: a fact of the catalog without one does not compile. */
 const BY_ID: { readonly [K in CollectedFactId]: FactCollector<K> } = {
   'state-file': stateFile,
+  'daemon-crashes': daemonCrashes,
   daemon,
   'daemon-ports': daemonPorts,
   lmx,
