@@ -40,6 +40,7 @@ export const EXPECTED: Record<string, string[]> = {
   'permission-pending-attended': [],
   'node-old': ['node-version-old'],
   'disk-low': ['disk-low'],
+  'daemon-crashed-recently': ['daemon-crashed-recently'],
   'disk-full': ['disk-full'],
   'log-large': ['logs-large'],
   'version-mismatch': ['version-mismatch'],
