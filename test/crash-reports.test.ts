@@ -58,6 +58,16 @@ test('kill -9, then a session command: the guardian restarts the daemon and keep
   const d = await runOpta(h, ['doctor']);
   assert.match(d.stdout, /the daemon crashed 1 time\(s\) in the last 24 hours; last cause: no last words: killed or lost power; report: \S+crash-\S+\.txt/, d.stdout);
   assert.ok(d.stdout.includes(path.basename(files[0])), d.stdout);
+
+  const out = path.join(h.home, 'bundle.txt');
+  const b = await runOpta(h, ['support', 'bundle', '--out', out], { timeoutMs: 60000 });
+  assert.ok(b.code === 0 || b.code === 1, b.stdout + b.stderr);
+  const bundle = fs.readFileSync(out, 'utf8');
+  const section = bundle.split(/^## /m).find((s) => s.startsWith('crash reports'));
+  assert.ok(section, 'the bundle has a crash reports section');
+  assert.ok(section.includes(path.basename(files[0])), section);
+  assert.match(section, new RegExp(`cause: ${NO_LAST_WORDS}`));
+  assert.ok(!bundle.includes(PLANTED) && !bundle.includes(first.token), 'the bundle is redacted');
 });
 
 test('a daemon that throws an uncaught error leaves a report whose cause is that error', async (t) => {

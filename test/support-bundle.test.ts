@@ -21,6 +21,7 @@ const TITLES = [
   'environment (OPTA_* and proxy variables)',
   'listening ports and their owners',
   'opta doctor --fix --dry-run (the plan only: nothing was run)',
+  'crash reports (daemon/crashes/: the newest, redacted)',
   'doctor report (JSON: the facts opta support analyze reads)',
 ];
 
@@ -190,7 +191,7 @@ test('a dead daemon with a corrupt state file and a hung LMX: the bundle finishe
   const text = fs.readFileSync(file, 'utf8');
   assert.ok(!text.includes(token), 'the corrupt state file\'s token is redacted');
   assert.deepEqual([...text.matchAll(/^## (.*)$/gm)].map((m) => m[1]), TITLES);
-  assert.match(text, /^# Sections: 11, all complete in \d+\.\d s \(deadline 6\.0 s\)$/m);
+  assert.match(text, /^# Sections: 12, all complete in \d+\.\d s \(deadline 6\.0 s\)$/m);
   // What --fix would do for this stack, planned from the same doctor run; nothing of it ran (the hash above).
   const plan = sectionText(text, 'opta doctor --fix --dry-run (the plan only: nothing was run)');
   assert.match(plan, /fix-corrupt-state/);
