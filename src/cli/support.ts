@@ -1,4 +1,4 @@
-// `opta support bundle|analyze`: a redacted diagnostics file for support staff, and today's rules run offline over one.
+// `opta support bundle|analyze|diff`: a redacted diagnostics file for support staff, today's rules run offline over one, and two compared.
 import fs from 'node:fs';
 import path from 'node:path';
 import { tempSuffix, WriteError, writeFileOnce } from '../core/atomic.js';
@@ -156,6 +156,15 @@ async function analyzeAction(file: string, flags: { json?: boolean; verbose?: bo
   return a.report.exitCode;
 }
 
+async function diffAction(fileA: string, fileB: string, flags: { json?: boolean }): Promise<ExitCode> {
+  const [{ readBundle, readBundleFile }, { diffBundles, renderDiffText }] = await Promise.all([import('../support/bundle-read.js'), import('../support/diff.js')]);
+  const [ca, cb] = await Promise.all([readBundleFile(fileA), readBundleFile(fileB)]);
+  const d = diffBundles(fileA, readBundle(fileA, ca), fileB, readBundle(fileB, cb));
+  if (flags.json) out(JSON.stringify(d, null, 2));
+  else process.stdout.write(renderDiffText(d));
+  return d.same ? 0 : 1;
+}
+
 /** `opta support ...`, declared once (command-table.ts). */
 export const SUPPORT: GroupSpec = {
   name: 'support',
@@ -190,6 +199,14 @@ export const SUPPORT: GroupSpec = {
       ],
       helpAfter: '\nExit codes: 0 the bundle\'s machine is healthy, 1 the rules find a problem there or a check could not run (a fact the bundle lacks), 2 not a readable bundle (random file, cut off, other format version) or out of time.',
       run: (flags: { json?: boolean; verbose?: boolean; rules?: string; timeout: number }, [file]: [string]) => analyzeAction(file, flags),
+    },
+    {
+      name: 'diff',
+      args: [{ name: '<a>' }, { name: '<b>' }],
+      description: 'compare two bundles (a good day and a bad one, before and after a change): findings that appeared and went away, facts that changed, log patterns whose counts moved',
+      options: [{ flags: '--json', description: 'print the comparison as JSON' }],
+      helpAfter: "\nTimes, pids, sizes and free space are not compared (they differ on any two runs); latency only when it moved far (2x and 100 ms). Facts one side lacks (another opta version) are named in a note.\nExit codes: 0 no differences, 1 differences, 2 not a readable bundle.",
+      run: (flags: { json?: boolean }, [a, b]: [string, string]) => diffAction(a, b, flags),
     },
   ],
 };
