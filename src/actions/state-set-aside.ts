@@ -4,7 +4,6 @@ import { OptaError } from '../core/errors.js';
 import { displayPath } from '../core/paths.js';
 import { setStateAside } from '../core/state-lite.js';
 import { inspectDaemon } from '../daemon/lifecycle/inspect.js';
-import { captureDeadRun, keepCrashReport } from '../daemon/lifecycle/crash-report.js';
 import { resolveFile, type AsideLabel } from './catalog.js';
 import { plan, type ActionImpl } from './action.js';
 
@@ -24,20 +23,9 @@ export const stateSetAside: ActionImpl<'state.set-aside'> = {
     if (i.status === 'running' || i.status === 'unresponsive') {
       throw new OptaError(`refusing to move ${displayPath(file, env)} aside: the daemon it names runs (pid ${i.pid}). Stop it first: opta daemon stop`);
     }
-    // A running record whose pid is dead: the daemon died without stopping; its crash report is kept before the file moves.
-    const dead = i.status === 'stale' && i.state && file === paths.stateFile ? captureDeadRun(paths, i.state) : undefined;
     const to = setStateAside(file, args.label as AsideLabel);
     if (!to) return { outcome: 'skipped', message: `${displayPath(file, env)} does not exist` };
-    let kept = '';
-    if (dead) {
-      try {
-        const report = await keepCrashReport(paths, dead, { foundBy: 'opta doctor --fix', env });
-        if (report) kept = `; kept a crash report: ${displayPath(report, env)}`;
-      } catch (err) {
-        kept = `; its crash report could not be kept: ${err instanceof Error ? err.message : String(err)}`;
-      }
-    }
-    return { outcome: 'done', message: `moved ${displayPath(file, env)} to ${displayPath(to, env)}${kept}`, undoData: { from: file, to } };
+    return { outcome: 'done', message: `moved ${displayPath(file, env)} to ${displayPath(to, env)}`, undoData: { from: file, to } };
   },
   async undo({ env }, data) {
     const { from, to } = data as { from: string; to: string };
