@@ -22,6 +22,7 @@ export const CHECKS: CheckDef[] = [
   { id: 'node', label: 'Node.js', ok: 'v{{node-version.version}}', core: false },
   { id: 'disk', label: 'disk', ok: '{{disk-space.freeMiB}} MiB free', core: false },
   { id: 'logs', label: 'logs', ok: 'daemon.log is {{daemon-log.size}}', core: false },
+  { id: 'crashes', label: 'crashes', ok: 'none kept in the last 24 hours', core: false },
   { id: 'version', label: 'version', ok: 'CLI {{version.cli}}', core: false },
   { id: 'proxy', label: 'proxy', ok: 'no proxy in the way of {{proxy-env.lmxHost}}', core: false },
   { id: 'doctor', label: 'diagnostics', ok: 'every check finished in time', core: false },
