@@ -22,6 +22,7 @@ const TITLES = [
   'listening ports and their owners',
   'service (the unit/plist opta daemon install wrote, and what its manager says)',
   'opta doctor --fix --dry-run (the plan only: nothing was run)',
+  'crash reports (daemon/crashes/: the newest, redacted)',
   'doctor report (JSON: the facts opta support analyze reads)',
 ];
 

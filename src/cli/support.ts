@@ -1,4 +1,4 @@
-// `opta support bundle|analyze`: a redacted diagnostics file for support staff, and today's rules run offline over one.
+// `opta support bundle|analyze|diff`: a redacted diagnostics file for support staff, today's rules run offline over one, and two compared.
 import fs from 'node:fs';
 import path from 'node:path';
 import { tempSuffix, WriteError, writeFileOnce } from '../core/atomic.js';
@@ -102,9 +102,65 @@ interface BundleFlags {
   timeout: number;
   /** The profile (--redact, standard by default), or false with --no-redact. */
   redact: RedactProfile | false;
+  record?: boolean;
+  for?: number;
+}
+
+/** "90s", "2s", "1500ms", "5m", or plain seconds; from 1 s to 1 h. */
+function parseFor(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v.trim());
+  const ms = m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm'] : NaN;
+  if (!(ms >= 1000 && ms <= 3_600_000)) throw new UsageError(`--for takes a duration from 1s to 60m (90s, 2s, 5m), not "${v}"`);
+  return Math.round(ms);
+}
+
+/** Waits for the recording to end: --for's time, or Enter / Ctrl-C at a terminal. */
+function waitForEnd(forMs: number | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      process.off('SIGINT', done);
+      if (process.stdin.isTTY) process.stdin.pause();
+      resolve();
+    };
+    const timer = forMs !== undefined ? setTimeout(done, forMs) : undefined;
+    process.once('SIGINT', done);
+    if (process.stdin.isTTY) {
+      process.stdin.resume();
+      process.stdin.once('data', done);
+    }
+  });
+}
+
+/** Marks the start in the daemon's log, waits while the person reproduces the problem, marks the end: the extra sections. */
+async function record(flags: BundleFlags): Promise<{ sections: import('../support/bundle.js').Section[]; startedAt: number }> {
+  if (flags.for === undefined && !process.stdin.isTTY) {
+    throw new UsageError('--record without a terminal needs --for (e.g. --for 90s): there is no Enter to end the recording.');
+  }
+  const paths = cliPaths();
+  const [{ writeLogMarker }, { runDoctorCapture, DEFAULT_DEADLINE_MS }, { recordSections }, crypto] = await Promise.all([
+    import('../daemon/client/api.js'),
+    import('../doctor/run.js'),
+    import('../support/record.js'),
+    import('node:crypto'),
+  ]);
+  const id = crypto.randomUUID().slice(0, 13).toLowerCase();
+  const before = await runDoctorCapture({ paths, env: process.env, deadlineMs: DEFAULT_DEADLINE_MS, collectAll: true });
+  await writeLogMarker(paths, 'start', id);
+  const t0 = Date.now();
+  err(`opta: recording (support record ${id}). Reproduce the problem now; ${flags.for !== undefined ? `the recording ends in ${Math.round(flags.for / 1000)} s` : 'press Enter (or Ctrl-C) when done'}.`);
+  await waitForEnd(flags.for);
+  await writeLogMarker(paths, 'end', id);
+  const seconds = Math.round((Date.now() - t0) / 1000);
+  err(`opta: recording ended after ${seconds} s; building the bundle.`);
+  return { sections: recordSections(id, before, seconds), startedAt: Date.now() };
 }
 
 async function bundleAction(flags: BundleFlags): Promise<ExitCode> {
+  if (flags.for !== undefined && !flags.record) throw new UsageError('--for goes with --record (opta support bundle --record --for 90s).');
+  // A recording first (its own time does not count against the bundle's deadline); the file is checked before it.
+  if (flags.record && flags.out !== '-') bundleTarget(flags, new Date());
+  const recorded = flags.record ? await record(flags) : undefined;
   const started = Date.now();
   runtime.hardStopAt = started + flags.timeout + 2000;
   // Where it goes is settled first: a bundle that could not be written is not worth its deadline.
@@ -115,7 +171,7 @@ async function bundleAction(flags: BundleFlags): Promise<ExitCode> {
   if (!flags.redact) err('opta: warning: --no-redact: this bundle will hold your secrets as they are (daemon token, API keys, passwords in logs). Share it with no one you would not give them to.');
   let bundle;
   try {
-    bundle = await buildBundle({ paths, env: process.env, sections: SECTIONS, deadlineMs: flags.timeout, redact: flags.redact !== false, profile: flags.redact || undefined, store, now: new Date(started) });
+    bundle = await buildBundle({ paths, env: process.env, sections: recorded ? [...recorded.sections, ...SECTIONS] : SECTIONS, deadlineMs: flags.timeout, redact: flags.redact !== false, profile: flags.redact || undefined, store, now: new Date(started) });
   } catch (e) {
     if (e instanceof RedactShapesError) {
       for (const p of e.problems) err(`opta: rule file ${p.file} is invalid at ${p.jsonPath}: ${p.message}`);
@@ -218,6 +274,15 @@ async function analyzeAction(file: string, flags: { json?: boolean; verbose?: bo
   return a.report.exitCode;
 }
 
+async function diffAction(fileA: string, fileB: string, flags: { json?: boolean }): Promise<ExitCode> {
+  const [{ readBundle, readBundleFile }, { diffBundles, renderDiffText }] = await Promise.all([import('../support/bundle-read.js'), import('../support/diff.js')]);
+  const [ca, cb] = await Promise.all([readBundleFile(fileA), readBundleFile(fileB)]);
+  const d = diffBundles(fileA, readBundle(fileA, ca), fileB, readBundle(fileB, cb));
+  if (flags.json) out(JSON.stringify(d, null, 2));
+  else process.stdout.write(renderDiffText(d));
+  return d.same ? 0 : 1;
+}
+
 /** `opta support ...`, declared once (command-table.ts). */
 export const SUPPORT: GroupSpec = {
   name: 'support',
@@ -232,6 +297,8 @@ export const SUPPORT: GroupSpec = {
         { flags: '--timeout <ms>', description: 'deadline of the whole bundle in milliseconds', parse: parseMs, default: 15000, range: MS_RANGE },
         { flags: '--redact <profile>', description: `how much to redact: ${PROFILES.join(', ')}`, parse: parseProfile, default: DEFAULT_PROFILE },
         { flags: '--no-redact', description: 'leave secrets in (warns; the file name says UNREDACTED)' },
+        { flags: '--record', description: "mark the start in the daemon's log, wait while you reproduce the problem (Enter, Ctrl-C or --for), mark the end, then bundle with the log between the marks and the doctor's facts before and after" },
+        { flags: '--for <duration>', description: 'with --record: end the recording after this long (90s, 2s, 5m); needed without a terminal', parse: parseFor },
       ],
       helpAfter: [
         '',
@@ -271,6 +338,14 @@ export const SUPPORT: GroupSpec = {
       ],
       helpAfter: '\nExit codes: 0 the bundle\'s machine is healthy, 1 the rules find a problem there or a check could not run (a fact the bundle lacks), 2 not a readable bundle (random file, cut off, other format version) or out of time.',
       run: (flags: { json?: boolean; verbose?: boolean; rules?: string; timeout: number }, [file]: [string]) => analyzeAction(file, flags),
+    },
+    {
+      name: 'diff',
+      args: [{ name: '<a>' }, { name: '<b>' }],
+      description: 'compare two bundles (a good day and a bad one, before and after a change): findings that appeared and went away, facts that changed, log patterns whose counts moved',
+      options: [{ flags: '--json', description: 'print the comparison as JSON' }],
+      helpAfter: "\nTimes, pids, sizes and free space are not compared (they differ on any two runs); latency only when it moved far (2x and 100 ms). Facts one side lacks (another opta version) are named in a note.\nExit codes: 0 no differences, 1 differences, 2 not a readable bundle.",
+      run: (flags: { json?: boolean }, [a, b]: [string, string]) => diffAction(a, b, flags),
     },
   ],
 };

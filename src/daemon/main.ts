@@ -62,6 +62,21 @@ async function main(): Promise<void> {
     process.exit(1);
   });
   send({ type: 'ready', pid: process.pid, port: ctx.state.port, host: ctx.state.host, daemonId: ctx.state.daemonId });
+  testCrashHook();
+}
+
+/**
+ * Tests only: a daemon that throws an uncaught error some time after it serves, to prove the crash path (its last
+ * words, the crash report). Inert unless both OPTA_TEST_HOOKS=1 and OPTA_TEST_CRASH_AFTER_MS are set.
+ */
+function testCrashHook(): void {
+  if (process.env.OPTA_TEST_HOOKS !== '1') return;
+  const ms = Number(process.env.OPTA_TEST_CRASH_AFTER_MS);
+  if (!Number.isFinite(ms) || ms < 0) return;
+  const message = process.env.OPTA_TEST_CRASH_MESSAGE || 'deliberate crash';
+  setTimeout(() => {
+    throw new Error(`test crash hook: ${message}`);
+  }, ms);
 }
 
 main().catch((err) => {

@@ -92,3 +92,6 @@ export interface PendingPermission {
   ageMs: number;
   clientConnected: boolean;
 }
+
+/** The id of a support recording's markers (`support record start <id>` / `end <id>` in daemon.log). */
+export const RECORD_MARKER_ID = /^[a-z0-9-]{8,40}$/;

@@ -5,6 +5,7 @@ const IDS = [
   'state-file',
   'daemon',
   'daemon-ports',
+  'daemon-crashes',
   'lmx',
   'config',
   'home-permissions',

@@ -32,6 +32,11 @@ const LogAnalysis = z.looseObject({
   patterns: z.record(z.string().max(200), z.looseObject({ count: z.number().int().min(0), message: z.string().max(100_000), remediation: z.string().max(100_000) })),
 });
 
+const DaemonCrashes = z.looseObject({
+  recent24h: z.number().int().min(0),
+  last: z.looseObject({ display: word, cause: z.string().max(1000) }).nullable(),
+});
+
 /** A collector that failed or ran out of time (fact.ts FactFailure): its checks say "not checked". */
 const Failure = z.looseObject({ ok: z.literal(false), error: z.string().max(10_000), timedOut: z.boolean().optional() });
 const orFailure = (shape: z.ZodType) => z.union([Failure, shape]);
@@ -47,6 +52,7 @@ export const FACT_VALUE_SCHEMAS: Record<string, z.ZodType> = {
   config: orFailure(Config),
   'pending-permissions': orFailure(PendingPermissions),
   'daemon-log-analysis': orFailure(LogAnalysis),
+  'daemon-crashes': orFailure(DaemonCrashes),
 };
 
 export type HomePermissionsValue = z.infer<typeof HomePermissions>;

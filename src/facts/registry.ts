@@ -15,11 +15,13 @@ import { proxyEnv } from './proxy-env.js';
 import { sessionsSize } from './sessions-size.js';
 import { service } from './service.js';
 import { stateFile } from './state-file.js';
+import { daemonCrashes } from './daemon-crashes.js';
 import { version } from './version.js';
 
 /** One collector per collected fact, whose own id is its key: a fact of the catalog without one does not compile. */
 const BY_ID: { readonly [K in CollectedFactId]: FactCollector<K> } = {
   'state-file': stateFile,
+  'daemon-crashes': daemonCrashes,
   daemon,
   'daemon-ports': daemonPorts,
   lmx,

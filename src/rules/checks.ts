@@ -24,6 +24,7 @@ export const CHECKS: CheckDef[] = [
   { id: 'node', label: 'node', ok: 'v{{node-version.version}}', core: false },
   { id: 'disk', label: 'disk', ok: '{{disk-space.freeMiB}} MiB free; sessions/ holds {{sessions-size.sessions}} sessions, {{sessions-size.MiB}} MiB', core: false },
   { id: 'logs', label: 'logs', ok: 'daemon.log is {{daemon-log.size}}', core: false },
+  { id: 'crashes', label: 'crashes', ok: 'none kept in the last 24 hours', core: false },
   { id: 'version', label: 'version', ok: 'CLI {{version.cli}}', core: false },
   { id: 'proxy', label: 'proxy', ok: 'no proxy in the way of {{proxy-env.lmxHost}}', core: false },
   { id: 'service', label: 'service', ok: '{{service.managerName}} supervises the daemon', core: false },

@@ -24,6 +24,27 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
   }
 }
 
+/** The newest crash reports in a bundle, and how much of each (a report is ~32 KiB of log at most). */
+const CRASH_REPORTS_IN_BUNDLE = 3;
+const CRASH_REPORT_BYTES_IN_BUNDLE = 48 * 1024;
+
+/** The first `max` bytes of a file opta owns, never through a link. */
+function readBounded(file: string, max: number): string {
+  try {
+    const fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+    try {
+      const buf = Buffer.alloc(max);
+      const n = fs.readSync(fd, buf, 0, max, 0);
+      const more = fs.fstatSync(fd).size > n ? `\n[... cut at ${max} bytes ...]` : '';
+      return buf.subarray(0, n).toString('utf8') + more;
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (err) {
+    return `(cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)})`;
+  }
+}
+
 const PROXY_VARS = /^(?:https?_proxy|all_proxy|no_proxy)$/i;
 
 function homeSource(env: NodeJS.ProcessEnv): string {
@@ -241,6 +262,22 @@ export const SECTIONS: Section[] = [
       const [cap, { buildPlan, loadPipelines }, { renderPlan }] = await Promise.all([ctx.doctor(), import('../fix/plan.js'), import('../render/fix-text.js')]);
       const { plan } = await buildPlan(cap.report, cap.facts, await loadPipelines(), ctx.paths, ctx.env);
       return { data: plan, text: renderPlan(plan) };
+    },
+  },
+  {
+    id: 'crash-reports',
+    title: 'crash reports (daemon/crashes/: the newest, redacted)',
+    timeoutMs: 2000,
+    async collect(ctx) {
+      const { listCrashReports } = await import('../core/crash-reports.js');
+      const all = listCrashReports(ctx.paths.home);
+      if (!all.length) return { text: 'none kept (the daemon has not been found dead without stopping)' };
+      const newest = all.slice(-CRASH_REPORTS_IN_BUNDLE).reverse();
+      const parts = [`${all.length} kept; the newest ${newest.length}, newest first:`];
+      for (const e of newest) {
+        parts.push('', `=== ${displayPath(e.file, ctx.env)} (${e.bytes} bytes) ===`, readBounded(e.file, CRASH_REPORT_BYTES_IN_BUNDLE));
+      }
+      return { text: parts.join('\n') };
     },
   },
   {

@@ -42,6 +42,7 @@ export const EXPECTED: Record<string, string[]> = {
   'node-old': ['node-version-old'],
   'disk-low': ['disk-low'],
   'sessions-filling-disk': ['sessions-filling-disk'],
+  'daemon-crashed-recently': ['daemon-crashed-recently'],
   'disk-full': ['disk-full'],
   'log-large': ['logs-large'],
   'version-mismatch': ['version-mismatch'],

@@ -127,3 +127,9 @@ export async function resolvePermission(paths: OptaPaths, requestId: string, dec
   if (!r.ok) throw unexpected(r, `${decision} ${requestId}`);
   return p;
 }
+
+/** Has the daemon write a support recording's marker line to its log (only the daemon writes daemon.log). */
+export async function writeLogMarker(paths: OptaPaths, marker: 'start' | 'end', id: string): Promise<void> {
+  const r = await call(paths, 'POST', '/v3/log/marker', { marker, id });
+  if (!r.ok) throw unexpected(r, `write the ${marker} marker of a recording`);
+}

@@ -2,19 +2,22 @@
 import fs from 'node:fs';
 import { acquireLock } from '../../core/lock.js';
 import { OptaError } from '../../core/errors.js';
-import type { OptaPaths } from '../../core/paths.js';
+import { displayPath, type OptaPaths } from '../../core/paths.js';
 import { isAlive, isOptaDaemonOf, waitForExit } from '../../core/proc.js';
 import type { DaemonState } from '../../core/state-shape.js';
 import { markStoppedIfOwned, readStateLite, setStateAside } from '../../core/state-lite.js';
 import { inspectDaemon, type DaemonInspection } from './inspect.js';
 import { spawnDaemon } from './spawn.js';
 import { control, managerName, supervisorOf, type Supervisor } from '../service/manager.js';
+import { captureDeadRun, keepCrashReport, type DeadRun } from './crash-report.js';
 
 export interface StartResult {
   outcome: 'started' | 'already-running' | 're-registered';
   state: DaemonState;
   /** What start had to clean up first, for the person to read. */
   notes: string[];
+  /** When the daemon had died without stopping: the crash report, written after the new daemon serves (its path). */
+  crashReport?: Promise<string | undefined>;
 }
 
 async function withLock<T>(paths: OptaPaths, fn: () => Promise<T>): Promise<T> {
@@ -60,9 +63,28 @@ function clearBadState(paths: OptaPaths, insp: DaemonInspection, notes: string[]
   }
 }
 
-async function startLocked(paths: OptaPaths, onUnresponsive: 'fail' | 'replace'): Promise<StartResult> {
+/**
+ * Writes the crash report of a dead run in the background and says one line on stderr when it is kept. Never
+ * throws: a report that cannot be written must not fail the command that restarted the daemon.
+ */
+function keepInBackground(paths: OptaPaths, dead: DeadRun, foundBy: string): Promise<string | undefined> {
+  return keepCrashReport(paths, dead, { foundBy, env: process.env }).then(
+    (file) => {
+      if (file) process.stderr.write(`opta: the daemon (pid ${dead.state.pid}) had died (${dead.cause}); a crash report was kept: ${displayPath(file)}\n`);
+      return file;
+    },
+    (err) => {
+      process.stderr.write(`opta: the daemon (pid ${dead.state.pid}) had died; its crash report could not be kept: ${err instanceof Error ? err.message : String(err)}\n`);
+      return undefined;
+    },
+  );
+}
+
+async function startLocked(paths: OptaPaths, onUnresponsive: 'fail' | 'replace', foundBy: string): Promise<StartResult> {
   const notes: string[] = [];
   const insp = await inspectDaemon(paths, { lookForOrphan: true });
+  // A running record whose pid is dead: the daemon died without stopping (a stopped record is not-running, never this).
+  const dead = insp.status === 'stale' && insp.state ? captureDeadRun(paths, insp.state) : undefined;
   if (insp.status === 'running' && insp.state) return { outcome: 'already-running', state: insp.state, notes };
   if (insp.status === 'unresponsive') {
     if (onUnresponsive === 'fail') {
@@ -80,13 +102,14 @@ async function startLocked(paths: OptaPaths, onUnresponsive: 'fail' | 'replace')
   await spawnDaemon(paths);
   const state = validState(paths);
   if (!state) throw new OptaError(`the daemon started but ${paths.stateFile} is not valid. Inspect: opta daemon logs --lines 200`);
-  return { outcome: 'started', state, notes };
+  // Written after the new daemon serves, so the restart is not held up by loading the redaction shapes.
+  return { outcome: 'started', state, notes, crashReport: dead ? keepInBackground(paths, dead, foundBy) : undefined };
 }
 
-export async function startDaemonProcess(paths: OptaPaths): Promise<StartResult> {
+export async function startDaemonProcess(paths: OptaPaths, foundBy = 'opta daemon start'): Promise<StartResult> {
   const sup = await supervisorOf(paths);
   if (sup) return startSupervised(paths, sup);
-  return withLock(paths, () => startLocked(paths, 'fail'));
+  return withLock(paths, () => startLocked(paths, 'fail', foundBy));
 }
 
 /** Polls until this home's daemon serves, bounded; the supervisor starts it, not us. */
@@ -180,7 +203,7 @@ export async function ensureDaemonRunning(paths: OptaPaths): Promise<StartResult
   // A supervised daemon is its supervisor's to bring back: ask it (it may be restarting already), never spawn beside it.
   const sup = await supervisorOf(paths);
   if (sup) return startSupervised(paths, sup);
-  return withLock(paths, () => startLocked(paths, 'replace'));
+  return withLock(paths, () => startLocked(paths, 'replace', 'the crash guardian'));
 }
 
 export { isAlive };
