@@ -192,7 +192,7 @@ test('a dead daemon with a corrupt state file and a hung LMX: the bundle finishe
   const text = fs.readFileSync(file, 'utf8');
   assert.ok(!text.includes(token), 'the corrupt state file\'s token is redacted');
   assert.deepEqual([...text.matchAll(/^## (.*)$/gm)].map((m) => m[1]), TITLES);
-  assert.match(text, /^# Sections: 12, all complete in \d+\.\d s \(deadline 6\.0 s\)$/m);
+  assert.match(text, /^# Sections: 13, all complete in \d+\.\d s \(deadline 6\.0 s\)$/m);
   // What --fix would do for this stack, planned from the same doctor run; nothing of it ran (the hash above).
   const plan = sectionText(text, 'opta doctor --fix --dry-run (the plan only: nothing was run)');
   assert.match(plan, /fix-corrupt-state/);
