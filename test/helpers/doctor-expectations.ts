@@ -62,5 +62,7 @@ export const EXPECTED: Record<string, string[]> = {
   'log-events-not-recorded': ['logs-events-not-recorded'],
   'log-redaction-shapes-missing': ['logs-redaction-shapes-missing'],
   'log-tool-call-timeout': ['logs-tool-call-timeout'],
+  'log-ws-drops-heartbeat': ['logs-ws-drops-heartbeat'],
+  'log-ws-drops-client-gone': ['logs-ws-drops'],
   'log-outage-recovered': [],
 };
