@@ -37,10 +37,9 @@ export function factFromAnalysis(a: Analysis, defs: ReadonlyArray<{ id: string; 
     if (f.check) (evidence[f.check] ??= []).push(f.message);
     const fam = familyOf.get(f.id);
     if (!fam) continue;
-    const sum = (families[fam] ??= { count: 0, dominant: f.id, dominantCount: 0, dominantMessage: f.message });
+    // Findings come sorted by severity, then count: a family's first is its dominant member (a tie goes to the first).
+    const sum = (families[fam] ??= { count: 0, dominant: f.id, dominantCount: f.count, dominantMessage: f.message });
     sum.count += f.count;
-    // Findings come sorted by severity, then count: the first of the highest count wins a tie.
-    if (f.count > sum.dominantCount) Object.assign(sum, { dominant: f.id, dominantCount: f.count, dominantMessage: f.message });
   }
   return {
     files: a.files.map((f) => f.display),
