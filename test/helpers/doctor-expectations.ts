@@ -64,5 +64,6 @@ export const EXPECTED: Record<string, string[]> = {
   'log-tool-call-timeout': ['logs-tool-call-timeout'],
   'log-ws-drops-heartbeat': ['logs-ws-drops-heartbeat'],
   'log-ws-drops-client-gone': ['logs-ws-drops'],
+  'log-turns-lmx-errors': ['logs-turns-lmx-errors'],
   'log-outage-recovered': [],
 };
