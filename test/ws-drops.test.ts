@@ -80,3 +80,16 @@ for (let i = 0; i < 3; i++) { const ws = new WebSocket(process.env.URL, { header
   assert.match(doc.stdout, /opta daemon logs/, doc.stdout);
   assert.doesNotMatch(doc.stdout, /ping -c 3 <client host>/);
 });
+
+test('a daemon that stops with a client connected (one that never answers the close frame) logs no drop', async (t) => {
+  const rig = await startRig();
+  t.after(() => rig.cleanup());
+  assert.equal((await rig.api('POST', '/v3/sessions', { id: 'bye' })).status, 201);
+  const sock = await silentClient(rig, 'bye');
+  t.after(() => sock.destroy());
+  await waitUntil(async () => (await rig.api('GET', '/v3/sessions/bye')).body.session.wsClients === 1, 5000, 'the client to be counted');
+  const stop = await runOpta(rig.h, ['daemon', 'stop']);
+  assert.equal(stop.code, 0, stop.stdout + stop.stderr);
+  assert.match(rig.log(), /INFO  daemon stopped\n$/, rig.log());
+  assert.deepEqual(drops(rig.log(), /./), [], rig.log());
+});
