@@ -122,7 +122,7 @@ describe('daemon turns against LMX', () => {
       const end = await ws.turnEnd(r.body.turnId);
       assert.equal(end.event, 'turn.error');
       assert.equal(end.payload.code, 'LMX_BAD_RESPONSE');
-      assert.match(rig.log(), /ERROR lmx request failed: bad response from 127\.0\.0\.1:\d+ \(stream chunk is not JSON/);
+      assert.match(rig.log(), /ERROR lmx request failed: bad response from 127\.0\.0\.1:\d+ \(stream chunk is not JSON.*; turn\.error LMX_BAD_RESPONSE\n/);
     } finally {
       await rig.sim.setConfig({ mode: 'ok' });
     }

@@ -26,12 +26,24 @@ const stuck = (ageMs: number) => ({
   oldestUnattended: { requestId: 'perm_001', sessionId: 's1', turnId: 't1', tool: 'read_file', ageMs, ageS: Math.round(ageMs / 1000), clientConnected: false },
 });
 
+/** The ws-drop family in the current run: `n` drops, all of the kind `id` (the dominant one). */
+const wsDrops = (id: string, n: number) => ({
+  [`families.ws-drop`]: { count: n, dominant: id, dominantCount: n, dominantMessage: `${id} ${n} times` },
+  [`patterns.${id}`]: { count: n, severity: 'warn', check: null, first: '08:01:00', last: '08:02:00', message: `${id} ${n} times`, remediation: 'opta daemon logs' },
+});
+
+/** `n` turns that failed mid-stream because of LMX in the current run. */
+const lmxErrors = (n: number) => ({ 'patterns.lmx-request-failed': { count: n, severity: 'error', check: 'lmx', first: '08:01:00', last: '08:02:00', message: `an LMX completion failed mid-turn ${n} times`, remediation: 'opta doctor --only lmx,model' } });
+
 /** [rule, what the README promises, fact, values that must fire it, values that must not]. */
 const CASES: Array<[string, string, string, Record<string, unknown>[], Record<string, unknown>[]]> = [
   ['disk-low', 'less than 1 GiB free is a warning', 'disk-space', [{ freeBytes: GiB - 1, freeMiB: 1023 }, { freeBytes: 0.5 * GiB, freeMiB: 512 }], [{ freeBytes: GiB, freeMiB: 1024 }, { freeBytes: 2 * GiB, freeMiB: 2048 }]],
   ['node-version-old', 'Node.js 20 or newer', 'node-version', [{ major: 19, version: '19.9.0' }, { major: 18, version: '18.20.0' }], [{ major: 20, version: '20.0.0' }, { major: 22, version: '22.1.0' }]],
   ['permissions-request-stuck', 'a permission request pending for more than 30 s with no client connected', 'pending-permissions', [stuck(30001), stuck(45000)], [stuck(30000), stuck(5000)]],
   ['logs-large', 'a daemon.log larger than logs.maxBytes', 'daemon-log', [{ sizeBytes: 10485761, maxBytes: 10485760, exists: true }], [{ sizeBytes: 10485760, maxBytes: 10485760, exists: true }, { sizeBytes: 100, maxBytes: 10485760, exists: true }]],
+  ['logs-ws-drops-heartbeat', '3 or more abnormal WebSocket drops in the current run, most by heartbeat timeout', 'daemon-log-analysis', [wsDrops('ws-drop-heartbeat', 3), wsDrops('ws-drop-heartbeat', 10)], [wsDrops('ws-drop-heartbeat', 2), wsDrops('ws-drop-client-gone', 3)]],
+  ['logs-ws-drops', '3 or more abnormal WebSocket drops in the current run, most of another kind', 'daemon-log-analysis', [wsDrops('ws-drop-client-gone', 3), wsDrops('ws-drop-other', 4)], [wsDrops('ws-drop-client-gone', 2), wsDrops('ws-drop-heartbeat', 3)]],
+  ['logs-turns-lmx-errors', '3 or more turns failed mid-stream because of LMX in the current run', 'daemon-log-analysis', [lmxErrors(3), lmxErrors(7)], [lmxErrors(2), lmxErrors(0)]],
 ];
 
 for (const [rule, promise, fact, fire, quiet] of CASES) {

@@ -93,6 +93,10 @@ const SAMPLES: Record<string, string[]> = {
   tool: ['read_file', 'list_dir'],
   'opts.timeoutMs': ['30000', '10'],
   code: ['1', '134', 'DISK_FULL'],
+  after: ['0.4', '61.2'],
+  closeCode: ['1006', '1011', '4000'],
+  'r.code': ['LMX_UNREACHABLE', 'LMX_TIMEOUT', 'LMX_BAD_RESPONSE'],
+  'r.kind': ['heartbeat timeout: no pong within 30000 ms', 'client gone without a close frame', 'slow reader', 'error', 'error: ECONNRESET'],
 };
 /** Free text (an error's cause, a detail) for expressions that read like one; an id-like token otherwise. */
 const generic = (expr: string) => (/cause|err|message|detail|why|reason/i.test(expr) ? ['x', 'EIO: i/o error, read'] : ['demo', 'perm_001']);

@@ -99,16 +99,17 @@ async function todaysLogPatterns(b: ReadBundle, home: string): Promise<{ facts: 
     return { facts, notes: [`today's log patterns did not run over the bundle's log lines: no temporary file could be made (${causeText(e)}); set TMPDIR to a writable directory`] };
   }
   let fresh: FactValue;
+  const loaded = loadPatterns();
   try {
     const log = path.join(dir, 'daemon.log');
     fs.writeFileSync(log, section.text.endsWith('\n') ? section.text : section.text + '\n', { mode: 0o600 });
     const analysis = await analyzeLogs({
       inputs: [{ path: log, display: 'daemon.log' }],
-      patterns: loadPatterns(),
+      patterns: loaded,
       context: contextFor(config, { home, log: `${home}/daemon/daemon.log`, sessions: `${home}/sessions`, state: `${home}/daemon/state.json`, config: `${home}/config.json` }),
       sinceStart: true,
     });
-    fresh = factFromAnalysis(analysis);
+    fresh = factFromAnalysis(analysis, (await loaded).patterns);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -63,5 +63,8 @@ export const EXPECTED: Record<string, string[]> = {
   'log-events-not-recorded': ['logs-events-not-recorded'],
   'log-redaction-shapes-missing': ['logs-redaction-shapes-missing'],
   'log-tool-call-timeout': ['logs-tool-call-timeout'],
+  'log-ws-drops-heartbeat': ['logs-ws-drops-heartbeat'],
+  'log-ws-drops-client-gone': ['logs-ws-drops'],
+  'log-turns-lmx-errors': ['logs-turns-lmx-errors'],
   'log-outage-recovered': [],
 };

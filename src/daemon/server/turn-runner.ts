@@ -96,7 +96,8 @@ async function run(deps: TurnDeps, session: Session, turn: Turn): Promise<void> 
     });
     if (turn.ended) return;
     if (!r.ok) {
-      deps.logger.error(`lmx request failed: ${r.detail}`);
+      // The code the client got in turn.error, so a drop seen by a client can be matched to the log line.
+      deps.logger.error(`lmx request failed: ${r.detail}; turn.error ${r.code}`);
       return fail(session, turn, r);
     }
     text += r.text;

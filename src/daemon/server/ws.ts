@@ -10,7 +10,8 @@ import type { EventEnvelope } from '../protocol.js';
 import { BAD_TARGET_MESSAGE, bearerFrom, HttpError, hostAllowed, MAX_BODY_BYTES, originAllowed, requestUrl, tokenMatches } from './http.js';
 import { afterSeqParam, sessionOr404 } from './session-routes.js';
 
-const HEARTBEAT_MS = 30_000;
+/** A ping every interval; a client that has not answered the last one by the next is dropped (tests shorten it). */
+const HEARTBEAT_MS = Number(process.env.OPTA_WS_HEARTBEAT_MS) > 0 ? Number(process.env.OPTA_WS_HEARTBEAT_MS) : 30_000;
 const WS_REPLAY_CHUNK_BYTES = 256 * 1024;
 /**
  * How far a client may fall behind the live events (bytes queued for it) before it is disconnected: a client that
@@ -23,6 +24,20 @@ const ClientMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('permission.resolve'), requestId: z.string().min(1), decision: z.enum(['allow', 'deny']) }),
   z.object({ type: z.literal('ping') }),
 ]);
+
+/** Close codes a client (or the daemon stopping) sends when it leaves on purpose: 1000 normal, 1001 going away, 1005 no code. */
+const NORMAL_CLOSE = new Set([1000, 1001, 1005]);
+
+/**
+ * Why a client went away, for its disconnect line (rules/logs/ws-drop-*.json read it): a reason the daemon set when
+ * it dropped the client wins; otherwise the close code tells (1006: the connection ended without a close frame).
+ */
+export function disconnectReason(code: number, droppedFor: string | undefined): { normal: boolean; kind: string } {
+  if (droppedFor) return { normal: false, kind: droppedFor };
+  if (NORMAL_CLOSE.has(code)) return { normal: true, kind: 'normal close' };
+  if (code === 1006) return { normal: false, kind: 'client gone without a close frame' };
+  return { normal: false, kind: 'error' };
+}
 
 /** Answers an upgrade request with a plain HTTP error (the same JSON shape as the control plane) and closes. */
 function refuse(socket: Duplex, status: number, code: string, message: string, extra: Record<string, string> = {}): void {
@@ -113,6 +128,9 @@ export function installEventSocket(ctx: DaemonContext, core: SessionCore): void 
     let lastSent = afterSeq ?? session.lastSeq;
     let replaying = true;
     let closed = false;
+    /** Set when the daemon drops the client, so the disconnect line says why rather than "1006". */
+    let droppedFor: string | undefined;
+    const connectedAt = Date.now();
     const held: EventEnvelope[] = [];
     const deliver = (e: EventEnvelope) => {
       if (e.seq <= lastSent || ws.readyState !== ws.OPEN) return;
@@ -120,6 +138,7 @@ export function installEventSocket(ctx: DaemonContext, core: SessionCore): void 
         ctx.logger.info(
           `WebSocket client of session ${sessionId} stopped reading (${Math.round(ws.bufferedAmount / 1024)} KiB queued, seq ${e.seq}); disconnected: it can reconnect with afterSeq of the last event it got`,
         );
+        droppedFor = 'slow reader';
         return ws.terminate();
       }
       lastSent = e.seq;
@@ -128,10 +147,15 @@ export function installEventSocket(ctx: DaemonContext, core: SessionCore): void 
     // Live first, backlog second: anything emitted while the backlog is read is held, then deduped by seq.
     const unsubscribe = session.subscribe((e) => (replaying ? held.push(e) : deliver(e)));
     core.clients.add(sessionId);
+    // Never the URL: its query may carry the token (?token=).
+    ctx.logger.info(`WebSocket client connected: session ${sessionId}`);
 
     let alive = true;
     const beat = setInterval(() => {
-      if (!alive) return ws.terminate();
+      if (!alive) {
+        droppedFor = `heartbeat timeout: no pong within ${HEARTBEAT_MS} ms`;
+        return ws.terminate();
+      }
       alive = false;
       ws.ping();
     }, HEARTBEAT_MS);
@@ -158,9 +182,13 @@ export function installEventSocket(ctx: DaemonContext, core: SessionCore): void 
         send(ws, { type: 'error', error: { code: 'INTERNAL', message: 'internal error; see daemon.log' } });
       }
     });
-    ws.on('error', () => undefined);
-    ws.once('close', () => {
+    ws.on('error', (err) => (droppedFor ??= `error: ${causeText(err)}`));
+    ws.once('close', (closeCode: number) => {
       closed = true;
+      const r = disconnectReason(closeCode, droppedFor);
+      const after = ((Date.now() - connectedAt) / 1000).toFixed(1);
+      if (r.normal) ctx.logger.info(`WebSocket client disconnected: session ${sessionId} after ${after} s, code ${closeCode} (${r.kind})`);
+      else ctx.logger.warn(`WebSocket client dropped: session ${sessionId} after ${after} s, code ${closeCode} (${r.kind})`);
       clearInterval(beat);
       unsubscribe();
       core.clients.remove(sessionId);
