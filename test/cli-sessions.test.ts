@@ -130,7 +130,8 @@ describe('opta sessions / opta permissions', () => {
     rig.refresh();
     assert.notEqual(rig.pid, oldPid);
     // Not silently: one line on stderr says the daemon was started (issue 26); stdout stays the JSON.
-    assert.match(r.stderr, new RegExp(`^opta: note: the daemon was not running, so it was started first \\(pid ${rig.pid}, port \\d+\\)[^\\n]*\\.\\n$`));
+    // One line that the daemon was started, and (issue 24) one that a crash report of the dead run was kept.
+    assert.match(r.stderr, new RegExp(`^opta: note: the daemon was not running, so it was started first \\(pid ${rig.pid}, port \\d+\\)[^\\n]*\\.\\nopta: the daemon \\(pid \\d+\\) had died \\(no last words: killed or lost power\\); a crash report was kept: ~/[^\\n]+\\n$`));
     const again = await runOpta(rig.h, ['sessions', 'list', '--json']);
     assert.equal(again.stderr, '', 'a daemon that runs is used without a word');
   });

@@ -52,11 +52,11 @@ async function reRegister(paths: OptaPaths, orphan: NonNullable<DaemonInspection
 function clearBadState(paths: OptaPaths, insp: DaemonInspection, notes: string[]): void {
   if (insp.status === 'corrupt-state') {
     const aside = setStateAside(paths.stateFile, 'corrupt');
-    if (aside) notes.push(`state file was corrupt (${insp.stateClass}); moved it to ${aside}`);
+    if (aside) notes.push(`state file was corrupt (${insp.stateClass}); moved it to ${displayPath(aside)}`);
   } else if (insp.status === 'stale') {
     // The same policy as --fix (fix-stale-state): keep the old file to look at, never delete it.
     const aside = setStateAside(paths.stateFile, 'stale');
-    if (aside) notes.push(`state file was stale (pid ${insp.pid} is not running); moved it to ${aside}`);
+    if (aside) notes.push(`state file was stale (pid ${insp.pid} is not running); moved it to ${displayPath(aside)}`);
   } else if (insp.status === 'foreign') {
     fs.rmSync(paths.stateFile, { force: true });
     notes.push(`removed state file naming pid ${insp.pid}, which is not an Opta daemon (${insp.command ?? 'unknown command'}); that process was left alone`);
