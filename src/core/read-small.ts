@@ -4,11 +4,13 @@ import fs from 'node:fs';
 /** Larger than any file opta writes; a bigger one is not one of ours. */
 export const MAX_SMALL_FILE = 1024 * 1024;
 
+/** What a path that is not a regular file is, in words ("a FIFO", "a directory", ...): every refusal names it so. */
 export function kindOf(st: fs.Stats): string {
   if (st.isFIFO()) return 'a FIFO';
   if (st.isDirectory()) return 'a directory';
   if (st.isSocket()) return 'a socket';
-  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
   return 'not a regular file';
 }
 

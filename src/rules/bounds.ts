@@ -1,4 +1,5 @@
 // Bounds on a rule directory someone else wrote (--rules DIR): how many files, which files, how big, how deep and wide, all checked before parsing.
+import { kindOf } from '../core/read-small.js';
 import fs from 'node:fs';
 import type { RuleProblem } from './rule-problem.js';
 import { visible } from './language/escape.js';
@@ -57,7 +58,7 @@ export function readBoundedRuleText(file: string, problems: RuleProblem[], budge
   }
   try {
     const st = fs.fstatSync(fd);
-    if (!st.isFile()) return fail(`is not a regular file (${kindOfEntry(st)}); a rule file must be a plain file`);
+    if (!st.isFile()) return fail(`is not a regular file (${kindOf(st)}); a rule file must be a plain file`);
     if (st.size > RULE_LIMITS.fileBytes) return fail(`is ${st.size} bytes, more than the ${RULE_LIMITS.fileBytes} a rule file may have`);
     if (budget && st.size > budget.bytesLeft) {
       return fail(`was not read: the directory's rule files together exceed the ${RULE_LIMITS.dirBytes} bytes opta reads from one directory`);
@@ -82,14 +83,6 @@ export function readBoundedRuleText(file: string, problems: RuleProblem[], budge
   }
 }
 
-function kindOfEntry(st: fs.Stats): string {
-  if (st.isDirectory()) return 'a directory';
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isSocket()) return 'a socket';
-  return 'not a file';
-}
 
 /**
  * One linear pass over JSON text, before JSON.parse: nesting deeper than RULE_LIMITS.depth or more than

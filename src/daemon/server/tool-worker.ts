@@ -1,4 +1,5 @@
 // Worker-thread entry for the built-in read-only tools (read_file, list_dir): confined to the session's workspace, bounded.
+import { kindOf } from '../../core/read-small.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -53,14 +54,6 @@ function resolveArg(job: ToolJob): { shown: string; real: string; st: fs.Stats }
   return { shown, real, st: fs.statSync(real) };
 }
 
-function kindOf(st: fs.Stats): string {
-  if (st.isDirectory()) return 'a directory';
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isSocket()) return 'a socket';
-  return 'not a file';
-}
 
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 
