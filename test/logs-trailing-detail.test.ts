@@ -33,3 +33,22 @@ test('each pattern example with trailing detail is one finding of that pattern, 
   const total = out.findings.reduce((a, f) => a + f.count, 0);
   assert.equal(total, lines.length, 'no line in two findings, none left over');
 });
+
+test('the prefilter never drops a JSON line whose message escapes characters (\\u0020, \\/) inside a key phrase', async (t) => {
+  const h = makeHome();
+  t.after(() => h.cleanup());
+  const file = path.join(h.home, 'escaped.jsonl');
+  fs.writeFileSync(
+    file,
+    [
+      '{"level":"error","msg":"lmx preflight failed: ECONNREFUSED lmx-host.local:1234"}',
+      '{"level":"error","msg":"lmx preflight failed:\\u0020ECONNREFUSED lmx-host.local:1234"}',
+      '{"level":"error","msg":"lmx preflight failed: ECONNREFUSED http:\\/\\/lmx-host.local:1234"}',
+      '{"level":"warn","msg":"session dir already exists,\\u0020skipping mkdir"}',
+      '{"Level":"WARN","Msg":"session dir\\u0020already exists, skipping mkdir"}',
+    ].join('\n') + '\n',
+  );
+  const r = await runOpta(h, ['logs', 'analyze', '--json', file]);
+  const out = JSON.parse(r.stdout) as { findings: Array<{ id: string; count: number }> };
+  assert.deepEqual(Object.fromEntries(out.findings.map((f) => [f.id, f.count])), { 'lmx-preflight-refused': 3, 'session-dir-race': 2 });
+});

@@ -39,6 +39,8 @@ interface LevelTable {
   first: Uint8Array;
   /** scanned or always patterns exist: every line of the level must be looked at. */
   other: boolean;
+  /** Every pattern of the level, in order: a JSON line with an escape in it (\u0020, \/) may spell a literal otherwise. */
+  all: Compiled[];
 }
 
 const SAMPLE_CHARS = 400;
@@ -71,7 +73,7 @@ export class Matcher {
 
   /** `patterns` in the order results are reported; run-start patterns are tested first on every line. */
   constructor(patterns: LogPattern[], private readonly sinceStart = false) {
-    for (let l = 0; l < 4; l++) this.tables.push({ byFirst: new Array(256).fill(undefined), scanned: [], always: [], jsonRest: [], first: new Uint8Array(65536), other: false });
+    for (let l = 0; l < 4; l++) this.tables.push({ byFirst: new Array(256).fill(undefined), scanned: [], always: [], jsonRest: [], first: new Uint8Array(65536), other: false, all: [] });
     const families = precedence(patterns);
     const order = patterns.map((p, i) => ({ p, i })).sort((a, b) => Number(Boolean(b.p.runStart)) - Number(Boolean(a.p.runStart)) || a.i - b.i);
     for (const { p, i } of order) {
@@ -84,6 +86,7 @@ export class Matcher {
       const jsonSafe = (xs: string[] | null) => (xs && xs.every((x) => /^[\x20-\x7e]*$/.test(x) && !/["\\/]/.test(x)) ? xs : null);
       for (const level of new Set(p.levels)) {
         const t = this.tables[LEVEL_INDEX[level]];
+        t.all.push(c);
         if (prefixes) {
           const byByte = new Map<number, string[]>();
           for (const x of prefixes) byByte.set(x.charCodeAt(0), [...(byByte.get(x.charCodeAt(0)) ?? []), x]);
@@ -350,6 +353,10 @@ export class Matcher {
       if (raw.indexOf('{', 1) < 0) admit(flatJsonMessageAt(raw));
       else for (let q = raw.indexOf('"'); q >= 0; q = raw.indexOf('"', q + 1)) admit(jsonMessageAfter(raw, q));
       for (const { p: cp, lits } of t.jsonRest) if (!lits || lits.some((x) => raw.includes(x))) (cands ??= []).push(cp);
+      // An escape other than a record's closing \n (Docker's json-file) may spell any literal otherwise ("failed:\u0020E"):
+      // the prefilter proves nothing there, so every pattern of the level is tried on the decoded message.
+      const esc = raw.indexOf('\\');
+      if (esc >= 0 && !(raw.startsWith('\\n"', esc) && raw.indexOf('\\', esc + 1) < 0)) cands = t.all;
       if (cands) {
         let obj: Record<string, unknown> | null = null;
         try {
