@@ -353,10 +353,9 @@ export class Matcher {
       if (raw.indexOf('{', 1) < 0) admit(flatJsonMessageAt(raw));
       else for (let q = raw.indexOf('"'); q >= 0; q = raw.indexOf('"', q + 1)) admit(jsonMessageAfter(raw, q));
       for (const { p: cp, lits } of t.jsonRest) if (!lits || lits.some((x) => raw.includes(x))) (cands ??= []).push(cp);
-      // An escape other than a record's closing \n (Docker's json-file) may spell any literal otherwise ("failed:\u0020E"):
-      // the prefilter proves nothing there, so every pattern of the level is tried on the decoded message.
-      const esc = raw.indexOf('\\');
-      if (esc >= 0 && !(raw.startsWith('\\n"', esc) && raw.indexOf('\\', esc + 1) < 0)) cands = t.all;
+      // The prefilter's JSON-safe literals hold no quote, backslash, slash or non-ASCII character, so the one escape that
+      // can spell them otherwise is \uXXXX ("failed:\u0020E"): such a line is tried against every pattern of its level.
+      if (raw.indexOf('\\u') >= 0) cands = t.all;
       if (cands) {
         let obj: Record<string, unknown> | null = null;
         try {
