@@ -1,4 +1,5 @@
 // `opta support bundle|analyze|diff`: a redacted diagnostics file for support staff, today's rules run offline over one, and two compared.
+import { anythingAt } from '../core/read-small.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tempSuffix, WriteError, writeFileOnce } from '../core/atomic.js';
@@ -31,7 +32,7 @@ export function unusedName(file: string): string {
   const ext = path.extname(file);
   const stem = file.slice(0, file.length - ext.length);
   let candidate = file;
-  for (let n = 2; exists(candidate); n++) candidate = `${stem}-${n}${ext}`;
+  for (let n = 2; anythingAt(candidate); n++) candidate = `${stem}-${n}${ext}`;
   return candidate;
 }
 
@@ -74,7 +75,7 @@ function bundleTarget(flags: BundleFlags, at: Date): { file: string; base: strin
   if (chosen) file = unusedName(file);
   const dir = path.dirname(file);
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`cannot write the bundle to ${file}: the directory ${dir} does not exist. Name an existing directory with --out.`);
-  if (!chosen && exists(file)) throw alreadyThere(file);
+  if (!chosen && anythingAt(file)) throw alreadyThere(file);
   // A real try, not access(): root passes access() on a read-only or virtual file system, and a bundle is worth its
   // deadline only when it can be written.
   const probe = path.join(dir, `.opta-support-probe.${process.pid}.${tempSuffix()}.tmp`);
@@ -87,14 +88,6 @@ function bundleTarget(flags: BundleFlags, at: Date): { file: string; base: strin
   return { file, base, chosen };
 }
 
-function exists(file: string): boolean {
-  try {
-    fs.lstatSync(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface BundleFlags {
   out?: string;

@@ -45,3 +45,29 @@ export function readSmallFile(file: string, max = MAX_SMALL_FILE): string {
     fs.closeSync(fd);
   }
 }
+
+/** Whether anything is at `file`, a dangling symbolic link included (lstat: never follows it). */
+export function anythingAt(file: string): boolean {
+  try {
+    fs.lstatSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Reads a stream (a file, standard input, a pipe that may never end) whole, but never past `max` bytes: returns null
+ * as soon as it would, so /dev/zero or an endless pipe costs `max` at most. Read errors are the caller's to word.
+ */
+export async function readUpTo(stream: NodeJS.ReadableStream, max: number): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of stream) {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    total += b.length;
+    if (total > max) return null;
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks);
+}

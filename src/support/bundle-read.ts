@@ -1,4 +1,5 @@
 // Reads a support bundle back (text or JSON): its format version, its sections, and the doctor facts `opta support analyze` replays.
+import { readUpTo } from '../core/read-small.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { OptaError, causeText } from '../core/errors.js';
@@ -255,20 +256,14 @@ export async function readBundleFile(file: string): Promise<string> {
       if (st.isFile() && st.size > MAX_BUNDLE_BYTES) throw tooLarge(file, st.size);
       stream = handle.createReadStream({ autoClose: false, highWaterMark: 1024 * 1024 });
     }
-    const chunks: Buffer[] = [];
-    let total = 0;
+    let buf: Buffer | null;
     try {
-      for await (const chunk of stream) {
-        const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-        total += b.length;
-        if (total > MAX_BUNDLE_BYTES) throw tooLarge(file === '-' ? 'standard input' : file);
-        chunks.push(b);
-      }
+      buf = await readUpTo(stream, MAX_BUNDLE_BYTES);
     } catch (e) {
-      if (e instanceof BundleError) throw e;
       throw new BundleError(`cannot read the bundle ${file}: ${causeText(e)}`);
     }
-    return decodeBundle(Buffer.concat(chunks));
+    if (!buf) throw tooLarge(file === '-' ? 'standard input' : file);
+    return decodeBundle(buf);
   } finally {
     await handle?.close();
   }

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { causeText, OptaError, UsageError } from '../core/errors.js';
 import { writeFileOnce } from '../core/atomic.js';
-import { kindOf } from '../core/read-small.js';
+import { anythingAt, kindOf, readUpTo } from '../core/read-small.js';
 import type { Redactor } from '../redact/redactor.js';
 
 /** Larger than a log or config anyone attaches; a bigger file is named, not read. */
@@ -36,20 +36,14 @@ export async function readRedactInput(name: string, stdin: NodeJS.ReadableStream
       if (st.size > MAX_REDACT_INPUT) throw tooLarge(name);
       stream = handle.createReadStream({ autoClose: false, highWaterMark: 1024 * 1024 });
     }
-    const chunks: Buffer[] = [];
-    let total = 0;
+    let read: Buffer | null;
     try {
-      for await (const chunk of stream) {
-        const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-        total += b.length;
-        if (total > MAX_REDACT_INPUT) throw tooLarge(name === '-' ? 'standard input' : name);
-        chunks.push(b);
-      }
+      read = await readUpTo(stream, MAX_REDACT_INPUT);
     } catch (e) {
-      if (e instanceof OptaError) throw e;
       throw new OptaError(`cannot read ${name}: ${causeText(e)}. Nothing was written.`, 2);
     }
-    const buf = Buffer.concat(chunks);
+    if (!read) throw tooLarge(name === '-' ? 'standard input' : name);
+    const buf = read;
     // A NUL in the first 8 KiB: an archive, an image, a core file. Redacting it as text would corrupt it and miss what it holds.
     if (buf.subarray(0, 8192).includes(0)) throw new OptaError(`${name === '-' ? 'standard input' : name} is not a text file (it holds NUL bytes): opta support redact reads text only. Unpack or convert it first. Nothing was written.`, 2);
     return { name, text: buf.toString('utf8') };
@@ -65,14 +59,6 @@ export function redactedName(input: string, dir: string): string {
   return path.join(dir, `${base.slice(0, base.length - ext.length) || base}.redacted${ext}`);
 }
 
-function exists(file: string): boolean {
-  try {
-    fs.lstatSync(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Where each redacted text goes, settled before anything is read: no --out is standard output; --out naming a
@@ -84,7 +70,7 @@ export function redactTargets(inputs: string[], out: string | undefined): Array<
   const targets = isDir ? inputs.map((i) => redactedName(i, out)) : [out];
   if (!isDir && inputs.length > 1) throw new UsageError(`--out ${out} names one file, but ${inputs.length} files were given: name a directory with --out (each goes to <name>.redacted<ext> there), or leave --out out to print them.`);
   for (const t of targets) {
-    if (exists(t)) throw new UsageError(`cannot write ${t}: a file is already there, and opta support redact never replaces a file. Remove it, or name another file or directory with --out.`);
+    if (anythingAt(t)) throw new UsageError(`cannot write ${t}: a file is already there, and opta support redact never replaces a file. Remove it, or name another file or directory with --out.`);
     const dir = path.dirname(path.resolve(t));
     if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`cannot write ${t}: the directory ${dir} does not exist. Name an existing directory with --out.`);
   }
