@@ -139,6 +139,25 @@ describe('on a real daemon and LMX simulator', () => {
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /no doctor rule or log pattern "no-such\\x1b\[2J".*opta rules list/);
   });
+
+  test("docs/writing-rules.md's worked example, explained as the page says: fired on another model, quiet on the expected one", async (t) => {
+    const doc = fs.readFileSync(path.join(ROOT, 'docs', 'writing-rules.md'), 'utf8');
+    const rule = JSON.parse(/`\.opta\/rules\/doctor\/team-expected-model\.json`:\n\n```json\n([\s\S]*?)```/.exec(doc)![1]);
+    // In the user's pack (always trusted): the page's project pack needs a git repo and a trust, tested above.
+    const file = path.join(rig.h.optaHome, 'rules', 'doctor', 'team-expected-model.json');
+    writeJson(file, rule);
+    t.after(() => fs.rmSync(file));
+    await rig.sim.setConfig({ mode: 'ok', model: 'qwen2.5-coder-14b' });
+    const fired = await runOpta(rig.h, ['doctor', '--explain', 'team-expected-model', '--timeout', '8000'], { cwd: rig.h.home });
+    assert.equal(fired.code, 0, fired.stderr);
+    assert.match(fired.stdout, /^Rule team-expected-model \(user pack, .*\): fired$/m);
+    assert.match(fired.stdout, /^ {4}true {2}lmx \$\.model was "qwen2\.5-coder-14b"; notEqual "qwen2\.5-coder-32b"$/m);
+    for (const line of /```\nRule team-expected-model[^\n]*\n([\s\S]*?)```/.exec(doc)![1].trim().split('\n')) assert.ok(fired.stdout.includes(line), `the page's line "${line}" is what opta prints`);
+    await rig.sim.setConfig({ model: 'qwen2.5-coder-32b' });
+    const quiet = await runOpta(rig.h, ['doctor', '--explain', 'team-expected-model', '--timeout', '8000'], { cwd: rig.h.home });
+    assert.match(quiet.stdout, /: did not fire$/m);
+    assert.match(quiet.stdout, /^ {4}false lmx \$\.model was "qwen2\.5-coder-32b"; notEqual "qwen2\.5-coder-32b"$/m);
+  });
 });
 
 describe('without a daemon', () => {
