@@ -233,7 +233,8 @@ describe('without a daemon', () => {
       title: "Make the team's directories",
       guide: 'opta doctor',
       repairs: ['team-sessions-dir'],
-      steps: [{ action: 'dir.create', title: 'create the directories the team expects' }],
+      // Its guard reads a fact no doctor rule needs (state-file): the explanation collects it, as --fix does.
+      steps: [{ action: 'dir.create', title: 'create the directories the team expects', when: { fact: 'state-file', path: '$.class', operator: 'equal', value: 'missing' } }],
     });
     const trust = await runOpta(h, ['rules', 'trust'], { cwd: dir });
     assert.equal(trust.code, 0, trust.stderr);
