@@ -135,6 +135,16 @@ describe('on a real daemon and LMX simulator', () => {
     assert.equal(rawControl(r.stdout), -1, `no raw control character:\n${JSON.stringify(r.stdout)}`);
     assert.match(r.stdout, /values: address="evil\\x1b\]0;pwned\\x07\\x1b\[2J:1234"/);
     assert.match(r.stdout, /nope\\x1b\[31m red\\u2028/);
+    // A log section far longer than a bundle's 200 lines: its last 256 KiB are read, and the note says so.
+    logs.text = `${'[10:00:00] INFO filler line\n'.repeat(40_000)}[10:00:02] ERROR lmx preflight failed: ECONNREFUSED big:1`;
+    const big = path.join(rig.h.home, 'big.json');
+    fs.writeFileSync(big, JSON.stringify(b));
+    const g = await runOpta(rig.h, ['support', 'analyze', big, '--explain', 'lmx-preflight-refused', '--json'], { cwd: rig.h.home });
+    assert.equal(g.code, 0, g.stderr);
+    const gj = JSON.parse(g.stdout);
+    assert.equal(gj.lines.matched.shown.at(-1).values.address, 'big:1');
+    assert.ok(gj.lines.lines < 12_000, `${gj.lines.lines} lines read`);
+    assert.match(gj.notes.join('\n'), /longer than 256 KiB: its last 256 KiB were read/);
     const unknown = await runOpta(rig.h, ['support', 'analyze', evil, '--explain', `no-such\x1b[2J`], { cwd: rig.h.home });
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /no doctor rule or log pattern "no-such\\x1b\[2J".*opta rules list/);
