@@ -188,5 +188,5 @@ test('doctor --explain: the fact values that made a rule fire, and the compariso
   assert.match(quiet.stdout, /^ {4}false lmx \$\.reachable was false; equal true$/m);
   const unknown = await runOpta(h, ['doctor', '--explain', 'no-such-rule'], { cwd: h.home });
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /no doctor rule "no-such-rule"/);
+  assert.match(unknown.stderr, /no doctor rule or log pattern "no-such-rule"/);
 });

@@ -244,3 +244,25 @@ test('a built-in rule file edited in place after the build takes effect, even an
   assert.equal(r.status, 0, r.stderr);
   assert.equal((JSON.parse(r.stdout) as Array<{ id: string; severity: string }>).find((x) => x.id === 'disk-low')!.severity, 'info');
 });
+
+/** Files a source file imports statically (not `import type`, not `import()`): what loads with it. */
+function staticClosure(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const walk = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = fs.readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/^(?:import|export)\s+(?!type\s)(?:[^;'"]*?\s+from\s+)?'(\.[^']+)'/gm)) walk(path.join(path.dirname(file), m[1].replace(/\.js$/, '.ts')));
+  };
+  walk(path.join(ROOT, entry));
+  return seen;
+}
+
+test('explain code loads lazily: opta doctor and opta support reach it only through import() under --explain', () => {
+  const lazy = ['src/doctor/explain.ts', 'src/render/explain.ts', 'src/fix/explain-plan.ts', 'src/logs/explain-pattern.ts', 'src/support/explain-bundle.ts'];
+  for (const entry of ['src/cli/doctor.ts', 'src/cli/support.ts']) {
+    const closure = staticClosure(entry);
+    assert.ok(closure.has(path.join(ROOT, 'src/cli/doctor-command.ts')) || entry !== 'src/cli/doctor.ts', 'the walk follows imports');
+    for (const f of lazy) assert.ok(!closure.has(path.join(ROOT, f)), `${entry} loads ${f} at start-up`);
+  }
+});

@@ -40,16 +40,20 @@ export function parseList(v: string, prev: string[] = []): string[] {
   return [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 }
 
-/** `opta doctor --explain RULE`: 0 explained (whatever the rule did), 2 no such rule. */
+/** `opta doctor --explain ID` (a doctor rule or a log pattern): 0 explained (whatever the rule did), 2 no such id. */
 async function explainAction(flags: DoctorFlags): Promise<ExitCode> {
   if (flags.fix || flags.watch) throw new UsageError('--explain shows one rule of one run; it does not go with --fix or --watch');
-  const [{ explainDoctor }, { renderExplanation }, { loadPipelines, planPipeline }] = await Promise.all([import('../doctor/explain.js'), import('../render/explain.js'), import('../fix/plan.js')]);
+  const [{ explainDoctor }, { renderExplained, explanationJson }, { explainFix }, { currentRunTexts }] = await Promise.all([
+    import('../doctor/explain.js'),
+    import('../render/explain.js'),
+    import('../fix/explain-plan.js'),
+    import('../logs/explain-pattern.js'),
+  ]);
+  const json = flags.json || (flags.outputs ?? []).some((o) => o.kind === 'json' || (o.kind === 'format' && o.value === 'json'));
   const paths = cliPaths();
-  const e = await explainDoctor({ paths, env: process.env, rulesDir: flags.rules, deadlineMs: flags.timeout }, flags.explain!);
-  const fix = e.rule.event.params.fix;
-  const lp = fix ? (await loadPipelines()).byId.get(fix) : undefined;
-  const plan = lp ? await planPipeline(lp, [e.id], paths, process.env, e.facts) : null;
-  process.stdout.write(renderExplanation(e, plan));
+  const e = await explainDoctor({ paths, env: process.env, rulesDir: flags.rules, deadlineMs: flags.timeout }, flags.explain!, () => currentRunTexts(paths, process.env));
+  const fix = e.kind === 'rule' ? await explainFix(e.id, e.rule.event.params.fix, e.facts, { paths, env: process.env, offline: false }) : null;
+  process.stdout.write(json ? JSON.stringify(explanationJson(e, fix), null, 2) + '\n' : renderExplained(e, fix));
   return 0;
 }
 

@@ -31,7 +31,7 @@ export const DOCTOR: CommandSpec = {
     { flags: '--ci', description: 'for CI: no colour, no prompts, no spinners whatever the terminal says; never reads input' },
     { flags: '--format <format>', description: 'text, json, junit, github or openmetrics; repeatable; to standard output unless an --output follows', repeatable: true },
     { flags: '--output <file>', description: 'write the --format just before it to this file (atomically); repeatable', repeatable: true },
-    { flags: '--explain <rule>', description: 'why one rule fired or stayed quiet in this run: its conditions with each fact value and comparison, its fix plan now, its guide section' },
+    { flags: '--explain <id>', description: 'why one rule fired or stayed quiet in this run: its conditions with each fact value and comparison, its fix plan now, its guide section; for a log pattern id, the lines of the current run it matched (with values), near misses, and the rules that read its count (--json for JSON)' },
     { flags: '--watch', description: 'keep running: re-run every --interval and print only what changed (read-only; stop with Ctrl-C)' },
     { flags: '--interval <duration>', description: 'pause between --watch runs: 30s (default), 1500ms, 5m, 1h', parse: parseInterval, range: INTERVAL_RANGE },
     // --fix and its companions: the pipelines of rules/fixes, run through listr2 (loaded only for --fix).

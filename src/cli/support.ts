@@ -243,7 +243,15 @@ async function redactAction(files: string[], flags: { out?: string; redact: Reda
   return 0;
 }
 
-async function analyzeAction(file: string, flags: { json?: boolean; verbose?: boolean; rules?: string; timeout: number }): Promise<ExitCode> {
+interface AnalyzeFlags {
+  json?: boolean;
+  verbose?: boolean;
+  rules?: string;
+  timeout: number;
+  explain?: string;
+}
+
+async function analyzeAction(file: string, flags: AnalyzeFlags): Promise<ExitCode> {
   const started = Date.now();
   const deadlineAt = started + flags.timeout;
   // Kept while opta waits (a pipe that never ends, a slow disk): the bundle is someone else's file.
@@ -255,6 +263,15 @@ async function analyzeAction(file: string, flags: { json?: boolean; verbose?: bo
   runtime.hardStopAt = deadlineAt + 1000;
   const [{ readBundle, readBundleFile }, { analyzeBundle, renderAnalysisText }] = await Promise.all([import('../support/bundle-read.js'), import('../support/analyze.js')]);
   const content = await readBundleFile(file);
+  if (flags.explain !== undefined) {
+    // One rule or log pattern of the bundle's machine: 0 explained, 2 no such id (a UsageError).
+    const [{ explainBundle }, { renderExplained, explanationJson }] = await Promise.all([import('../support/explain-bundle.js'), import('../render/explain.js')]);
+    const x = await explainBundle(readBundle(file, content), flags.explain, { rulesDir: flags.rules, deadlineAt: Math.max(Date.now() + 200, deadlineAt - 200) });
+    clearTimeout(stop);
+    if (flags.json) out(JSON.stringify({ bundle: file, ...(explanationJson(x.explained, x.fix) as object), notes: x.notes }, null, 2));
+    else process.stdout.write(`Explained from ${visible(file)} (the bundle's facts and log lines, quoted escaped; nothing of this machine is probed)\n${renderExplained(x.explained, x.fix)}${x.notes.map((n) => `Note: ${visible(n)}.\n`).join('')}`);
+    return 0;
+  }
   const a = await analyzeBundle(file, readBundle(file, content), { rulesDir: flags.rules, deadlineAt: Math.max(Date.now() + 200, deadlineAt - 200) });
   clearTimeout(stop);
   if (flags.json) out(JSON.stringify(a, null, 2));
@@ -328,9 +345,10 @@ export const SUPPORT: GroupSpec = {
         { flags: '--verbose', description: 'also the extra checks and the facts behind each line' },
         { flags: '--rules <dir>', description: 'run the doctor rule files of this directory instead of the built-in ones' },
         { flags: '--timeout <ms>', description: 'deadline of the whole analysis in milliseconds', parse: parseMs, default: 10000 },
+        { flags: '--explain <id>', description: "why one doctor rule fired or stayed quiet on the bundle's machine (its conditions with the bundle's fact values), or what a log pattern matched in the bundle's log lines" },
       ],
-      helpAfter: '\nExit codes: 0 the bundle\'s machine is healthy, 1 the rules find a problem there or a check could not run (a fact the bundle lacks), 2 not a readable bundle (random file, cut off, other format version) or out of time.',
-      run: (flags: { json?: boolean; verbose?: boolean; rules?: string; timeout: number }, [file]: [string]) => analyzeAction(file, flags),
+      helpAfter: '\nExit codes: 0 the bundle\'s machine is healthy, 1 the rules find a problem there or a check could not run (a fact the bundle lacks), 2 not a readable bundle (random file, cut off, other format version) or out of time. With --explain: 0 explained, 2 no such rule or log pattern.',
+      run: (flags: AnalyzeFlags, [file]: [string]) => analyzeAction(file, flags),
     },
     {
       name: 'diff',

@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { FACT_ID_LIST } from '../facts/catalog.js';
 import { rulesDir, type KindValidator } from '../rules/kinds.js';
+import { defaultPackOptions, projectTrust } from '../rules/packs.js';
+import { readRuleText } from '../rules/read-rule.js';
 import { RuleFileSchema } from './rule-schema.js';
 import { conditionFacts } from '../rules/language/condition.js';
 import { templateFacts, type RuleFile, type RuleProblem } from './rule-types.js';
@@ -11,7 +13,7 @@ import { templateFacts, type RuleFile, type RuleProblem } from './rule-types.js'
  * Problems zod cannot see: facts a condition or placeholder names must have a collector, and the fix pipeline a rule
  * names must list the rule in its `repairs` (else any rule could send `--fix --yes` to Reset Everything).
  */
-export function doctorChecks(file: string, rule: RuleFile, knownFacts: readonly string[] = FACT_ID_LIST, repairsOf: ReadonlyMap<string, readonly string[]> = builtInRepairs()): RuleProblem[] {
+export function doctorChecks(file: string, rule: RuleFile, knownFacts: readonly string[] = FACT_ID_LIST, repairsOf: ReadonlyMap<string, readonly string[]> = knownRepairs()): RuleProblem[] {
   const problems: RuleProblem[] = [];
   const { id, fix } = rule.event.params;
   if (typeof fix === 'string') {
@@ -36,21 +38,43 @@ let repairsCache: Map<string, string[]> | undefined;
 /** The built-in pipelines (rules/fixes/<id>.json, shipped, validated by the build) and the rules each repairs. */
 export function builtInRepairs(): Map<string, string[]> {
   if (repairsCache) return repairsCache;
-  const map = new Map<string, string[]>();
-  const dir = rulesDir('fixes');
+  repairsCache = readRepairs(rulesDir('fixes'), new Map());
+  return repairsCache;
+}
+
+/** The pipelines of one directory and the rules each repairs, over `map` (a later layer's id replaces an earlier one's). */
+function readRepairs(dir: string, map: Map<string, string[]>, bounded = false): Map<string, string[]> {
   try {
     for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.json'))) {
       try {
-        const p = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { id?: unknown; repairs?: unknown };
+        // A pack's file is someone else's: read within the rule files' bounds (its own load reports what is wrong).
+        const text = bounded ? readRuleText(path.join(dir, f), []) : fs.readFileSync(path.join(dir, f), 'utf8');
+        if (text === undefined) continue;
+        const p = JSON.parse(text) as { id?: unknown; repairs?: unknown };
         if (typeof p.id === 'string' && Array.isArray(p.repairs)) map.set(p.id, p.repairs.filter((r): r is string => typeof r === 'string'));
       } catch {
         // a broken pipeline file is the fixes kind's own problem; no rule may name it
       }
     }
   } catch {
-    // no rules/fixes: no rule may name a pipeline
+    // no such directory: no rule may name a pipeline there
   }
-  repairsCache = map;
+  return map;
+}
+
+/**
+ * The pipelines a rule may name: the shipped ones, then the user's pack and a trusted project pack (rules/fixes in
+ * each), so a pack rule can name its own pack's pipeline (an untrusted project's pipelines are not loaded: not here either).
+ */
+export function knownRepairs(env: NodeJS.ProcessEnv = process.env): Map<string, string[]> {
+  const opts = defaultPackOptions(env);
+  const dirs = [path.join(opts.home, 'rules', 'fixes')];
+  const project = projectTrust(opts);
+  if (project?.trusted) dirs.push(path.join(project.dir, 'rules', 'fixes'));
+  const present = dirs.filter((d) => fs.existsSync(d));
+  if (!present.length) return builtInRepairs();
+  const map = new Map(builtInRepairs());
+  for (const d of present) readRepairs(d, map, true);
   return map;
 }
 

@@ -1,7 +1,9 @@
 // The fix pipeline kind's validator: the zod schema of rules/fixes/<id>.json (pipeline-schema.ts) and its cross-checks.
 import fs from 'node:fs';
+import path from 'node:path';
 import { ACTION_IDS, actionInfo } from '../actions/catalog.js';
 import { rulesDir, type KindValidator } from '../rules/kinds.js';
+import { defaultPackOptions, projectTrust } from '../rules/packs.js';
 import { conditionFacts } from '../rules/language/condition.js';
 import type { RuleProblem } from '../rules/rule-problem.js';
 import { FACT_ID_LIST } from '../facts/catalog.js';
@@ -11,7 +13,7 @@ import { pipelineFileSchema, type PipelineFile } from './pipeline-schema.js';
 export const PipelineFileSchema = pipelineFileSchema(ACTION_IDS);
 
 /** Problems the schema cannot see: each action's arguments, confirmation and undo; facts of guards; rules repaired. */
-export function pipelineChecks(file: string, p: PipelineFile, doctorRuleIds: readonly string[] = builtInRuleIds()): RuleProblem[] {
+export function pipelineChecks(file: string, p: PipelineFile, doctorRuleIds: readonly string[] = knownRuleIds()): RuleProblem[] {
   const problems: RuleProblem[] = [];
   const known = new Set(doctorRuleIds);
   p.repairs.forEach((id, i) => {
@@ -40,12 +42,22 @@ export function pipelineChecks(file: string, p: PipelineFile, doctorRuleIds: rea
   return problems;
 }
 
-function builtInRuleIds(): string[] {
+function ruleIdsIn(dir: string): string[] {
   try {
-    return fs.readdirSync(rulesDir('doctor')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length));
+    return fs.readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length));
   } catch {
     return [];
   }
+}
+
+/**
+ * The doctor rules a pipeline may repair: the shipped ones, and those of the user's pack and of a trusted project pack
+ * (a rule file is named by its id), so a pack's pipeline can repair its own pack's rule.
+ */
+function knownRuleIds(env: NodeJS.ProcessEnv = process.env): string[] {
+  const opts = defaultPackOptions(env);
+  const project = projectTrust(opts);
+  return [...ruleIdsIn(rulesDir('doctor')), ...ruleIdsIn(path.join(opts.home, 'rules', 'doctor')), ...(project?.trusted ? ruleIdsIn(path.join(project.dir, 'rules', 'doctor')) : [])];
 }
 
 export const pipelineValidator: KindValidator = {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { causeText } from '../core/errors.js';
 import { optaPaths } from '../core/paths.js';
 import { VERSION } from '../core/version.js';
-import { runDoctor } from '../doctor/run.js';
+import { runDoctor, type DoctorOptions } from '../doctor/run.js';
 import type { DoctorReport } from '../doctor/report-types.js';
 import type { FactValue } from '../facts/fact.js';
 import type { ReadBundle } from './bundle-read.js';
@@ -29,12 +29,13 @@ export interface Analysis {
 const SHELL_WORD = /^[\w@%+=:,./~-]+$/;
 const DEFAULT_HOME = '~/.config/opta';
 
-export async function analyzeBundle(file: string, b: ReadBundle, opts: { rulesDir?: string; deadlineAt?: number } = {}): Promise<Analysis> {
+/** The doctor's options for a run over a bundle's facts (offline), the home it names and the notes on how it was read. */
+export async function bundleDoctorOptions(b: ReadBundle, opts: { rulesDir?: string; deadlineAt?: number } = {}): Promise<{ options: DoctorOptions; said: string; notes: string[] }> {
   const said = typeof b.capture.report.home === 'string' && b.capture.report.home ? b.capture.report.home : DEFAULT_HOME;
   const home = SHELL_WORD.test(said) && said.length <= 4096 ? said : DEFAULT_HOME;
   const homeNote = home === said ? [] : [`the bundle's home ${JSON.stringify(visible(said.slice(0, 200)))} is not one shell word: commands below name ${DEFAULT_HOME} instead`];
   const logs = await todaysLogPatterns(b, home);
-  const report = await runDoctor({
+  const options: DoctorOptions = {
     ...(opts.deadlineAt !== undefined ? { deadlineAt: opts.deadlineAt } : {}),
     // The user's home as the bundle names it; nothing is read there (every fact is replayed or missing).
     paths: optaPaths(home),
@@ -43,7 +44,20 @@ export async function analyzeBundle(file: string, b: ReadBundle, opts: { rulesDi
     overrides: logs.facts,
     offline: { missing: MISSING_FACT },
     strict: b.capture.report.strict === true,
-  });
+  };
+  return { options, said, notes: [...homeNote, ...logs.notes] };
+}
+
+/** The bundle's daemon log lines (its `opta daemon logs --lines 200` section, redacted when it was made), or null. */
+export function bundleLogText(b: ReadBundle): string | null {
+  const section = b.sections.find((s) => s.title === LOG_SECTION);
+  if (!section || !section.text || /^\((not available|ran out of time)/.test(section.text)) return null;
+  return section.text;
+}
+
+export async function analyzeBundle(file: string, b: ReadBundle, opts: { rulesDir?: string; deadlineAt?: number } = {}): Promise<Analysis> {
+  const { options, said, notes } = await bundleDoctorOptions(b, opts);
+  const report = await runDoctor(options);
   const missing = report.facts.filter((r) => !r.overridden && r.error === MISSING_FACT).map((r) => r.id);
   // A check whose facts the bundle lacks was not checked, which is not healthy: never exit 0 on it.
   if (missing.length && report.exitCode === 0) report.exitCode = 1;
@@ -57,7 +71,7 @@ export async function analyzeBundle(file: string, b: ReadBundle, opts: { rulesDi
     analysedWith: { version: VERSION, rulesDir: opts.rulesDir ? path.resolve(opts.rulesDir) : null },
     missingFacts: missing.map((fact) => ({ fact, checks: checksUsing(fact) })),
     comparedWithBundle: { same: !newFindings.length && !goneFindings.length, newFindings, goneFindings },
-    notes: [...b.notes, ...homeNote, ...logs.notes],
+    notes: [...b.notes, ...notes],
     report,
   };
 }
@@ -72,8 +86,9 @@ const LOG_SECTION = 'opta daemon logs --lines 200';
  */
 async function todaysLogPatterns(b: ReadBundle, home: string): Promise<{ facts: Record<string, FactValue>; notes: string[] }> {
   const facts = b.capture.facts;
-  const section = b.sections.find((s) => s.title === LOG_SECTION);
-  if (!section || !section.text || /^\((not available|ran out of time)/.test(section.text)) return { facts, notes: [] };
+  const text = bundleLogText(b);
+  if (text === null) return { facts, notes: [] };
+  const section = { text };
   const [{ analyzeLogs }, { loadPatterns, contextFor }, { factFromAnalysis, LOG_ANALYSIS_FACT }, { DEFAULT_CONFIG }] = await Promise.all([
     import('../logs/analyze.js'),
     import('../logs/patterns.js'),
