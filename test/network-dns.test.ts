@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { spawnLmxSim, type SpawnedLmxSim } from '../fixtures/lmx-sim/client.js';
-import { hostsEntries, sourceOf } from '../src/facts/lmx-dns.js';
+import { sourceOf } from '../src/facts/lmx-dns.js';
 import { onLocalSubnet } from '../src/facts/local-network.js';
 import { localNetworkBlocked, type LocalNetworkInputs } from '../src/facts/local-network-signature.js';
 import { startDnsStandIn, type AaaaMode, type DnsStandIn } from './helpers/dns-stand-in.js';
@@ -141,7 +141,7 @@ test('an IP literal or localhost: nothing is asked, nothing to time', async () =
   }
 });
 
-test('sourceOf and hostsEntries: literal, localhost, hosts, mDNS for .local, DNS otherwise', () => {
+test('sourceOf: literal, localhost, hosts, mDNS for .local, DNS otherwise', () => {
   assert.equal(sourceOf('192.168.1.20', false), 'literal');
   assert.equal(sourceOf('fe80::1', false), 'literal');
   assert.equal(sourceOf('localhost', false), 'localhost');
@@ -150,11 +150,6 @@ test('sourceOf and hostsEntries: literal, localhost, hosts, mDNS for .local, DNS
   assert.equal(sourceOf('lmx-host.local', false), 'mdns');
   assert.equal(sourceOf('LMX-Host.Local.', false), 'mdns');
   assert.equal(sourceOf('lmx.example.com', false), 'dns');
-  const text = '# comment lmx-host.local\n10.0.0.5  lmx-host.local lmx # trailing\nfe80::5%en0 LMX-HOST.local\n10.0.0.6 other.local\n';
-  assert.deepEqual(hostsEntries(text, 'lmx-host.local'), { v4: ['10.0.0.5'], v6: ['fe80::5%en0'] });
-  assert.deepEqual(hostsEntries(text, 'lmx'), { v4: ['10.0.0.5'], v6: [] });
-  assert.equal(hostsEntries(text, 'comment'), undefined);
-  assert.equal(hostsEntries(text, 'missing.local'), undefined);
 });
 
 test('the macOS Local Network signature: only darwin, EHOSTUNREACH/EPERM, same subnet and a gateway that answers', () => {

@@ -2,6 +2,7 @@
 import net from 'node:net';
 import { DEFAULT_CONFIG } from '../core/config-lite.js';
 import { readSmallFile } from '../core/read-small.js';
+import { hostsFileLookup } from '../core/resolve.js';
 import { innerTimeout, type FactCollector } from './fact.js';
 
 /** Where lmx.host's addresses come from: nothing to ask (a literal, localhost), /etc/hosts, mDNS (.local), DNS. */
@@ -29,21 +30,6 @@ const answered = (addresses: string[], ms: number | null): DnsQuery => {
   const kept = addresses.slice(0, MAX_ADDRESSES);
   return { status: kept.length ? 'ok' : 'no-data', ms, addresses: kept, first: kept[0] ?? null, errorCode: kept.length ? null : 'ENODATA' };
 };
-
-/** The addresses /etc/hosts gives `name` (v4 and v6 apart), or undefined when it does not name it or cannot be read. */
-export function hostsEntries(text: string, name: string): { v4: string[]; v6: string[] } | undefined {
-  const want = name.toLowerCase().replace(/\.$/, '');
-  const v4: string[] = [];
-  const v6: string[] = [];
-  for (const raw of text.split('\n')) {
-    const [addr, ...names] = raw.replace(/#.*/, '').trim().split(/\s+/);
-    if (!addr || !names.some((n) => n.toLowerCase().replace(/\.$/, '') === want)) continue;
-    const family = net.isIP(addr.replace(/%.*$/, ''));
-    if (family === 4) v4.push(addr);
-    else if (family === 6) v6.push(addr);
-  }
-  return v4.length || v6.length ? { v4, v6 } : undefined;
-}
 
 /** Where `host` is resolved from, without asking anything (the hosts file is read by the caller). */
 export function sourceOf(host: string, inHosts: boolean): DnsSource {
@@ -101,17 +87,20 @@ export const lmxDns: FactCollector<'lmx-dns'> = {
     } catch {
       // No hosts file (or not a readable file): names go to the resolver.
     }
-    const hosts = hostsText ? hostsEntries(hostsText, bare) : undefined;
-    const source = sourceOf(bare, hosts !== undefined);
-    if (hosts) {
+    // The same reading of the file as opta's own probes (core/resolve.ts), from a bounded read.
+    const listed = hostsText ? hostsFileLookup(bare.toLowerCase().replace(/\.$/, ''), hostsText) : [];
+    const source = sourceOf(bare, listed.length > 0);
+    if (listed.length) {
       // The system's resolver answers from the file and asks no one (hosts: files first): nothing to time.
-      return { host, source, resolver: 'hosts-file', boundMs: null, a: answered(hosts.v4, null), aaaa: answered(hosts.v6, null) };
+      const of = (f: 4 | 6) => listed.filter((x) => x.family === f).map((x) => x.address);
+      return { host, source, resolver: 'hosts-file', boundMs: null, a: answered(of(4), null), aaaa: answered(of(6), null) };
     }
     const boundMs = innerTimeout(ctx);
     const dns = await import('node:dns/promises');
-    if (source === 'mdns') {
+    if (source === 'mdns' || !bare.includes('.')) {
       // A .local name is answered by mDNS through the system's resolver (nss-mdns, mDNSResponder), which c-ares does
-      // not speak: getaddrinfo per family. A lookup the bound gave up on holds a libuv thread until it ends; the
+      // not speak, and a name without a dot by whatever it is configured with (search domains, NIS): getaddrinfo per
+      // family, as core/resolve.ts does for them. A lookup the bound gave up on holds a libuv thread until it ends; the
       // doctor's hard stop ends the process at its deadline whatever it holds.
       const lookup = (family: 4 | 6) => () => dns.lookup(bare, { family, all: true }).then((r) => r.map((x) => x.address));
       const [a, aaaa] = await Promise.all([timed(lookup(4), boundMs), timed(lookup(6), boundMs)]);
