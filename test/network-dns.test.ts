@@ -54,16 +54,16 @@ describe('a name server that answers A at once', { concurrency: false }, () => {
     await sim?.stop();
   });
 
-  async function withStandIn(aaaa: AaaaMode, t: { skip(m: string): void }, body: (ns: DnsStandIn, h: TestHome) => Promise<void>): Promise<void> {
+  async function withStandIn(aaaa: AaaaMode, t: { skip(m: string): void }, body: (ns: DnsStandIn, h: TestHome) => Promise<void>, name = NAME): Promise<void> {
     if (!canNamespace()) return t.skip('needs root and unshare(1) to give opta its own /etc/resolv.conf');
     let ns: DnsStandIn;
     try {
-      ns = await startDnsStandIn(NAME, '127.0.0.1', aaaa);
+      ns = await startDnsStandIn(name, '127.0.0.1', aaaa);
     } catch (e) {
       return t.skip(`cannot bind a DNS port on loopback: ${(e as Error).message}`);
     }
     const port = await freePortBlock(3);
-    const h = makeHome({ config: daemonConfig(port, 2, { lmx: { host: NAME, port: sim.port } }) });
+    const h = makeHome({ config: daemonConfig(port, 2, { lmx: { host: name, port: sim.port } }) });
     try {
       await body(ns, h);
     } finally {
@@ -86,6 +86,30 @@ describe('a name server that answers A at once', { concurrency: false }, () => {
       assert.ok(!report.findings.some((f) => f.id === 'network-dns-slow'), 'A answered fast: not "slow" as a whole');
       assert.ok(!report.findings.some((f) => f.id === 'check-timed-out' && /lmx-dns/.test(f.message)), 'the fact ended by its own bound, not the run\'s');
     });
+  });
+
+  // A .local name goes through the system resolver (getaddrinfo per family, as for mDNS). This machine's nsswitch
+  // sends .local to DNS (no nss-mdns), so the stand-in answers it.
+  let dotLocal: RunResult | undefined;
+  test('a .local name (system resolver, as mDNS): the same stall is named, from the fact\'s own bound', async (t) => {
+    await withStandIn(
+      'never',
+      t,
+      async (ns, h) => {
+        const r = (dotLocal = await inNamespace(h, ns.address, ['doctor', '--timeout', '2500', '--json']));
+        assert.ok(ns.seen.AAAA > 0, `the stand-in was asked for AAAA; stderr: ${r.stderr}`);
+        const report = JSON.parse(r.stdout) as { findings: Finding[] };
+        const stall = report.findings.find((f) => f.id === 'network-dns-aaaa-stall');
+        assert.ok(stall, `the AAAA stall is named; findings: ${report.findings.map((f) => f.id).join(', ')}`);
+        assert.match(stall.message, /^lmx-box\.local resolves slowly: A answered in \d+ ms, AAAA \(IPv6\) had no answer after \d+ ms \(mdns\)$/);
+      },
+      'lmx-box.local',
+    );
+  });
+
+  test('a .local name with a stalled AAAA: the process ends by --timeout', { todo: 'not this slice: the lmx probe (core/resolve.ts systemLookup) calls getaddrinfo for .local names; a lookup stuck on a libuv thread holds process.exit (libuv joins its threads at exit), so the hard stop waits for the system resolver (15 s here; the build before issue 22 too)' }, () => {
+    if (!dotLocal) return;
+    assert.ok(dotLocal.ms < 2500 + DEADLINE_SLACK_MS, `ended ${dotLocal.ms} ms after it started, --timeout 2500`);
   });
 
   test('and answers AAAA with no record at once: nothing fires, and the text output has no network line', async (t) => {

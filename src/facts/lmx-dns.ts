@@ -41,10 +41,14 @@ export function sourceOf(host: string, inHosts: boolean): DnsSource {
   return 'dns';
 }
 
+/**
+ * c-ares's ETIMEOUT is "no answer"; getaddrinfo's EAI_AGAIN is also a SERVFAIL or an unreachable server, which can come
+ * at once, so it stays an error with its code (a slow one is still slow by its time, which the rules read).
+ */
 function classify(err: NodeJS.ErrnoException, ms: number): DnsQuery {
   const code = String(err.code ?? 'ERROR');
   const status: DnsQuery['status'] =
-    code === 'ENODATA' ? 'no-data' : code === 'ENOTFOUND' || code === 'EAI_NONAME' || code === 'NXDOMAIN' ? 'not-found' : code === 'ETIMEOUT' || code === 'EAI_AGAIN' ? 'timeout' : 'error';
+    code === 'ENODATA' ? 'no-data' : code === 'ENOTFOUND' || code === 'EAI_NONAME' || code === 'NXDOMAIN' ? 'not-found' : code === 'ETIMEOUT' ? 'timeout' : 'error';
   return { status, ms, addresses: [], first: null, errorCode: code };
 }
 
