@@ -7,6 +7,8 @@ import { spawnLmxSim, type SpawnedLmxSim } from '../fixtures/lmx-sim/client.js';
 import { sourceOf } from '../src/facts/lmx-dns.js';
 import { onLocalSubnet } from '../src/facts/local-network.js';
 import { localNetworkBlocked, type LocalNetworkInputs } from '../src/facts/local-network-signature.js';
+import { guideHealthyReport } from '../fixtures/guide-report.js';
+import { startRig } from './helpers/daemon.js';
 import { startDnsStandIn, type AaaaMode, type DnsStandIn } from './helpers/dns-stand-in.js';
 import { daemonConfig, freePortBlock, makeHome, OPTA_BIN, runCommand, runOpta, type RunResult, type TestHome } from './helpers/env.js';
 
@@ -151,6 +153,28 @@ describe('a name server that answers A at once', { concurrency: false }, () => {
       assert.deepEqual(ns.seen, { A: 0, AAAA: 0, other: 0 }, 'nothing asked the name server');
     });
   });
+});
+
+test('a healthy stack whose lmx.host is a name that resolves fast (AAAA: no record): still exactly the guide\'s five lines', async (t) => {
+  if (!canNamespace()) return t.skip('needs root and unshare(1) to give opta its own /etc/resolv.conf');
+  let ns: DnsStandIn;
+  try {
+    ns = await startDnsStandIn(NAME, '127.0.0.1', 'nodata');
+  } catch (e) {
+    return t.skip(`cannot bind a DNS port on loopback: ${(e as Error).message}`);
+  }
+  // The daemon runs outside the namespace (its own LMX preflight cannot resolve the name; the doctor asks LMX itself).
+  const rig = await startRig({ config: { lmx: { host: NAME } } });
+  try {
+    const r = await inNamespace(rig.h, ns.address, ['doctor']);
+    assert.ok(ns.seen.A > 0 && ns.seen.AAAA > 0, `the name was resolved through the stand-in; stderr: ${r.stderr}`);
+    assert.equal(r.stderr, '');
+    assert.equal(r.stdout, guideHealthyReport(rig, `${NAME}:${rig.sim.port}`));
+    assert.equal(r.code, 0);
+  } finally {
+    ns.close();
+    await rig.cleanup();
+  }
 });
 
 test('an IP literal or localhost: nothing is asked, nothing to time', async () => {
