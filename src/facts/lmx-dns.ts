@@ -104,8 +104,9 @@ export const lmxDns: FactCollector<'lmx-dns'> = {
     if (source === 'mdns' || !bare.includes('.')) {
       // A .local name is answered by mDNS through the system's resolver (nss-mdns, mDNSResponder), which c-ares does
       // not speak, and a name without a dot by whatever it is configured with (search domains, NIS): getaddrinfo per
-      // family, as core/resolve.ts does for them. A lookup the bound gave up on holds a libuv thread until it ends; the
-      // doctor's hard stop ends the process at its deadline whatever it holds.
+      // family, as core/resolve.ts does for them. The fact ends at its bound, but a lookup the bound gave up on holds a
+      // libuv thread until the system resolver gives up, and process.exit waits for it (libuv joins its threads): the
+      // lmx probe's own lookup of the name does the same, so this adds no wait the doctor does not already have.
       const lookup = (family: 4 | 6) => () => dns.lookup(bare, { family, all: true }).then((r) => r.map((x) => x.address));
       const [a, aaaa] = await Promise.all([timed(lookup(4), boundMs), timed(lookup(6), boundMs)]);
       return { host, source, resolver: 'system', boundMs, a, aaaa };
