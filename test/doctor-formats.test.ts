@@ -29,7 +29,7 @@ async function scenarioReport(name: string, opts: { strict?: boolean; rulesDir?:
   }
 }
 
-const LMX_RULES = ['lmx-bad-answer', 'lmx-connection-refused', 'lmx-host-not-found', 'lmx-network-error', 'lmx-timeout'];
+const LMX_RULES = ['lmx-bad-answer', 'lmx-connection-refused', 'lmx-host-not-found', 'lmx-network-error', 'lmx-timeout', 'network-local-privacy'];
 const MODEL_RULES = ['lmx-model-unknown', 'lmx-no-model'];
 
 /**

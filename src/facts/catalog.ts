@@ -18,6 +18,8 @@ const IDS = [
   'version',
   'proxy-env',
   'service',
+  'lmx-dns',
+  'local-network',
   'fact-failures',
 ] as const;
 

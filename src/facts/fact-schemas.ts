@@ -37,6 +37,8 @@ const DaemonCrashes = z.looseObject({
   last: z.looseObject({ display: word, cause: z.string().max(1000) }).nullable(),
 });
 
+const LmxDns = z.looseObject({ host: word, a: z.looseObject({ first: word.nullable() }) });
+
 /** A collector that failed or ran out of time (fact.ts FactFailure): its checks say "not checked". */
 const Failure = z.looseObject({ ok: z.literal(false), error: z.string().max(10_000), timedOut: z.boolean().optional() });
 const orFailure = (shape: z.ZodType) => z.union([Failure, shape]);
@@ -53,6 +55,7 @@ export const FACT_VALUE_SCHEMAS: Record<string, z.ZodType> = {
   'pending-permissions': orFailure(PendingPermissions),
   'daemon-log-analysis': orFailure(LogAnalysis),
   'daemon-crashes': orFailure(DaemonCrashes),
+  'lmx-dns': orFailure(LmxDns),
 };
 
 export type HomePermissionsValue = z.infer<typeof HomePermissions>;

@@ -17,6 +17,8 @@ import { service } from './service.js';
 import { stateFile } from './state-file.js';
 import { daemonCrashes } from './daemon-crashes.js';
 import { version } from './version.js';
+import { lmxDns } from './lmx-dns.js';
+import { localNetwork } from './local-network.js';
 
 /** One collector per collected fact, whose own id is its key: a fact of the catalog without one does not compile. */
 const BY_ID: { readonly [K in CollectedFactId]: FactCollector<K> } = {
@@ -36,6 +38,8 @@ const BY_ID: { readonly [K in CollectedFactId]: FactCollector<K> } = {
   version,
   'proxy-env': proxyEnv,
   service,
+  'lmx-dns': lmxDns,
+  'local-network': localNetwork,
 };
 
 /** In the catalog's order (the order of a support bundle's facts). */

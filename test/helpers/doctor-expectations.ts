@@ -67,4 +67,8 @@ export const EXPECTED: Record<string, string[]> = {
   'log-ws-drops-client-gone': ['logs-ws-drops'],
   'log-turns-lmx-errors': ['logs-turns-lmx-errors'],
   'log-outage-recovered': [],
+  'network-dns-aaaa-stall': ['lmx-timeout', 'network-dns-aaaa-stall'],
+  'network-dns-slow': ['network-dns-slow'],
+  'network-dns-fast': [],
+  'network-local-privacy': ['lmx-network-error', 'network-local-privacy'],
 };
