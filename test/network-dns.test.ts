@@ -109,8 +109,8 @@ describe('a name server that answers A at once', { concurrency: false }, () => {
     );
   });
 
-  test('a .local name with a stalled AAAA: the process ends by --timeout', { todo: 'not this slice: the lmx probe (core/resolve.ts systemLookup) calls getaddrinfo for .local names; a lookup stuck on a libuv thread holds process.exit (libuv joins its threads at exit), so the hard stop waits for the system resolver (15 s here; the build before issue 22 too)' }, () => {
-    if (!dotLocal) return;
+  test('a .local name with a stalled AAAA: the process ends by --timeout (the system resolver runs in a child the deadline kills)', (t) => {
+    if (!dotLocal) return t.skip('the .local run above did not run (needs root and unshare)');
     assert.ok(dotLocal.ms < 2500 + DEADLINE_SLACK_MS, `ended ${dotLocal.ms} ms after it started, --timeout 2500`);
   });
 

@@ -2,7 +2,7 @@
 import net from 'node:net';
 import { DEFAULT_CONFIG } from '../core/config-lite.js';
 import { readSmallFile } from '../core/read-small.js';
-import { hostsFileLookup } from '../core/resolve.js';
+import { DNS_TIMEOUT, hostsFileLookup, systemLookup } from '../core/resolve.js';
 import { innerTimeout, type FactCollector } from './fact.js';
 
 /** Where lmx.host's addresses come from: nothing to ask (a literal, localhost), /etc/hosts, mDNS (.local), DNS. */
@@ -48,7 +48,7 @@ export function sourceOf(host: string, inHosts: boolean): DnsSource {
 function classify(err: NodeJS.ErrnoException, ms: number): DnsQuery {
   const code = String(err.code ?? 'ERROR');
   const status: DnsQuery['status'] =
-    code === 'ENODATA' ? 'no-data' : code === 'ENOTFOUND' || code === 'EAI_NONAME' || code === 'NXDOMAIN' ? 'not-found' : code === 'ETIMEOUT' ? 'timeout' : 'error';
+    code === 'ENODATA' ? 'no-data' : code === 'ENOTFOUND' || code === 'EAI_NONAME' || code === 'NXDOMAIN' ? 'not-found' : code === 'ETIMEOUT' || code === DNS_TIMEOUT ? 'timeout' : 'error';
   return { status, ms, addresses: [], first: null, errorCode: code };
 }
 
@@ -100,19 +100,18 @@ export const lmxDns: FactCollector<'lmx-dns'> = {
       return { host, source, resolver: 'hosts-file', boundMs: null, a: answered(of(4), null), aaaa: answered(of(6), null) };
     }
     const boundMs = innerTimeout(ctx);
-    const dns = await import('node:dns/promises');
     if (source === 'mdns' || !bare.includes('.')) {
       // A .local name is answered by mDNS through the system's resolver (nss-mdns, mDNSResponder), which c-ares does
-      // not speak, and a name without a dot by whatever it is configured with (search domains, NIS): getaddrinfo per
-      // family, as core/resolve.ts does for them. The fact ends at its bound, but a lookup the bound gave up on holds a
-      // libuv thread until the system resolver gives up, and process.exit waits for it (libuv joins its threads): the
-      // lmx probe's own lookup of the name does the same, so this adds no wait the doctor does not already have.
-      const lookup = (family: 4 | 6) => () => dns.lookup(bare, { family, all: true }).then((r) => r.map((x) => x.address));
+      // not speak, and a name without a dot by whatever it is configured with (search domains, NIS): the system
+      // resolver per family, in a child the bound kills (core/resolve.ts systemLookup), so a stalled AAAA can neither
+      // hold the run past its deadline nor keep the process from exiting.
+      const lookup = (family: 4 | 6) => () => systemLookup(bare, { family, timeoutMs: boundMs, signal: ctx.signal }).then((r) => r.map((x) => x.address));
       const [a, aaaa] = await Promise.all([timed(lookup(4), boundMs), timed(lookup(6), boundMs)]);
       return { host, source, resolver: 'system', boundMs, a, aaaa };
     }
     // DNS: c-ares, one try per server and opta's own time limit, so nothing waits on resolv.conf's 5 s x attempts,
     // and cancel() lets go of the sockets when the bound or the run's deadline comes first.
+    const dns = await import('node:dns/promises');
     const resolver = new dns.Resolver({ timeout: boundMs, tries: 1 });
     const cancel = () => resolver.cancel();
     ctx.signal.addEventListener('abort', cancel, { once: true });
