@@ -6,7 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import {
-  alive, daemonConfig, daemonPidsOfHome, freePortBlock, holdPort, killAndWait, makeHome, readJson, runOpta, spawnOpta, waitUntil, type TestHome, PKG_VERSION, OPTA_BIN,
+  alive, daemonConfig, daemonPidsOfHome, freePortBlock, hashTree, holdPort, killAndWait, makeHome, readJson, runOpta, spawnOpta, treeChanges, waitUntil, type TestHome, PKG_VERSION, OPTA_BIN,
 } from './helpers/env.js';
 import { ensureDaemonRunning, withDaemon } from '../src/daemon/lifecycle/control.js';
 import { daemonUrl } from '../src/daemon/lifecycle/inspect.js';
@@ -138,10 +138,13 @@ test('kill -9: status says stale, and the crash guardian starts a new daemon wit
   const first = await started(h);
   process.kill(first.pid, 'SIGKILL');
   await waitUntil(() => !alive(first.pid), 5000, 'daemon to die');
+  const home = hashTree(h.optaHome);
   const st = await runOpta(h, ['daemon', 'status']);
   assert.equal(st.code, 1);
   assert.match(st.stdout, new RegExp(`Daemon: stale \\(state.json names pid ${first.pid}`));
   assert.ok(fs.existsSync(h.paths.stateFile), 'status is read-only: the stale file stays');
+  // README: status stays read-only and keeps no crash report (only the guardian and daemon start keep one).
+  assert.deepEqual(treeChanges(home, hashTree(h.optaHome)), [], 'status changed nothing under the home');
 
   const r = await ensureDaemonRunning(optaPaths(h.optaHome));
   assert.equal(r.outcome, 'started');

@@ -190,6 +190,8 @@ describe('opta doctor --ci and report formats on a live stack', () => {
       [['--interval', '5s'], /--interval sets the pause between --watch runs; add --watch/],
       [['--watch', '--format', 'json'], /--watch prints what changed on standard output; give --format json a file/],
       [['--watch', '--interval', '10ms'], /--interval takes a duration from 1s to 24h/],
+      [['--watch', '--interval', '25h'], /--interval takes a duration from 1s to 24h/],
+      [['--watch', '--interval', '86400001ms'], /--interval takes a duration from 1s to 24h/],
       [['--format'], /argument missing|requires an argument|option .*--format/i],
       [['--bogus'], /unknown option/],
     ];

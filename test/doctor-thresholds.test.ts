@@ -38,6 +38,8 @@ const lmxErrors = (n: number) => ({ 'patterns.lmx-request-failed': { count: n, s
 /** [rule, what the README promises, fact, values that must fire it, values that must not]. */
 const CASES: Array<[string, string, string, Record<string, unknown>[], Record<string, unknown>[]]> = [
   ['disk-low', 'less than 1 GiB free is a warning', 'disk-space', [{ freeBytes: GiB - 1, freeMiB: 1023 }, { freeBytes: 0.5 * GiB, freeMiB: 512 }], [{ freeBytes: GiB, freeMiB: 1024 }, { freeBytes: 2 * GiB, freeMiB: 2048 }]],
+  ['disk-full', 'less than 256 KiB free on the home\'s file system is an error', 'disk-space', [{ freeBytes: 262143, freeKiB: 255 }, { freeBytes: 0, freeKiB: 0 }], [{ freeBytes: 262144, freeKiB: 256 }, { freeBytes: GiB, freeKiB: 1048576 }]],
+  ['disk-low', 'less than 1 GiB (but at least 256 KiB) free is a warning: below 256 KiB it is disk-full instead', 'disk-space', [{ freeBytes: 262144, freeMiB: 0 }], [{ freeBytes: 262143, freeMiB: 0 }]],
   ['node-version-old', 'Node.js 20 or newer', 'node-version', [{ major: 19, version: '19.9.0' }, { major: 18, version: '18.20.0' }], [{ major: 20, version: '20.0.0' }, { major: 22, version: '22.1.0' }]],
   ['permissions-request-stuck', 'a permission request pending for more than 30 s with no client connected', 'pending-permissions', [stuck(30001), stuck(45000)], [stuck(30000), stuck(5000)]],
   ['logs-large', 'a daemon.log larger than logs.maxBytes', 'daemon-log', [{ sizeBytes: 10485761, maxBytes: 10485760, exists: true }], [{ sizeBytes: 10485760, maxBytes: 10485760, exists: true }, { sizeBytes: 100, maxBytes: 10485760, exists: true }]],

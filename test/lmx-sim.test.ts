@@ -214,6 +214,11 @@ test('scripted tool calls stream incrementally, then a tool result gets the text
     const whole = await (await chat(sim, USER_TURN)).json();
     assert.equal(whole.choices[0].finish_reason, 'tool_calls');
     assert.deepEqual(JSON.parse(whole.choices[0].message.tool_calls[1].function.arguments), toolCalls[1].arguments);
+
+    // toolLoop: a model that never stops calls tools again after a tool result.
+    await sim.setConfig({ toolLoop: true });
+    const again = (await ssePayloads(await chat(sim, followUp))).slice(0, -1).map((p) => JSON.parse(p));
+    assert.equal(again.at(-1).choices[0].finish_reason, 'tool_calls');
   });
 });
 
@@ -366,6 +371,7 @@ test('control port rejects invalid patches with 400 and leaves the config alone'
       model: 'qwen3-30b-a3b',
       delayMs: 7,
       toolCalls: [],
+      toolLoop: false,
       tokens: ['Hello', ' from', ' LMX', '.'],
     });
   });

@@ -47,4 +47,11 @@ test('--record without a terminal and without --for is refused (exit 2), before 
   assert.equal(res.code, 2, res.stdout + res.stderr);
   assert.match(res.stderr, /--record without a terminal needs --for/);
   assert.doesNotMatch(r.log(), /support record/);
+  // README: --for is 1 s to 60 min; outside it is exit 2, before any marker (and before any wait).
+  for (const d of ['61m', '3600001ms', '999ms', '0']) {
+    const out = await runOpta(r.h, ['support', 'bundle', '--record', '--for', d, '--out', path.join(r.h.home, `for-${d}.txt`)], { timeoutMs: 20_000 });
+    assert.equal(out.code, 2, `--for ${d}: ${out.stdout}${out.stderr}`);
+    assert.match(out.stderr, /--for takes a duration from 1s to 60m/, d);
+  }
+  assert.doesNotMatch(r.log(), /support record/);
 });
