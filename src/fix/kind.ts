@@ -18,4 +18,5 @@ export const fixesKind: RuleKind = {
   },
   columns: ['id', 'repairs', 'steps'],
   validator: async () => (await import('./rule-kind.js')).pipelineValidator,
+  tester: async () => (await import('./pipeline-cases.js')).pipelineTester,
 };

@@ -17,4 +17,5 @@ export const logsKind: RuleKind = {
   },
   columns: ['id', 'severity', 'levels', 'check'],
   validator: async () => (await import('./rule-kind.js')).logPatternValidator,
+  tester: async () => (await import('./pattern-cases.js')).patternTester,
 };
