@@ -28,7 +28,7 @@ export function renderRuleTestsText(results: RuleTestResult[], rel: (file: strin
   for (const r of results) {
     const where = `${r.kind} ${safe(r.id, 120)} (${safe(rel(r.file), 200)})`;
     for (const c of r.cases) if (!c.ok) lines.push(`FAIL ${where}: ${c.kind} "${safe(c.name, 160)}": ${safe(c.detail ?? 'failed', 600)}`);
-    for (const m of r.missing) lines.push(`FAIL ${where}: has no ${m}`);
+    for (const m of r.missing) lines.push(`FAIL ${where}: lacks ${m}`);
   }
   const n = countsOf(results);
   lines.push(
@@ -59,7 +59,7 @@ export function renderRuleTestsJunit(results: RuleTestResult[], rel: (file: stri
       if (!r.missing.length) cases.push(`${head}/>`);
       else {
         failures++;
-        const msg = `has no ${r.missing.join(', no ')}`;
+        const msg = `lacks ${r.missing.join(', and ')}`;
         cases.push(`${head}>\n      <failure type="case-missing" message="${xmlAttr(msg)}">${xmlText(`${safe(rel(r.file), 200)}\n${msg}`)}</failure>\n    </testcase>`);
       }
     }
