@@ -9,7 +9,7 @@ import { defaultPackOptions, loadPacked } from '../rules/packs.js';
 import { visible } from '../rules/language/escape.js';
 import type { RuleProblem } from '../rules/rule-problem.js';
 import type { RuleTestResult } from '../rules/rule-test.js';
-import { KINDS, kindById } from './rule-kinds.js';
+import { KINDS, kindById, testerOf } from './rule-kinds.js';
 import type { ExitCode } from './context.js';
 import { err, out } from './output.js';
 
@@ -67,8 +67,9 @@ export async function rulesTestAction(opts: RulesTestOptions, targets: string[])
   const results: RuleTestResult[] = [];
   for (const { kind, items } of sets) {
     if (!items.length) continue;
-    if (!kind.tester) throw new OptaError(`rule kind ${kind.id} has no cases to run`, 2);
-    results.push(...(await (await kind.tester()).test(items, { packs })));
+    const tester = testerOf(kind);
+    if (!tester) throw new OptaError(`rule kind ${kind.id} has no cases to run`, 2);
+    results.push(...(await (await tester()).test(items, { packs })));
   }
   if (!results.length) throw new OptaError(`no rule files in ${paths.map((p) => visible(p)).join(', ') || 'the rule directories'}; nothing was tested`, 2);
   const render = await import('../render/rule-tests.js');

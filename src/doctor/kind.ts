@@ -19,5 +19,4 @@ export const doctorKind: RuleKind = {
   },
   columns: ['id', 'severity', 'check', 'fix'],
   validator: async () => (await import('./rule-kind.js')).doctorValidator,
-  tester: async () => (await import('./rule-cases.js')).doctorTester,
 };

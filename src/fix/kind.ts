@@ -18,5 +18,4 @@ export const fixesKind: RuleKind = {
   },
   columns: ['id', 'repairs', 'steps'],
   validator: async () => (await import('./rule-kind.js')).pipelineValidator,
-  tester: async () => (await import('./pipeline-cases.js')).pipelineTester,
 };

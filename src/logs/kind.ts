@@ -17,5 +17,4 @@ export const logsKind: RuleKind = {
   },
   columns: ['id', 'severity', 'levels', 'check'],
   validator: async () => (await import('./rule-kind.js')).logPatternValidator,
-  tester: async () => (await import('./pattern-cases.js')).patternTester,
 };

@@ -15,5 +15,4 @@ export const redactKind: RuleKind = {
   },
   columns: ['id', 'label', 'priority'],
   validator: async () => (await import('./rule-kind.js')).redactValidator,
-  tester: async () => (await import('./shape-cases.js')).shapeTester,
 };

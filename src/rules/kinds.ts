@@ -39,8 +39,6 @@ export interface RuleKind {
   summary(rule: unknown): Record<string, unknown>;
   columns: string[];
   validator(): Promise<KindValidator>;
-  /** Runs the cases a rule file carries (`opta rules test`), loaded only then. */
-  tester?(): Promise<import('./rule-test.js').KindTester>;
 }
 
 export const rulesDir = (kind: string) => builtinRulesDir(kind);
