@@ -155,3 +155,24 @@ test('a pack rule without cases is reported (PATH, --rules and the active user p
   assert.equal(invalid.code, 2, invalid.stdout);
   assert.match(invalid.stderr, /team-node-pinned\.json is invalid at \$\.tests\.fires\[0\]\.message/);
 });
+
+test("docs/writing-rules.md's worked example passes its own cases, and the doc's failing line is what a broken one prints", async (t) => {
+  const h = makeHome();
+  t.after(() => h.cleanup());
+  const doc = fs.readFileSync(path.join(ROOT, 'docs', 'writing-rules.md'), 'utf8');
+  const json = /`\.opta\/rules\/doctor\/team-expected-model\.json`[^\n]*\n\n```json\n([\s\S]*?)\n```/.exec(doc)?.[1];
+  assert.ok(json, 'the worked example is in the doc');
+  const dir = path.join(h.home, 'proj', '.opta', 'rules', 'doctor');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'team-expected-model.json'), json);
+  const r = await runOpta(h, ['rules', 'test', dir], { cwd: h.home, timeoutMs: 60_000 });
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.ok(doc.includes(r.stdout.trim()), `the doc shows the output:\n${r.stdout}`);
+  // The rule expecting the 14b instead: its cases turn red as the doc shows.
+  fs.writeFileSync(path.join(dir, 'team-expected-model.json'), json.replace('"operator": "notEqual", "value": "qwen2.5-coder-32b"', '"operator": "notEqual", "value": "qwen2.5-coder-14b"'));
+  const bad = await runOpta(h, ['rules', 'test', dir], { cwd: h.home, timeoutMs: 60_000 });
+  assert.equal(bad.code, 1);
+  const line = bad.stdout.split('\n').find((l) => l.includes('passes "LMX serves the expected model"'));
+  assert.ok(line, bad.stdout);
+  assert.ok(doc.includes(line.replace(/\(.*?team-expected-model\.json\)/, '(.opta/rules/doctor/team-expected-model.json)')), line);
+});

@@ -38,7 +38,7 @@ export function renderRuleTestsText(results: RuleTestResult[], rel: (file: strin
 }
 
 /** Ant JUnit (fixtures/schemas/JUnit.xsd): <testsuites>, one <testsuite> per kind, one <testcase> per case and one per rule for its cases being there. */
-export function renderRuleTestsJunit(results: RuleTestResult[], rel: (file: string) => string, opts: { timestamp: string; hostname?: string; ms: number }): string {
+export function renderRuleTestsJunit(results: RuleTestResult[], rel: (file: string) => string, opts: { timestamp: string; hostname?: string }): string {
   const kinds = [...new Set(results.map((r) => r.kind))];
   const hostname = (opts.hostname ?? '').trim() || 'localhost';
   const suites = kinds.map((kind, id) => {
