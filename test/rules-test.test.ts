@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { makeHome, runOpta, ROOT, type TestHome } from './helpers/env.js';
 import { checkJunitSuites } from './helpers/junit-check.js';
+import { FACT_ID_LIST } from '../src/facts/catalog.js';
 
 const RULES = path.join(ROOT, 'rules');
 const SUMMARY = /^(\d+) rule\(s\), (\d+) case\(s\): (\d+) passed, (\d+) failed; (\d+) rule\(s\) missing a case they need\./m;
@@ -70,6 +71,14 @@ test('every shipped rule carries a firing and a passing case of its kind', () =>
   for (const { file, rule } of files('redact')) if (!rule.examples?.length || !rule.lookalikes?.length) lacking.push(`redact/${file}`);
   assert.deepEqual(lacking, []);
   assert.equal(files('doctor').length >= 52 && files('logs').length >= 28 && files('fixes').length >= 12, true);
+});
+
+test('the healthy baseline the cases start from gives every fact a collector makes (a new fact needs its healthy value there)', () => {
+  const base = JSON.parse(fs.readFileSync(path.join(ROOT, 'fixtures', 'doctor', 'base-facts.json'), 'utf8')) as { facts: object; collected: object };
+  const given = new Set([...Object.keys(base.facts), ...Object.keys(base.collected)]);
+  assert.deepEqual(FACT_ID_LIST.filter((id) => id !== 'fact-failures' && !given.has(id)), []);
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { files: string[] };
+  assert.ok(pkg.files.includes('fixtures/doctor/base-facts.json'), 'the baseline ships: opta rules test reads it in an installed package');
 });
 
 test('a broken disk-low threshold in a scratch copy turns red: exit 1, naming the rule, its file and what differed', async (t) => {
