@@ -7,6 +7,8 @@ import path from 'node:path';
 import { makeHome, runOpta, ROOT, type TestHome } from './helpers/env.js';
 import { checkJunitSuites } from './helpers/junit-check.js';
 import { FACT_ID_LIST } from '../src/facts/catalog.js';
+import { doctorKind } from '../src/doctor/kind.js';
+import { loadKind } from '../src/rules/loader.js';
 
 const RULES = path.join(ROOT, 'rules');
 const SUMMARY = /^(\d+) rule\(s\), (\d+) case\(s\): (\d+) passed, (\d+) failed; (\d+) rule\(s\) missing a case they need\./m;
@@ -79,6 +81,19 @@ test('the healthy baseline the cases start from gives every fact a collector mak
   assert.deepEqual(FACT_ID_LIST.filter((id) => id !== 'fact-failures' && !given.has(id)), []);
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { files: string[] };
   assert.ok(pkg.files.includes('fixtures/doctor/base-facts.json'), 'the baseline ships: opta rules test reads it in an installed package');
+});
+
+test("a doctor run's rules come without their cases (the build's lean copies); opta rules test's with them", async () => {
+  const plain = await loadKind<Record<string, unknown>>(doctorKind);
+  assert.equal(plain.validatedNow, 0, 'the build validated the shipped rules');
+  assert.equal(plain.items.length, files('doctor').length);
+  assert.deepEqual(plain.items.filter((i) => 'tests' in i.rule).map((i) => i.file), []);
+  const withCases = await loadKind<Record<string, unknown>>(doctorKind, undefined, { cases: true });
+  assert.equal(withCases.items.filter((i) => 'tests' in i.rule).length, files('doctor').length);
+  // A second plain load in the same process gets whole rules of its own (the lean copy was handed out once).
+  const again = await loadKind<Record<string, unknown>>(doctorKind);
+  assert.notEqual(again.items[0].rule, plain.items[0].rule);
+  assert.deepEqual(again.items.map((i) => i.rule.name), plain.items.map((i) => i.rule.name));
 });
 
 test('a broken disk-low threshold in a scratch copy turns red: exit 1, naming the rule, its file and what differed', async (t) => {

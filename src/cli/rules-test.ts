@@ -38,7 +38,7 @@ export async function rulesTestAction(opts: RulesTestOptions, targets: string[])
   if (opts.kind !== undefined && !only) throw new UsageError(`unknown rule kind "${opts.kind}"; kinds: ${KINDS.map((k) => k.id).join(', ')}`);
   const paths = [...targets, ...(opts.rules ? [opts.rules] : [])];
   for (const t of paths) if (!fs.existsSync(t)) throw new OptaError(`no rule file or directory at ${visible(t)}; give a rule file or a directory of them (opta rules list shows where the shipped ones are)`, 2);
-  const packs = defaultPackOptions(process.env);
+  const packs = { ...defaultPackOptions(process.env), cases: true };
   const started = Date.now();
   const problems: RuleProblem[] = [];
   const sets: Array<{ kind: RuleKind; items: Array<{ file: string; rule: unknown }> }> = [];
