@@ -10,7 +10,7 @@ import { logPatternValidator } from '../src/logs/rule-kind.js';
 import type { LogPattern } from '../src/logs/pattern-schema.js';
 import { regexInfo } from '../src/logs/regex-info.js';
 import { claims } from '../src/logs/family.js';
-import type { Level } from '../src/logs/pattern-types.js';
+import { exampleLine, type Level } from '../src/logs/pattern-types.js';
 import { EXPECTED } from './helpers/doctor-expectations.js';
 import { ROOT } from './helpers/env.js';
 
@@ -43,7 +43,7 @@ for (const p of patterns) {
     assert.ok(GUIDE_LINES.has(p.guide), `guide section "${p.guide}" is a line of docs/opta-troubleshooting.txt`);
     const info = regexInfo(p.regex);
     assert.ok(info.understood && (info.prefixes || info.literals), 'a literal prefilter (so it costs nothing on other lines)');
-    for (const ex of p.examples) {
+    for (const ex of p.examples.map(exampleLine)) {
       for (const level of p.levels) assert.deepEqual(hits(level, ex), [p.id], `"${ex}" at ${level}`);
       if (info.prefixes) assert.ok(info.prefixes.some((x) => ex.startsWith(x)), `prefix of "${ex}"`);
       if (info.literals) assert.ok(info.literals.some((x) => ex.includes(x)), `literal of "${ex}"`);

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadPatterns } from '../src/logs/patterns.js';
+import { exampleLine } from '../src/logs/pattern-types.js';
 import { makeHome, runOpta } from './helpers/env.js';
 
 const DETAIL = ['', ' (attempt 3)', ' [s_42]', ' after 1200 ms', ' (rss 2.1 GB)'];
@@ -16,7 +17,7 @@ test('each pattern example with trailing detail is one finding of that pattern, 
   const want = new Map<string, number>();
   const lines: string[] = [];
   for (const p of patterns) {
-    for (const ex of p.examples) {
+    for (const ex of p.examples.map(exampleLine)) {
       for (const d of DETAIL) {
         lines.push(`[10:00:01] ${p.levels[p.levels.length - 1].padEnd(5)} ${ex}${d}`);
         want.set(p.id, (want.get(p.id) ?? 0) + 1);

@@ -59,6 +59,8 @@ export async function writeManifest(dir = MANIFEST_DIR): Promise<{ valid: number
         // The stamp before the text: a file changed in between then fails its stamp at run time and is read.
         m.stamps[path.basename(x.file)] = fileStamp(fs.statSync(x.file));
         m.files[path.basename(x.file)] = fs.readFileSync(x.file, 'utf8');
+        const { tests, ...lean } = x.rule as { tests?: unknown };
+        if (tests !== undefined) (m.lean ??= {})[path.basename(x.file)] = lean;
         valid++;
         if (kind.id === 'doctor') {
           const d = describeRule(x.file, x.rule as RuleFile);

@@ -106,7 +106,7 @@ async function trustAction(): Promise<ExitCode> {
 /** `opta rules ...`, declared once (command-table.ts). */
 export const RULES: GroupSpec = {
   name: 'rules',
-  description: `list and validate opta's rule files (${kinds})`,
+  description: `list, validate and test opta's rule files (${kinds})`,
   commands: [
     {
       name: 'list',
@@ -124,6 +124,17 @@ export const RULES: GroupSpec = {
       description: 'validate rule files against their schema (schemas/) and cross-checks: every built-in kind, or a file or directory; exit 0 valid, 2 invalid',
       options: [{ flags: '--kind <kind>', description: `the kind of the file or directory given (default: from its $schema or its directory name, else doctor)` }],
       run: (opts: { kind?: string }, [target]: [string | undefined]) => validateAction(opts, target),
+    },
+    {
+      name: 'test',
+      args: [{ name: '[path...]' }],
+      description: 'run the cases rule files carry (doctor: facts -> fires/passes and the message; logs: examples with values, near misses; fixes: facts -> plan; redact: examples, look-alikes): every active rule, or the files and directories given; exit 0 all hold, 1 a case failed or a rule lacks one, 2 could not run',
+      options: [
+        { flags: '--kind <kind>', description: `the kind of the files given (default: from their $schema or directory name, else doctor)` },
+        { flags: '--format <format>', description: 'text (default) or junit' },
+        { flags: '--rules <dir>', description: 'test the rule files of this directory (as a PATH)' },
+      ],
+      run: async (opts: { kind?: string; format?: string; rules?: string }, [targets]: [string[] | undefined]) => (await import('./rules-test.js')).rulesTestAction(opts, targets ?? []),
     },
     {
       name: 'trust',

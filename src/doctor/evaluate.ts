@@ -56,7 +56,8 @@ export async function evaluate(c: Collection): Promise<Evaluation> {
   // json-rules-engine calls a fact only when a condition needs it, and caches it: collection is lazy by construction.
   for (const [id, col] of collectors) engine.addFact(id, () => store.get(id), { cache: true, priority: col.priority ?? 10 });
   for (const r of selected) {
-    const { $schema: _schema, ...rule } = r.rule;
+    // Its cases (`tests`, for opta rules test) are no part of the rule json-rules-engine runs.
+    const { $schema: _schema, tests: _tests, ...rule } = r.rule;
     engine.addRule({ ...rule, priority: rule.priority ?? DEFAULT_RULE_PRIORITY } as never);
   }
 

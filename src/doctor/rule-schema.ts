@@ -15,6 +15,20 @@ export const FindingParamsSchema = z
   })
   .strict();
 
+/** Facts of a case: deep-merged onto the healthy baseline (fixtures/doctor/base-facts.json), fact id -> what differs. */
+const CaseFacts = z.record(kebab, z.record(z.string(), z.unknown())).describe('fact id -> the fields that differ from the healthy baseline (deep-merged onto it)');
+
+export const RuleTestsSchema = z
+  .object({
+    fires: z
+      .array(z.object({ name: text, facts: CaseFacts, message: text.describe('the exact message the finding prints') }).strict())
+      .optional()
+      .describe('facts on which the rule fires, and its message then'),
+    passes: z.array(z.object({ name: text, facts: CaseFacts }).strict()).optional().describe('facts on which the rule stays quiet (a near miss is worth more than the healthy baseline)'),
+  })
+  .strict()
+  .describe('the cases `opta rules test` runs: at least one firing and one passing case');
+
 export const RuleFileSchema = z
   .object({
     $schema: z.string().optional(),
@@ -22,6 +36,7 @@ export const RuleFileSchema = z
     priority: z.number().int().min(1).optional(),
     conditions: TopConditionSchema,
     event: z.object({ type: z.literal('finding'), params: FindingParamsSchema }).strict(),
+    tests: RuleTestsSchema.optional(),
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -33,3 +48,4 @@ export const RuleFileSchema = z
 export type FindingParams = z.infer<typeof FindingParamsSchema>;
 export type Severity = FindingParams['severity'];
 export type RuleFile = z.infer<typeof RuleFileSchema>;
+export type RuleTests = z.infer<typeof RuleTestsSchema>;

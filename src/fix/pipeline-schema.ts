@@ -28,6 +28,18 @@ export function pipelineFileSchema(actionIds: readonly string[]) {
       repairs: z.array(kebab).min(1).describe('ids of the doctor rules (rules/doctor/) this pipeline repairs'),
       order: z.number().int().min(0).max(100).optional().describe('pipelines run in ascending order (default 50)'),
       steps: z.array(Step).min(1),
+      tests: z
+        .array(
+          z
+            .object({
+              name: text,
+              facts: z.record(kebab, z.record(z.string(), z.unknown())).describe('fact id -> the fields that differ from the healthy baseline (deep-merged onto it)'),
+              plan: z.array(z.number().int().min(1)).describe('the steps (1-based) that would run: the pipeline is chosen (a rule it repairs fires) and their guards hold; [] for none'),
+            })
+            .strict(),
+        )
+        .optional()
+        .describe('cases `opta rules test` runs: facts -> the plan; at least one with steps and one with none or a step kept out'),
     })
     .strict()
     .describe('An opta doctor --fix pipeline: ordered steps, each an action from a closed vocabulary with its guard, confirmation and undo.');

@@ -31,12 +31,18 @@ export async function loadPipelines(dir?: string, packs: PackOptions = defaultPa
   return { byId: new Map(r.items.map((i) => [i.rule.id, { file: i.file, pipeline: i.rule }])), problems: r.problems };
 }
 
+/** Each step's guard on the facts (a step without one holds): which steps the plan would run. */
+export function stepGuards(p: PipelineFile, facts: Record<string, FactValue>): Array<{ held: boolean; detail: string | null }> {
+  return p.steps.map((s) => (s.when ? evaluateGuard(s.when, facts) : { held: true, detail: null }));
+}
+
 /** The steps of one pipeline, planned read-only: guards on the facts, then each action's own plan. */
 export async function planPipeline(lp: LoadedPipeline, findings: string[], paths: OptaPaths, env: NodeJS.ProcessEnv, facts: Record<string, FactValue>): Promise<PipelineRecord> {
   const steps: StepRecord[] = [];
+  const guards = stepGuards(lp.pipeline, facts);
   for (const [index, s] of lp.pipeline.steps.entries()) {
     const action = actionById(s.action)!;
-    const guard = s.when ? evaluateGuard(s.when, facts) : { held: true, detail: null };
+    const guard = guards[index];
     const ctx = { paths, env, args: s.args ?? {} };
     const plan = guard.held ? await action.plan(ctx) : { summary: 'skipped by its guard', files: [], pids: [], leftAlone: [], nothingToDo: guard.detail ?? undefined };
     steps.push({

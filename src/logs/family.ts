@@ -2,6 +2,7 @@
 import type { RuleProblem } from '../rules/rule-problem.js';
 import type { LogPattern } from './pattern-schema.js';
 import { LEVEL_INDEX } from './line-formats.js';
+import { exampleLine } from './pattern-types.js';
 
 /**
  * Why families: a key phrase such as "lmx preflight failed:" is followed by many causes, some with their own finding
@@ -84,7 +85,7 @@ export function familyProblems(items: ReadonlyArray<{ file: string; rule: LogPat
       if (m === catchAll) continue;
       const missing = m.rule.levels.filter((l) => !catchAll.rule.levels.includes(l));
       if (missing.length) problems.push({ file: m.file, jsonPath: '$.levels', message: `level ${missing.join(', ')} is not one of the family catch-all ${catchAll.rule.id}'s levels` });
-      m.rule.examples.forEach((ex, i) => {
+      m.rule.examples.map(exampleLine).forEach((ex, i) => {
         if (!catchRe.test(ex)) problems.push({ file: m.file, jsonPath: `$.examples[${i}]`, message: `is not matched by the family catch-all ${catchAll.rule.id} ("${ex}"): the family's lines must all start with its key phrase` });
         for (const o of members) {
           if (o === m || o === catchAll || !new RegExp(o.rule.regex).test(ex)) continue;

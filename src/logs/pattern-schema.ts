@@ -20,10 +20,25 @@ export const LogPatternSchema = z
     startup: z.boolean().optional().describe('true for lines the daemon writes while starting, just before "daemon started" (a session it could not load, a fallback port): with --since-start they count in the run that line begins'),
     family: kebab.optional().describe('the family of patterns sharing a key phrase (every "lmx preflight failed: ..." line): each line of the family lands in exactly one of its findings'),
     catchAll: z.boolean().optional().describe('true for the one member of a family whose regex matches every line of the family: it takes the lines no other member does (the others need no exclusions)'),
-    examples: z.array(text).min(1).describe('messages (without time and level) the regex must match'),
+    examples: z
+      .array(
+        z.union([
+          text,
+          z
+            .object({
+              line: text.describe('a message (without time and level) the pattern must match'),
+              values: z.record(z.string(), z.string()).optional().describe('the values its named groups must capture'),
+            })
+            .strict(),
+        ]),
+      )
+      .min(1)
+      .describe('messages (without time and level) the regex must match; as { line, values } with the values its named groups capture'),
+    nearMisses: z.array(text).optional().describe('messages that look alike (same level, same key phrase) and must not match: `opta rules test` needs at least one'),
   })
   .strict()
   .describe('An opta log pattern: a regular expression over daemon.log messages and the finding it produces.');
 
 export type LogPattern = z.infer<typeof LogPatternSchema>;
+export type LogExample = LogPattern['examples'][number];
 export type Severity = LogPattern['severity'];

@@ -12,3 +12,6 @@ export const NAMESPACES = ['config', 'paths'] as const;
 export function latin1Bytes(text: string): string {
   return /^[\x00-\x7f]*$/.test(text) ? text : Buffer.from(text, 'utf8').toString('latin1');
 }
+
+/** The message of a log pattern's example, written either way (a string, or { line, values }). */
+export const exampleLine = (ex: string | { line: string }): string => (typeof ex === 'string' ? ex : ex.line);

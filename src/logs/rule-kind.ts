@@ -7,7 +7,7 @@ import type { KindValidator } from '../rules/kinds.js';
 import { rulesDir } from '../rules/kinds.js';
 import type { RuleProblem } from '../rules/rule-problem.js';
 import { placeholders, strayBraces } from '../rules/language/template.js';
-import { BUILTINS, NAMESPACES } from './pattern-types.js';
+import { BUILTINS, exampleLine, NAMESPACES } from './pattern-types.js';
 import { LogPatternSchema, type LogPattern } from './pattern-schema.js';
 import { regexInfo } from './regex-info.js';
 import { familyProblems } from './family.js';
@@ -62,7 +62,7 @@ export function logPatternChecks(file: string, p: LogPattern, fixes: Set<string>
     if (info.minLength === 0) {
       problems.push({ file, jsonPath: '$.regex', message: 'can match the empty string, so it would match every line; anchor it to text that must be there (e.g. "^daemon started on ")' });
     }
-    p.examples.forEach((ex, i) => {
+    p.examples.map(exampleLine).forEach((ex, i) => {
       if (!re!.test(ex)) problems.push({ file, jsonPath: `$.examples[${i}]`, message: `does not match the regex: "${ex}"` });
     });
   }

@@ -20,6 +20,11 @@ export interface KindManifest {
   stamps: Record<string, string>;
   /** Doctor rules only: the facts their cheap conditions and messages need (a plain doctor run starts them first). */
   early?: string[];
+  /**
+   * File name -> the rule without its cases (`tests`), for files that carry cases: what every command but `opta rules
+   * test` loads, parsed with the manifest (the cases doubled the doctor rules' text, and a doctor run loads them all).
+   */
+  lean?: Record<string, unknown>;
 }
 
 /**
@@ -67,6 +72,8 @@ export interface KindLoadResult<T = unknown> {
 export interface LoadKindOptions {
   /** Sees each file's text first; true takes the file out of the kind's validation (a pack's disabling stub, rules/packs.ts). */
   claim?: (file: string, text: string) => boolean;
+  /** Keep each rule's cases (`tests`): `opta rules test`. Without, a file the build validated loads without them. */
+  cases?: boolean;
 }
 
 export async function loadKind<T = unknown>(kind: RuleKind, dir: string = kind.dir, options: LoadKindOptions = {}): Promise<KindLoadResult<T>> {
@@ -77,7 +84,15 @@ export async function loadKind<T = unknown>(kind: RuleKind, dir: string = kind.d
   } catch (err) {
     return { items: [], problems: shownProblems([{ file: dir, jsonPath: '$', message: `cannot read the rules directory: ${err instanceof Error ? err.message : String(err)}` }]), validatedNow: 0 };
   }
-  const { files: trusted, stamps } = manifestOf(kind);
+  const { files: trusted, stamps, lean = {} } = manifestOf(kind);
+  // A file the build validated: its rule without its cases (unless they are asked for), handed out once (the caller
+  // owns it; a second load in this process parses the text again).
+  const validated = (name: string): T => {
+    const r = options.cases ? undefined : lean[name];
+    if (r === undefined) return JSON.parse(trusted[name]) as T;
+    delete lean[name];
+    return r as T;
+  };
   // The built-in directory's files are first checked by their stamps: one stat each instead of reading and comparing
   // (~1.5 ms of a doctor run, which loads two kinds); a file whose stamp changed is read and compared as any other.
   const stamped = path.resolve(dir) + path.sep === kind.dir ? stamps : {};
@@ -89,7 +104,7 @@ export async function loadKind<T = unknown>(kind: RuleKind, dir: string = kind.d
     if (stamped[name] !== undefined && trusted[name] !== undefined) {
       try {
         if (fileStamp(fs.statSync(file)) === stamped[name]) {
-          items.push({ file, rule: JSON.parse(trusted[name]) as T });
+          items.push({ file, rule: validated(name) });
           continue;
         }
       } catch {
@@ -99,7 +114,7 @@ export async function loadKind<T = unknown>(kind: RuleKind, dir: string = kind.d
     const text = readRuleText(file, problems, budget);
     if (text === undefined) continue;
     if (options.claim?.(file, text)) continue;
-    if (trusted[name] === text) items.push({ file, rule: JSON.parse(text) as T });
+    if (trusted[name] === text) items.push({ file, rule: validated(name) });
     else unchecked.push({ file, text });
   }
   if (unchecked.length) {

@@ -19,6 +19,8 @@ export interface PackOptions {
   userHome?: string;
   /** `--rules DIR`: replaces the shipped layer, as it always did. */
   rulesDir?: string;
+  /** Keep each rule's cases (`tests`, read by `opta rules test` only); other commands load shipped rules without them. */
+  cases?: boolean;
 }
 
 export interface PackedItem<T> {
@@ -202,7 +204,7 @@ export async function loadPacked<T>(kind: RuleKind, opts: PackOptions): Promise<
             return true;
           }
         : undefined;
-    const r = await loadKind<T>(kind, layer.dir, { claim });
+    const r = await loadKind<T>(kind, layer.dir, { claim, cases: opts.cases });
     problems.push(...r.problems);
     validatedNow += r.validatedNow;
     for (const item of r.items) {

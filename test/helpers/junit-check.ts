@@ -170,3 +170,23 @@ export function checkJunit(xml: string): JunitSummary {
   for (const k of Object.keys(byResult) as Array<keyof JunitSummary['byResult']>) byResult[k].sort();
   return { root, counts, byResult };
 }
+
+/** A <testsuites> document (one <testsuite> per group, each with package and id): the XSD, then each suite as checkJunit checks one. */
+export function checkJunitSuites(xml: string): Array<{ name: string; counts: JunitSummary['counts']; byResult: JunitSummary['byResult']; root: XmlElement }> {
+  validateWithXsd(xml);
+  const top = parseXml(xml);
+  assert.equal(top.name, 'testsuites');
+  return top.children.map((suite, i) => {
+    assert.equal(suite.name, 'testsuite');
+    assert.equal(suite.attrs.id, String(i), 'testsuite/@id counts from 0');
+    assert.ok(suite.attrs.package?.trim(), 'testsuite/@package is required in <testsuites>');
+    const { package: _p, id: _id, ...attrs } = suite.attrs;
+    const root = { ...suite, attrs };
+    checkJunitStructure(root);
+    const byResult: JunitSummary['byResult'] = { pass: [], failure: [], error: [], skipped: [] };
+    for (const tc of root.children.filter((c) => c.name === 'testcase')) byResult[(tc.children[0]?.name ?? 'pass') as keyof JunitSummary['byResult']].push(`${tc.attrs.classname} ${tc.attrs.name}`);
+    const counts = { tests: Number(attrs.tests), failures: Number(attrs.failures), errors: Number(attrs.errors), skipped: Number(attrs.skipped ?? 0) };
+    assert.deepEqual(counts, { tests: byResult.pass.length + byResult.failure.length + byResult.error.length + byResult.skipped.length, failures: byResult.failure.length, errors: byResult.error.length, skipped: byResult.skipped.length }, 'the testsuite counts match its testcases');
+    return { name: attrs.name, counts, byResult, root };
+  });
+}
