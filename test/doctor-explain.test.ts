@@ -152,7 +152,7 @@ describe('on a real daemon and LMX simulator', () => {
 
   test("docs/writing-rules.md's worked example, explained as the page says: fired on another model, quiet on the expected one", async (t) => {
     const doc = fs.readFileSync(path.join(ROOT, 'docs', 'writing-rules.md'), 'utf8');
-    const rule = JSON.parse(/`\.opta\/rules\/doctor\/team-expected-model\.json`:\n\n```json\n([\s\S]*?)```/.exec(doc)![1]);
+    const rule = JSON.parse(/`\.opta\/rules\/doctor\/team-expected-model\.json`:[^\n]*\n\n```json\n([\s\S]*?)```/.exec(doc)![1]);
     // In the user's pack (always trusted): the page's project pack needs a git repo and a trust, tested above.
     const file = path.join(rig.h.optaHome, 'rules', 'doctor', 'team-expected-model.json');
     writeJson(file, rule);
