@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { alive, daemonConfig, freePortBlock, makeHome, readJson, runOpta, waitUntil, type TestHome } from './helpers/env.js';
 import { crashDir, listCrashReports, MAX_CRASH_BYTES, MAX_CRASH_REPORTS, NO_LAST_WORDS } from '../src/core/crash-reports.js';
-import { pruneCrashReports } from '../src/daemon/lifecycle/crash-report.js';
+import { boundFacts, pruneCrashReports } from '../src/daemon/lifecycle/crash-report.js';
 
 interface State { pid: number; port: number; token: string; daemonId: string }
 
@@ -224,4 +224,18 @@ test('doctor --fix keeps the report of the dead run before its pipeline sets the
   // A later finder of the same run writes nothing: the state is set aside, and the report stands.
   await runOpta(h, ['daemon', 'status']);
   assert.deepEqual(reports(h), files);
+});
+
+test('the doctor facts in a report are bounded: the largest facts are left out, named with their size, until the JSON fits', () => {
+  const facts = { daemon: { status: 'stale', pid: 42 }, 'daemon-log-analysis': { lines: 'x'.repeat(60_000) }, lmx: { detail: 'y'.repeat(30_000) } };
+  const all = boundFacts(facts, 1_000_000);
+  assert.equal(all.note, '');
+  assert.deepEqual(JSON.parse(all.text), facts);
+  const b = boundFacts(facts, 40_000);
+  assert.ok(Buffer.byteLength(b.text) <= 40_000, `${Buffer.byteLength(b.text)} bytes`);
+  const kept = JSON.parse(b.text);
+  assert.deepEqual(kept.daemon, facts.daemon, 'the small facts stay whole');
+  assert.deepEqual(kept.lmx, facts.lmx, 'only as many as needed are left out');
+  assert.match(kept['daemon-log-analysis'], /^\(left out: \d+ bytes\)$/);
+  assert.match(b.note, /left out to stay within 40000 bytes: daemon-log-analysis \(\d+ bytes\)$/);
 });
