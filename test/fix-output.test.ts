@@ -89,24 +89,11 @@ test('CI=true: plain lines, one per pipeline and per step, in the order things h
       '',
     ].join('\n'),
   );
-  // Before the set-aside, --fix kept the dead run's crash report (issue 24): one line before "Fixing:", and the fresh
-  // doctor run names it as a note that appeared (info: not a failure of the fix, and the last line says all passed).
+  // Before the set-aside, --fix kept the dead run's crash report (issue 24): one line before "Fixing:". The fresh
+  // doctor run shows it as a note (info); the rule-by-rule result is about the fix, and is unchanged.
   const [report] = fs.readdirSync(`${r.h.paths.daemonDir}/crashes`);
-  const shown = `~/.config/opta/daemon/crashes/${report}`;
-  assert.ok(fix.stdout.includes(`\nThe daemon (pid ${r.pid}) had died (no last words: killed or lost power); a crash report was kept: ${shown}\nFixing:\n`), fix.stdout);
-  assert.ok(
-    fix.stdout.endsWith(
-      [
-        'Result, rule by rule:',
-        '  fixed               daemon-stale-state',
-        `  appeared            daemon-crashed-recently: the daemon crashed 1 time(s) in the last 24 hours; last cause: no last words: killed or lost power; report: ${shown}`,
-        `                      next: cat ${shown}`,
-        'Fixed and re-verified: daemon-stale-state. All checks passed.',
-        '',
-      ].join('\n'),
-    ),
-    fix.stdout,
-  );
+  assert.ok(fix.stdout.includes(`\nThe daemon (pid ${r.pid}) had died (no last words: killed or lost power); a crash report was kept: ~/.config/opta/daemon/crashes/${report}\nFixing:\n`), fix.stdout);
+  assert.ok(fix.stdout.endsWith(['Result, rule by rule:', '  fixed               daemon-stale-state', 'Fixed and re-verified: daemon-stale-state. All checks passed.', ''].join('\n')), fix.stdout);
   assert.doesNotMatch(fix.stdout + fix.stderr, /\x1b\[/, 'no escape codes at all');
   assert.equal(fix.stderr, '');
 });
@@ -120,12 +107,8 @@ test('--json: only the JSON report on stdout (schema), the doctor before and aft
   const report = FixReportSchema.parse(JSON.parse(fix.stdout));
   assert.equal(report.before!.findings[0].id, 'daemon-stale-state');
   assert.equal(report.after!.status, 'healthy');
-  // The crash report --fix kept before the set-aside is the one note that appeared (info).
-  const crash = report.after!.findings.find((f) => f.id === 'daemon-crashed-recently')!;
-  assert.deepEqual(report.rules, [
-    { id: 'daemon-stale-state', check: 'daemon', severity: 'error', outcome: 'fixed', pipeline: 'fix-stale-state', message: report.before!.findings[0].message, next: null },
-    { id: 'daemon-crashed-recently', check: 'crashes', severity: 'info', outcome: 'appeared', pipeline: null, message: crash.message, next: crash.remediation },
-  ]);
+  assert.deepEqual(report.rules, [{ id: 'daemon-stale-state', check: 'daemon', severity: 'error', outcome: 'fixed', pipeline: 'fix-stale-state', message: report.before!.findings[0].message, next: null }]);
+  assert.ok(report.after!.findings.some((f) => f.id === 'daemon-crashed-recently'), 'the fresh run shows the crash report --fix kept');
   const steps = report.plan.pipelines[0].steps;
   assert.deepEqual(steps.map((s) => [s.action, s.status]), [['state.set-aside', 'done'], ['daemon.start', 'done']]);
   assert.match(steps[1].message!, /^started daemon \(pid \d+, port \d+\)$/);

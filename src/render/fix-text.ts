@@ -52,8 +52,7 @@ function finalLine(r: FixReport): string {
   if (!before.length) return 'Nothing to fix: all checks passed.';
   if (!r.plan.pipelines.length) return `Nothing opta can fix here: ${plural(before.length, 'problem')} need${before.length === 1 ? 's' : ''} a person (the commands are above).`;
   const fixed = r.rules.filter((x) => x.outcome === 'fixed').map((x) => x.id);
-  // A note that appeared (the crash report --fix kept before setting the stale state aside) is news, not a failure.
-  const left = r.rules.filter((x) => x.outcome !== 'fixed' && !(x.outcome === 'appeared' && x.severity === 'info'));
+  const left = r.rules.filter((x) => x.outcome !== 'fixed');
   if (r.exitCode === 0) {
     const warn = left.filter((x) => x.severity === 'warn').length;
     return `Fixed and re-verified: ${fixed.join(', ') || 'nothing needed fixing'}.${warn ? ` ${plural(warn, 'warning')} left (see above).` : ' All checks passed.'}`;

@@ -129,20 +129,20 @@ export function boundFacts(facts: Record<string, unknown>, max = MAX_CRASH_FACTS
     } catch {
       json = '"(not JSON)"';
     }
-    return { id, json, bytes: Buffer.byteLength(json) };
+    return { id, json, bytes: Buffer.byteLength(json), out: false };
   });
   const left: string[] = [];
   const render = () => `{\n${entries.map((e) => ` ${JSON.stringify(e.id)}: ${e.json}`).join(',\n')}\n}`;
   let text = render();
-  while (Buffer.byteLength(text) > max && entries.length) {
-    let big = 0;
-    for (let i = 1; i < entries.length; i++) if (entries[i].bytes > entries[big].bytes) big = i;
-    const e = entries[big];
+  for (;;) {
+    if (Buffer.byteLength(text) <= max) break;
+    const kept = entries.filter((e) => !e.out);
+    if (!kept.length) break;
+    const e = kept.reduce((a, b) => (b.bytes > a.bytes ? b : a));
     left.push(`${e.id} (${e.bytes} bytes)`);
     e.json = JSON.stringify(`(left out: ${e.bytes} bytes)`);
-    e.bytes = e.json.length;
+    e.out = true;
     text = render();
-    if (left.length > entries.length) break;
   }
   return { text, note: left.length ? `; left out to stay within ${max} bytes: ${left.join(', ')}` : '' };
 }
@@ -224,9 +224,22 @@ export async function keepCrashReport(paths: OptaPaths, dead: DeadRun, opts: Kee
     '',
   ].join('\n');
   const dir = crashDir(paths.home);
+  const fresh = !fs.existsSync(dir);
   ensurePrivateDir(dir);
   const file = crashReportPath(paths, s);
-  if (!writeFileOnce(file, r.text(text))) return undefined;
+  try {
+    if (!writeFileOnce(file, r.text(text))) return undefined;
+  } catch (err) {
+    // A full disk: leave the home as it was (the directory too, when this made it), and say why.
+    if (fresh) {
+      try {
+        fs.rmdirSync(dir);
+      } catch {
+        // Not empty (another finder wrote in it meanwhile): it stays.
+      }
+    }
+    throw err;
+  }
   try {
     // Listings sort and count reports by when the run was last seen, not when it was found.
     fs.utimesSync(file, dead.lastSeen, dead.lastSeen);
