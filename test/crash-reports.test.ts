@@ -5,13 +5,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { alive, daemonConfig, freePortBlock, makeHome, readJson, runOpta, waitUntil, type TestHome } from './helpers/env.js';
 import { crashDir, listCrashReports, MAX_CRASH_BYTES, MAX_CRASH_REPORTS, NO_LAST_WORDS } from '../src/core/crash-reports.js';
-import { pruneCrashReports } from '../src/daemon/lifecycle/crash-report.js';
+import { boundFacts, pruneCrashReports } from '../src/daemon/lifecycle/crash-report.js';
 
 interface State { pid: number; port: number; token: string; daemonId: string }
 
 async function home(): Promise<TestHome> {
   const port = await freePortBlock(3);
-  return makeHome({ config: daemonConfig(port, 2) });
+  return makeHome({ config: daemonConfig(port, 2, { lmx: { apiKey: PLANTED_KEY } }) });
 }
 
 async function started(h: TestHome, env: NodeJS.ProcessEnv = {}): Promise<State> {
@@ -25,6 +25,16 @@ function reports(h: TestHome): string[] {
 }
 
 const PLANTED = 'ghp_' + 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8';
+/** A secret of config.json (lmx.apiKey): the doctor's facts and the config section must not show it. */
+const PLANTED_KEY = 'lmx-key-' + 'Zq81Xw72Cv63Bn54Mm45';
+
+/** The report's section of the doctor's facts, parsed (it is JSON). */
+function factsOf(text: string): Record<string, any> {
+  const i = text.indexOf("--- the doctor's facts");
+  assert.ok(i >= 0, `a facts section: ${text.slice(0, 400)}`);
+  const body = text.slice(text.indexOf('\n', i) + 1);
+  return JSON.parse(body.slice(0, body.lastIndexOf('}') + 1));
+}
 
 test('kill -9, then a session command: the guardian restarts the daemon and keeps one redacted report with no last words; the doctor names it', async (t) => {
   const h = await home();
@@ -54,6 +64,12 @@ test('kill -9, then a session command: the guardian restarts the daemon and keep
   assert.ok(!text.includes(first.token), 'the dead run\'s token is redacted');
   assert.ok(!text.includes(PLANTED), 'a secret-shaped value is redacted');
   assert.match(text, /debug dump github=\[REDACTED:github-token-\d+\]/);
+  assert.ok(!text.includes(PLANTED_KEY), 'a secret of config.json is redacted');
+  // The doctor's facts at that moment (after the new daemon serves: the guardian does not wait for them).
+  const facts = factsOf(text);
+  assert.equal(facts.daemon?.status, 'running', JSON.stringify(facts.daemon));
+  assert.equal(facts.daemon?.pid, now.pid);
+  assert.ok(facts.lmx, 'every fact, not only the daemon\'s');
   assert.match(text, /echo \[REDACTED:daemon-token-\d+\] \(bare/);
 
   const d = await runOpta(h, ['doctor']);
@@ -109,10 +125,10 @@ test('a crash loop keeps at most the bound of reports, oldest dropped first', as
   const h = await home();
   t.after(() => h.cleanup());
   const hooks = { OPTA_TEST_HOOKS: '1', OPTA_TEST_CRASH_AFTER_MS: '50' };
-  const ids: string[] = [];
+  const pids: number[] = [];
   for (let i = 0; i < MAX_CRASH_REPORTS + 2; i++) {
     const s = await started(h, hooks);
-    ids.push(s.daemonId);
+    pids.push(s.pid);
     await waitUntil(() => !alive(s.pid), 10000, `daemon ${i} to crash`);
   }
   await started(h);
@@ -120,7 +136,7 @@ test('a crash loop keeps at most the bound of reports, oldest dropped first', as
   assert.equal(kept.length, MAX_CRASH_REPORTS);
   assert.ok(kept.reduce((n, e) => n + e.bytes, 0) <= MAX_CRASH_BYTES);
   // The newest runs stay; the two oldest were dropped.
-  assert.deepEqual(kept.map((e) => e.daemonId).sort(), ids.slice(2).map((x) => x.replace(/[^A-Za-z0-9-]/g, '')).sort());
+  assert.deepEqual(kept.map((e) => e.pid).sort(), pids.slice(2).sort());
 });
 
 test('pruning drops the oldest reports until both the count and the bytes fit', (t) => {
@@ -128,11 +144,99 @@ test('pruning drops the oldest reports until both the count and the bytes fit', 
   t.after(() => h.cleanup());
   const dir = crashDir(h.optaHome);
   fs.mkdirSync(dir, { recursive: true });
-  for (let i = 0; i < 5; i++) fs.writeFileSync(path.join(dir, `crash-2026010${i + 1}T000000000Z-run${i}.txt`), 'x'.repeat(1000));
+  // Named by each run's start and pid; ordered by when the run was last seen (the file's time), not by the name.
+  for (let i = 0; i < 5; i++) {
+    const f = path.join(dir, `crash-2026010${5 - i}T000000000Z-${100 + i}.txt`);
+    fs.writeFileSync(f, 'x'.repeat(1000));
+    fs.utimesSync(f, new Date(Date.UTC(2026, 1, 1 + i)), new Date(Date.UTC(2026, 1, 1 + i)));
+  }
   fs.writeFileSync(path.join(dir, 'notes.txt'), 'not a report');
   pruneCrashReports(h.optaHome, 4, 2500);
-  assert.deepEqual(listCrashReports(h.optaHome).map((e) => e.daemonId), ['run3', 'run4']);
+  assert.deepEqual(listCrashReports(h.optaHome).map((e) => e.pid), [103, 104]);
   assert.ok(fs.existsSync(path.join(dir, 'notes.txt')), 'a file that is not a report is left alone');
   pruneCrashReports(h.optaHome, 1, 1_000_000);
-  assert.deepEqual(listCrashReports(h.optaHome).map((e) => e.daemonId), ['run4']);
+  assert.deepEqual(listCrashReports(h.optaHome).map((e) => e.pid), [104]);
+});
+
+test('daemon status finds the dead run first: it keeps the report (read-only otherwise); the guardian and doctor --fix after it keep no second one', async (t) => {
+  const h = await home();
+  t.after(() => h.cleanup());
+  const first = await started(h);
+  process.kill(first.pid, 'SIGKILL');
+  await waitUntil(() => !alive(first.pid), 5000, 'daemon to die');
+  const stateBytes = fs.readFileSync(h.paths.stateFile);
+  const daemonDirBefore = fs.readdirSync(h.paths.daemonDir).filter((f) => f !== 'crashes').sort();
+
+  const st = await runOpta(h, ['daemon', 'status']);
+  assert.equal(st.code, 1, st.stdout + st.stderr);
+  assert.match(st.stdout, new RegExp(`^Daemon: stale \\(state.json names pid ${first.pid}, which is not running\\)$`, 'm'));
+  const files = reports(h);
+  assert.equal(files.length, 1, 'daemon status kept the report');
+  assert.match(st.stderr, new RegExp(`^opta: the daemon \\(pid ${first.pid}\\) had died \\(${NO_LAST_WORDS}\\); a crash report was kept: \\S+${path.basename(files[0]).replace(/[.]/g, '\\.')}$`, 'm'));
+  const text = fs.readFileSync(files[0], 'utf8');
+  assert.match(text, /^found by: opta daemon status$/m);
+  assert.equal(fs.statSync(files[0]).mode & 0o777, 0o600);
+  assert.ok(!text.includes(first.token) && !text.includes(PLANTED_KEY), 'redacted');
+  // The facts at that moment: the daemon is the dead one.
+  assert.equal(factsOf(text).daemon?.status, 'stale');
+  // Read-only for what it reports: the state file is where it was, byte for byte, and nothing else in daemon/ moved.
+  assert.deepEqual(fs.readFileSync(h.paths.stateFile), stateBytes);
+  assert.deepEqual(fs.readdirSync(h.paths.daemonDir).filter((f) => f !== 'crashes').sort(), daemonDirBefore);
+
+  const again = await runOpta(h, ['daemon', 'status']);
+  assert.equal(again.code, 1);
+  assert.doesNotMatch(again.stderr, /crash report/, again.stderr);
+  const g = await runOpta(h, ['sessions', 'list']);
+  assert.equal(g.code, 0, g.stdout + g.stderr);
+  assert.doesNotMatch(g.stderr, /crash report was kept/, 'the guardian keeps no second report of the same run');
+  assert.deepEqual(reports(h), files, 'one dead run, one report');
+  assert.equal(fs.readFileSync(files[0], 'utf8'), text, 'the report is not rewritten');
+});
+
+test('doctor --fix keeps the report of the dead run before its pipeline sets the stale state aside, with the facts of its first doctor run', async (t) => {
+  const h = await home();
+  t.after(() => h.cleanup());
+  const first = await started(h);
+  process.kill(first.pid, 'SIGKILL');
+  await waitUntil(() => !alive(first.pid), 5000, 'daemon to die');
+  const fix = await runOpta(h, ['doctor', '--fix'], { timeoutMs: 60000 });
+  // (This home has no LMX: that finding needs a person, so the exit is 1; the daemon's is fixed.)
+  assert.match(fix.stdout, /^ {2}fixed {15}daemon-stale-state$/m, fix.stdout + fix.stderr);
+  assert.doesNotMatch(fix.stdout, /appeared/, 'the report it kept is news (the fresh report shows it), not an outcome of the fix');
+  assert.match(fix.stdout, /Re-checking on fresh facts:[\s\S]*Checking crashes\.\.\. +● the daemon crashed 1 time\(s\)/);
+  const files = reports(h);
+  assert.equal(files.length, 1, fix.stdout);
+  const text = fs.readFileSync(files[0], 'utf8');
+  assert.match(text, /^found by: opta doctor --fix$/m);
+  assert.match(text, new RegExp(`^pid: ${first.pid}$`, 'm'));
+  assert.match(text, new RegExp(`^cause: ${NO_LAST_WORDS}$`, 'm'));
+  assert.ok(!text.includes(first.token) && !text.includes(PLANTED_KEY), 'redacted');
+  // The facts are the first doctor run's: the daemon as --fix found it, dead.
+  const facts = factsOf(text);
+  assert.equal(facts.daemon?.status, 'stale');
+  assert.equal(facts.daemon?.pid, first.pid);
+  // Kept before the set-aside: said before "Fixing:", and found before the stale file's move.
+  const said = fix.stdout.indexOf(`The daemon (pid ${first.pid}) had died (${NO_LAST_WORDS}); a crash report was kept: `);
+  assert.ok(said >= 0 && said < fix.stdout.indexOf('Fixing:\n'), fix.stdout);
+  const aside = fs.readdirSync(h.paths.daemonDir).find((f) => f.startsWith('state.json.stale-'));
+  assert.ok(aside, 'the stale state file was set aside');
+  const foundAt = Date.parse(/^found dead at: (\S+)$/m.exec(text)![1]);
+  assert.ok(foundAt <= fs.statSync(path.join(h.paths.daemonDir, aside)).ctimeMs + 1, 'found before the move');
+  // A later finder of the same run writes nothing: the state is set aside, and the report stands.
+  await runOpta(h, ['daemon', 'status']);
+  assert.deepEqual(reports(h), files);
+});
+
+test('the doctor facts in a report are bounded: the largest facts are left out, named with their size, until the JSON fits', () => {
+  const facts = { daemon: { status: 'stale', pid: 42 }, 'daemon-log-analysis': { lines: 'x'.repeat(60_000) }, lmx: { detail: 'y'.repeat(30_000) } };
+  const all = boundFacts(facts, 1_000_000);
+  assert.equal(all.note, '');
+  assert.deepEqual(JSON.parse(all.text), facts);
+  const b = boundFacts(facts, 40_000);
+  assert.ok(Buffer.byteLength(b.text) <= 40_000, `${Buffer.byteLength(b.text)} bytes`);
+  const kept = JSON.parse(b.text);
+  assert.deepEqual(kept.daemon, facts.daemon, 'the small facts stay whole');
+  assert.deepEqual(kept.lmx, facts.lmx, 'only as many as needed are left out');
+  assert.match(kept['daemon-log-analysis'], /^\(left out: \d+ bytes\)$/);
+  assert.match(b.note, /left out to stay within 40000 bytes: daemon-log-analysis \(\d+ bytes\)$/);
 });

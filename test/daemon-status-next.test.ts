@@ -7,7 +7,7 @@ import type { DaemonInspection } from '../src/daemon/lifecycle/inspect.js';
 
 const NEXT: Record<Exclude<DaemonInspection['status'], 'running'>, string> = {
   'not-running': 'Start it: opta daemon start',
-  stale: 'The daemon crashed. Start it again (the stale state file is cleared): opta daemon start',
+  stale: 'The daemon crashed. Start it again (the stale state file is set aside as state.json.stale-<time>): opta daemon start',
   foreign: 'state.json names a process that is not this Opta daemon; it will not be signalled. Start a daemon (the state file is replaced): opta daemon start',
   unresponsive: 'Restart it: opta daemon restart (then inspect: opta daemon logs --lines 200)',
   'corrupt-state': 'Set the corrupt file aside and start: opta daemon start (or, as the guide says: rm <state file> && opta daemon start)',

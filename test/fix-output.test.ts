@@ -89,6 +89,10 @@ test('CI=true: plain lines, one per pipeline and per step, in the order things h
       '',
     ].join('\n'),
   );
+  // Before the set-aside, --fix kept the dead run's crash report (issue 24): one line before "Fixing:". The fresh
+  // doctor run shows it as a note (info); the rule-by-rule result is about the fix, and is unchanged.
+  const [report] = fs.readdirSync(`${r.h.paths.daemonDir}/crashes`);
+  assert.ok(fix.stdout.includes(`\nThe daemon (pid ${r.pid}) had died (no last words: killed or lost power); a crash report was kept: ~/.config/opta/daemon/crashes/${report}\nFixing:\n`), fix.stdout);
   assert.ok(fix.stdout.endsWith(['Result, rule by rule:', '  fixed               daemon-stale-state', 'Fixed and re-verified: daemon-stale-state. All checks passed.', ''].join('\n')), fix.stdout);
   assert.doesNotMatch(fix.stdout + fix.stderr, /\x1b\[/, 'no escape codes at all');
   assert.equal(fix.stderr, '');
@@ -104,6 +108,7 @@ test('--json: only the JSON report on stdout (schema), the doctor before and aft
   assert.equal(report.before!.findings[0].id, 'daemon-stale-state');
   assert.equal(report.after!.status, 'healthy');
   assert.deepEqual(report.rules, [{ id: 'daemon-stale-state', check: 'daemon', severity: 'error', outcome: 'fixed', pipeline: 'fix-stale-state', message: report.before!.findings[0].message, next: null }]);
+  assert.ok(report.after!.findings.some((f) => f.id === 'daemon-crashed-recently'), 'the fresh run shows the crash report --fix kept');
   const steps = report.plan.pipelines[0].steps;
   assert.deepEqual(steps.map((s) => [s.action, s.status]), [['state.set-aside', 'done'], ['daemon.start', 'done']]);
   assert.match(steps[1].message!, /^started daemon \(pid \d+, port \d+\)$/);

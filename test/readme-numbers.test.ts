@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_CONFIG } from '../src/core/config-lite.js';
-import { MAX_CRASH_BYTES, MAX_CRASH_LOG_BYTES, MAX_CRASH_REPORTS } from '../src/core/crash-reports.js';
+import { MAX_CRASH_BYTES, MAX_CRASH_LOG_BYTES, MAX_CRASH_FACTS_BYTES, MAX_CRASH_REPORTS } from '../src/core/crash-reports.js';
 import { ASIDE_KEPT } from '../src/core/state-lite.js';
 import { ROOT } from './helpers/env.js';
 
@@ -36,5 +36,6 @@ test('set-aside state files: the newest N of each label are kept, N as the READM
 test('crash reports: at most N reports and M KiB kept, the log part at most K KiB, as the README says', () => {
   assert.equal(MAX_CRASH_REPORTS, stated(/At most (\d+) reports and \d+ KiB are kept/, 'how many crash reports are kept'));
   assert.equal(MAX_CRASH_BYTES, stated(/At most \d+ reports and (\d+) KiB are kept/, 'the crash report budget') * 1024);
+  assert.equal(MAX_CRASH_FACTS_BYTES, stated(/the doctor's facts at that moment as JSON \(at most (\d+) KiB/, "a report's facts part") * 1024);
   assert.equal(MAX_CRASH_LOG_BYTES, stated(/`daemon\.log` from its start line \(at most (\d+) KiB/, "a report's log part") * 1024);
 });

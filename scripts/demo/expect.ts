@@ -33,11 +33,26 @@ export function healthyReport(pid: number | undefined, port: number, lmxPort: nu
   return guideHealthyReport({ pid, port }, `127.0.0.1:${lmxPort}`);
 }
 
-/** opta doctor exits 0 and prints exactly the guide's five lines and "All checks passed.", nothing else. */
-export function expectHealthy(r: RunResult, pid: number | undefined, port: number, lmxPort: number): Verdict {
+/** The note opta doctor adds once a crash report was kept (check "crashes", info): its line and its why/next lines. */
+const CRASH_NOTE = /^Checking crashes\.\.\. +● the daemon crashed \d+ time\(s\) in the last 24 hours; last cause: .*; report: ~\/\.config\/opta\/daemon\/crashes\/crash-\S+\.txt$/;
+
+/**
+ * opta doctor exits 0 and prints exactly the guide's five lines and "All checks passed.", nothing else; after a crash
+ * (`crashNote`), also the one note naming the crash report kept (issue 24), and nothing else.
+ */
+export function expectHealthy(r: RunResult, pid: number | undefined, port: number, lmxPort: number, crashNote = false): Verdict {
   const want = healthyReport(pid, port, lmxPort).split('\n');
-  const got = stripAnsi(r.stdout).split('\n');
+  let got = stripAnsi(r.stdout).split('\n');
   const problems: string[] = [];
+  if (crashNote) {
+    const at = got.findIndex((l) => CRASH_NOTE.test(l));
+    if (at < 0) problems.push('no "Checking crashes..." note naming the crash report');
+    else {
+      let end = at + 1;
+      while (end < got.length && /^ +(why|next): /.test(got[end])) end++;
+      got = [...got.slice(0, at), ...got.slice(end)];
+    }
+  }
   if (r.code !== 0) problems.push(exitText(r));
   const i = want.findIndex((line, n) => got[n] !== line);
   if (i >= 0 || got.length !== want.length) {

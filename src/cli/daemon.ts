@@ -71,8 +71,21 @@ async function uninstall(opts: Record<string, any>): Promise<ExitCode> {
   return 0;
 }
 
+/** A dead run found by this command leaves a crash report with the doctor's facts (collected only then). */
+async function crashFactsForReports(): Promise<void> {
+  const [{ collectCrashFactsWith }, { crashFacts }] = await Promise.all([import('../daemon/lifecycle/crash-report.js'), import('../doctor/crash-facts.js')]);
+  collectCrashFactsWith(crashFacts);
+}
+
+/** `daemon status` found a dead run: keep its report (with the doctor's facts), say one line on stderr; never cleans up. */
+async function keepStaleRunReport(paths: OptaPaths, state: import('../core/state-shape.js').DaemonState): Promise<void> {
+  const [{ captureDeadRun, hasCrashReport, keepCrashReportSaying }, { crashFacts }] = await Promise.all([import('../daemon/lifecycle/crash-report.js'), import('../doctor/crash-facts.js')]);
+  if (hasCrashReport(paths, state)) return;
+  await keepCrashReportSaying(paths, captureDeadRun(paths, state), { foundBy: 'opta daemon status', env: process.env, facts: () => crashFacts(paths, process.env) });
+}
+
 async function start(paths: OptaPaths): Promise<ExitCode> {
-  const { startDaemonProcess } = await lifecycle();
+  const [{ startDaemonProcess }] = await Promise.all([lifecycle(), crashFactsForReports()]);
   const r = await startDaemonProcess(paths);
   for (const n of r.notes) out(`note: ${n}`);
   const where = `pid ${r.state.pid}, port ${r.state.port}`;
@@ -189,6 +202,9 @@ export const DAEMON: GroupSpec = {
           out(describeStatus(insp, paths, Boolean(opts.showSecrets)));
           if (sup) out(sup.text);
         }
+        // A daemon that died without stopping: its crash report is kept now (once per run, whoever finds it first),
+        // after the status is shown. Nothing is cleaned up: the stale state stays for daemon start or doctor --fix.
+        if (insp.status === 'stale' && insp.state) await keepStaleRunReport(paths, insp.state);
         return insp.status === 'running' ? 0 : 1;
       },
     },

@@ -3,10 +3,14 @@ import { listPendingPermissions, reportDaemonStarts, resolvePermission, type Pen
 import { cliPaths } from './context.js';
 import { formatDuration } from '../core/duration.js';
 import { err, formatTable, out } from './output.js';
+import type { GroupSpec } from './command-table.js';
+import { collectCrashFactsWith } from '../daemon/lifecycle/crash-report.js';
+import { crashFacts } from '../doctor/crash-facts.js';
 
 // The guide's crash guardian: "a brief delay while the daemon restarts", said in one line on stderr, never silent.
 reportDaemonStarts(err);
-import type { GroupSpec } from './command-table.js';
+// A daemon the guardian finds dead leaves a crash report with the doctor's facts (collected only then).
+collectCrashFactsWith(crashFacts);
 
 function table(rows: PendingPermission[]): string {
   const head = ['REQUEST', 'SESSION', 'TOOL', 'AGE', 'CLIENT', 'ARGS'];

@@ -3,9 +3,13 @@ import { cancelSession, createSession, listSessions, reportDaemonStarts, type Se
 import { cliPaths } from './context.js';
 import { err, formatTable, out } from './output.js';
 import type { GroupSpec } from './command-table.js';
+import { collectCrashFactsWith } from '../daemon/lifecycle/crash-report.js';
+import { crashFacts } from '../doctor/crash-facts.js';
 
 // The guide's crash guardian: "a brief delay while the daemon restarts", said in one line on stderr, never silent.
 reportDaemonStarts(err);
+// A daemon the guardian finds dead leaves a crash report with the doctor's facts (collected only then).
+collectCrashFactsWith(crashFacts);
 
 function table(rows: SessionSummary[]): string {
   const head = ['SESSION', 'TURNS', 'ACTIVE', 'QUEUED', 'PERMISSIONS', 'CLIENTS', 'LAST SEQ', 'CREATED', 'WORKSPACE'];

@@ -4,10 +4,12 @@ import path from 'node:path';
 
 /** At most this many reports are kept; the oldest go first. */
 export const MAX_CRASH_REPORTS = 10;
-/** At most this many bytes of reports in all; the oldest go first. */
-export const MAX_CRASH_BYTES = 512 * 1024;
+/** At most this many bytes of reports in all; the oldest go first (a report is ~100 KiB at most: all ten fit). */
+export const MAX_CRASH_BYTES = 1024 * 1024;
 /** The dead run's log kept in one report: its last bytes, from the run's start line when that fits. */
 export const MAX_CRASH_LOG_BYTES = 32 * 1024;
+/** The doctor's facts kept in one report, as JSON: the largest facts are left out (named) past this. */
+export const MAX_CRASH_FACTS_BYTES = 48 * 1024;
 /** What a report says when the daemon left no last words in its log. */
 export const NO_LAST_WORDS = 'no last words: killed or lost power';
 /** The first line of every report: a listing skips any other file. */
@@ -17,29 +19,33 @@ export function crashDir(home: string): string {
   return path.join(home, 'daemon', 'crashes');
 }
 
-/** crash-<last seen, compact UTC>-<daemon id>.txt: sorts by time, and names one dead run once. */
-const NAME = /^crash-(\d{8}T\d{6}\d{3}Z)-([A-Za-z0-9-]{1,64})\.txt$/;
+/**
+ * crash-<the run's start, compact UTC>-<its pid>.txt: one dead run has one name, whoever finds it first (the guardian,
+ * `daemon start`, `daemon status`, `doctor --fix`), so the exclusive create of that name is the claim and a second
+ * finder writes nothing. The report's modification time is set to when the run was last seen: listings sort and count
+ * by it (a run that started days ago and died now is a crash of today).
+ */
+const NAME = /^crash-(\d{8}T\d{6}\d{3}Z|[A-Za-z0-9]{1,40})-(\d{1,10})\.txt$/;
 
-export function crashFileName(lastSeen: Date, daemonId: string): string {
-  const stamp = lastSeen.toISOString().replace(/[-:.]/g, '');
-  return `crash-${stamp}-${safeId(daemonId)}.txt`;
+export function crashFileName(startedAt: string, pid: number): string {
+  return `crash-${runStamp(startedAt)}-${pid}.txt`;
 }
 
-export function safeId(daemonId: string): string {
-  return daemonId.replace(/[^A-Za-z0-9-]/g, '').slice(0, 64) || 'unknown';
-}
-
-function stampTime(stamp: string): number {
-  const iso = `${stamp.slice(0, 4)}-${stamp.slice(4, 6)}-${stamp.slice(6, 8)}T${stamp.slice(9, 11)}:${stamp.slice(11, 13)}:${stamp.slice(13, 15)}.${stamp.slice(15, 18)}Z`;
-  return Date.parse(iso);
+/** The start time as it names a file: compact UTC when it parses, else its letters and digits (never a path). */
+function runStamp(startedAt: string): string {
+  const t = Date.parse(startedAt);
+  if (Number.isFinite(t)) return new Date(t).toISOString().replace(/[-:.]/g, '');
+  return startedAt.replace(/[^A-Za-z0-9]/g, '').slice(0, 40) || 'unknown';
 }
 
 export interface CrashEntry {
   file: string;
   name: string;
-  /** When the dead run was last seen (epoch ms), from the name. */
+  /** When the dead run was last seen (epoch ms): the report's modification time. */
   at: number;
-  daemonId: string;
+  /** The dead run's pid and start stamp, from the name: the run's key. */
+  pid: number;
+  run: string;
   bytes: number;
 }
 
@@ -56,8 +62,6 @@ export function listCrashReports(home: string): CrashEntry[] {
   for (const name of names) {
     const m = NAME.exec(name);
     if (!m) continue;
-    const at = stampTime(m[1]);
-    if (!Number.isFinite(at)) continue;
     let st: fs.Stats;
     try {
       st = fs.lstatSync(path.join(dir, name));
@@ -65,7 +69,7 @@ export function listCrashReports(home: string): CrashEntry[] {
       continue;
     }
     if (!st.isFile()) continue;
-    out.push({ file: path.join(dir, name), name, at, daemonId: m[2], bytes: st.size });
+    out.push({ file: path.join(dir, name), name, at: st.mtimeMs, pid: Number(m[2]), run: `${m[1]}-${m[2]}`, bytes: st.size });
   }
   return out.sort((a, b) => a.at - b.at || (a.name < b.name ? -1 : 1));
 }

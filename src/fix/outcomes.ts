@@ -25,7 +25,9 @@ export function ruleOutcomes(before: DoctorReport, after: DoctorReport, pipeline
     return { ...base, outcome, message: still.message, next };
   });
   for (const f of after.findings) {
-    if (!before.findings.some((b) => b.id === f.id)) {
+    // A note (info) that appeared is news, not an outcome of the fix: the crash report --fix keeps before setting a
+    // stale state aside is one. The fresh report above the summary shows it.
+    if (f.severity !== 'info' && !before.findings.some((b) => b.id === f.id)) {
       out.push({ id: f.id, check: f.check, severity: f.severity, pipeline: null, outcome: 'appeared', message: f.message, next: f.remediation });
     }
   }

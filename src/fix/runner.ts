@@ -157,6 +157,7 @@ async function fixLocked(o: FixOptions, pipelines: Pipelines, first: DoctorCaptu
     if (o.signal?.aborted) return interrupted(o, report);
     if (report.confirmation.given === 'declined' || report.confirmation.given === 'no-terminal') for (const p of asking) declined(p, report.confirmation.given);
   }
+  await keepCrashReportFirst(o, first);
   o.ui.say('Fixing:');
   await executePipelines(plan.pipelines, execOpts(o));
   if (o.signal?.aborted) return interrupted(o, report);
@@ -178,6 +179,19 @@ async function fixLocked(o: FixOptions, pipelines: Pipelines, first: DoctorCaptu
     if (o.signal?.aborted) return interrupted(o, report);
   }
   return finish(o, report, before, after, plan);
+}
+
+/**
+ * The daemon died without stopping: keep its crash report, with the facts this run's doctor just collected, before a
+ * pipeline sets the stale state aside (once per run: a report the guardian or `daemon status` kept stands).
+ */
+async function keepCrashReportFirst(o: FixOptions, first: DoctorCapture): Promise<void> {
+  if ((first.facts.daemon as { status?: unknown } | undefined)?.status !== 'stale') return;
+  const [{ readStateLite }, { captureDeadRun, hasCrashReport, keepCrashReportSaying }] = await Promise.all([import('../core/state-lite.js'), import('../daemon/lifecycle/crash-report.js')]);
+  const read = readStateLite(o.paths.stateFile);
+  if (read.class !== 'valid' || hasCrashReport(o.paths, read.state)) return;
+  const facts = first.facts;
+  await keepCrashReportSaying(o.paths, captureDeadRun(o.paths, read.state), { foundBy: 'opta doctor --fix', env: o.env, facts: async () => facts }, (line) => o.ui.say(line.replace(/^opta: t/, 'T')));
 }
 
 /** Shows the Reset Everything plan, asks once, runs it; returns the doctor run that follows it (or `after` when it did not run). */

@@ -24,9 +24,9 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
   }
 }
 
-/** The newest crash reports in a bundle, and how much of each (a report is ~32 KiB of log at most). */
+/** The newest crash reports in a bundle, and how much of each (a whole report: 32 KiB of log, 48 KiB of facts, config). */
 const CRASH_REPORTS_IN_BUNDLE = 3;
-const CRASH_REPORT_BYTES_IN_BUNDLE = 48 * 1024;
+const CRASH_REPORT_BYTES_IN_BUNDLE = 112 * 1024;
 
 /** The first `max` bytes of a file opta owns, never through a link. */
 function readBounded(file: string, max: number): string {

@@ -9,7 +9,7 @@ import { markStoppedIfOwned, readStateLite, setStateAside } from '../../core/sta
 import { inspectDaemon, type DaemonInspection } from './inspect.js';
 import { spawnDaemon } from './spawn.js';
 import { control, managerName, supervisorOf, type Supervisor } from '../service/manager.js';
-import { captureDeadRun, keepCrashReport, type DeadRun } from './crash-report.js';
+import { captureDeadRun, hasCrashReport, keepCrashReportSaying } from './crash-report.js';
 
 export interface StartResult {
   outcome: 'started' | 'already-running' | 're-registered';
@@ -63,28 +63,12 @@ function clearBadState(paths: OptaPaths, insp: DaemonInspection, notes: string[]
   }
 }
 
-/**
- * Writes the crash report of a dead run in the background and says one line on stderr when it is kept. Never
- * throws: a report that cannot be written must not fail the command that restarted the daemon.
- */
-function keepInBackground(paths: OptaPaths, dead: DeadRun, foundBy: string): Promise<string | undefined> {
-  return keepCrashReport(paths, dead, { foundBy, env: process.env }).then(
-    (file) => {
-      if (file) process.stderr.write(`opta: the daemon (pid ${dead.state.pid}) had died (${dead.cause}); a crash report was kept: ${displayPath(file)}\n`);
-      return file;
-    },
-    (err) => {
-      process.stderr.write(`opta: the daemon (pid ${dead.state.pid}) had died; its crash report could not be kept: ${err instanceof Error ? err.message : String(err)}\n`);
-      return undefined;
-    },
-  );
-}
-
 async function startLocked(paths: OptaPaths, onUnresponsive: 'fail' | 'replace', foundBy: string): Promise<StartResult> {
   const notes: string[] = [];
   const insp = await inspectDaemon(paths, { lookForOrphan: true });
   // A running record whose pid is dead: the daemon died without stopping (a stopped record is not-running, never this).
-  const dead = insp.status === 'stale' && insp.state ? captureDeadRun(paths, insp.state) : undefined;
+  // Captured before its state is set aside, unless a finder before us (daemon status) kept this run's report already.
+  const dead = insp.status === 'stale' && insp.state && !hasCrashReport(paths, insp.state) ? captureDeadRun(paths, insp.state) : undefined;
   if (insp.status === 'running' && insp.state) return { outcome: 'already-running', state: insp.state, notes };
   if (insp.status === 'unresponsive') {
     if (onUnresponsive === 'fail') {
@@ -103,7 +87,7 @@ async function startLocked(paths: OptaPaths, onUnresponsive: 'fail' | 'replace',
   const state = validState(paths);
   if (!state) throw new OptaError(`the daemon started but ${paths.stateFile} is not valid. Inspect: opta daemon logs --lines 200`);
   // Written after the new daemon serves, so the restart is not held up by loading the redaction shapes.
-  return { outcome: 'started', state, notes, crashReport: dead ? keepInBackground(paths, dead, foundBy) : undefined };
+  return { outcome: 'started', state, notes, crashReport: dead ? keepCrashReportSaying(paths, dead, { foundBy, env: process.env }) : undefined };
 }
 
 export async function startDaemonProcess(paths: OptaPaths, foundBy = 'opta daemon start'): Promise<StartResult> {

@@ -1,11 +1,11 @@
-// Crash reports: what a dead daemon run left (identity, last words, its log), captured before its state is cleared and written, redacted, after the new daemon serves.
+// Crash reports: what a dead daemon run left (identity, last words, its log) and the doctor's facts, captured before its state is set aside and written, redacted, after the new daemon serves.
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensurePrivateDir, writeFileOnce } from '../../core/atomic.js';
 import {
-  CRASH_REPORT_HEADER, crashDir, crashFileName, listCrashReports, MAX_CRASH_BYTES, MAX_CRASH_LOG_BYTES, MAX_CRASH_REPORTS, NO_LAST_WORDS, safeId,
+  CRASH_REPORT_HEADER, crashDir, crashFileName, listCrashReports, MAX_CRASH_BYTES, MAX_CRASH_FACTS_BYTES, MAX_CRASH_LOG_BYTES, MAX_CRASH_REPORTS, NO_LAST_WORDS,
 } from '../../core/crash-reports.js';
-import type { OptaPaths } from '../../core/paths.js';
+import { displayPath, type OptaPaths } from '../../core/paths.js';
 import type { DaemonState } from '../../core/state-shape.js';
 
 /** How much of the log's end is searched for the dead run's start line (the capture runs before the restart: keep it small). */
@@ -81,12 +81,79 @@ export function captureDeadRun(paths: OptaPaths, state: DaemonState): DeadRun {
   return { state, foundAt, lastSeen: tail.mtime ?? foundAt, cause: lastWords(runLines), log: b.text, logNote };
 }
 
+/** The doctor's facts at the moment a dead run is found (plain JSON by fact id). */
+export type CrashFacts = () => Promise<Record<string, unknown>>;
+export type CrashFactsSource = (paths: OptaPaths, env: NodeJS.ProcessEnv) => Promise<Record<string, unknown>>;
+
+let defaultFacts: CrashFactsSource | undefined;
+
+/**
+ * Where the doctor's facts for a report come from when the finder passes none (the crash guardian inside a session
+ * command, `daemon start`). The CLI sets it (doctor/crash-facts.ts): this layer sits below the doctor and cannot load it.
+ */
+export function collectCrashFactsWith(source: CrashFactsSource | undefined): void {
+  defaultFacts = source;
+}
+
 export interface KeepOptions {
-  /** Who found the run dead: "the crash guardian", "opta daemon start", "opta doctor --fix". */
+  /** Who found the run dead: "the crash guardian", "opta daemon start", "opta daemon status", "opta doctor --fix". */
   foundBy: string;
   env?: NodeJS.ProcessEnv;
   maxReports?: number;
   maxBytes?: number;
+  /** The doctor's facts: collected now (after the new daemon serves), or already at hand (--fix's first doctor run). */
+  facts?: CrashFacts;
+}
+
+/** The path the report of this run has (or will have): one name per run, whoever finds it. */
+export function crashReportPath(paths: OptaPaths, state: DaemonState): string {
+  return path.join(crashDir(paths.home), crashFileName(state.startedAt, state.pid));
+}
+
+/** Whether this dead run already has its report (a second finder then writes nothing and collects nothing). */
+export function hasCrashReport(paths: OptaPaths, state: DaemonState): boolean {
+  try {
+    fs.lstatSync(crashReportPath(paths, state));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The facts as JSON, at most `max` bytes: the largest facts are left out (named, with their size) until it fits. */
+export function boundFacts(facts: Record<string, unknown>, max = MAX_CRASH_FACTS_BYTES): { text: string; note: string } {
+  const entries = Object.entries(facts).map(([id, v]) => {
+    let json: string;
+    try {
+      json = JSON.stringify(v, null, 1) ?? 'null';
+    } catch {
+      json = '"(not JSON)"';
+    }
+    return { id, json, bytes: Buffer.byteLength(json), out: false };
+  });
+  const left: string[] = [];
+  const render = () => `{\n${entries.map((e) => ` ${JSON.stringify(e.id)}: ${e.json}`).join(',\n')}\n}`;
+  let text = render();
+  for (;;) {
+    if (Buffer.byteLength(text) <= max) break;
+    const kept = entries.filter((e) => !e.out);
+    if (!kept.length) break;
+    const e = kept.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+    left.push(`${e.id} (${e.bytes} bytes)`);
+    e.json = JSON.stringify(`(left out: ${e.bytes} bytes)`);
+    e.out = true;
+    text = render();
+  }
+  return { text, note: left.length ? `; left out to stay within ${max} bytes: ${left.join(', ')}` : '' };
+}
+
+async function factsText(source: CrashFacts | undefined): Promise<{ text: string; note: string }> {
+  if (!source) return { text: '(not collected: this command does not run the doctor)', note: '' };
+  try {
+    return boundFacts(await source());
+  } catch (err) {
+    return { text: `(could not be collected: ${err instanceof Error ? err.message : String(err)})`, note: '' };
+  }
 }
 
 function readConfig(file: string): string {
@@ -112,21 +179,22 @@ export function pruneCrashReports(home: string, maxReports = MAX_CRASH_REPORTS, 
 }
 
 /**
- * Writes the report of a dead run (redacted like a bundle, 0600, once per run) and prunes the oldest past the bounds.
- * Returns its path, or undefined when this run already has one. Throws only on a broken redaction shape or a full disk.
+ * Writes the report of a dead run (redacted like a bundle, 0600, once per run: its name is the run's) and prunes the
+ * oldest past the bounds. Returns its path, or undefined when this run already has one. Throws only on a broken
+ * redaction shape or a full disk.
  */
 export async function keepCrashReport(paths: OptaPaths, dead: DeadRun, opts: KeepOptions): Promise<string | undefined> {
-  const dir = crashDir(paths.home);
-  const id = safeId(dead.state.daemonId);
-  if (listCrashReports(paths.home).some((e) => e.daemonId === id)) return undefined;
-  const [{ loadShapes }, { knownSecrets }, { Redactor, RedactShapesError }] = await Promise.all([
+  if (hasCrashReport(paths, dead.state)) return undefined;
+  const factsAt = new Date();
+  const [{ loadShapes }, { knownSecrets }, { Redactor, RedactShapesError }, facts] = await Promise.all([
     import('../../redact/load-shapes.js'),
     import('../../redact/known-secrets.js'),
     import('../../redact/redactor.js'),
+    factsText(opts.facts ?? (defaultFacts ? () => defaultFacts!(paths, opts.env ?? process.env) : undefined)),
   ]);
   const { shapes, problems } = await loadShapes();
   if (problems.length) throw new RedactShapesError(problems);
-  // The dead run's token is no longer in state.json (cleared by now): it is named here so it is replaced everywhere.
+  // The dead run's token is no longer in state.json (set aside by now): it is named here so it is replaced everywhere.
   const known = [{ value: dead.state.token, label: 'daemon-token' }, ...knownSecrets(paths, opts.env ?? {}, shapes)];
   const r = new Redactor(shapes, known);
   const s = dead.state;
@@ -151,14 +219,54 @@ export async function keepCrashReport(paths: OptaPaths, dead: DeadRun, opts: Kee
     `--- daemon.log of this run (${dead.logNote}; redacted) ---`,
     dead.log,
     '',
+    `--- the doctor's facts (asked from ${factsAt.toISOString()}; redacted${facts.note}) ---`,
+    facts.text,
+    '',
   ].join('\n');
+  const dir = crashDir(paths.home);
+  const fresh = !fs.existsSync(dir);
   ensurePrivateDir(dir);
-  const file = path.join(dir, crashFileName(dead.lastSeen, s.daemonId));
-  if (!writeFileOnce(file, r.text(text))) return undefined;
+  const file = crashReportPath(paths, s);
+  try {
+    if (!writeFileOnce(file, r.text(text))) return undefined;
+  } catch (err) {
+    // A full disk: leave the home as it was (the directory too, when this made it), and say why.
+    if (fresh) {
+      try {
+        fs.rmdirSync(dir);
+      } catch {
+        // Not empty (another finder wrote in it meanwhile): it stays.
+      }
+    }
+    throw err;
+  }
+  try {
+    // Listings sort and count reports by when the run was last seen, not when it was found.
+    fs.utimesSync(file, dead.lastSeen, dead.lastSeen);
+  } catch {
+    // The report stands; it then counts from when it was written.
+  }
   try {
     pruneCrashReports(paths.home, opts.maxReports, opts.maxBytes);
   } catch {
     // A report that could not prune still stands; the next one tries again.
   }
   return file;
+}
+
+/**
+ * Keeps the report of a dead run and says one line when it is kept (stderr unless `say` is given). Never throws: a
+ * report that cannot be written must not fail the command that found the run (or restarted the daemon).
+ */
+export function keepCrashReportSaying(paths: OptaPaths, dead: DeadRun, opts: KeepOptions, say: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<string | undefined> {
+  return keepCrashReport(paths, dead, opts).then(
+    (file) => {
+      if (file) say(`opta: the daemon (pid ${dead.state.pid}) had died (${dead.cause}); a crash report was kept: ${displayPath(file, opts.env)}`);
+      return file;
+    },
+    (err) => {
+      say(`opta: the daemon (pid ${dead.state.pid}) had died; its crash report could not be kept: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    },
+  );
 }

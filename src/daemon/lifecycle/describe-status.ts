@@ -15,7 +15,7 @@ import type { DaemonInspection } from './inspect.js';
 const NEXT: Record<DaemonInspection['status'], { rule: string; say: (command: string) => string } | null> = {
   running: null,
   'not-running': { rule: 'daemon-not-running', say: (c) => `Start it: ${c}` },
-  stale: { rule: 'daemon-stale-state', say: (c) => `The daemon crashed. Start it again (the stale state file is cleared): ${c}` },
+  stale: { rule: 'daemon-stale-state', say: (c) => `The daemon crashed. Start it again (the stale state file is set aside as state.json.stale-<time>): ${c}` },
   foreign: { rule: 'daemon-foreign', say: (c) => `state.json names a process that is not this Opta daemon; it will not be signalled. Start a daemon (the state file is replaced): ${c}` },
   unresponsive: { rule: 'daemon-unresponsive', say: (c) => `Restart it: ${c} (then inspect: opta daemon logs --lines 200)` },
   'corrupt-state': { rule: 'daemon-state-corrupt', say: (c) => `Set the corrupt file aside and start: opta daemon start (or, as the guide says: ${c})` },
