@@ -67,4 +67,7 @@ export const EXPECTED: Record<string, string[]> = {
   'log-ws-drops-client-gone': ['logs-ws-drops'],
   'log-turns-lmx-errors': ['logs-turns-lmx-errors'],
   'log-outage-recovered': [],
+  'network-overlay': ['lmx-overlay'],
+  'network-slow-connect': ['lmx-latency-high'],
+  'network-jitter': ['lmx-jitter-high'],
 };
