@@ -6,6 +6,9 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { spawnLmxSim } from '../fixtures/lmx-sim/client.js';
+import { optaPaths } from '../src/core/paths.js';
+import { runDoctorCapture } from '../src/doctor/run.js';
+import { parseIpRouteGet, parseRouteGet, inCgnat } from '../src/facts/route-to.js';
 import { spawnReady } from '../fixtures/net/spawn-ready.js';
 import { makeHome, OPTA_BIN, runOpta, type TestHome } from './helpers/env.js';
 
@@ -47,6 +50,13 @@ test('a healthy local LMX: --verbose shows the path table (name, address, interf
   const plain = await runOpta(h, ['doctor']);
   assert.doesNotMatch(plain.stdout, /network/, plain.stdout);
 
+  // A plain run takes one round of 3 samples of a path that looks fine; a thorough one (--verbose, --only network) three.
+  const run = async (thorough: boolean) => (await runDoctorCapture({ paths: optaPaths(h.optaHome), env: h.env, only: ['network'], thorough })).facts['lmx-path'] as { samples: number; rounds: number };
+  const few = await run(false);
+  assert.deepEqual([few.samples, few.rounds], [3, 1]);
+  const many = await run(true);
+  assert.deepEqual([many.samples, many.rounds], [9, 3]);
+
   // The support bundle holds the path facts (thorough: three rounds).
   const file = path.join(h.home, 'bundle.json');
   const b = await runOpta(h, ['support', 'bundle', '--json', '--out', file], { timeoutMs: 20000 });
@@ -74,6 +84,18 @@ test('LMX on this machine behind the same 150 ms relay: no latency or jitter fin
   assert.equal(outcome(report, 'lmx-jitter-high'), 'passed');
 });
 
+test('route parsing: ip route get (on-link, via a gateway, local) and macOS route -n get; CGNAT is 100.64.0.0/10 exactly', () => {
+  assert.deepEqual(parseIpRouteGet('192.168.1.20 dev wlan0 src 192.168.1.5 uid 1000 \n    cache \n'), { interface: 'wlan0', gateway: null, source: '192.168.1.5', loopback: false });
+  assert.deepEqual(parseIpRouteGet('10.9.0.2 via 192.168.1.1 dev eth0 src 192.168.1.5 uid 0 \n    cache \n'), { interface: 'eth0', gateway: '192.168.1.1', source: '192.168.1.5', loopback: false });
+  assert.deepEqual(parseIpRouteGet('local 192.168.1.5 dev lo table local src 192.168.1.5 uid 0 \n    cache <local> \n'), { interface: 'lo', gateway: null, source: '192.168.1.5', loopback: true });
+  assert.equal(parseIpRouteGet('RTNETLINK answers: Network is unreachable\n'), undefined);
+  const mac = (gw: string, flags: string, iface: string) => `   route to: 192.168.1.20\ndestination: 192.168.1.20\n    gateway: ${gw}\n  interface: ${iface}\n      flags: <${flags}>\n recvpipe  sendpipe\n`;
+  assert.deepEqual(parseRouteGet(mac('192.168.1.1', 'UP,GATEWAY,DONE,STATIC,PRCLONING', 'en0')), { interface: 'en0', gateway: '192.168.1.1', source: null, loopback: false });
+  assert.deepEqual(parseRouteGet(mac('link#4', 'UP,HOST,DONE,LLINFO,WASCLONED,IFSCOPE', 'en0')), { interface: 'en0', gateway: null, source: null, loopback: false });
+  assert.equal(parseRouteGet(mac('100.100.100.100', 'UP,GATEWAY,DONE', 'utun4'))?.interface, 'utun4');
+  for (const [ip, yes] of [['100.64.0.1', true], ['100.127.255.254', true], ['100.63.255.255', false], ['100.128.0.1', false], ['10.64.0.1', false], ['::ffff:100.100.1.1', true]] as const) assert.equal(inCgnat(ip), yes, ip);
+});
+
 // ---- Network namespaces: a veth named like an overlay, and one named plainly ----
 
 const NS_SKIP = (() => {
@@ -95,7 +117,7 @@ function sh(args: string[]): void {
  * Two fresh network namespaces (each held by a sleeping `unshare -n`), joined by a veth pair: `iface` with `local` on
  * the doctor's side, `lmxpeer0` with `remote` on LMX's. Nothing is created in this process's own namespace (checked).
  */
-async function veth(t: import('node:test').TestContext, iface: string, local: string, remote: string, prefix: number, delays?: number[]) {
+async function veth(t: import('node:test').TestContext, iface: string, local: string, remote: string, prefix: number, delays?: number[], behind?: { lmx: string; net: string }) {
   const holder = () => spawnReady<{ ready: true }>('unshare', ['-n', process.execPath, '-e', 'console.log(JSON.stringify({ready:true})); setInterval(() => {}, 1e9)']);
   const [a, b] = await Promise.all([holder(), holder()]);
   t.after(() => a.stop());
@@ -112,16 +134,22 @@ async function veth(t: import('node:test').TestContext, iface: string, local: st
   sh([...inB, 'ip', 'addr', 'add', `${remote}/${prefix}`, 'dev', 'lmxpeer0']);
   sh([...inB, 'ip', 'link', 'set', 'lmxpeer0', 'up']);
   sh([...inB, 'ip', 'link', 'set', 'lo', 'up']);
+  // LMX on another subnet, reached through B as the gateway.
+  if (behind) {
+    sh([...inB, 'ip', 'addr', 'add', `${behind.lmx}/32`, 'dev', 'lmxpeer0']);
+    sh([...inA, 'ip', 'route', 'add', behind.net, 'via', remote, 'dev', iface]);
+  }
+  const lmxAt = behind?.lmx ?? remote;
   // The LMX simulator in B, on the veth's address; with delays, on B's loopback behind the relay on the veth's address.
-  const sim = await spawnReady<{ ready: true; port: number }>('nsenter', [...inB.slice(1), process.execPath, SIM_JS, '--host', delays ? '127.0.0.1' : remote, '--port', '0', '--control-port', '0']);
+  const sim = await spawnReady<{ ready: true; port: number }>('nsenter', [...inB.slice(1), process.execPath, SIM_JS, '--host', delays ? '127.0.0.1' : lmxAt, '--port', '0', '--control-port', '0']);
   t.after(() => sim.stop());
   let port = sim.ready.port;
   if (delays) {
-    const relay = await spawnReady<{ ready: true; port: number }>('nsenter', [...inB.slice(1), process.execPath, RELAY_JS, '--host', remote, '--target', `127.0.0.1:${port}`, '--delays-ms', delays.join(',')]);
+    const relay = await spawnReady<{ ready: true; port: number }>('nsenter', [...inB.slice(1), process.execPath, RELAY_JS, '--host', lmxAt, '--target', `127.0.0.1:${port}`, '--delays-ms', delays.join(',')]);
     t.after(() => relay.stop());
     port = relay.ready.port;
   }
-  const h = homeFor(remote, port);
+  const h = homeFor(lmxAt, port);
   t.after(() => h.cleanup());
   /** opta in A, with the test's environment. */
   const opta = async (args: string[]) => {
@@ -172,6 +200,15 @@ test('LMX reached through a plainly named veth on a private LAN range: no overla
   const plain = await opta(['doctor']);
   assert.match(plain.stdout, /Checking LMX\.\.\. +● reachable \(192\.168\.77\.2:\d+\)\n/, plain.stdout);
   assert.doesNotMatch(plain.stdout, /network/, plain.stdout);
+});
+
+test('LMX on another subnet, through a gateway on a plainly named veth: --verbose names the gateway; no overlay warning', { skip: NS_SKIP }, async (t) => {
+  const { opta, json } = await veth(t, 'lan7', '192.168.79.1', '192.168.79.2', 24, undefined, { lmx: '10.79.0.2', net: '10.79.0.0/16' });
+  const v = await opta(['doctor', '--verbose']);
+  assert.match(v.stdout, /Checking network\.\.\. +● LMX at 10\.79\.0\.2:\d+ by lan7 via 192\.168\.79\.2; \/healthz [\d.]+ ms \(median of 9\)\n/, v.stdout);
+  assert.match(v.stdout, / gateway {9}192\.168\.79\.2\n/, v.stdout);
+  assert.match(v.stdout, / route from {6}ip route get 10\.79\.0\.2\n/, v.stdout);
+  assert.equal(outcome(await json(['doctor', '--only', 'network']), 'lmx-overlay'), 'passed');
 });
 
 // ---- The relay: LMX across a real (veth) network, each connection's chunks held back by the relay ----
