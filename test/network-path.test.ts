@@ -43,7 +43,7 @@ test('a healthy local LMX: --verbose shows the path table (name, address, interf
   const at = v.stdout.indexOf('Checking network...');
   assert.ok(at >= 0, v.stdout);
   const block = v.stdout.slice(at).split('\n\n')[0];
-  assert.match(block, /^Checking network\.\.\. +● LMX at 127\.0\.0\.1:\d+ by lo \(this machine\); \/healthz [\d.]+ ms \(median of 9\)\n/);
+  assert.match(block, /^Checking network\.\.\. +● LMX at 127\.0\.0\.1:\d+ by lo \(this machine\); GET \/healthz answered 9 of 9\n/);
   for (const row of [/ name {12}127\.0\.0\.1:\d+\n/, / address {9}127\.0\.0\.1\n/, / interface {7}lo\n/, / gateway {9}none \(this machine\)\n/, / overlay {9}no\n/, / ms {14} +min +median +p95 +jitter +answered\n/, / TCP connect +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +9 of 9\n/, / GET \/healthz +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +9 of 9(\n|$)/]) {
     assert.match(block, row, block);
   }
@@ -205,7 +205,7 @@ test('LMX reached through a plainly named veth on a private LAN range: no overla
 test('LMX on another subnet, through a gateway on a plainly named veth: --verbose names the gateway; no overlay warning', { skip: NS_SKIP }, async (t) => {
   const { opta, json } = await veth(t, 'lan7', '192.168.79.1', '192.168.79.2', 24, undefined, { lmx: '10.79.0.2', net: '10.79.0.0/16' });
   const v = await opta(['doctor', '--verbose']);
-  assert.match(v.stdout, /Checking network\.\.\. +● LMX at 10\.79\.0\.2:\d+ by lan7 via 192\.168\.79\.2; \/healthz [\d.]+ ms \(median of 9\)\n/, v.stdout);
+  assert.match(v.stdout, /Checking network\.\.\. +● LMX at 10\.79\.0\.2:\d+ by lan7 via 192\.168\.79\.2; GET \/healthz answered 9 of 9\n/, v.stdout);
   assert.match(v.stdout, / gateway {9}192\.168\.79\.2\n/, v.stdout);
   assert.match(v.stdout, / route from {6}ip route get 10\.79\.0\.2\n/, v.stdout);
   assert.equal(outcome(await json(['doctor', '--only', 'network']), 'lmx-overlay'), 'passed');
