@@ -1,7 +1,7 @@
 // The `opta doctor` action (its table is doctor.ts): run the rules, render, set the exit code; --fix and --watch hand over.
 import { requireBuiltin } from '../core/install.js';
 import { UsageError } from '../core/errors.js';
-import { runDoctor, type DoctorOptions } from '../doctor/run.js';
+import { runDoctor, runDoctorCapture, type DoctorOptions } from '../doctor/run.js';
 import { renderRuleProblems } from '../render/text.js';
 import { cliPaths, runtime, type ExitCode } from './context.js';
 import type { DoctorFlags } from './doctor-flags.js';
@@ -78,6 +78,8 @@ export async function doctorAction(flags: DoctorFlags, setExit: (code: ExitCode)
     skip: flags.skip,
     strict: flags.strict,
     deadlineMs: flags.timeout,
+    // A person asking about the network path gets more samples of it (a healthy plain run takes one quick round).
+    thorough: Boolean(flags.verbose || flags.only?.includes('network')),
   };
   // Colour only for text on a terminal, and never for --ci.
   const kleur = await paint(!flags.ci && colorEnabled(process.stdout) && destinations.some((d) => d.format === 'text' && d.file === undefined));
@@ -100,8 +102,9 @@ export async function doctorAction(flags: DoctorFlags, setExit: (code: ExitCode)
   // When the process started, without the global `performance` (it loads perf_hooks and nine modules behind it).
   const startedAt = Date.now() - process.uptime() * 1000;
   runtime.hardStopAt = startedAt + flags.timeout + HARD_STOP_GRACE_MS;
-  const report = await runDoctor({ ...options, deadlineAt: Math.max(Date.now() + MIN_RUN_MS, startedAt + flags.timeout - PRINT_MARGIN_MS) });
-  const written = await emitReport(report, destinations, ctx, { githubSummary: process.env.GITHUB_STEP_SUMMARY });
+  const { report, facts } = await runDoctorCapture({ ...options, deadlineAt: Math.max(Date.now() + MIN_RUN_MS, startedAt + flags.timeout - PRINT_MARGIN_MS) });
+  // --verbose prints tables of some facts (the path to LMX) under their checks.
+  const written = await emitReport(report, destinations, flags.verbose ? { ...ctx, facts } : ctx, { githubSummary: process.env.GITHUB_STEP_SUMMARY });
   for (const line of renderRuleProblems(report)) err(line);
   // An ignored pack or an expired suppression: said once on stderr (the entry point prints the queue).
   report.notices.forEach(noticeOnce);

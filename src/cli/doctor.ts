@@ -21,7 +21,7 @@ export const DOCTOR: CommandSpec = {
   description: 'check the daemon, LMX, the model, config and permissions (read-only); prints what is wrong, why, and the next command',
   options: [
     { flags: '--json', description: 'the report as JSON, same as --format json (schema: schemas/doctor-report.schema.json)' },
-    { flags: '-v, --verbose', description: 'also show which facts each check used and how long each took' },
+    { flags: '-v, --verbose', description: 'also show which facts each check used and how long each took, and a table of the path to LMX' },
     { flags: '--strict', description: 'exit 1 on warnings too' },
     { flags: '--timeout <ms>', description: `deadline for the whole run in milliseconds`, parse: parseMs, default: DEFAULT_DEADLINE_MS, range: MS_RANGE },
     { flags: '--only <ids>', description: 'run only these rule ids or checks (comma-separated, repeatable)', parse: parseList, repeatable: true },
@@ -41,7 +41,7 @@ export const DOCTOR: CommandSpec = {
   ],
   helpAfter: [
     '',
-    'Checks: daemon, LMX, model, config, permissions (always printed), then node, disk, logs, version, proxy, ports, doctor',
+    'Checks: daemon, LMX, model, config, permissions (always printed), then node, disk, logs, version, proxy, network, ports, doctor',
     '(printed when they have something to say). Rules: opta rules list.',
     '',
     'Exit codes: 0 healthy (warnings allowed unless --strict), 1 at least one error (or warning with --strict),',

@@ -45,7 +45,7 @@ export async function collect(opts: DoctorOptions): Promise<Collection> {
   const offline = opts.offline;
   const missing = (c: FactCollector): FactCollector => ({ ...c, collect: () => ({ ok: false, error: offline!.missing, timedOut: false }) });
   const collectors = new Map<string, FactCollector>(COLLECTORS.map((c) => [c.id, offline ? missing(c) : c]));
-  const store = new FactStore({ collectors, paths: opts.paths, env: opts.env ?? process.env, deadlineAt, startedAt: started, factTimeoutMs: opts.factTimeoutMs, overrides: opts.overrides });
+  const store = new FactStore({ collectors, paths: opts.paths, env: opts.env ?? process.env, deadlineAt, startedAt: started, factTimeoutMs: opts.factTimeoutMs, overrides: opts.overrides, thorough: opts.thorough });
   const factChecks = new Map<string, Set<string>>();
   const checksOf = (fact: string) => [...(factChecks.get(fact) ?? [])].filter((c) => c !== 'doctor');
   const failureRecords = () => store.records().filter((r) => !(offline && !r.overridden && r.error === offline.missing));

@@ -14,6 +14,8 @@ export interface FactStoreOptions {
   factTimeoutMs?: number;
   /** Fact values that replace collectors (fixture scenarios, replays). */
   overrides?: Record<string, FactValue>;
+  /** Passed to collectors as FactContext.thorough. */
+  thorough?: boolean;
 }
 
 export class FactStore {
@@ -126,6 +128,7 @@ export class FactStore {
         const v = await collector.collect({
           paths: this.opts.paths,
           env: this.opts.env,
+          thorough: this.opts.thorough,
           timeoutMs: budget,
           endsAt: now + budget,
           get signal() {

@@ -28,6 +28,8 @@ export interface DoctorOptions {
   collectAll?: boolean;
   /** Facts to collect even when no selected rule needs them (the guards of fix pipelines); not after a deadline. */
   collectFacts?: string[];
+  /** Collectors take their extra samples (the CLI sets it for --verbose and --only network). */
+  thorough?: boolean;
 }
 
 /** A report and the values of every fact the run collected (what `opta support analyze` replays, fix guards read). */

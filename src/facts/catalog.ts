@@ -17,6 +17,7 @@ const IDS = [
   'daemon-log-analysis',
   'version',
   'proxy-env',
+  'lmx-path',
   'service',
   'lmx-dns',
   'local-network',

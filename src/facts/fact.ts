@@ -11,6 +11,8 @@ export interface FactContext {
   endsAt?: number;
   /** Aborted when the budget is spent: stop work and let go of sockets. */
   signal: AbortSignal;
+  /** A person asked about this part (--verbose, --only): take the extra samples a healthy-looking path would not get. */
+  thorough?: boolean;
   /** Another fact's value (collected once per run and shared). */
   fact(id: string): Promise<FactValue>;
 }

@@ -9,6 +9,7 @@ import { daemonPorts } from './daemon-ports.js';
 import { diskSpace } from './disk-space.js';
 import { homePermissions } from './home-permissions.js';
 import { lmx } from './lmx.js';
+import { lmxPath } from './lmx-path.js';
 import { nodeVersion } from './node-version.js';
 import { pendingPermissions } from './pending-permissions.js';
 import { proxyEnv } from './proxy-env.js';
@@ -37,6 +38,7 @@ const BY_ID: { readonly [K in CollectedFactId]: FactCollector<K> } = {
   'daemon-log-analysis': daemonLogAnalysis,
   version,
   'proxy-env': proxyEnv,
+  'lmx-path': lmxPath,
   service,
   'lmx-dns': lmxDns,
   'local-network': localNetwork,

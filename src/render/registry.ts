@@ -18,7 +18,7 @@ const REGISTRY = {
   'doctor-report': {
     text: async () => {
       const { renderText } = await import('./text.js');
-      return { render: (r, c) => renderText(r, { kleur: c.kleur, verbose: c.verbose }) };
+      return { render: (r, c) => renderText(r, { kleur: c.kleur, verbose: c.verbose, facts: c.facts }) };
     },
     json: async () => {
       const { renderJson } = await import('./json.js');

@@ -7,6 +7,8 @@ export interface RenderContext {
   verbose?: boolean;
   /** The machine's name, for the formats that print it (JUnit, OpenMetrics); read only when they ask. */
   hostname?: string;
+  /** The run's fact values, for the tables --verbose prints under a check (the path to LMX); absent: no tables. */
+  facts?: Record<string, Record<string, unknown>>;
 }
 
 export interface Renderer<D> {

@@ -1,6 +1,10 @@
 // Renders a doctor report as text exactly like the guide: "Checking daemon...        ● running (pid 12345, port 9999)".
 import type { Kleur } from 'kleur';
 import type { CheckResult, DoctorReport, Finding } from '../doctor/report-types.js';
+import { pathTable } from './path-table.js';
+
+/** Facts that --verbose shows as a table under each check that used them, healthy or not. */
+const FACT_TABLES: Record<string, (v: Record<string, unknown>) => string[]> = { 'lmx-path': pathTable };
 
 export const LABEL_WIDTH = 26;
 const INDENT = ' '.repeat(LABEL_WIDTH + 2);
@@ -9,6 +13,8 @@ export interface TextOptions {
   /** kleur with the CLI's colour decision applied, or undefined for plain text (kleur is then not even loaded). */
   kleur?: Kleur;
   verbose?: boolean;
+  /** The run's fact values (with --verbose: the tables of FACT_TABLES). */
+  facts?: Record<string, Record<string, unknown>>;
 }
 
 type Paint = Pick<Kleur, 'green' | 'yellow' | 'red' | 'dim' | 'bold'>;
@@ -77,6 +83,10 @@ export function renderText(report: DoctorReport, opts: TextOptions): string {
         return `${id} (${state})`;
       });
       lines.push(`${INDENT}${k.dim('facts:')} ${facts.join(', ') || 'none'}; ready after ${c.ms} ms`);
+      for (const id of c.facts) {
+        const v = opts.facts?.[id];
+        if (v && FACT_TABLES[id]) for (const row of FACT_TABLES[id](v)) lines.push(`${INDENT}${row}`);
+      }
     }
   }
   if (opts.verbose) {

@@ -27,6 +27,7 @@ export const CHECKS: CheckDef[] = [
   { id: 'crashes', label: 'crashes', ok: 'none kept in the last 24 hours', core: false },
   { id: 'version', label: 'version', ok: 'CLI {{version.cli}}', core: false },
   { id: 'proxy', label: 'proxy', ok: 'no proxy in the way of {{proxy-env.lmxHost}}', core: false },
+  { id: 'network', label: 'network', ok: 'LMX at {{lmx-path.summary}}', core: false },
   { id: 'service', label: 'service', ok: '{{service.managerName}} supervises the daemon', core: false },
   { id: 'doctor', label: 'doctor', ok: 'every check finished in time', core: false },
 ];

@@ -125,7 +125,7 @@ export async function buildBundle(opts: BundleOptions): Promise<Bundle> {
         (async () => {
           const { runDoctorCapture, DEFAULT_DEADLINE_MS } = await import('../doctor/run.js');
           const left = deadlineAt - WRITE_MARGIN_MS - 500 - Date.now();
-          return runDoctorCapture({ paths: opts.paths, env: opts.env, deadlineMs: Math.max(100, Math.min(DEFAULT_DEADLINE_MS, left)), collectAll: true });
+          return runDoctorCapture({ paths: opts.paths, env: opts.env, deadlineMs: Math.max(100, Math.min(DEFAULT_DEADLINE_MS, left)), collectAll: true, thorough: true });
         }),
     ),
     daemon: once(

@@ -71,4 +71,7 @@ export const EXPECTED: Record<string, string[]> = {
   'network-dns-slow': ['network-dns-slow'],
   'network-dns-fast': [],
   'network-local-privacy': ['lmx-network-error', 'network-local-privacy'],
+  'network-overlay': ['lmx-overlay'],
+  'network-slow-connect': ['lmx-latency-high'],
+  'network-jitter': ['lmx-jitter-high'],
 };
