@@ -6,6 +6,7 @@ import { kindOf } from '../../core/read-small.js';
 import { isEnvelope, type EventEnvelope } from '../protocol.js';
 import { AppendFile, StorageError } from './durable-fs.js';
 import type { SpaceGuard } from './space-reserve.js';
+import { Index, readRange, readSidecar, writeSidecar, type IndexPart } from './event-index.js';
 
 export const EVENTS_FILE = 'events.jsonl';
 
@@ -17,6 +18,8 @@ const CHUNK_BYTES = 1024 * 1024;
 const INDEX_CHUNK_BYTES = 1024 * 1024;
 /** The tail read that finds the last seq starts with this many bytes and doubles while no whole event is in it. */
 const TAIL_BYTES = 64 * 1024;
+/** A session whose events file has at least this many bytes not covered by its sidecar gets a new one after its read. */
+const SIDECAR_MIN_BYTES = 1024 * 1024;
 
 /**
  * At most this many events.jsonl files are held open for appending, across all sessions: the least recently written
@@ -41,50 +44,6 @@ export interface ReplayLine {
 export interface LogHead {
   lastSeq: number;
   count: number;
-}
-
-/**
- * seq -> [start, end) of every event, in typed arrays that grow by doubling: a million events cost 24 MB, not the
- * ~100 MB of three arrays of boxed numbers, and offsets past 2 GiB stay exact.
- */
-class Index {
-  n = 0;
-  seqs = new Float64Array(1024);
-  starts = new Float64Array(1024);
-  ends = new Float64Array(1024);
-
-  push(seq: number, start: number, end: number): void {
-    if (this.n === this.seqs.length) {
-      const grow = (a: Float64Array) => {
-        const b = new Float64Array(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.seqs = grow(this.seqs);
-      this.starts = grow(this.starts);
-      this.ends = grow(this.ends);
-    }
-    this.seqs[this.n] = seq;
-    this.starts[this.n] = start;
-    this.ends[this.n] = end;
-    this.n++;
-  }
-
-  get lastSeq(): number {
-    return this.n ? this.seqs[this.n - 1] : 0;
-  }
-
-  /** The position of the first event with seq > afterSeq. */
-  firstAfter(afterSeq: number): number {
-    let lo = 0;
-    let hi = this.n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.seqs[mid] <= afterSeq) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
 }
 
 /**
@@ -206,8 +165,14 @@ export class EventLog {
   private head: LogHead | undefined;
   /** Lines that are not events (a torn write from a kill -9, a seq that does not increase); left on disk as they are. */
   skipped = 0;
+  /** Why the last read did not believe the sidecar (torn, stale), for the log; undefined when it was believed or absent. */
+  sidecarProblem: string | undefined;
 
-  constructor(readonly dir: string, private readonly space: SpaceGuard, head?: LogHead) {
+  /**
+   * `sidecar`: where this session's index is kept between reads (the daemon's own directory, never sessions/: the
+   * history holds only what the daemon appends, and a clean-up of the cache can never touch it).
+   */
+  constructor(readonly dir: string, private readonly space: SpaceGuard, head?: LogHead, private readonly sidecar?: string) {
     this.file = path.join(dir, EVENTS_FILE);
     this.out = new AppendFile(this.file, { sync: true });
     this.head = head ? { ...head } : undefined;
@@ -284,111 +249,35 @@ export class EventLog {
    */
   async build(visit: (e: EventEnvelope) => void, wanted?: ReadonlySet<string>): Promise<void> {
     const fd = openToRead(this.file);
-    const idx = new Index();
-    let skipped = 0;
-    /** The last index entry was taken from its shape alone (not parsed). */
-    let unverified = false;
-    let visitedSeq = 0;
     this.during = [];
+    this.sidecarProblem = undefined;
     try {
+      let idx = new Index();
+      let skipped = 0;
       if (fd !== undefined) {
         const end = fs.fstatSync(fd).size;
-        // Asynchronous reads of the one descriptor opened above (checked to be a regular file, not a link or FIFO).
-        const read = (b: Buffer, at: number): Promise<number> =>
-          new Promise((res, rej) => fs.read(fd, b, 0, Math.min(b.length, end - at), at, (err, n) => (err ? rej(err) : res(n))));
-        /** Parses the last index entry again from the file; takes it out when it is no event. */
-        const verifyLast = (): void => {
-          while (unverified && idx.n) {
-            const at = idx.starts[idx.n - 1];
-            const b = Buffer.allocUnsafe(idx.ends[idx.n - 1] - at);
-            const got = fs.readSync(fd, b, 0, b.length, at);
-            const e = parseLine(b, 0, got);
-            if (e && e.seq === idx.lastSeq) {
-              unverified = false;
-              return;
-            }
-            idx.n--;
-            skipped++;
-            // The entry before a taken-out one was accepted when a greater seq followed it: verified enough.
-            unverified = false;
-          }
-        };
-        {
-          // Two buffers: the next piece is read while this one is scanned (a read's round trip through the thread
-          // pool, on a busy machine, took longer than the scan of what it brought).
-          const bufs = [Buffer.alloc(INDEX_CHUNK_BYTES), Buffer.alloc(INDEX_CHUNK_BYTES)];
-          let carry = Buffer.alloc(0);
-          let carryAt = 0;
-          let pos = 0;
-          const isWanted = nameMatcher(wanted);
-          const take = (data: Buffer, from: number, to: number, base: number) => {
-            const head = lineHead(data, from, to);
-            if (head && isWanted(data, head)) {
-              // Wanted: parsed below like any other line.
-            } else if (head) {
-              if (idx.n && head.seq <= idx.lastSeq && unverified) verifyLast();
-              if (idx.n && head.seq <= idx.lastSeq) {
-                skipped++;
-                return;
-              }
-              idx.push(head.seq, base + from, base + to);
-              unverified = true;
-              return;
-            }
-            const e = parseLine(data, from, to);
-            if (e === null) return;
-            if (e && idx.n && e.seq <= idx.lastSeq && unverified) verifyLast();
-            if (e === undefined || (idx.n && e.seq <= idx.lastSeq)) {
-              skipped++;
-              return;
-            }
-            idx.push(e.seq, base + from, base + to);
-            unverified = false;
-            visitedSeq = e.seq;
-            visit(e);
-          };
-          let k = 0;
-          let next = pos < end ? read(bufs[0], 0) : Promise.resolve(0);
-          for (;;) {
-            const n = await next;
-            const buf = bufs[k];
-            const ahead = pos + n;
-            k ^= 1;
-            next = n > 0 && ahead < end ? read(bufs[k], ahead) : Promise.resolve(0);
-            const data = buf.subarray(0, n);
-            const base = pos;
-            pos += n;
-            let from = 0;
-            if (carry.length) {
-              // The line that spans two pieces is put together on its own (the pieces themselves are not copied).
-              const nl = data.indexOf(0x0a);
-              if (nl === -1 && n > 0) {
-                carry = Buffer.concat([carry, data]);
-                continue;
-              }
-              const line = nl === -1 ? carry : Buffer.concat([carry, data.subarray(0, nl)]);
-              take(line, 0, line.length, carryAt);
-              carry = Buffer.alloc(0);
-              from = nl === -1 ? n : nl + 1;
-            }
-            for (let nl = data.indexOf(0x0a, from); nl !== -1; nl = data.indexOf(0x0a, from)) {
-              take(data, from, nl, base);
-              from = nl + 1;
-            }
-            if (n === 0) break;
-            if (from < n) {
-              carry = Buffer.from(data.subarray(from));
-              carryAt = base + from;
-            }
-          }
+        let part: IndexPart | undefined;
+        let stored: EventEnvelope[] = [];
+        if (this.sidecar && end >= SIDECAR_MIN_BYTES) {
+          const got = await readSidecar(this.sidecar, fd, end);
+          if (typeof got !== 'string') {
+            stored = await this.readVisits(fd, got);
+            if (stored.length === got.visits.length) part = got;
+            else this.sidecarProblem = 'stale (an event it names is not in the events file)';
+          } else if (got !== 'none') this.sidecarProblem = got;
         }
-        // The last event is always parsed: it may be a torn write, and its time is the session's last activity.
-        verifyLast();
-        if (idx.n && visitedSeq !== idx.lastSeq) {
-          const at = idx.starts[idx.n - 1];
-          const b = Buffer.allocUnsafe(idx.ends[idx.n - 1] - at);
-          const e = parseLine(b, 0, fs.readSync(fd, b, 0, b.length, at));
-          if (e) visit(e);
+        if (part) for (const e of stored) visit(e);
+        stored = [];
+        const scan = await this.scan(fd, end, part, visit, wanted);
+        idx = scan.idx;
+        skipped = scan.skipped;
+        // A new sidecar when the read had to scan much (none was believed, or much was appended since it was written).
+        if (this.sidecar && scan.covered - (part?.covered ?? 0) >= SIDECAR_MIN_BYTES && scan.idx.n) {
+          // Only events whose line ends inside the covered bytes (a last line without its newline is scanned again).
+          const n = idx.n && idx.ends[idx.n - 1] >= scan.covered ? idx.n - 1 : idx.n;
+          const visits = scan.visits.filter((v) => v < n);
+          const snap = { idx: { n, seqs: idx.seqs, starts: idx.starts, ends: idx.ends }, visits, covered: n < idx.n ? idx.starts[n] : scan.covered, skipped };
+          void writeSidecar(this.sidecar, fd, snap).catch(() => undefined);
         }
       }
       for (const [seq, start, stop] of this.during) if (seq > idx.lastSeq) idx.push(seq, start, stop);
@@ -399,6 +288,148 @@ export class EventLog {
       this.during = undefined;
       if (fd !== undefined) fs.closeSync(fd);
     }
+  }
+
+  /**
+   * The events a sidecar says a read visits, parsed from the events file: lines close together are read in one piece,
+   * and the event loop is let go every few ms. Stops at the first that is not the event the index names.
+   */
+  private async readVisits(fd: number, part: IndexPart): Promise<EventEnvelope[]> {
+    const { idx, visits } = part;
+    const out: EventEnvelope[] = [];
+    let since = performance.now();
+    for (let i = 0; i < visits.length; ) {
+      const from = idx.starts[visits[i]];
+      let to = idx.ends[visits[i]];
+      let j = i + 1;
+      while (j < visits.length && idx.starts[visits[j]] - to <= 4096 && idx.ends[visits[j]] - from <= CHUNK_BYTES) to = idx.ends[visits[j++]];
+      const b = readRange(fd, from, to);
+      if (!b) return out;
+      for (let k = i; k < j; k++) {
+        const p = visits[k];
+        const e = parseLine(b, idx.starts[p] - from, idx.ends[p] - from);
+        if (!e || e.seq !== idx.seqs[p]) return out;
+        out.push(e);
+      }
+      i = j;
+      if (performance.now() - since > 4) {
+        await new Promise((r) => setImmediate(r));
+        since = performance.now();
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Scans the file from where `part` (a believed sidecar) ends, or from its start, to `end`: see build(). Returns the
+   * index, the positions of the events visited, and how many bytes of whole lines it covers.
+   */
+  private async scan(fd: number, end: number, part: IndexPart | undefined, visit: (e: EventEnvelope) => void, wanted?: ReadonlySet<string>): Promise<IndexPart> {
+    const idx = part?.idx ?? new Index();
+    const visits = part?.visits ?? [];
+    let skipped = part?.skipped ?? 0;
+    let covered = part?.covered ?? 0;
+    /** The last index entry was taken from its shape alone (not parsed). */
+    let unverified = false;
+    let visitedSeq = visits.length ? idx.seqs[visits[visits.length - 1]] : 0;
+    // Asynchronous reads of the one descriptor opened above (checked to be a regular file, not a link or FIFO).
+    const read = (b: Buffer, at: number): Promise<number> =>
+      new Promise((res, rej) => fs.read(fd, b, 0, Math.min(b.length, end - at), at, (err, n) => (err ? rej(err) : res(n))));
+    /** Parses the last index entry again from the file; takes it out when it is no event. */
+    const verifyLast = (): void => {
+      while (unverified && idx.n) {
+        const b = readRange(fd, idx.starts[idx.n - 1], idx.ends[idx.n - 1]);
+        const e = b && parseLine(b, 0, b.length);
+        if (e && e.seq === idx.lastSeq) {
+          unverified = false;
+          return;
+        }
+        idx.n--;
+        skipped++;
+        // The entry before a taken-out one was accepted when a greater seq followed it: verified enough.
+        unverified = false;
+      }
+    };
+    const isWanted = nameMatcher(wanted);
+    const take = (data: Buffer, from: number, to: number, base: number) => {
+      const head = lineHead(data, from, to);
+      if (head && isWanted(data, head)) {
+        // Wanted: parsed below like any other line.
+      } else if (head) {
+        if (idx.n && head.seq <= idx.lastSeq && unverified) verifyLast();
+        if (idx.n && head.seq <= idx.lastSeq) {
+          skipped++;
+          return;
+        }
+        idx.push(head.seq, base + from, base + to);
+        unverified = true;
+        return;
+      }
+      const e = parseLine(data, from, to);
+      if (e === null) return;
+      if (e && idx.n && e.seq <= idx.lastSeq && unverified) verifyLast();
+      if (e === undefined || (idx.n && e.seq <= idx.lastSeq)) {
+        skipped++;
+        return;
+      }
+      idx.push(e.seq, base + from, base + to);
+      unverified = false;
+      visits.push(idx.n - 1);
+      visitedSeq = e.seq;
+      visit(e);
+    };
+    // Two buffers: the next piece is read while this one is scanned (a read's round trip through the thread pool, on
+    // a busy machine, took longer than the scan of what it brought).
+    const bufs = [Buffer.alloc(INDEX_CHUNK_BYTES), Buffer.alloc(INDEX_CHUNK_BYTES)];
+    let carry = Buffer.alloc(0);
+    let carryAt = 0;
+    let pos = covered;
+    let k = 0;
+    let next = pos < end ? read(bufs[0], pos) : Promise.resolve(0);
+    for (;;) {
+      const n = await next;
+      const buf = bufs[k];
+      const ahead = pos + n;
+      k ^= 1;
+      next = n > 0 && ahead < end ? read(bufs[k], ahead) : Promise.resolve(0);
+      const data = buf.subarray(0, n);
+      const base = pos;
+      pos += n;
+      let from = 0;
+      if (carry.length) {
+        // The line that spans two pieces is put together on its own (the pieces themselves are not copied).
+        const nl = data.indexOf(0x0a);
+        if (nl === -1 && n > 0) {
+          carry = Buffer.concat([carry, data]);
+          continue;
+        }
+        const line = nl === -1 ? carry : Buffer.concat([carry, data.subarray(0, nl)]);
+        // A last line without its newline (a crash just before it): an event if it parses, else a torn line.
+        take(line, 0, line.length, carryAt);
+        if (nl !== -1) covered = base + nl + 1;
+        carry = Buffer.alloc(0);
+        from = nl === -1 ? n : nl + 1;
+      }
+      for (let nl = data.indexOf(0x0a, from); nl !== -1; nl = data.indexOf(0x0a, from)) {
+        take(data, from, nl, base);
+        from = nl + 1;
+      }
+      if (from > 0) covered = Math.max(covered, base + from);
+      if (n === 0) break;
+      if (from < n) {
+        carry = Buffer.from(data.subarray(from));
+        carryAt = base + from;
+      }
+    }
+    // The last event is always parsed: it may be a torn write, and its time is the session's last activity.
+    verifyLast();
+    if (idx.n && visitedSeq !== idx.lastSeq) {
+      const b = readRange(fd, idx.starts[idx.n - 1], idx.ends[idx.n - 1]);
+      const e = b && parseLine(b, 0, b.length);
+      if (e) visit(e);
+    }
+    // The sidecar's covered bytes end with a whole line that was scanned: a torn last line is read again next time.
+    return { idx, visits, covered, skipped };
   }
 
   /** Forgets the index (an idle session): the next use builds it again. Replays already running keep theirs. */

@@ -150,6 +150,7 @@ export class Session {
     this.loaded = true;
     const warn = !this.warned;
     this.warned = true;
+    if (this.deps.log.sidecarProblem) this.deps.logger.warn(`session ${this.id}: index sidecar not used: ${this.deps.log.sidecarProblem}; the events were read again and a new one is written`);
     if (this.deps.log.skipped && warn) this.deps.logger.warn(`session ${this.id}: skipped ${this.deps.log.skipped} unreadable line(s) in events.jsonl (left on disk as they are)`);
     if (this.pending) {
       this.pending = false;
