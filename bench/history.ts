@@ -106,6 +106,18 @@ function rssMiB(pid: number): number {
 
 /** One call; the answer is kept as text up to 1 MiB, beyond that only counted (a whole 1 GB replay is no string). */
 async function api(h: TestHome, method: string, p: string, body?: unknown): Promise<{ status: number; text: string; bytes: number; ms: number }> {
+  // The bench restarts daemons on the same port: fetch's pool may hand out a socket the stopped one closed, which fails
+  // before the request is read. Such a call is made again (at most twice more).
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await apiOnce(h, method, p, body);
+    } catch (err) {
+      if (attempt >= 2 || (err as { cause?: { code?: string } }).cause?.code !== 'UND_ERR_SOCKET') throw err;
+    }
+  }
+}
+
+async function apiOnce(h: TestHome, method: string, p: string, body?: unknown): Promise<{ status: number; text: string; bytes: number; ms: number }> {
   const s = state(h);
   const t = performance.now();
   const res = await fetch(`http://127.0.0.1:${s.port}${p}`, { method, headers: { authorization: `Bearer ${s.token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
