@@ -123,7 +123,9 @@ export async function writeSidecar(file: string, eventsFd: number, part: Omit<In
   sha(last).copy(header, 40);
   (await shaInPieces(arrays)).copy(header, 72);
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.tmp`;
+  // One temp name per session (one daemon per home, one read per session at a time): a kill -9 mid-write leaves at
+  // most this one file, replaced by the next write.
+  const tmp = `${file}.tmp`;
   const fh = await fs.promises.open(tmp, 'w', 0o600);
   try {
     await fh.writev([header, ...arrays]);
