@@ -118,3 +118,26 @@ test('originAllowed: no Origin (not a browser) or a loopback page only', () => {
   ];
   for (const [origin, want] of cases) assert.equal(originAllowed(origin, '127.0.0.1'), want, String(origin));
 });
+
+test('issue 23: the sessions catalog\'s hand check (read before the daemon serves) accepts exactly what its zod schema accepts', async () => {
+  const { catalogEntries, CATALOG_SCHEMA } = await import('../src/daemon/server/session-catalog.js');
+  const good = { createdAt: '2026-11-25T10:00:00.000Z', workspace: null, size: 10, mtimeMs: 1.5, ino: 7, lastSeq: 3, count: 3, turns: 1, openTurns: ['t1'], lastActivity: null };
+  const bad: Array<[string, unknown]> = [
+    ['createdAt', 1], ['workspace', 2], ['size', -1], ['size', 1.5], ['mtimeMs', 'x'], ['ino', null], ['lastSeq', '3'], ['count', -2],
+    ['turns', 0.5], ['openTurns', 't1'], ['openTurns', [1]], ['lastActivity', 5],
+  ];
+  const cases: unknown[] = [
+    { v: 1, sessions: {} },
+    { v: 1, sessions: { a: good, b: { ...good, workspace: '/w', lastActivity: 'x' } } },
+    { v: 2, sessions: { a: good } },
+    { v: 1, sessions: [] },
+    { v: 1 },
+    null,
+    [],
+    { v: 1, sessions: { a: null } },
+    ...bad.map(([k, v]) => ({ v: 1, sessions: { a: { ...good, [k]: v } } })),
+    ...Object.keys(good).map((k) => ({ v: 1, sessions: { a: Object.fromEntries(Object.entries(good).filter(([x]) => x !== k)) } })),
+  ];
+  for (const c of cases) assert.equal(catalogEntries(c) !== undefined, CATALOG_SCHEMA.safeParse(c).success, JSON.stringify(c));
+  assert.deepEqual(catalogEntries({ v: 1, sessions: { a: good } })?.get('a'), good);
+});

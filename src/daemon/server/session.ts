@@ -7,6 +7,9 @@ import type { Logger } from './logger.js';
 import type { SpaceGuard } from './space-reserve.js';
 import { newTurnId } from '../session-id.js';
 
+/** The events a read of the history learns from (turns, the conversation, permission ids); the others are only indexed. */
+const READ_EVENTS: ReadonlySet<string> = new Set(['turn.queued', 'turn.done', 'turn.error', 'permission.request']);
+
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant' | 'tool';
   content: string | null;
@@ -134,7 +137,7 @@ export class Session {
         const n = Number(/^perm_(\d+)$/.exec(p.requestId)?.[1]);
         if (Number.isFinite(n)) perm = Math.max(perm, n);
       }
-    });
+    }, READ_EVENTS);
     // A known session's facts were kept current by emit(); a pending one learns them here (a turn is never submitted to
     // a session before its read ends, so none of its own is missing from `open`).
     if (this.pending) {
@@ -147,6 +150,7 @@ export class Session {
     this.loaded = true;
     const warn = !this.warned;
     this.warned = true;
+    if (this.deps.log.sidecarProblem) this.deps.logger.warn(`session ${this.id}: index sidecar not used: ${this.deps.log.sidecarProblem}; the events were read again and a new one is written`);
     if (this.deps.log.skipped && warn) this.deps.logger.warn(`session ${this.id}: skipped ${this.deps.log.skipped} unreadable line(s) in events.jsonl (left on disk as they are)`);
     if (this.pending) {
       this.pending = false;

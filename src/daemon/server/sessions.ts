@@ -20,6 +20,8 @@ export const MAX_LOADED_SESSIONS = 8;
 const SAVE_DELAY_MS = 2_000;
 /** Dropping indexes of this many events in one sweep (~240 KB of index, far more of read buffers) is worth a collection. */
 const BIG_INDEX_EVENTS = 10_000;
+/** The directory of index sidecars, beside the catalog. */
+export const INDEX_DIR = 'session-index';
 
 let gc: (() => void) | undefined | null;
 /** A full collection, through V8's own gc() (exposed for this, without a command-line flag), or nothing if unavailable. */
@@ -47,6 +49,11 @@ export class SessionRegistry {
   appendedBytes = 0;
   /** The size of the events files at start (from the stat the start takes anyway); with appendedBytes, sessions/'s size. */
   startBytes = 0;
+  /**
+   * Where the index sidecars are (daemon/session-index/<id>.idx): beside the catalog, in the daemon's own directory, so
+   * that sessions/ holds only the history the daemon appends and no clean-up of a cache can touch it.
+   */
+  private readonly indexDir: string;
 
   constructor(
     private readonly sessionsDir: string,
@@ -54,7 +61,9 @@ export class SessionRegistry {
     private readonly logger: Logger,
     private readonly runner: TurnRunner,
     private readonly space: SpaceGuard,
-  ) {}
+  ) {
+    this.indexDir = path.join(path.dirname(catalogFile), INDEX_DIR);
+  }
 
   /**
    * Learns what is on disk without reading any events file: one catalog, the list of directories, and a stat of each
@@ -131,7 +140,7 @@ export class SessionRegistry {
   }
 
   private open(meta: SessionMeta, dir: string, head?: { lastSeq: number; count: number }, facts?: SessionFacts): Session {
-    const log = new EventLog(dir, this.space, head);
+    const log = new EventLog(dir, this.space, head, path.join(this.indexDir, `${meta.id}.idx`));
     const session = new Session(meta, { log, runner: this.runner, logger: this.logger, space: this.space, changed: (s, bytes) => this.changed(s, bytes) }, facts);
     this.sessions.set(meta.id, session);
     this.sorted = undefined;
