@@ -356,3 +356,27 @@ describe('fact sessions-size', () => {
     assert.doesNotMatch((await runOpta(rig.h, ['doctor'])).stdout, /sessions\/ holds/, 'the healthy report stays the guide\'s lines');
   });
 });
+
+describe('the daemon\'s memory settings', { skip: !fs.existsSync('/proc/self/environ') && 'needs /proc' }, () => {
+  let rig: DaemonRig;
+  after(async () => rig?.cleanup());
+
+  test('a small young generation (--max-semi-space-size) and malloc giving big blocks back, unless the user set them', async () => {
+    rig = await startRig({ start: false });
+    const settings = () => {
+      const argv = fs.readFileSync(`/proc/${rig.pid}/cmdline`, 'utf8').split('\0');
+      const env = fs.readFileSync(`/proc/${rig.pid}/environ`, 'utf8').split('\0');
+      return [argv.filter((a) => a.startsWith('--max-semi-space-size')), env.filter((e) => e.startsWith('MALLOC_')).sort()];
+    };
+    const r = await runOpta(rig.h, ['daemon', 'start']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    rig.refresh();
+    assert.deepEqual(settings(), [['--max-semi-space-size=2'], ['MALLOC_ARENA_MAX=2', 'MALLOC_MMAP_THRESHOLD_=131072']]);
+    assert.equal((await runOpta(rig.h, ['daemon', 'stop'])).code, 0);
+    const mine = await runOpta(rig.h, ['daemon', 'start'], { env: { ...rig.h.env, MALLOC_ARENA_MAX: '4' } });
+    assert.equal(mine.code, 0, mine.stdout + mine.stderr);
+    rig.refresh();
+    assert.deepEqual(settings()[1], ['MALLOC_ARENA_MAX=4', 'MALLOC_MMAP_THRESHOLD_=131072']);
+    assert.equal((await runOpta(rig.h, ['daemon', 'stop'])).code, 0);
+  });
+});

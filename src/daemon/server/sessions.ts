@@ -148,6 +148,7 @@ export class SessionRegistry {
    */
   async reconcile(): Promise<void> {
     let since = performance.now();
+    const checks = this.unchecked.size;
     for (const id of [...this.unchecked]) {
       if (this.closed) return;
       this.check(id);
@@ -156,6 +157,9 @@ export class SessionRegistry {
         since = performance.now();
       }
     }
+    // The start's garbage (the catalog's text, the listing of sessions/, a stat of each file) is still in the heap, and
+    // an idle daemon allocates nothing that would collect it: with 10,000 sessions a collection now left ~4 MiB less RSS.
+    if (checks >= 1000) collectGarbage();
     let read = false;
     for (const s of [...this.sessions.values()]) {
       if (this.closed) return;
