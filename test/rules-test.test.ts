@@ -9,6 +9,7 @@ import { checkJunitSuites } from './helpers/junit-check.js';
 import { FACT_ID_LIST } from '../src/facts/catalog.js';
 import { doctorKind } from '../src/doctor/kind.js';
 import { loadKind } from '../src/rules/loader.js';
+import { TEAM_RULE } from './helpers/team-rule.js';
 
 const RULES = path.join(ROOT, 'rules');
 const SUMMARY = /^(\d+) rule\(s\), (\d+) case\(s\): (\d+) passed, (\d+) failed; (\d+) rule\(s\) missing a case they need\./m;
@@ -34,15 +35,6 @@ function scratch(h: TestHome, kind: string, file: string, edit: (text: string) =
   return dir;
 }
 
-const TEAM_RULE = {
-  $schema: '../../schemas/rule.schema.json',
-  name: 'team-node-pinned',
-  conditions: { all: [{ fact: 'node-version', path: '$.major', operator: 'greaterThanInclusive', value: 1 }] },
-  event: {
-    type: 'finding',
-    params: { id: 'team-node-pinned', check: 'node', severity: 'warn', message: 'the team pins Node {{node-version.version}}', why: 'team policy', remediation: 'nvm use', guide: 'CLI Version Context', fix: null },
-  },
-};
 
 test('opta rules test over the shipped rules: every case holds, exit 0', async (t) => {
   const h = makeHome();
