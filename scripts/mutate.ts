@@ -74,16 +74,24 @@ function apply(m: Mutant): (() => void) | undefined {
   if (!m.file.endsWith('.ts') || !m.file.startsWith('src/')) return () => fs.writeFileSync(out, before);
   const source = path.join(scratch, m.file);
   fs.writeFileSync(source, mutated);
-  rebundle(m.id);
+  rebundle(m);
   return () => {
     fs.writeFileSync(out, before);
     fs.writeFileSync(source, src);
-    rebundle(m.id);
+    rebundle(m);
   };
 }
 
-/** The bin's bundles of the scratch copy, from its (mutated or restored) sources. */
-function rebundle(id: string): void {
+/**
+ * The bin's bundles of the scratch copy, from its (mutated or restored) sources; for a mutant of the build itself
+ * (src/build/), its artifacts first (rule manifests with their lean copies, prefilters), or the mutant would never run.
+ */
+function rebundle(m: Mutant): void {
+  const id = m.id;
+  if (m.file.startsWith('src/build/')) {
+    const a = spawnSync(process.execPath, [path.join(scratch, 'dist', 'src', 'build', 'build-artifacts.js')], { cwd: scratch, encoding: 'utf8' });
+    if (a.status !== 0) fail(`${id}: the build's artifacts were not written: ${(a.stderr ?? '').slice(0, 400)}`);
+  }
   const r = spawnSync(process.execPath, [path.join(scratch, 'dist', 'src', 'build', 'bundle.js')], { cwd: scratch, encoding: 'utf8' });
   if (r.status !== 0) fail(`${id}: the bundles did not build: ${(r.stderr ?? '').slice(0, 400)}`);
 }

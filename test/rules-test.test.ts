@@ -161,6 +161,12 @@ test('a pack rule without cases is reported (PATH, --rules and the active user p
     assert.doesNotMatch(r.stdout, /fires "any node"/, 'its first firing case holds');
   }
 
+  // Every case it has holds, but it lacks a passing one: still red (a rule nobody showed staying quiet is untested).
+  fs.writeFileSync(path.join(pack, 'team-node-pinned.json'), JSON.stringify({ ...rule, tests: { fires: [rule.tests.fires[0]] } }, null, 2));
+  const untested = await runOpta(h, ['rules', 'test', pack], { cwd: h.home, timeoutMs: 60_000 });
+  assert.equal(untested.code, 1, `${untested.stdout}\n${untested.stderr}`);
+  assert.match(untested.stdout, / 1 passed, 0 failed; 1 rule\(s\) missing a case they need\./);
+
   const missing = await runOpta(h, ['rules', 'test', path.join(h.home, 'nowhere')], { cwd: h.home });
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /no rule file or directory at .*nowhere/);
