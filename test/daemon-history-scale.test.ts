@@ -45,9 +45,9 @@ const haveStrace = spawnSync('strace', ['-V']).status === 0 && spawnSync('strace
  * its exit, so "no events file was opened" is a fact, not a sample (/proc/<pid>/fd polling misses short opens, atime
  * is off on most mounts, and chmod 000 does not stop root).
  */
-async function traced(rig: DaemonRig, during: () => Promise<void>): Promise<string> {
+async function traced(rig: DaemonRig, during: () => Promise<void>, calls = 'openat,open'): Promise<string> {
   const out = path.join(rig.h.home, `strace-${Date.now()}.txt`);
-  const child = spawn('strace', ['-f', '-qq', '-e', 'trace=openat,open', '-o', out, process.execPath, OPTA_BIN, 'daemon', 'start'], { env: rig.h.env, stdio: 'ignore' });
+  const child = spawn('strace', ['-f', '-qq', '-e', `trace=${calls}`, '-o', out, process.execPath, OPTA_BIN, 'daemon', 'start'], { env: rig.h.env, stdio: 'ignore' });
   if (child.pid) rig.h.pids.add(child.pid);
   // A clean stop leaves a stopped record (issue 27): wait for the running record the new daemon writes.
   const running = () => fs.existsSync(rig.h.paths.stateFile) && !/"status"\s*:\s*"stopped"/.test(fs.readFileSync(rig.h.paths.stateFile, 'utf8'));
@@ -95,6 +95,19 @@ describe('a home with many sessions', () => {
       assert.deepEqual(r.body.events.map((e: Envelope) => e.seq), [2, 3]);
     });
     assert.deepEqual(eventsOpened(trace2), [sid(7)], 'only the replayed session\'s events were read');
+  });
+
+  test('a start takes no stat of any events file before it serves (the catalog is trusted until each entry is checked, right after)', { skip: !haveStrace && 'strace is not installed' }, async () => {
+    const trace = await traced(rig, async () => {
+      assert.equal((await rig.api('GET', '/v3/health')).body.counts.sessions, SESSIONS);
+    }, 'openat,open,stat,lstat,newfstatat,fstatat64,statx,rename,renameat,renameat2');
+    const lines = trace.split('\n');
+    // The daemon serves once it has renamed its running record into place (state.json), just before it says ready.
+    const served = lines.findIndex((l) => /rename\w*\(.*, "[^"]*\/daemon\/state\.json"/.test(l));
+    assert.ok(served > 0, 'the trace saw the daemon write state.json');
+    const early = lines.slice(0, served).filter((l) => /\/sessions\/[^/"]+\/events\.jsonl"/.test(l));
+    assert.deepEqual(early, [], 'no events.jsonl was opened or stat\'ed before the daemon served');
+    assert.ok(lines.slice(0, served).some((l) => /daemon\/sessions-catalog\.json"/.test(l)), 'the catalog was read before it served');
   });
 
   test('GET /v3/sessions pages in id order (?limit, ?after, next, total); opta sessions list shows a page and says how to see all', async () => {
@@ -212,6 +225,27 @@ describe('the catalog is a cache, believed only while it matches', () => {
     assert.deepEqual(ws.events, JSON.parse(beforeRestart.toString()).events);
   });
 
+  test('a session changed while no daemon ran is found by the check after the start, with no request for it: its open turn is closed', async () => {
+    await rig.api('POST', '/v3/sessions', { id: 'behind' });
+    await turn('behind', 'one');
+    assert.equal((await runOpta(rig.h, ['daemon', 'stop'])).code, 0);
+    assert.ok(JSON.parse(fs.readFileSync(catalogFile(rig), 'utf8')).sessions.behind, 'the catalog has the session as it was');
+    // What a daemon killed right after queueing a turn leaves (the catalog is rewritten only 2 s after an event).
+    const file = path.join(rig.h.paths.sessionsDir, 'behind', 'events.jsonl');
+    const stored = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Envelope);
+    const seq = stored[stored.length - 1].seq + 1;
+    fs.appendFileSync(file, JSON.stringify({ v: 1, seq, sessionId: 'behind', event: 'turn.queued', ts: new Date().toISOString(), payload: { turnId: 'turn_lost', content: 'two', position: 0 } }) + '\n');
+    const start = await runOpta(rig.h, ['daemon', 'start']);
+    assert.equal(start.code, 0, start.stdout + start.stderr);
+    rig.refresh();
+    // Only the file is watched: no request names the session, so only the daemon's own check can find it.
+    const closed = () => fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Envelope).slice(stored.length + 1);
+    await waitUntil(() => closed().length > 0, 10000, 'the daemon to close the turn a killed daemon left open');
+    assert.deepEqual(closed().map((e) => [e.seq, e.event, e.payload.turnId, e.payload.code]), [[seq + 1, 'turn.error', 'turn_lost', 'DAEMON_RESTARTED']]);
+    const s = (await rig.api('GET', '/v3/sessions/behind')).body.session;
+    assert.deepEqual([s.lastSeq, s.turns], [seq + 1, 2]);
+  });
+
   test('a stop during a turn: the catalog keeps the open turn, and the next start closes it with DAEMON_RESTARTED from the catalog alone', async () => {
     await rig.api('POST', '/v3/sessions', { id: 'stopped' });
     await rig.sim.setConfig({ mode: 'hang' });
@@ -320,5 +354,29 @@ describe('fact sessions-size', () => {
     const verbose = await runOpta(rig.h, ['doctor', '--verbose']);
     assert.match(verbose.stdout, new RegExp(`^Checking disk\\.\\.\\. +● \\d+ MiB free; sessions/ holds 20 sessions, ${live.MiB} MiB$`, 'm'), verbose.stdout);
     assert.doesNotMatch((await runOpta(rig.h, ['doctor'])).stdout, /sessions\/ holds/, 'the healthy report stays the guide\'s lines');
+  });
+});
+
+describe('the daemon\'s memory settings', { skip: !fs.existsSync('/proc/self/environ') && 'needs /proc' }, () => {
+  let rig: DaemonRig;
+  after(async () => rig?.cleanup());
+
+  test('a small young generation (--max-semi-space-size) and malloc giving big blocks back, unless the user set them', async () => {
+    rig = await startRig({ start: false });
+    const settings = () => {
+      const argv = fs.readFileSync(`/proc/${rig.pid}/cmdline`, 'utf8').split('\0');
+      const env = fs.readFileSync(`/proc/${rig.pid}/environ`, 'utf8').split('\0');
+      return [argv.filter((a) => a.startsWith('--max-semi-space-size')), env.filter((e) => e.startsWith('MALLOC_')).sort()];
+    };
+    const r = await runOpta(rig.h, ['daemon', 'start']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    rig.refresh();
+    assert.deepEqual(settings(), [['--max-semi-space-size=2'], ['MALLOC_ARENA_MAX=2', 'MALLOC_MMAP_THRESHOLD_=131072']]);
+    assert.equal((await runOpta(rig.h, ['daemon', 'stop'])).code, 0);
+    const mine = await runOpta(rig.h, ['daemon', 'start'], { env: { ...rig.h.env, MALLOC_ARENA_MAX: '4' } });
+    assert.equal(mine.code, 0, mine.stdout + mine.stderr);
+    rig.refresh();
+    assert.deepEqual(settings()[1], ['MALLOC_ARENA_MAX=4', 'MALLOC_MMAP_THRESHOLD_=131072']);
+    assert.equal((await runOpta(rig.h, ['daemon', 'stop'])).code, 0);
   });
 });

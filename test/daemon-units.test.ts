@@ -141,3 +141,43 @@ test('issue 23: the sessions catalog\'s hand check (read before the daemon serve
   for (const c of cases) assert.equal(catalogEntries(c) !== undefined, CATALOG_SCHEMA.safeParse(c).success, JSON.stringify(c));
   assert.deepEqual(catalogEntries({ v: 1, sessions: { a: good } })?.get('a'), good);
 });
+
+test('issue 23: sessions known from the catalog are kept as its entries: listing them makes no Session; a use makes that one', async () => {
+  const { SessionRegistry } = await import('../src/daemon/server/sessions.js');
+  const os = await import('node:os');
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-registry-'));
+  try {
+    const sessionsDir = path.join(root, 'sessions');
+    const catalog = path.join(root, 'daemon', 'sessions-catalog.json');
+    fs.mkdirSync(path.dirname(catalog), { recursive: true });
+    const sessions: Record<string, unknown> = {};
+    const ts = '2026-11-25T10:00:00.000Z';
+    for (let i = 0; i < 50; i++) {
+      const id = `s${String(i).padStart(3, '0')}`;
+      fs.mkdirSync(path.join(sessionsDir, id), { recursive: true });
+      const file = path.join(sessionsDir, id, 'events.jsonl');
+      fs.writeFileSync(file, JSON.stringify({ v: 1, seq: 1, sessionId: id, event: 'turn.queued', ts, payload: { turnId: 't1', content: 'hi', position: 0 } }) + '\n' + JSON.stringify({ v: 1, seq: 2, sessionId: id, event: 'turn.done', ts, payload: { turnId: 't1', text: 'yo' } }) + '\n');
+      const st = fs.statSync(file);
+      sessions[id] = { createdAt: ts, workspace: null, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, lastSeq: 2, count: 2, turns: 1, openTurns: [], lastActivity: ts };
+    }
+    fs.writeFileSync(catalog, JSON.stringify({ v: 1, sessions }));
+    const warnings: string[] = [];
+    const logger = { warn: (m: string) => warnings.push(m), info: () => undefined, error: (m: string) => warnings.push(m) };
+    const space = { admit: () => undefined, beforeAppend: () => undefined, onDiskFull: () => false };
+    const reg = new SessionRegistry(sessionsDir, catalog, logger as never, async () => undefined, space as never);
+    reg.loadAll();
+    assert.equal(reg.size, 50);
+    assert.equal(reg.list().length, 0, 'no Session made at start');
+    const page = reg.page(undefined, 100);
+    const shown = await Promise.all(page.ids.map((id) => reg.listed(id)));
+    assert.deepEqual([page.total, shown.length, shown[7]?.id, shown[7]?.lastSeq, shown[7]?.turnCount], [50, 50, 's007', 2, 1]);
+    assert.equal(reg.list().length, 0, 'a listing makes no Session');
+    assert.equal(reg.get('s007')?.lastSeq, 2);
+    assert.deepEqual(reg.list().map((s) => s.id), ['s007'], 'a use makes that one');
+    assert.equal(reg.get('nope'), undefined);
+    reg.closeAll();
+    assert.deepEqual(warnings, []);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});

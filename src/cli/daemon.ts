@@ -119,9 +119,9 @@ async function stop(paths: OptaPaths): Promise<ExitCode> {
 
 /** Foreground daemon for service managers: the daemon runs as a child so its command line names its home. */
 async function runForeground(paths: OptaPaths): Promise<ExitCode> {
-  const [{ daemonArgs }, { spawn }] = await Promise.all([import('../daemon/lifecycle/spawn.js'), import('node:child_process')]);
+  const [{ daemonArgs, daemonEnv }, { spawn }] = await Promise.all([import('../daemon/lifecycle/spawn.js'), import('node:child_process')]);
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...daemonArgs(paths.home), '--foreground'], { stdio: 'inherit', env: process.env });
+    const child = spawn(process.execPath, [...daemonArgs(paths.home), '--foreground'], { stdio: 'inherit', env: daemonEnv(process.env) });
     const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
     for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, forward(sig));
     child.on('exit', (code) => resolve(code === 0 ? 0 : code === 2 ? 2 : 1));

@@ -6,6 +6,7 @@ import type { DaemonContext } from './context.js';
 import type { SessionCore } from './core.js';
 import { HttpError, sendJson, type RequestContext } from './http.js';
 import type { Session } from './session.js';
+import type { Listed } from './sessions.js';
 import type { ReplayLine } from './event-log.js';
 import type { SessionCancelled, SessionCreated, SessionPage, SessionSummary } from '../protocol.js';
 import { isSafeSessionId, SESSION_ID_RE, SESSION_ID_RULE } from '../session-id.js';
@@ -26,7 +27,7 @@ export const SESSIONS_PAGE = 100;
 const MAX_PAGE = 10_000;
 const Limit = z.coerce.number().int().min(1).max(MAX_PAGE);
 
-export function sessionView(s: Session, core: SessionCore): SessionSummary {
+export function sessionView(s: Listed, core: SessionCore): SessionSummary {
   return {
     id: s.id,
     createdAt: s.createdAt,
@@ -94,17 +95,18 @@ export function installSessionRoutes(ctx: DaemonContext, core: SessionCore): voi
     const after = c.url.searchParams.get('after') ?? undefined;
     if (after !== undefined && !isSafeSessionId(after)) throw new HttpError(400, 'BAD_REQUEST', `after: ${SESSION_ID_RULE}`);
     const page = core.registry.page(after, limit);
-    const shown: Session[] = [];
-    for (const s of page.sessions) {
-      const k = await core.registry.known(s);
+    const shown: Listed[] = [];
+    for (const id of page.ids) {
+      const k = await core.registry.listed(id);
       if (k) shown.push(k);
     }
     return { sessions: shown.map((s) => sessionView(s, core)), total: page.total, next: page.next };
   });
 
   r.add('GET', '/v3/sessions/:id', async (c) => {
-    const s = await core.registry.known(sessionOr404(core, c.params.id));
-    return { session: sessionView(s ?? sessionOr404(core, c.params.id), core) };
+    const id = c.params.id;
+    if (!isSafeSessionId(id)) sessionOr404(core, id);
+    return { session: sessionView((await core.registry.listed(id)) ?? sessionOr404(core, id), core) };
   });
 
   r.add('POST', '/v3/sessions/:id/turns', async (c) => {
