@@ -140,6 +140,24 @@ function runTests(m: Mutant): { ok: boolean; out: string; problem?: string } {
   return { ok: r.status === 0, out: r.stdout };
 }
 
+/**
+ * What failed in a test run's TAP output: each `not ok` line with its error message (a multi-line `error: |-` block
+ * included, up to the fields after it), at most 40 lines: enough to tell a load flake from a broken test.
+ */
+function failures(out: string): string {
+  const lines = out.split('\n');
+  const keep: string[] = [];
+  for (let i = 0; i < lines.length && keep.length < 40; i++) {
+    if (!/^\s*not ok/.test(lines[i])) continue;
+    keep.push(lines[i]);
+    const at = lines.findIndex((l, k) => k > i && /^\s*error:/.test(l));
+    if (at < 0 || at > i + 8) continue;
+    keep.push(lines[at]);
+    for (let k = at + 1; k < lines.length && /^\s{6,}\S/.test(lines[k]) && !/^\s*(code|name|expected|actual|operator|stack|failureType):/.test(lines[k]); k++) keep.push(lines[k]);
+  }
+  return keep.slice(0, 40).join('\n');
+}
+
 // The unmutated copy must pass the same tests, or a "kill" proves nothing.
 const baselines = new Map<string, boolean>();
 const unrunnable: string[] = [];
@@ -157,7 +175,7 @@ for (const m of selected) {
   // A broken entry or a failing baseline is reported and its mutants left out, and the run goes on: one bad entry must
   // not cost the other two hundred their run; the run still ends red (exit 2) naming it.
   if (!r.ok) {
-    const why = r.problem ?? `its tests fail without the mutant (${m.tests.join(', ')} ${m.pattern ?? ''}); fix them first:\n${r.out.split('\n').filter((l) => /^not ok|error:/.test(l.trim())).slice(0, 10).join('\n')}`;
+    const why = r.problem ?? `its tests fail without the mutant (${m.tests.join(', ')} ${m.pattern ?? ''}); fix them first:\n${failures(r.out)}`;
     unrunnable.push(m.id);
     process.stdout.write(`UNRUNNABLE ${m.id}: ${why}\n`);
   }
