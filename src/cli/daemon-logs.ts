@@ -10,8 +10,8 @@ import { displayPath } from '../core/paths.js';
 import { refuseLinkOut } from '../core/own-path.js';
 import { cliPaths, type ExitCode } from './context.js';
 import { out } from './output.js';
-import { planTable, runTable, type CommandSpec } from './command-table.js';
-import { runCli } from './main.js';
+import { planTable, type CommandSpec } from './command-table.js';
+import { runLoneCommand } from './lone-command.js';
 import { parseProfile, PROFILES, type RedactProfile } from '../redact/profile.js';
 
 function parseLines(v: string): number {
@@ -92,13 +92,6 @@ export function subcommandEntry(argv: string[]): string | undefined {
     // A bad value (--lines 0): the group's bundle says so, with the exit code and message of any usage error.
     return 'cli-daemon';
   }
-  runCli(argv, {
-    daemon: async () => ({
-      register: () => {
-        throw new Error('cli-daemon-logs has only the plain `daemon logs`; the bin hands anything else to cli-daemon');
-      },
-      fast: (args, setExit) => runTable([DAEMON_LOGS], args, setExit),
-    }),
-  });
+  runLoneCommand(argv, 'daemon', DAEMON_LOGS);
   return undefined;
 }

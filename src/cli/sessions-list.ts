@@ -7,8 +7,8 @@
 // command to the sessions group's bundle, whose guardian starts or replaces the daemon as for any session command.
 import { cliPaths } from './context.js';
 import { formatTable, out } from './output.js';
-import { planTable, runTable, type CommandSpec } from './command-table.js';
-import { runCli } from './main.js';
+import { planTable, type CommandSpec } from './command-table.js';
+import { runLoneCommand } from './lone-command.js';
 import type { SessionPage, SessionSummary } from '../daemon/protocol.js';
 import { quickGet } from '../daemon/client/quick-call.js';
 import { sessionPages } from '../daemon/client/session-pages.js';
@@ -62,13 +62,6 @@ export async function subcommandEntry(argv: string[]): Promise<string | undefine
   const paths = cliPaths();
   page = await sessionPages((p) => quickGet(paths, p), { all: opts.all });
   if (!page) return 'cli-sessions';
-  runCli(argv, {
-    sessions: async () => ({
-      register: () => {
-        throw new Error('cli-sessions-list has only the plain `sessions list`; the bin hands anything else to cli-sessions');
-      },
-      fast: (args, setExit) => runTable([shown], args, setExit),
-    }),
-  });
+  runLoneCommand(argv, 'sessions', shown);
   return undefined;
 }
