@@ -104,7 +104,10 @@ describe('session storage', () => {
     const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
     assert.equal(lines.length, stored.length);
     // What a disk, an editor or a copy-paste can leave between good events: a torn fragment, bytes that are no text,
-    // a repeated event (a seq that does not increase), and JSON that is not an event.
+    // a repeated event (a seq that does not increase), and JSON that is not an event. Repeated twice: an event the read
+    // only indexes by its first bytes (a token), and one it parses because a turn needs it (the first turn.done).
+    const firstDone = lines.find((l) => (JSON.parse(l) as Envelope).event === 'turn.done')!;
+    assert.ok(lines.indexOf(firstDone) < lines.length - 1, 'the first turn.done is not the last event');
     const damaged = [
       ...lines.slice(0, 3),
       lines[3].slice(0, 25),
@@ -114,6 +117,7 @@ describe('session storage', () => {
       '{"v":1,"seq":"7","sessionId":"mid","event":"turn.token","ts":"x","payload":{}}',
       '[1,2,3]',
       ...lines.slice(6),
+      firstDone,
     ].join('\n') + '\n';
     fs.writeFileSync(file, damaged);
     const before = fs.readFileSync(file);
@@ -122,7 +126,7 @@ describe('session storage', () => {
     rig.refresh();
     const history = (await rig.api('GET', '/v3/sessions/mid/events?afterSeq=0')).body.events as Envelope[];
     // Said when the events are first read: after the start (the catalog no longer matches the file), before this replay.
-    assert.match(rig.log(), /WARN  session mid: skipped 5 unreadable line\(s\) in events\.jsonl/);
+    assert.match(rig.log(), /WARN  session mid: skipped 6 unreadable line\(s\) in events\.jsonl/);
     assert.deepEqual(history, stored, 'every whole event, once, as a client saw it');
     const replayed = await rig.ws('mid', 0);
     await waitUntil(() => replayed.events.length >= stored.length, 5000, 'the WebSocket replay');
