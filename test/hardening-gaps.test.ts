@@ -166,7 +166,7 @@ describe('smaller gaps', () => {
         }
       }
     }],
-    ['a FIFO, a device or a symbolic link where a session\'s events.jsonl should be: the daemon starts in time, loads the other sessions and names each file', async () => {
+    ['a FIFO, a device or a symbolic link where a session\'s events.jsonl should be: the daemon starts in time, loads the other sessions and names each file; a FIFO put there after the start never blocks it', async () => {
       const port = await freePortBlock(3);
       const h = makeHome({ config: daemonConfig(port, 2) });
       try {
@@ -192,9 +192,27 @@ describe('smaller gaps', () => {
         assert.match(log, /WARN  session link could not be loaded: .*link\/events\.jsonl is a symbolic link/);
         assert.ok(fs.lstatSync(path.join(dir('fifo'), 'events.jsonl')).isFIFO(), 'left where it was');
         assert.equal((await runOpta(h, ['daemon', 'stop'])).code, 0);
+
+        // A FIFO put in place after a start that opened nothing (the catalog knew 'good'): the session's first use
+        // opens it without blocking and refuses it naming the file, and the daemon serves on.
+        assert.match(fs.readFileSync(path.join(h.paths.daemonDir, 'sessions-catalog.json'), 'utf8'), /"good":/, 'the catalog knows good');
+        const again = await runOpta(h, ['daemon', 'start'], { timeoutMs: 30000 });
+        assert.equal(again.code, 0, again.stdout + again.stderr);
+        const s2 = readJson<{ port: number; token: string; pid: number }>(h.paths.stateFile);
+        h.pids.add(s2.pid);
+        const goodFile = path.join(dir('good'), 'events.jsonl');
+        fs.rmSync(goodFile);
+        execFileSync('mkfifo', [goodFile]);
+        const auth = { headers: { authorization: `Bearer ${s2.token}` } };
+        const use = await fetchWithin(`http://127.0.0.1:${s2.port}/v3/sessions/good/events?afterSeq=0`, auth, 10_000);
+        assert.equal(use.status, 500, await use.text());
+        assert.match(fs.readFileSync(h.paths.logFile, 'utf8'), /request failed: .*good\/events\.jsonl is a FIFO, not a file the daemon wrote/);
+        assert.equal((await fetchWithin(`http://127.0.0.1:${s2.port}/v3/sessions`, auth, 10_000)).status, 200, 'the daemon serves on');
+        assert.ok(fs.lstatSync(goodFile).isFIFO(), 'left where it was');
+        assert.equal((await runOpta(h, ['daemon', 'stop'])).code, 0);
       } finally {
         // The clean-up reads nothing under sessions/, but a FIFO must never be left for anyone to block on.
-        fs.rmSync(path.join(h.paths.sessionsDir, 'fifo', 'events.jsonl'), { force: true });
+        for (const id of ['fifo', 'good']) fs.rmSync(path.join(h.paths.sessionsDir, id, 'events.jsonl'), { force: true });
         await h.cleanup();
       }
     }],
