@@ -4,7 +4,8 @@
 // rule), an exact text to find and its replacement, and the test files (and optional name pattern) that must catch it.
 // TypeScript is mutated in the scratch copy's source, transpiled with the project's compiler options into its dist/ (for
 // the unit tests) and bundled again (for the bin the other tests run, ~1 s), so a mutant costs one test run, not a build. A mutant that leaves its tests green "survived": the promise it
-// breaks is not tested. Exit 0 when every mutant was killed, 1 when one survived, 2 when the list itself is wrong.
+// breaks is not tested. Exit 0 when every mutant was killed, 1 when one survived, 2 when the list itself is wrong (a stale entry, one
+// whose pattern matches no test, or one whose tests fail without it: reported, left out, and the others still run).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -73,16 +74,24 @@ function apply(m: Mutant): (() => void) | undefined {
   if (!m.file.endsWith('.ts') || !m.file.startsWith('src/')) return () => fs.writeFileSync(out, before);
   const source = path.join(scratch, m.file);
   fs.writeFileSync(source, mutated);
-  rebundle(m.id);
+  rebundle(m);
   return () => {
     fs.writeFileSync(out, before);
     fs.writeFileSync(source, src);
-    rebundle(m.id);
+    rebundle(m);
   };
 }
 
-/** The bin's bundles of the scratch copy, from its (mutated or restored) sources. */
-function rebundle(id: string): void {
+/**
+ * The bin's bundles of the scratch copy, from its (mutated or restored) sources; for a mutant of the build itself
+ * (src/build/), its artifacts first (rule manifests with their lean copies, prefilters), or the mutant would never run.
+ */
+function rebundle(m: Mutant): void {
+  const id = m.id;
+  if (m.file.startsWith('src/build/')) {
+    const a = spawnSync(process.execPath, [path.join(scratch, 'dist', 'src', 'build', 'build-artifacts.js')], { cwd: scratch, encoding: 'utf8' });
+    if (a.status !== 0) fail(`${id}: the build's artifacts were not written: ${(a.stderr ?? '').slice(0, 400)}`);
+  }
   const r = spawnSync(process.execPath, [path.join(scratch, 'dist', 'src', 'build', 'bundle.js')], { cwd: scratch, encoding: 'utf8' });
   if (r.status !== 0) fail(`${id}: the bundles did not build: ${(r.stderr ?? '').slice(0, 400)}`);
 }
@@ -115,7 +124,7 @@ function sweep(id: string): void {
 // mutant that makes a test wait forever then fails that file (killed) instead of running into the 300 s limit below.
 const TEST_FILE_TIMEOUT_MS = 150_000;
 
-function runTests(m: Mutant): { ok: boolean; out: string } {
+function runTests(m: Mutant): { ok: boolean; out: string; problem?: string } {
   const files = m.tests.map((t) => path.join('dist', 'test', `${t.replace(/(\.test)?\.(ts|js)$/, '')}.test.js`));
   const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', `--test-timeout=${TEST_FILE_TIMEOUT_MS}`, ...(m.pattern ? ['--test-name-pattern', m.pattern] : []), ...files], {
     cwd: scratch,
@@ -126,34 +135,42 @@ function runTests(m: Mutant): { ok: boolean; out: string } {
   sweep(m.id);
   const passed = /^# pass (\d+)/m.exec(r.stdout ?? '')?.[1];
   const failed = Number(/^# fail (\d+)/m.exec(r.stdout ?? '')?.[1] ?? 0);
-  if (passed === undefined) fail(`${m.id}: the test run printed no summary (status ${r.status}): ${(r.stderr ?? '').slice(0, 400)}`);
-  if (Number(passed) + failed === 0) fail(`${m.id}: no test matched ${m.tests.join(', ')} ${m.pattern ?? ''}`);
+  if (passed === undefined) return { ok: false, out: r.stdout ?? '', problem: `the test run printed no summary (status ${r.status}): ${(r.stderr ?? '').slice(0, 400)}` };
+  if (Number(passed) + failed === 0) return { ok: false, out: r.stdout, problem: `no test matched ${m.tests.join(', ')} ${m.pattern ?? ''}` };
   return { ok: r.status === 0, out: r.stdout };
 }
 
 // The unmutated copy must pass the same tests, or a "kill" proves nothing.
 const baselines = new Map<string, boolean>();
+const unrunnable: string[] = [];
 for (const m of selected) {
   const key = JSON.stringify([m.tests, m.pattern]);
   if (baselines.has(key)) continue;
   // A baseline is run again once before giving up: on a loaded machine a timing test can fail once, and one flake must
   // not stop a run of a hundred mutants (a mutant's own run is not retried: a kill must be a kill).
   let r = runTests(m);
-  if (!r.ok) {
+  if (!r.ok && !r.problem) {
     process.stderr.write(`mutate: ${m.id}: its tests failed once without the mutant; running them again\n`);
     r = runTests(m);
   }
   baselines.set(key, r.ok);
-  if (!r.ok) fail(`${m.id}: its tests fail without the mutant (${m.tests.join(', ')} ${m.pattern ?? ''}); fix them first:\n${r.out.split('\n').filter((l) => /^not ok|error:/.test(l.trim())).slice(0, 10).join('\n')}`);
+  // A broken entry or a failing baseline is reported and its mutants left out, and the run goes on: one bad entry must
+  // not cost the other two hundred their run; the run still ends red (exit 2) naming it.
+  if (!r.ok) {
+    const why = r.problem ?? `its tests fail without the mutant (${m.tests.join(', ')} ${m.pattern ?? ''}); fix them first:\n${r.out.split('\n').filter((l) => /^not ok|error:/.test(l.trim())).slice(0, 10).join('\n')}`;
+    unrunnable.push(m.id);
+    process.stdout.write(`UNRUNNABLE ${m.id}: ${why}\n`);
+  }
 }
 
 const verbose = args.includes('--verbose');
 const results: Array<{ id: string; killed: boolean; ms: number }> = [];
 for (const m of selected) {
+  if (!baselines.get(JSON.stringify([m.tests, m.pattern]))) continue;
   const restore = apply(m);
   if (!restore) continue;
   const started = Date.now();
-  let r: { ok: boolean; out: string };
+  let r: { ok: boolean; out: string; problem?: string };
   try {
     r = runTests(m);
   } finally {
@@ -162,6 +179,11 @@ for (const m of selected) {
   // A file that fails to load is not a kill: the mutant broke the build, not a promise.
   const crashed = r.out.split('\n').find((l) => /^not ok \d+ - \/.*\.test\.js$/.test(l));
   if (crashed) fail(`${m.id}: the test file did not load with the mutant (${crashed}); the mutant must keep the code valid`);
+  if (r.problem) {
+    unrunnable.push(m.id);
+    process.stdout.write(`UNRUNNABLE ${m.id}: ${r.problem}\n`);
+    continue;
+  }
   const killed = !r.ok;
   if (verbose && killed) process.stdout.write(r.out.split('\n').filter((l) => /^\s*not ok/.test(l)).join('\n') + '\n');
   results.push({ id: m.id, killed, ms: Date.now() - started });
@@ -170,4 +192,5 @@ for (const m of selected) {
 const survived = results.filter((r) => !r.killed);
 process.stdout.write(`\n${results.length - survived.length} of ${results.length} mutants killed${survived.length ? `; survived: ${survived.map((s) => s.id).join(', ')}` : ''}.\n`);
 if (stales.length) process.stdout.write(`${stales.length} mutant(s) no longer match the code: ${stales.join(', ')}.\n`);
-process.exitCode = stales.length ? 2 : survived.length ? 1 : 0;
+if (unrunnable.length) process.stdout.write(`${unrunnable.length} mutant(s) could not be judged (a broken entry or a failing baseline): ${unrunnable.join(', ')}.\n`);
+process.exitCode = stales.length || unrunnable.length ? 2 : survived.length ? 1 : 0;

@@ -45,6 +45,8 @@ test('opta daemon start killed at 20 moments with each of SIGINT, SIGTERM, SIGHU
         20_000,
         () => `${signal} at ${at} ms: a serving daemon, or no daemon process`,
       );
+      // Whatever the outcome, the starter that held daemon.lock has ended: it released the lock, or its signal did.
+      assert.equal(fs.existsSync(lockFile), false, `${signal} at ${at} ms: daemon.lock was left behind (${serves ? 'the daemon serves' : 'no daemon'})`);
       if (serves) {
         // Still serving a moment later: the EPIPE of a starter that went away came and did not crash it.
         const again = await runOpta(h, ['daemon', 'status']);

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { makeHome, runOpta, ROOT, type TestHome } from './helpers/env.js';
+import { TEAM_RULE } from './helpers/team-rule.js';
 
 const NOTICE = /ignored the untrusted rule pack in .*\.opta .*opta rules trust/;
 
@@ -21,16 +22,6 @@ function writeJson(file: string, v: unknown): void {
   fs.writeFileSync(file, JSON.stringify(v, null, 2) + '\n');
 }
 
-/** A team rule that always fires: Node's major version is at least 1. */
-const TEAM_RULE = {
-  $schema: '../../schemas/rule.schema.json',
-  name: 'team-node-pinned',
-  conditions: { all: [{ fact: 'node-version', path: '$.major', operator: 'greaterThanInclusive', value: 1 }] },
-  event: {
-    type: 'finding',
-    params: { id: 'team-node-pinned', check: 'node', severity: 'warn', message: 'the team pins Node {{node-version.version}}', why: 'team policy', remediation: 'nvm use', guide: 'CLI Version Context', fix: null },
-  },
-};
 
 function shipped(kind: string, id: string): Record<string, any> {
   return JSON.parse(fs.readFileSync(path.join(ROOT, 'rules', kind, `${id}.json`), 'utf8'));

@@ -9,6 +9,7 @@ import { checkJunitSuites } from './helpers/junit-check.js';
 import { FACT_ID_LIST } from '../src/facts/catalog.js';
 import { doctorKind } from '../src/doctor/kind.js';
 import { loadKind } from '../src/rules/loader.js';
+import { TEAM_RULE } from './helpers/team-rule.js';
 
 const RULES = path.join(ROOT, 'rules');
 const SUMMARY = /^(\d+) rule\(s\), (\d+) case\(s\): (\d+) passed, (\d+) failed; (\d+) rule\(s\) missing a case they need\./m;
@@ -34,15 +35,6 @@ function scratch(h: TestHome, kind: string, file: string, edit: (text: string) =
   return dir;
 }
 
-const TEAM_RULE = {
-  $schema: '../../schemas/rule.schema.json',
-  name: 'team-node-pinned',
-  conditions: { all: [{ fact: 'node-version', path: '$.major', operator: 'greaterThanInclusive', value: 1 }] },
-  event: {
-    type: 'finding',
-    params: { id: 'team-node-pinned', check: 'node', severity: 'warn', message: 'the team pins Node {{node-version.version}}', why: 'team policy', remediation: 'nvm use', guide: 'CLI Version Context', fix: null },
-  },
-};
 
 test('opta rules test over the shipped rules: every case holds, exit 0', async (t) => {
   const h = makeHome();
@@ -168,6 +160,12 @@ test('a pack rule without cases is reported (PATH, --rules and the active user p
     assert.match(r.stdout, /^FAIL doctor team-node-pinned .*: fires "node 22 \\x1b\[31mred": fired with message "the team pins Node 22\.1\.0", expected "the team pins Node 22"$/m);
     assert.doesNotMatch(r.stdout, /fires "any node"/, 'its first firing case holds');
   }
+
+  // Every case it has holds, but it lacks a passing one: still red (a rule nobody showed staying quiet is untested).
+  fs.writeFileSync(path.join(pack, 'team-node-pinned.json'), JSON.stringify({ ...rule, tests: { fires: [rule.tests.fires[0]] } }, null, 2));
+  const untested = await runOpta(h, ['rules', 'test', pack], { cwd: h.home, timeoutMs: 60_000 });
+  assert.equal(untested.code, 1, `${untested.stdout}\n${untested.stderr}`);
+  assert.match(untested.stdout, / 1 passed, 0 failed; 1 rule\(s\) missing a case they need\./);
 
   const missing = await runOpta(h, ['rules', 'test', path.join(h.home, 'nowhere')], { cwd: h.home });
   assert.equal(missing.code, 2);

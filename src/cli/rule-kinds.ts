@@ -1,4 +1,7 @@
 // Every kind of rule file, in the order `opta rules list` shows them: assembled here, above the folders that declare them.
+import fs from 'node:fs';
+import path from 'node:path';
+import { displayPath } from '../core/paths.js';
 import { doctorKind } from '../doctor/kind.js';
 import { fixesKind } from '../fix/kind.js';
 import { logsKind } from '../logs/kind.js';
@@ -27,3 +30,16 @@ const TESTERS: Record<string, () => Promise<KindTester>> = {
 export function testerOf(kind: RuleKind): (() => Promise<KindTester>) | undefined {
   return TESTERS[kind.id];
 }
+
+/** The `$schema` a rule file (or the first file of a directory) names, to tell its kind (`rules list|validate|test`). */
+export function schemaRefOf(target: string): unknown {
+  try {
+    const file = fs.statSync(target).isDirectory() ? fs.readdirSync(target).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(target, f))[0] : target;
+    return file ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { $schema?: unknown }).$schema : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where a rule file is, whatever the current directory: the install's rules/ or a --rules directory, ~ for HOME. */
+export const rel = (file: string) => displayPath(path.resolve(file));

@@ -1,15 +1,13 @@
 // `opta rules test [PATH...]`: runs the cases rule files carry (each kind's own tester), over every active rule or the files given.
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { displayPath } from '../core/paths.js';
 import { OptaError, UsageError } from '../core/errors.js';
 import { kindOfPath, type RuleKind } from '../rules/kinds.js';
 import { defaultPackOptions, loadPacked } from '../rules/packs.js';
 import { visible } from '../rules/language/escape.js';
 import type { RuleProblem } from '../rules/rule-problem.js';
 import type { RuleTestResult } from '../rules/rule-test.js';
-import { KINDS, kindById, testerOf } from './rule-kinds.js';
+import { KINDS, kindById, rel, schemaRefOf, testerOf } from './rule-kinds.js';
 import type { ExitCode } from './context.js';
 import { err, out } from './output.js';
 
@@ -19,17 +17,6 @@ export interface RulesTestOptions {
   rules?: string;
 }
 
-/** The `$schema` a rule file (or the first file of a directory) names, to tell its kind as `rules validate` does. */
-function schemaRefOf(target: string): unknown {
-  try {
-    const file = fs.statSync(target).isDirectory() ? fs.readdirSync(target).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(target, f))[0] : target;
-    return file ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { $schema?: unknown }).$schema : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const rel = (file: string) => displayPath(path.resolve(file));
 
 export async function rulesTestAction(opts: RulesTestOptions, targets: string[]): Promise<ExitCode> {
   const format = opts.format ?? 'text';

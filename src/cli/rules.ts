@@ -1,14 +1,13 @@
 // `opta rules list|validate`: every kind of rule file (doctor checks, log patterns, fix pipelines, ...), listed or fully validated.
 import fs from 'node:fs';
 import path from 'node:path';
-import { displayPath } from '../core/paths.js';
 import { OptaError, UsageError } from '../core/errors.js';
 import { kindOfPath, type RuleKind } from '../rules/kinds.js';
 import { loadKind } from '../rules/loader.js';
 import { defaultPackOptions, findProjectDir, loadPacked, projectFiles, trustProject, type DisabledRule } from '../rules/packs.js';
 import { visible } from '../rules/language/escape.js';
 import { resolveHome } from '../core/paths.js';
-import { KINDS, kindById } from './rule-kinds.js';
+import { KINDS, kindById, rel, schemaRefOf } from './rule-kinds.js';
 import type { ExitCode } from './context.js';
 import { err, formatTable, out } from './output.js';
 import type { GroupSpec } from './command-table.js';
@@ -20,18 +19,6 @@ function kindOption(id: string | undefined): RuleKind | undefined {
   return k;
 }
 
-/** The `$schema` a rule file (or the first file of a directory) names, to tell its kind. */
-function schemaRefOf(target: string): unknown {
-  try {
-    const file = fs.statSync(target).isDirectory() ? fs.readdirSync(target).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(target, f))[0] : target;
-    return file ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { $schema?: unknown }).$schema : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-// Where the file is, whatever the current directory: the install's rules/ or a --rules directory, ~ for HOME.
-const rel = (file: string) => displayPath(path.resolve(file));
 
 const kinds = KINDS.map((k) => k.id).join(', ');
 

@@ -137,7 +137,6 @@ export class Redactor {
   /** Secrets a shape found that are distinctive enough to replace wherever they turn up again, longest first. */
   private learned: string[] = [];
   private readonly perLabel = new Map<string, number>();
-  private occurrences = 0;
   private readonly profile: RedactProfile;
   private readonly codeRules: boolean;
   private readonly store?: PlaceholderStore;
@@ -163,7 +162,6 @@ export class Redactor {
 
   /** The same secret always gets the same placeholder, whichever shape found it first. */
   placeholder(secret: string, label: string): string {
-    this.occurrences++;
     let p = this.placeholders.get(secret);
     if (!p) {
       // The placeholder an earlier run gave this value (unless this run gave it to another value already).
@@ -190,9 +188,7 @@ export class Redactor {
   private replaceLearned(s: string): string {
     for (const secret of this.learned) {
       if (!s.includes(secret)) continue;
-      const parts = s.split(secret);
-      this.occurrences += parts.length - 1;
-      s = parts.join(this.placeholders.get(secret)!);
+      s = s.split(secret).join(this.placeholders.get(secret)!);
     }
     return s;
   }
@@ -214,7 +210,6 @@ export class Redactor {
       const parts = s.split(k.value);
       if (parts.length < 2) continue;
       const p = this.placeholder(k.of ?? k.value, k.label);
-      this.occurrences += parts.length - 2;
       s = parts.join(p);
     }
     const standard = this.codeRules && profileRank(this.profile) >= profileRank('standard');
@@ -321,13 +316,17 @@ export class Redactor {
     return v;
   }
 
-  counts(): RedactionCounts {
+  /**
+   * The values this redactor replaced, by label. How many places hold them is counted in what is finally written
+   * (placeholderCounts): a bundle or `support redact` output is the one place that knows.
+   */
+  counts(): Omit<RedactionCounts, 'occurrences'> {
     const byLabel: Record<string, number> = {};
     for (const p of [...this.placeholders.values()].sort(byCodeUnit)) {
       const label = /^\[REDACTED:([a-z0-9-]+?)-\d+\]$/.exec(p)![1];
       byLabel[label] = (byLabel[label] ?? 0) + 1;
     }
-    return { byLabel, values: this.placeholders.size, occurrences: this.occurrences };
+    return { byLabel, values: this.placeholders.size };
   }
 }
 

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import WebSocket from 'ws';
 import { spawnLmxSim, type SpawnLmxSimArgs, type SpawnedLmxSim } from '../../fixtures/lmx-sim/client.js';
-import { daemonConfig, freePortBlock, makeHome, readJson, runOpta, waitUntil, type TestHome } from './env.js';
+import { cmdlineOf, daemonConfig, freePortBlock, makeHome, readJson, runOpta, waitUntil, type TestHome } from './env.js';
 import { onceWithin, timeoutMessage, withTimeout, WaitTimeout } from './wait.js';
 
 export interface Envelope {
@@ -50,12 +50,24 @@ export async function startRig(opts: { sim?: SpawnLmxSimArgs; config?: Record<st
   for (const [k, v] of Object.entries(opts.config ?? {})) sections[k] = { ...sections[k], ...(v as Record<string, unknown>) };
   const h = makeHome({ config: daemonConfig(port, 2, sections) });
   h.pids.add(sim.pid);
+  let pid = 0;
   const rig: DaemonRig = {
     h,
     sim,
     port: 0,
     token: '',
-    pid: 0,
+    /**
+     * The daemon's pid, as its state file last named it (refresh). Never 0: process.kill(0, ...) signals the test's own
+     * process group (the test runner, a mutation run, the shell that started them), so a test whose daemon never
+     * started fails here, naming why, instead of killing its own runner.
+     */
+    get pid(): number {
+      if (!(pid > 0)) throw new Error('the rig has no daemon pid yet (its daemon was never seen running: refresh() after it starts)');
+      return pid;
+    },
+    set pid(v: number) {
+      pid = v;
+    },
     base: '',
     async api(method, path, body, o = {}) {
       const limit = o.timeoutMs ?? API_TIMEOUT_MS;
@@ -96,9 +108,13 @@ export async function startRig(opts: { sim?: SpawnLmxSimArgs; config?: Record<st
       const s = readJson<{ port: number; token: string; pid: number; host: string }>(h.paths.stateFile);
       rig.port = s.port;
       rig.token = s.token;
-      rig.pid = s.pid;
       rig.base = `http://127.0.0.1:${s.port}`;
-      h.pids.add(s.pid);
+      // Only a live daemon of this home is ours to stop later: a stopped record names a pid that has exited, and the
+      // system may have given that number to some other process since.
+      if (cmdlineOf(s.pid).includes(h.optaHome)) {
+        rig.pid = s.pid;
+        h.pids.add(s.pid);
+      }
     },
     async cleanup() {
       await sim.stop();

@@ -42,8 +42,9 @@ function lookup(vars: Record<string, unknown>, name: string): unknown {
  * line of its own in a report (a CI log's ::workflow-command, a forged check line) or drive a terminal.
  */
 export function fillTemplate(text: string, vars: Record<string, unknown>, syntax: TemplateSyntax = 'doctor'): string {
-  // A syntax without a factor group passes the match's offset (a number) where the factor would be. The rule's own
-  // text came from a rule file (maybe a --rules directory someone else wrote): escaped too, as a whole.
+  // A syntax without a factor group passes the match's offset (a number) where the factor would be. The filled text is
+  // escaped once, as a whole: the values put in and the rule's own text, which came from a rule file (maybe a --rules
+  // directory someone else wrote).
   return visible(text.replace(PLACEHOLDER[syntax], (_m, name: string, factor: unknown) => {
     const v = lookup(vars, name);
     if (v === undefined || v === null) return '(unknown)';
@@ -51,6 +52,6 @@ export function fillTemplate(text: string, vars: Record<string, unknown>, syntax
       const n = Number(v);
       return Number.isFinite(n) ? String(n * Number(factor)) : '(unknown)';
     }
-    return typeof v === 'object' ? JSON.stringify(v) : visible(String(v));
+    return typeof v === 'object' ? JSON.stringify(v) : String(v);
   }));
 }
