@@ -2,6 +2,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { startRig, type DaemonRig, WsRecorder } from './helpers/daemon.js';
 import { runOpta } from './helpers/env.js';
@@ -134,5 +136,47 @@ describe('opta sessions / opta permissions', () => {
     assert.match(r.stderr, new RegExp(`^opta: note: the daemon was not running, so it was started first \\(pid ${rig.pid}, port \\d+\\)[^\\n]*\\.\\nopta: the daemon \\(pid \\d+\\) had died \\(no last words: killed or lost power\\); a crash report was kept: ~/[^\\n]+\\n$`));
     const again = await runOpta(rig.h, ['sessions', 'list', '--json']);
     assert.equal(again.stderr, '', 'a daemon that runs is used without a word');
+  });
+});
+
+describe('opta sessions list has a bundle of its own (issue 23: its budget is 1.5x a bare node)', () => {
+  let rig: DaemonRig;
+  let xdg: string;
+  before(async () => {
+    rig = await startRig();
+    xdg = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-cache-sessions-'));
+  });
+  after(async () => {
+    await rig?.cleanup();
+    fs.rmSync(xdg, { recursive: true, force: true });
+  });
+
+  test('a plain list goes straight to the running daemon (neither commander nor the guardian\'s group bundle); with none running the group\'s guardian starts one; --help goes to the group', async () => {
+    // Which bundles ran: each leaves its code cache in this test's own cache directory.
+    const env = { ...rig.h.env, XDG_CACHE_HOME: xdg };
+    const cache = path.join(xdg, 'opta');
+    const ran = () => (fs.existsSync(cache) ? fs.readdirSync(cache).map((f) => /^(.*)-[0-9a-f]{16}-[0-9a-f]{8}\.cache$/.exec(f)?.[1]).filter(Boolean).sort() : []);
+    assert.equal((await rig.api('POST', '/v3/sessions', { id: 'one' })).status, 201);
+    const r = await runOpta(rig.h, ['sessions', 'list', '--json'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.deepEqual([JSON.parse(r.stdout).sessions.map((s: { id: string }) => s.id), JSON.parse(r.stdout).total], [['one'], 1]);
+    assert.deepEqual(ran(), ['cli-sessions-list'], 'only the small bundle ran: no commander, no guardian');
+    const text = await runOpta(rig.h, ['sessions', 'list'], { env });
+    assert.match(text.stdout, /^SESSION +TURNS .*\none +0 +- +0 +0 +0 +0 /);
+
+    assert.equal((await runOpta(rig.h, ['daemon', 'stop'])).code, 0);
+    const started = await runOpta(rig.h, ['sessions', 'list', '--json'], { env });
+    assert.equal(started.code, 0, started.stderr);
+    rig.refresh();
+    assert.match(started.stderr, /^opta: note: the daemon was not running, so it was started first \(pid \d+, port \d+\)/);
+    assert.deepEqual(JSON.parse(started.stdout).sessions.map((s: { id: string }) => s.id), ['one']);
+    assert.ok(ran().includes('cli-sessions'), 'with no daemon the command was handed to the sessions group (its guardian)');
+    const help = await runOpta(rig.h, ['sessions', 'list', '--help'], { env });
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: opta sessions list \[options\]/);
+    const bad = await runOpta(rig.h, ['sessions', 'list', '--bogus'], { env });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /unknown option '--bogus'/);
   });
 });

@@ -99,7 +99,8 @@ async function run(args: string[], info: BuildInfo): Promise<void> {
   // so in its exports, having done nothing else.
   const main: BundleModule = { exports: {} };
   runBundle(id, main);
-  const handOff = (main.exports as { handOff?: unknown }).handOff;
+  // A promise when the bundle must ask something first (sessions list: whether the daemon plainly runs).
+  const handOff: unknown = await (main.exports as { handOff?: unknown }).handOff;
   if (typeof handOff === 'string' && handOff !== id && handOff in info.hashes) runBundle(handOff, { exports: {} });
 }
 

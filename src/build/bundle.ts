@@ -56,9 +56,9 @@ function entryOf(name: string): string {
 
 /**
  * Subcommands with a bundle of their own ("group name" -> its module, which exports `subcommandEntry(argv)`: runs a plain
- * invocation, or names the bundle to hand the command to). Only where a command's budget needs it: `daemon logs`.
+ * invocation, or names the bundle to hand the command to). Only where a command's budget needs it: `daemon logs`, `sessions list`.
  */
-export const SUBCOMMANDS: Record<string, string> = { 'daemon logs': 'src/cli/daemon-logs.ts' };
+export const SUBCOMMANDS: Record<string, string> = { 'daemon logs': 'src/cli/daemon-logs.ts', 'sessions list': 'src/cli/sessions-list.ts' };
 
 /**
  * Every bundle: `cli` (all groups: help, unknown commands), `cli-<group>` per command group, `cli-<group>-<name>` per

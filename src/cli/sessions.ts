@@ -1,45 +1,23 @@
 // `opta sessions list|cancel`: thin adapters over the daemon's session API (through the crash guardian).
-import { cancelSession, createSession, listSessions, reportDaemonStarts, type SessionSummary } from '../daemon/client/api.js';
+import { cancelSession, createSession, listSessions, reportDaemonStarts } from '../daemon/client/api.js';
 import { cliPaths } from './context.js';
-import { err, formatTable, out } from './output.js';
+import { err, out } from './output.js';
 import type { GroupSpec } from './command-table.js';
 import { collectCrashFactsWith } from '../daemon/lifecycle/crash-report.js';
 import { crashFacts } from '../doctor/crash-facts.js';
+import { SESSIONS_LIST, showSessions } from './sessions-list.js';
 
 // The guide's crash guardian: "a brief delay while the daemon restarts", said in one line on stderr, never silent.
 reportDaemonStarts(err);
 // A daemon the guardian finds dead leaves a crash report with the doctor's facts (collected only then).
 collectCrashFactsWith(crashFacts);
 
-function table(rows: SessionSummary[]): string {
-  const head = ['SESSION', 'TURNS', 'ACTIVE', 'QUEUED', 'PERMISSIONS', 'CLIENTS', 'LAST SEQ', 'CREATED', 'WORKSPACE'];
-  const body = rows.map((s) => [s.id, String(s.turns), s.activeTurn ?? '-', String(s.queuedTurns), String(s.pendingPermissions), String(s.wsClients), String(s.lastSeq), s.createdAt, s.workspace ?? '-']);
-  return formatTable(head, body);
-}
-
 /** `opta sessions ...`, declared once (command-table.ts). */
 export const SESSIONS: GroupSpec = {
   name: 'sessions',
   description: 'list the daemon\'s sessions and cancel stuck turns',
   commands: [
-    {
-      name: 'list',
-      description: 'list sessions with their active and queued turns and pending permission requests',
-      options: [
-        { flags: '--json', description: 'print as JSON' },
-        { flags: '--all', description: 'every session, not only the first page (100, in id order)' },
-      ],
-      run: async (opts: { json?: boolean; all?: boolean }) => {
-        const page = await listSessions(cliPaths(), { all: opts.all });
-        const list = page.sessions;
-        if (opts.json) out(JSON.stringify(page, null, 2));
-        else {
-          out(list.length ? table(list) : 'No sessions yet.');
-          if (page.total > list.length) out(`${list.length} of ${page.total} sessions shown; opta sessions list --all shows every one (or --json, a page at a time with its "next").`);
-        }
-        return 0;
-      },
-    },
+    { ...SESSIONS_LIST, run: async (opts: { json?: boolean; all?: boolean }) => showSessions(await listSessions(cliPaths(), { all: opts.all }), opts) },
     {
       name: 'create',
       description: 'create a session whose tools may read the current directory (or --workspace <dir>), never the opta home',

@@ -100,3 +100,9 @@ export const checkStateLite: StateCheck = (json, variant) => {
   // Like a non-strict zod object: unknown keys are allowed and dropped.
   return { ok: true, value };
 };
+
+/** The URL of `path` on the daemon a state record names (an IPv6 host in brackets). */
+export function daemonUrl(state: Pick<DaemonState, 'host' | 'port'>, path: string): string {
+  const host = state.host.includes(':') ? `[${state.host}]` : state.host;
+  return `http://${host}:${state.port}${path}`;
+}

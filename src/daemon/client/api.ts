@@ -3,10 +3,11 @@ import nodePath from 'node:path';
 import { OptaError, UsageError } from '../../core/errors.js';
 import { httpJson, type HttpResult } from '../../core/http-client.js';
 import { displayPath, type OptaPaths } from '../../core/paths.js';
-import { daemonUrl } from '../lifecycle/inspect.js';
+import { daemonUrl } from '../../core/state-shape.js';
 import { withDaemon } from '../lifecycle/control.js';
 import type { PendingPermission, SessionCancelled, SessionCreated, SessionPage, SessionSummary } from '../protocol.js';
 import { isSafeSessionId, SESSION_ID_RULE } from '../session-id.js';
+import { sessionPages } from './session-pages.js';
 
 // The wire shapes are the protocol's; named here too for the commands that render what these calls return.
 export type { PendingPermission, SessionPage, SessionSummary } from '../protocol.js';
@@ -62,21 +63,12 @@ function checkSessionId(id: string): void {
  * `next` come from daemons that page (since 1.1); an older one answers everything at once.
  */
 export async function listSessions(paths: OptaPaths, opts: { all?: boolean; limit?: number } = {}): Promise<SessionPage> {
-  const sessions: SessionSummary[] = [];
-  let after: string | null = null;
-  for (;;) {
-    const q = new URLSearchParams();
-    if (opts.limit !== undefined) q.set('limit', String(opts.limit));
-    if (after !== null) q.set('after', after);
-    const r = await call(paths, 'GET', `/v3/sessions${q.size ? `?${q}` : ''}`);
+  const page = await sessionPages(async (path) => {
+    const r = await call(paths, 'GET', path);
     if (!r.ok) throw unexpected(r, 'list sessions');
-    const page = r.json as Partial<SessionPage> & { sessions: SessionSummary[] };
-    sessions.push(...page.sessions);
-    const next = typeof page.next === 'string' ? page.next : null;
-    const total = typeof page.total === 'number' ? page.total : sessions.length;
-    if (!opts.all || next === null || page.sessions.length === 0) return { sessions, total, next: opts.all ? null : next };
-    after = next;
-  }
+    return r;
+  }, opts);
+  return page!;
 }
 
 /**

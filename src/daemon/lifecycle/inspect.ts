@@ -5,7 +5,7 @@ import { portsInOrder } from '../../core/port-order.js';
 import { httpJson } from '../../core/http-client.js';
 import type { OptaPaths } from '../../core/paths.js';
 import { isOptaDaemonOf, pidLiveness, processCommand } from '../../core/proc.js';
-import type { DaemonState, StateClass, StoppedState } from '../../core/state-shape.js';
+import { daemonUrl, type DaemonState, type StateClass, type StoppedState } from '../../core/state-shape.js';
 import { readStateLite as readState } from '../../core/state-lite.js';
 
 export type DaemonStatusName = 'running' | 'not-running' | 'stale' | 'foreign' | 'unresponsive' | 'corrupt-state';
@@ -37,10 +37,7 @@ export interface DaemonInspection {
   orphan?: { pid: number; port: number; daemonId: string };
 }
 
-export function daemonUrl(state: Pick<DaemonState, 'host' | 'port'>, path: string): string {
-  const host = state.host.includes(':') ? `[${state.host}]` : state.host;
-  return `http://${host}:${state.port}${path}`;
-}
+export { daemonUrl };
 
 /** The identity in an answer of /v3/identity or /v3/health (which names the daemon too). */
 function asIdentity(v: unknown): Identity | undefined {
