@@ -138,8 +138,24 @@ test('issue 23: the sessions catalog\'s hand check (read before the daemon serve
     ...bad.map(([k, v]) => ({ v: 1, sessions: { a: { ...good, [k]: v } } })),
     ...Object.keys(good).map((k) => ({ v: 1, sessions: { a: Object.fromEntries(Object.entries(good).filter(([x]) => x !== k)) } })),
   ];
+  // The rows a daemon writes now (v2): the same fields, the id first.
+  const row = (e: Record<string, unknown>, id: unknown = 'a') => [id, e.createdAt, e.workspace, e.size, e.mtimeMs, e.ino, e.lastSeq, e.count, e.turns, e.openTurns, e.lastActivity];
+  cases.push(
+    { v: 2, rows: [] },
+    { v: 2, fields: ['id'], rows: [row(good), row({ ...good, workspace: '/w' }, 'b')] },
+    { v: 2, rows: {} },
+    { v: 2 },
+    { v: 1, rows: [row(good)] },
+    { v: 2, rows: [null] },
+    { v: 2, rows: [row(good).slice(0, 10)] },
+    { v: 2, rows: [[...row(good), 1]] },
+    { v: 2, rows: [row(good, 5)] },
+    ...bad.map(([k, v]) => ({ v: 2, rows: [row({ ...good, [k]: v })] })),
+  );
   for (const c of cases) assert.equal(catalogEntries(c) !== undefined, CATALOG_SCHEMA.safeParse(c).success, JSON.stringify(c));
   assert.deepEqual(catalogEntries({ v: 1, sessions: { a: good } })?.get('a'), good);
+  assert.deepEqual(catalogEntries({ v: 2, rows: [row(good)] })?.get('a'), good);
+  assert.deepEqual(catalogEntries({ v: 2, rows: [row(good), row({ ...good, turns: 2 }, 'b')] })?.get('b'), { ...good, turns: 2 });
 });
 
 test('issue 23: sessions known from the catalog are kept as its entries: listing them makes no Session; a use makes that one', async () => {
