@@ -9,7 +9,7 @@ import type { Logger } from './logger.js';
 import { Session, type SessionFacts, type Turn, type TurnRunner } from './session.js';
 import { isSafeSessionId, newSessionId } from '../session-id.js';
 import { makeSessionDir, META_FILE, readMeta, writeMetaOnce, type SessionMeta } from './session-store.js';
-import { entryHolds, markOf, readCatalog, writeCatalog, type CatalogEntry } from './session-catalog.js';
+import { CatalogEntries, entryHolds, markOf, readCatalog, writeCatalog } from './session-catalog.js';
 import type { SpaceGuard } from './space-reserve.js';
 
 /** A loaded session unused this long drops its index and conversation (OPTA_SESSION_IDLE_MS overrides, for tests). */
@@ -54,7 +54,7 @@ export class SessionRegistry {
    * Catalog entries of sessions whose events did not change since the catalog was read or written; with `sessions`, the
    * sessions the daemon knows (an entry without a Session is a session not used since the start).
    */
-  private entries = new Map<string, CatalogEntry>();
+  private entries = new CatalogEntries();
   /**
    * Entries not yet compared with their events file. A start trusts the catalog (one lstat of each of 10,000 files
    * was ~130 ms of it): each entry is compared on its session's first use or listing, and all of them in the
@@ -106,12 +106,11 @@ export class SessionRegistry {
     for (const name of names.sort()) {
       if (!isSafeSessionId(name)) continue;
       listed.add(name);
-      const e = entries.get(name);
-      if (e) {
+      if (entries.has(name)) {
         this.unchecked.add(name);
-        this.startBytes += e.size;
+        this.startBytes += entries.sizeOf(name);
         // Its open turns are closed now (below), so its entry is checked now: only a file it describes is appended to.
-        if (e.openTurns.length) this.get(name);
+        if (entries.hasOpenTurns(name)) this.get(name);
         continue;
       }
       const dir = path.join(this.sessionsDir, name);
