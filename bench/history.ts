@@ -210,11 +210,13 @@ async function main(): Promise<void> {
             let seen = -1;
             const whole = () => {
               try {
-                // Parsed only when it was rewritten (a 2 MB parse every 20 ms would load the machine it measures).
+                // Parsed only when it was rewritten (a 1-2 MB parse every 20 ms would load the machine it measures).
                 const m = fs.statSync(path.join(h.paths.daemonDir, 'sessions-catalog.json')).mtimeMs;
                 if (m === seen) return false;
                 seen = m;
-                return Object.keys(JSON.parse(fs.readFileSync(path.join(h.paths.daemonDir, 'sessions-catalog.json'), 'utf8')).sessions).length >= all;
+                const c = JSON.parse(fs.readFileSync(path.join(h.paths.daemonDir, 'sessions-catalog.json'), 'utf8'));
+                // Rows since issue 23's v2; an object per session before.
+                return (c.rows ? c.rows.length : Object.keys(c.sessions).length) >= all;
               } catch {
                 return false;
               }

@@ -28,6 +28,14 @@ function writeSessions(sessionsDir: string, n: number): void {
 }
 
 const catalogFile = (rig: DaemonRig) => path.join(rig.h.paths.daemonDir, 'sessions-catalog.json');
+/** The entries of a catalog as the file has them: rows under their `fields` (v2), or an older daemon's object (v1). */
+function catalogOf(text: string): Record<string, Record<string, unknown>> {
+  const c = JSON.parse(text) as { v: number; fields?: string[]; rows?: unknown[][]; sessions?: Record<string, Record<string, unknown>> };
+  if (c.v === 1) return c.sessions!;
+  assert.equal(c.v, 2);
+  return Object.fromEntries(c.rows!.map((r) => [r[0] as string, Object.fromEntries(c.fields!.map((f, i) => [f, r[i]]))]));
+}
+const catalogNow = (rig: DaemonRig) => catalogOf(fs.readFileSync(catalogFile(rig), 'utf8'));
 const sha = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
 
 /** Every events.jsonl the traced processes opened, by session id (strace's record of openat, complete, not sampled). */
@@ -169,15 +177,43 @@ describe('the catalog is a cache, believed only while it matches', () => {
     rig.refresh();
     assert.match(rig.log(), /WARN  sessions catalog not used \(.*not whole JSON/);
     const s = (await rig.api('GET', '/v3/sessions/torn')).body.session;
-    assert.deepEqual([s.lastSeq, s.turns], [JSON.parse(whole).sessions.torn.lastSeq, 1]);
+    assert.deepEqual([s.lastSeq, s.turns], [catalogOf(whole).torn.lastSeq, 1]);
     await waitUntil(() => {
       try {
-        return JSON.parse(fs.readFileSync(catalogFile(rig), 'utf8')).sessions.torn?.lastSeq === s.lastSeq;
+        return catalogNow(rig).torn?.lastSeq === s.lastSeq;
       } catch {
         return false;
       }
     }, 10000, 'the catalog to be rewritten whole');
     assert.equal(fs.statSync(catalogFile(rig)).mode & 0o777, 0o600);
+  });
+
+  test('the catalog is written as rows (v2); an older daemon\'s catalog (v1, an object per session) is still believed, and written as rows at the stop', async () => {
+    await rig.api('POST', '/v3/sessions', { id: 'older' });
+    await turn('older', 'one');
+    assert.equal((await runOpta(rig.h, ['daemon', 'stop'])).code, 0);
+    const rows = JSON.parse(fs.readFileSync(catalogFile(rig), 'utf8')) as { v: number; fields: string[]; rows: unknown[][] };
+    assert.equal(rows.v, 2);
+    assert.equal(rows.fields[0], 'id');
+    const entries = catalogOf(JSON.stringify(rows));
+    assert.deepEqual([typeof entries.older.lastSeq, entries.older.turns, entries.older.openTurns], ['number', 1, []]);
+    const v1 = { v: 1, sessions: Object.fromEntries(Object.entries(entries).map(([id, e]) => [id, Object.fromEntries(Object.entries(e).filter(([k]) => k !== 'id'))])) };
+    fs.writeFileSync(catalogFile(rig), JSON.stringify(v1));
+    const warned = () => rig.log().split('\n').filter((l) => l.includes('sessions catalog not used')).length;
+    const before = warned();
+    const r = await runOpta(rig.h, ['daemon', 'start']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    rig.refresh();
+    const s = (await rig.api('GET', '/v3/sessions/older')).body.session;
+    assert.deepEqual([s.lastSeq, s.turns], [entries.older.lastSeq, 1]);
+    assert.equal(warned(), before, 'the v1 catalog was used');
+    assert.equal((await runOpta(rig.h, ['daemon', 'stop'])).code, 0);
+    assert.equal(JSON.parse(fs.readFileSync(catalogFile(rig), 'utf8')).v, 2);
+    assert.deepEqual(catalogNow(rig).older, { id: 'older', ...v1.sessions.older });
+    const again = await runOpta(rig.h, ['daemon', 'start']);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    rig.refresh();
+    assert.equal(warned(), before, 'the rows were used');
   });
 
   test('a stale catalog (older than the events file) is not believed: the session is read again; no turn that ended is closed twice', async () => {
@@ -193,7 +229,7 @@ describe('the catalog is a cache, believed only while it matches', () => {
     const file = path.join(rig.h.paths.sessionsDir, 'stale', 'events.jsonl');
     const stored = fs.readFileSync(file);
     fs.writeFileSync(catalogFile(rig), old);
-    const oldSeq = JSON.parse(old.toString()).sessions.stale.lastSeq;
+    const oldSeq = catalogOf(old.toString()).stale.lastSeq as number;
     const start = await runOpta(rig.h, ['daemon', 'start']);
     assert.equal(start.code, 0);
     rig.refresh();
@@ -229,7 +265,7 @@ describe('the catalog is a cache, believed only while it matches', () => {
     await rig.api('POST', '/v3/sessions', { id: 'behind' });
     await turn('behind', 'one');
     assert.equal((await runOpta(rig.h, ['daemon', 'stop'])).code, 0);
-    assert.ok(JSON.parse(fs.readFileSync(catalogFile(rig), 'utf8')).sessions.behind, 'the catalog has the session as it was');
+    assert.ok(catalogNow(rig).behind, 'the catalog has the session as it was');
     // What a daemon killed right after queueing a turn leaves (the catalog is rewritten only 2 s after an event).
     const file = path.join(rig.h.paths.sessionsDir, 'behind', 'events.jsonl');
     const stored = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Envelope);
@@ -256,7 +292,7 @@ describe('the catalog is a cache, believed only while it matches', () => {
     await rig.sim.setConfig({ mode: 'ok' });
     const file = path.join(rig.h.paths.sessionsDir, 'stopped', 'events.jsonl');
     const stored = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Envelope);
-    assert.deepEqual(JSON.parse(fs.readFileSync(catalogFile(rig), 'utf8')).sessions.stopped.openTurns, [r.body.turnId]);
+    assert.deepEqual(catalogNow(rig).stopped.openTurns, [r.body.turnId]);
     const start = await runOpta(rig.h, ['daemon', 'start']);
     assert.equal(start.code, 0, start.stdout + start.stderr);
     rig.refresh();
@@ -371,7 +407,7 @@ describe('the daemon\'s memory settings', { skip: !fs.existsSync('/proc/self/env
     const r = await runOpta(rig.h, ['daemon', 'start']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     rig.refresh();
-    assert.deepEqual(settings(), [['--max-semi-space-size=2'], ['MALLOC_ARENA_MAX=2', 'MALLOC_MMAP_THRESHOLD_=131072']]);
+    assert.deepEqual(settings(), [['--max-semi-space-size=1'], ['MALLOC_ARENA_MAX=2', 'MALLOC_MMAP_THRESHOLD_=131072']]);
     assert.equal((await runOpta(rig.h, ['daemon', 'stop'])).code, 0);
     const mine = await runOpta(rig.h, ['daemon', 'start'], { env: { ...rig.h.env, MALLOC_ARENA_MAX: '4' } });
     assert.equal(mine.code, 0, mine.stdout + mine.stderr);

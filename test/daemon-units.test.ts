@@ -138,9 +138,88 @@ test('issue 23: the sessions catalog\'s hand check (read before the daemon serve
     ...bad.map(([k, v]) => ({ v: 1, sessions: { a: { ...good, [k]: v } } })),
     ...Object.keys(good).map((k) => ({ v: 1, sessions: { a: Object.fromEntries(Object.entries(good).filter(([x]) => x !== k)) } })),
   ];
+  // The rows a daemon writes now (v2): the same fields, the id first.
+  const row = (e: Record<string, unknown>, id: unknown = 'a') => [id, e.createdAt, e.workspace, e.size, e.mtimeMs, e.ino, e.lastSeq, e.count, e.turns, e.openTurns, e.lastActivity];
+  cases.push(
+    { v: 2, rows: [] },
+    { v: 2, fields: ['id'], rows: [row(good), row({ ...good, workspace: '/w' }, 'b')] },
+    { v: 2, rows: {} },
+    { v: 2 },
+    { v: 1, rows: [row(good)] },
+    { v: 2, rows: [null] },
+    { v: 2, rows: [row(good).slice(0, 10)] },
+    { v: 2, rows: [[...row(good), 1]] },
+    { v: 2, rows: [row(good, 5)] },
+    ...bad.map(([k, v]) => ({ v: 2, rows: [row({ ...good, [k]: v })] })),
+  );
   for (const c of cases) assert.equal(catalogEntries(c) !== undefined, CATALOG_SCHEMA.safeParse(c).success, JSON.stringify(c));
   assert.deepEqual(catalogEntries({ v: 1, sessions: { a: good } })?.get('a'), good);
+  assert.deepEqual(catalogEntries({ v: 2, rows: [row(good)] })?.get('a'), good);
+  assert.deepEqual(catalogEntries({ v: 2, rows: [row(good), row({ ...good, turns: 2 }, 'b')] })?.get('b'), { ...good, turns: 2 });
 });
+
+test('issue 23: the catalog file is read a row at a time exactly when it is whole JSON a daemon wrote, and gives back what was written', async () => {
+  const { CatalogEntries, CATALOG_SCHEMA, readCatalog, writeCatalog } = await import('../src/daemon/server/session-catalog.js');
+  const os = await import('node:os');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-catalog-'));
+  try {
+    const file = path.join(dir, 'sessions-catalog.json');
+    const base = { createdAt: '2026-11-25T10:00:00.000Z', workspace: null as string | null, size: 10, mtimeMs: 1.5, ino: 7, lastSeq: 3, count: 3, turns: 1, openTurns: [] as string[], lastActivity: null as string | null };
+    const written = new Map([
+      ['a', base],
+      ['b', { ...base, workspace: '/w/odd\n],[\n"x",\n]}', openTurns: ['t1', 't,2'], size: 99 }],
+      ['c', { ...base, lastActivity: '2026-11-25T10:00:01.000Z', mtimeMs: 1796641182361.8467 }],
+    ]);
+    const entries = new CatalogEntries();
+    for (const [id, e] of written) entries.set(id, e);
+    writeCatalog(file, entries);
+    const text = fs.readFileSync(file, 'utf8');
+    assert.equal(text.split('\n').length, written.size + 3, 'a header line, a line a row, ]} and the final newline');
+    const read = readCatalog(file);
+    assert.equal(read.problem, undefined);
+    assert.deepEqual([...read.entries.keys()], ['a', 'b', 'c']);
+    for (const [id, e] of written) assert.deepEqual([read.entries.get(id), read.entries.sizeOf(id), read.entries.hasOpenTurns(id)], [e, e.size, e.openTurns.length > 0], id);
+    assert.notEqual(read.entries.get('a'), read.entries.get('a'), 'a row stays its line of text: each get() parses it anew, nothing is kept');
+    writeCatalog(file, read.entries);
+    assert.equal(fs.readFileSync(file, 'utf8'), text, 'rows read and written again are the same bytes');
+    writeCatalog(file, new CatalogEntries());
+    assert.deepEqual([readCatalog(file).problem, readCatalog(file).entries.size], [undefined, 0]);
+
+    // Any text: believed exactly when it parses whole and has the schema's shape (cut at every line and within lines,
+    // a comma lost or added, CRLF, something after the end).
+    const lines = text.split('\n');
+    const variants = [
+      ...Array.from({ length: text.length + 1 }, (_, i) => text.slice(0, i)).filter((_, i) => i % 7 === 0 || text[i - 1] === '\n' || text[i] === '\n'),
+      text.replace('],\n', ']\n'),
+      text.replace(']\n]}', '],\n]}'),
+      text.replaceAll('\n', '\r\n'),
+      text + 'x',
+      text + '\n',
+      lines.slice(0, 2).concat(lines.slice(3)).join('\n'),
+      text.replace('"rows":[', '"rows":[\n'),
+      text.replace('"v":2', '"v":3'),
+    ];
+    for (const v of variants) {
+      fs.writeFileSync(file, v);
+      let whole = false;
+      try {
+        whole = CATALOG_SCHEMA.safeParse(JSON.parse(v)).success;
+      } catch { /* not JSON */ }
+      const r = readCatalog(file);
+      assert.equal(r.problem === undefined, whole, JSON.stringify(v));
+      if (whole) assert.deepEqual([...r.entries.keys()].map((id) => [id, r.entries.get(id)]), Object.entries(catalogOf(JSON.parse(v))), JSON.stringify(v));
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** A catalog's entries by id, either form (the test's own reading of the file). */
+function catalogOf(c: { v: number; rows?: unknown[][]; sessions?: Record<string, unknown> }): Record<string, unknown> {
+  if (c.v === 1) return c.sessions!;
+  const names = ['createdAt', 'workspace', 'size', 'mtimeMs', 'ino', 'lastSeq', 'count', 'turns', 'openTurns', 'lastActivity'];
+  return Object.fromEntries(c.rows!.map((r) => [r[0] as string, Object.fromEntries(names.map((n, i) => [n, r[i + 1]]))]));
+}
 
 test('issue 23: sessions known from the catalog are kept as its entries: listing them makes no Session; a use makes that one', async () => {
   const { SessionRegistry } = await import('../src/daemon/server/sessions.js');

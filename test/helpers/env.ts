@@ -214,14 +214,24 @@ export function hashTree(dir: string): Map<string, string> {
     for (const e of entries) {
       const p = path.join(d, e.name);
       const rel = path.relative(dir, p);
-      const st = fs.lstatSync(p);
+      // Gone since the listing (a running daemon's temp file, renamed into place): not part of either snapshot.
+      const st = fs.lstatSync(p, { throwIfNoEntry: false });
+      if (!st) continue;
       const mode = (st.mode & 0o7777).toString(8);
       if (e.isDirectory()) {
         out.set(rel, `dir ${mode}`);
         walk(p);
       } else if (e.isSymbolicLink()) out.set(rel, `link ${fs.readlinkSync(p)}`);
-      else if (e.isFile()) out.set(rel, `file ${mode} ${createHash('sha256').update(fs.readFileSync(p)).digest('hex')}`);
-      else out.set(rel, `other ${mode}`);
+      else if (e.isFile()) {
+        let data: Buffer;
+        try {
+          data = fs.readFileSync(p);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+          throw err;
+        }
+        out.set(rel, `file ${mode} ${createHash('sha256').update(data).digest('hex')}`);
+      } else out.set(rel, `other ${mode}`);
     }
   };
   walk(dir);
