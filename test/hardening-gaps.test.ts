@@ -195,7 +195,7 @@ describe('smaller gaps', () => {
 
         // A FIFO put in place after a start that opened nothing (the catalog knew 'good'): the session's first use
         // opens it without blocking and refuses it naming the file, and the daemon serves on.
-        assert.match(fs.readFileSync(path.join(h.paths.daemonDir, 'sessions-catalog.json'), 'utf8'), /"good":/, 'the catalog knows good');
+        assert.match(fs.readFileSync(path.join(h.paths.daemonDir, 'sessions-catalog.json'), 'utf8'), /\["good",/, 'the catalog knows good');
         const again = await runOpta(h, ['daemon', 'start'], { timeoutMs: 30000 });
         assert.equal(again.code, 0, again.stdout + again.stderr);
         const s2 = readJson<{ port: number; token: string; pid: number }>(h.paths.stateFile);
