@@ -268,8 +268,11 @@ async function main(): Promise<void> {
             await waitFor(async () => JSON.parse((await api(h, 'GET', '/v3/sessions/big')).text).session.activeTurn === null, 60_000, 'the turn to end');
             stop(h, env);
             start(h, env);
+            // A daemon's first request after its start runs code not yet compiled (tens of ms, whatever the history):
+            // made before the turn and shown on its own, so the p99 below is the turn's effect on other requests.
+            const first = await api(h, 'GET', '/v3/health');
             const t = await coldTurn(h, 'big');
-            row(['1 GB session', envName, 'first turn in it, cold, with its sidecar (to the 202)', `${r1(t.ms)} ms`, '', t.health, '<= 2 s; p99 <= 20 ms']);
+            row(['1 GB session', envName, 'first turn in it, cold, with its sidecar (to the 202)', `${r1(t.ms)} ms`, '', `${t.health}; the restarted daemon's first /v3/health before it: ${r1(first.ms)} ms`, '<= 2 s; p99 <= 20 ms']);
             const pid = state(h).pid;
             const rssLoaded = rssMiB(pid);
             const replay = await api(h, 'GET', '/v3/sessions/big/events?afterSeq=0');
