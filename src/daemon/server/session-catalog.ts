@@ -43,6 +43,15 @@ const isInt = (x: unknown): x is number => Number.isSafeInteger(x) && (x as numb
 const isStr = (x: unknown): x is string => typeof x === 'string';
 const isStrOrNull = (x: unknown): boolean => x === null || typeof x === 'string';
 
+/** An entry's fields checked as Entry's schema says, by hand (see catalogEntries): one check for v1 objects and v2 rows. */
+function entryOk(e: Record<string, unknown>): boolean {
+  return (
+    isStr(e.createdAt) && isStrOrNull(e.workspace) && isInt(e.size) && typeof e.mtimeMs === 'number' && Number.isFinite(e.mtimeMs) &&
+    typeof e.ino === 'number' && Number.isFinite(e.ino) && isInt(e.lastSeq) && isInt(e.count) && isInt(e.turns) &&
+    Array.isArray(e.openTurns) && e.openTurns.every(isStr) && isStrOrNull(e.lastActivity)
+  );
+}
+
 /**
  * The catalog's entries when `data` has the shape of Catalog (rows, or an older daemon's v1 object), else undefined.
  * Why by hand: the start reads this file before it serves, and Catalog.safeParse took 90-230 ms for 10,000 sessions
@@ -57,12 +66,7 @@ export function catalogEntries(data: unknown): Map<string, CatalogEntry> | undef
   const out = new Map<string, CatalogEntry>();
   for (const [name, v] of Object.entries(c.sessions as Record<string, unknown>)) {
     const e = v as Record<string, unknown> | null;
-    if (!e || typeof e !== 'object' || Array.isArray(e)) return undefined;
-    const ok =
-      isStr(e.createdAt) && isStrOrNull(e.workspace) && isInt(e.size) && typeof e.mtimeMs === 'number' && Number.isFinite(e.mtimeMs) &&
-      typeof e.ino === 'number' && Number.isFinite(e.ino) && isInt(e.lastSeq) && isInt(e.count) && isInt(e.turns) &&
-      Array.isArray(e.openTurns) && e.openTurns.every(isStr) && isStrOrNull(e.lastActivity);
-    if (!ok) return undefined;
+    if (!e || typeof e !== 'object' || Array.isArray(e) || !entryOk(e)) return undefined;
     // Taken as it is (the daemon wrote it; a copy per entry cost as much as the checks).
     out.set(name, e as unknown as CatalogEntry);
   }
@@ -73,11 +77,8 @@ export function catalogEntries(data: unknown): Map<string, CatalogEntry> | undef
 function rowEntry(r: unknown): [string, CatalogEntry] | undefined {
   if (!Array.isArray(r) || r.length !== ROW_FIELDS.length) return undefined;
   const [id, createdAt, workspace, size, mtimeMs, ino, lastSeq, count, turns, openTurns, lastActivity] = r as unknown[];
-  const ok =
-    isStr(id) && isStr(createdAt) && isStrOrNull(workspace) && isInt(size) && typeof mtimeMs === 'number' && Number.isFinite(mtimeMs) &&
-    typeof ino === 'number' && Number.isFinite(ino) && isInt(lastSeq) && isInt(count) && isInt(turns) &&
-    Array.isArray(openTurns) && openTurns.every(isStr) && isStrOrNull(lastActivity);
-  return ok ? [id, { createdAt, workspace, size, mtimeMs, ino, lastSeq, count, turns, openTurns, lastActivity } as CatalogEntry] : undefined;
+  const e = { createdAt, workspace, size, mtimeMs, ino, lastSeq, count, turns, openTurns, lastActivity };
+  return isStr(id) && entryOk(e) ? [id, e as CatalogEntry] : undefined;
 }
 
 /** The entries of v2's rows, each checked as Row is (an entry made of it: the registry reads fields by name). */
