@@ -171,6 +171,23 @@ test('the build: a bundle per command group (groups.ts) and per dependency (pack
   }
 });
 
+test("the daemon's undici bundle is its Agent and request API only: loading it loads no HTTP/2, TLS or fetch (~40 ms on the daemon's thread at its first turn)", () => {
+  const file = path.join(path.dirname(OPTA_BIN), `${libBundle('undici')}.cjs`);
+  const text = fs.readFileSync(file, 'utf8');
+  for (const left of ['lib/web/fetch/index', 'lib/web/websocket/', 'lib/mock/', 'lib/cache/', 'lib/dispatcher/proxy-agent', 'node:http2']) assert.ok(!text.includes(left), `${path.basename(file)} carries ${left}`);
+  const code = `const before = new Set(process.moduleLoadList);
+const u = require(${JSON.stringify(file)});
+const a = new u.Agent();
+const loaded = process.moduleLoadList.filter((m) => !before.has(m));
+process.stdout.write(JSON.stringify({ request: typeof a.request, loaded }));
+a.close();`;
+  const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const got = JSON.parse(r.stdout) as { request: string; loaded: string[] };
+  assert.equal(got.request, 'function', 'an Agent with the request API');
+  for (const m of ['NativeModule http2', 'NativeModule tls']) assert.ok(!got.loaded.includes(m), `loading ${path.basename(file)} loaded ${m}`);
+});
+
 test('bundleFor: a subcommand of its own only when named first (daemon logs), else its group, the daemon, a worker or cli', () => {
   const info = { groups: ['daemon', 'doctor'], programs: ['tool-worker'], subcommands: ['daemon logs'] };
   assert.equal(bundleFor(['daemon', 'logs', '--lines', '200'], info), 'cli-daemon-logs');

@@ -176,13 +176,29 @@ function outside(deps: Map<string, string>): esbuild.Plugin {
 
 /**
  * Parts of dependencies opta never uses, replaced in their bundles: path inside node_modules -> what stands in.
- * zod's locales: 64 modules, half of zod's 700 KB, all evaluated when zod loads (~3 ms); opta's messages are English.
+ * - zod's locales: 64 modules, half of zod's 700 KB, all evaluated when zod loads (~3 ms); opta's messages are English.
+ * - undici's entry: the daemon uses its request API on an Agent (daemon/server/lmx-client.ts) and nothing else. The
+ *   whole package (fetch, WebSocket, caches, mocks, proxies, interceptors) took ~40 ms to load on the daemon's thread
+ *   at its first turn, which every other request then waited for; the Agent, its pools and clients and the request
+ *   API are what stays. Its HTTP/2 client goes too (only a TLS connection that chose h2 uses it, and loading it loaded
+ *   node:http2 and node:tls, ~5 ms): opta talks HTTP/1.1 to LMX. Together: ~40 ms became ~5 ms.
  */
 const TRIM: Record<string, string> = {
   'zod/v4/locales/index.cjs': `"use strict";
 Object.defineProperty(exports, "__esModule", { value: true });
 const en = require("./en.cjs");
 Object.defineProperty(exports, "en", { enumerable: true, get: () => (en && en.__esModule ? en : { default: en }).default });
+`,
+  'undici/index.js': `"use strict";
+const Dispatcher = require("./lib/dispatcher/dispatcher");
+Dispatcher.prototype.request = require("./lib/api/api-request");
+module.exports.Dispatcher = Dispatcher;
+module.exports.Agent = require("./lib/dispatcher/agent");
+`,
+  'undici/lib/dispatcher/client-h2.js': `"use strict";
+module.exports = function connectH2() {
+  throw new Error("HTTP/2 is not in opta's build of undici: opta talks HTTP/1.1 to LMX");
+};
 `,
 };
 

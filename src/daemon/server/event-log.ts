@@ -21,6 +21,30 @@ const TAIL_BYTES = 64 * 1024;
 /** A session whose events file has at least this many bytes not covered by its sidecar gets a new one after its read. */
 const SIDECAR_MIN_BYTES = 1024 * 1024;
 
+/** Synchronous work on the daemon's thread (parsing, handing events over) lets the event loop go after this many ms. */
+const SLICE_MS = 4;
+
+/** A check to call between pieces of work: a promise to await once SLICE_MS passed since the loop was last let go. */
+function slicer(): () => Promise<void> | undefined {
+  let since = performance.now();
+  return () => {
+    if (performance.now() - since <= SLICE_MS) return undefined;
+    return new Promise<void>((r) => setImmediate(r)).then(() => {
+      since = performance.now();
+    });
+  };
+}
+
+/** Hands stored events to `visit` in slices: 38,000 of them (a 1 GB session's turns) held the loop 13 ms at once. */
+async function visitAll(events: EventEnvelope[], visit: (e: EventEnvelope) => void): Promise<void> {
+  const pause = slicer();
+  for (const e of events) {
+    visit(e);
+    const p = pause();
+    if (p) await p;
+  }
+}
+
 /**
  * At most this many events.jsonl files are held open for appending, across all sessions: the least recently written
  * one is closed (and reopened on its next append). Without a bound, every session written to since the start keeps a
@@ -266,7 +290,7 @@ export class EventLog {
             else this.sidecarProblem = 'stale (an event it names is not in the events file)';
           } else if (got !== 'none') this.sidecarProblem = got;
         }
-        if (part) for (const e of stored) visit(e);
+        if (part) await visitAll(stored, visit);
         stored = [];
         const scan = await this.scan(fd, end, part, visit, wanted);
         idx = scan.idx;
@@ -297,7 +321,7 @@ export class EventLog {
   private async readVisits(fd: number, part: IndexPart): Promise<EventEnvelope[]> {
     const { idx, visits } = part;
     const out: EventEnvelope[] = [];
-    let since = performance.now();
+    const pause = slicer();
     for (let i = 0; i < visits.length; ) {
       const from = idx.starts[visits[i]];
       let to = idx.ends[visits[i]];
@@ -312,10 +336,8 @@ export class EventLog {
         out.push(e);
       }
       i = j;
-      if (performance.now() - since > 4) {
-        await new Promise((r) => setImmediate(r));
-        since = performance.now();
-      }
+      const p = pause();
+      if (p) await p;
     }
     return out;
   }

@@ -22,10 +22,17 @@ export interface LmxFailure {
   message: string;
 }
 
-type Undici = typeof import('undici');
-let undiciP: Promise<Undici> | undefined;
-// Loaded on first use: only the daemon talks to LMX this way, and the CLI must never pay undici's start-up cost.
-const undici = () => (undiciP ??= import('undici'));
+let agentP: Promise<Dispatcher> | undefined;
+/**
+ * undici's Agent, loaded on first use: only the daemon talks to LMX this way, and the CLI must never pay undici's
+ * start-up cost. Only the Agent and its request API are used (the build leaves the rest of undici out of its bundle).
+ */
+const agent = () => (agentP ??= import('undici').then(({ Agent }) => new Agent()));
+
+/** One request to LMX; `reset`: a fresh connection each time, so a pooled socket never hides that LMX went away. */
+async function lmxRequest(t: LmxTarget, path: string, opts: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string; signal: AbortSignal }): Promise<Dispatcher.ResponseData> {
+  return (await agent()).request({ origin: baseUrl(t), path, ...opts, reset: true });
+}
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 const TIMEOUTS = new Set(['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
@@ -89,9 +96,7 @@ function deadline(t: LmxTarget, cancel: AbortSignal): { signal: AbortSignal; tim
 }
 
 async function getJson(t: LmxTarget, path: string, signal: AbortSignal): Promise<{ status: number; json: unknown; text: string }> {
-  const { request } = await undici();
-  // reset: a fresh connection each time, so a pooled socket never hides that LMX went away.
-  const res = await request(baseUrl(t) + path, { method: 'GET', headers: headers(t, true), signal, reset: true });
+  const res = await lmxRequest(t, path, { method: 'GET', headers: headers(t, true), signal });
   const text = await res.body.text();
   let json: unknown;
   try {
@@ -107,7 +112,7 @@ export type Preflight = { ok: true; model: string } | LmxFailure;
 /** readyz (the guide's shape names the model; LMX's own shape does not, then /v1/models names it). */
 export async function preflight(t: LmxTarget, cancel: AbortSignal): Promise<Preflight> {
   // Load the HTTP client before the clock starts: its first import is not LMX's time to answer.
-  await undici();
+  await agent();
   const d = deadline(t, cancel);
   try {
     const r = await getJson(t, '/readyz', d.signal);
@@ -156,13 +161,11 @@ export async function streamChat(
   const acc = new ChatAccumulator();
   try {
     arm();
-    const { request } = await undici();
-    const res: Dispatcher.ResponseData = await request(baseUrl(t) + '/v1/chat/completions', {
+    const res = await lmxRequest(t, '/v1/chat/completions', {
       method: 'POST',
       headers: headers(t, true),
       body: JSON.stringify({ model: req.model, messages: req.messages, tools: req.tools, stream: true }),
       signal,
-      reset: true,
     });
     arm();
     if (res.statusCode !== 200) {
