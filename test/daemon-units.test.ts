@@ -185,11 +185,14 @@ test('issue 23: the catalog file is read a row at a time exactly when it is whol
     writeCatalog(file, new CatalogEntries());
     assert.deepEqual([readCatalog(file).problem, readCatalog(file).entries.size], [undefined, 0]);
 
-    // Any text: believed exactly when it parses whole and has the schema's shape (cut at every line and within lines,
-    // a comma lost or added, CRLF, something after the end).
+    // What a daemon writes now (v3) is believed exactly as written: its header names the SHA-256 of its rows, and no
+    // row is parsed before the daemon serves. Cut anywhere, a comma lost or added, CRLF, something after the end, a
+    // row taken out or changed (still valid JSON of the right shape), the header's figures changed: not believed.
     const lines = text.split('\n');
-    const variants = [
-      ...Array.from({ length: text.length + 1 }, (_, i) => text.slice(0, i)).filter((_, i) => i % 7 === 0 || text[i - 1] === '\n' || text[i] === '\n'),
+    const header = JSON.parse(lines[0] + ']}') as { v: number; bytes: number; open: string[]; sha256: string };
+    assert.deepEqual([header.v, header.bytes, header.open], [3, 10 + 99 + 10, ['b']], 'the header: v3, the bytes of all rows, the ids with open turns');
+    const mangled = [
+      ...cuts(text),
       text.replace('],\n', ']\n'),
       text.replace(']\n]}', '],\n]}'),
       text.replaceAll('\n', '\r\n'),
@@ -197,7 +200,51 @@ test('issue 23: the catalog file is read a row at a time exactly when it is whol
       text + '\n',
       lines.slice(0, 2).concat(lines.slice(3)).join('\n'),
       text.replace('"rows":[', '"rows":[\n'),
-      text.replace('"v":2', '"v":3'),
+      text.replace('"v":3', '"v":4'),
+      text.replace(',1,[],null]', ',2,[],null]'),
+      text.replace('"bytes":119', '"bytes":120'),
+      text.replace('"open":["b"]', '"open":[]'),
+      text.replace('["a",', '["../a",'),
+      text.replace('"open":["b"]', '"open":["../b"]'),
+    ];
+    for (const v of mangled) {
+      assert.notEqual(v, text);
+      fs.writeFileSync(file, v);
+      const r = readCatalog(file);
+      assert.ok(r.problem !== undefined && r.entries.size === 0, `believed although not as written: ${JSON.stringify(v)}`);
+    }
+    // A catalog holding a row the daemon would never write, hashed as if it had: believed, and that row alone read
+    // again from its session's files when used (it is no entry).
+    const odd = lines.slice(0, 1).concat(['["a","not a row"],'], lines.slice(2)).join('\n');
+    const oddBody = odd.slice(odd.indexOf('\n') + 1, odd.length - 3);
+    const oddText = odd.replace(header.sha256, (await import('node:crypto')).createHash('sha256').update(`119 ["b"]\n`).update(oddBody).digest('hex'));
+    fs.writeFileSync(file, oddText);
+    const oddRead = readCatalog(file);
+    assert.deepEqual([oddRead.problem, [...oddRead.entries.keys()], oddRead.entries.get('a'), oddRead.entries.get('c')], [undefined, ['a', 'b', 'c'], undefined, written.get('c')]);
+
+    // What daemons before v3 wrote (v2, rows without a hash): believed exactly when it parses whole and has the
+    // schema's shape.
+    const rowOf = (id: string, e: typeof base) => JSON.stringify([id, e.createdAt, e.workspace, e.size, e.mtimeMs, e.ino, e.lastSeq, e.count, e.turns, e.openTurns, e.lastActivity]);
+    const v2 = `{"v":2,"fields":${JSON.stringify(['id', 'createdAt', 'workspace', 'size', 'mtimeMs', 'ino', 'lastSeq', 'count', 'turns', 'openTurns', 'lastActivity'])},"rows":[\n${[...written].map(([id, e]) => rowOf(id, e)).join(',\n')}\n]}\n`;
+    fs.writeFileSync(file, v2);
+    const v2Read = readCatalog(file);
+    assert.equal(v2Read.problem, undefined);
+    for (const [id, e] of written) assert.deepEqual([v2Read.entries.get(id), v2Read.entries.sizeOf(id), v2Read.entries.hasOpenTurns(id)], [e, e.size, e.openTurns.length > 0], id);
+    assert.equal(v2Read.entries.bytes, 119);
+    assert.notEqual(v2Read.entries.get('a'), v2Read.entries.get('a'), 'a v2 row stays its line of text too');
+    writeCatalog(file, v2Read.entries);
+    assert.equal(fs.readFileSync(file, 'utf8'), text, 'a v2 catalog read is written again as v3, the same bytes as the original');
+    const v2Lines = v2.split('\n');
+    const variants = [
+      ...cuts(v2),
+      v2.replace('],\n', ']\n'),
+      v2.replace(']\n]}', '],\n]}'),
+      v2.replaceAll('\n', '\r\n'),
+      v2 + 'x',
+      v2 + '\n',
+      v2Lines.slice(0, 2).concat(v2Lines.slice(3)).join('\n'),
+      v2.replace('"rows":[', '"rows":[\n'),
+      v2.replace('"v":2', '"v":1'),
     ];
     for (const v of variants) {
       fs.writeFileSync(file, v);
@@ -213,6 +260,11 @@ test('issue 23: the catalog file is read a row at a time exactly when it is whol
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** A text cut at every line end and within lines (every 7th place). */
+function cuts(text: string): string[] {
+  return Array.from({ length: text.length }, (_, i) => text.slice(0, i)).filter((_, i) => i % 7 === 0 || text[i - 1] === '\n' || text[i] === '\n');
+}
 
 /** A catalog's entries by id, either form (the test's own reading of the file). */
 function catalogOf(c: { v: number; rows?: unknown[][]; sessions?: Record<string, unknown> }): Record<string, unknown> {

@@ -36,11 +36,16 @@ export function openRegularFile(file: string): number {
  * fs's shape (`code`, ENOENT for a missing file) so callers classify them as before.
  */
 export function readSmallFile(file: string, max = MAX_SMALL_FILE): string {
+  return readSmallBytes(file, max).toString('utf8');
+}
+
+/** readSmallFile's bytes, for a reader that keeps them (no string made, and no buffer left for the collector). */
+export function readSmallBytes(file: string, max = MAX_SMALL_FILE): Buffer {
   const fd = openRegularFile(file);
   try {
     const size = fs.fstatSync(fd).size;
     if (size > max) throw Object.assign(new Error(`${file} is ${size} bytes, more than any file opta writes (${max}); move it aside (mv ${file} ${file}.bad)`), { code: 'EFBIG' });
-    return fs.readFileSync(fd, 'utf8');
+    return fs.readFileSync(fd);
   } finally {
     fs.closeSync(fd);
   }

@@ -26,9 +26,14 @@ export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1'];
  * kept 36-45 MiB more than before it (measured), 7 MiB with these. A fixed threshold keeps blocks of 128 KiB and more
  * in mmap (returned on free), and two arenas keep the thread pool's reads from growing arenas of their own. What the
  * user set is kept; other C libraries ignore these names.
+ *
+ * Without NODE_EXTRA_CA_CERTS: node reads and parses that file of CA certificates as it starts (~40 ms and ~2 MiB
+ * here), and they only ever serve TLS, which the daemon never speaks: it talks plain HTTP to LMX (lmx-client.ts, whose
+ * undici has no HTTP/2 or TLS client in opta's build), serves HTTP on 127.0.0.1, and starts no other program.
  */
 export function daemonEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2', ...env };
+  const { NODE_EXTRA_CA_CERTS: _tlsOnly, ...rest } = env;
+  return { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2', ...rest };
 }
 
 /**

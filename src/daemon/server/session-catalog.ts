@@ -1,8 +1,10 @@
 // The daemon's catalog of sessions (daemon/sessions-catalog.json): each session's metadata and facts, so a start reads one file, not the history.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { z } from 'zod';
 import { writeFileAtomic } from '../../core/atomic.js';
-import { readSmallFile } from '../../core/read-small.js';
+import { readSmallBytes } from '../../core/read-small.js';
+import { isSafeSessionId } from '../session-id.js';
 
 export const CATALOG_FILE = 'sessions-catalog.json';
 
@@ -28,12 +30,16 @@ export type CatalogEntry = z.infer<typeof Entry>;
 const CatalogV1 = z.object({ v: z.literal(1), sessions: z.record(z.string(), Entry) });
 
 /**
- * The form written now: one row per session, its fields in ROW_FIELDS order. Why rows: the v1 object of 10,000 sessions
- * (2.1 MB) took ~22 ms to parse and left ~2.5 MB more heap than these rows (1.1 MB, ~14 ms), measured on a daemon's
- * start, which reads this file before it serves.
+ * One row per session, its fields in ROW_FIELDS order (v2; v3 has the same rows). Why rows: the v1 object of 10,000
+ * sessions (2.1 MB) took ~22 ms to parse and left ~2.5 MB more heap than these rows (1.1 MB, ~14 ms), measured on a
+ * daemon's start, which reads this file before it serves.
  */
 const Row = z.tuple([z.string(), Entry.shape.createdAt, Entry.shape.workspace, Entry.shape.size, Entry.shape.mtimeMs, Entry.shape.ino, Entry.shape.lastSeq, Entry.shape.count, Entry.shape.turns, Entry.shape.openTurns, Entry.shape.lastActivity]);
 const CatalogV2 = z.object({ v: z.literal(2), rows: z.array(Row) });
+/**
+ * The forms read whole (parsed, then checked): v1 and v2. The form written now, v3, is read only in its own layout
+ * (readV3): its header holds the SHA-256 of its rows, so no row is parsed before the daemon serves.
+ */
 const Catalog = z.union([CatalogV1, CatalogV2]);
 
 /** A row's fields, in order (the session's id first); also written into the file, for a person reading it. */
@@ -111,8 +117,39 @@ export function entryHolds(e: CatalogEntry, m: FileMark): boolean {
   return e.size === m.size && e.mtimeMs === m.mtimeMs && e.ino === m.ino;
 }
 
-/** The first line of the catalog as the daemon writes it: then one row a line, and `]}` alone on the last. */
-const HEADER = `{"v":2,"fields":${JSON.stringify(ROW_FIELDS)},"rows":[`;
+/** v2's first line (still read): then one row a line, and `]}` alone on the last. */
+const HEADER_V2 = `{"v":2,"fields":${JSON.stringify(ROW_FIELDS)},"rows":[`;
+/**
+ * How v3's first line starts. The line goes on with what a start needs of every entry without parsing its row: the
+ * events bytes all rows name (`bytes`), the ids of those with open turns (`open`), and the SHA-256 (`sha256`) of those
+ * two figures and the rows' text (every line after this one up to the closing `]}`), then `"rows":[`.
+ */
+const HEADER_V3 = `{"v":3,"fields":${JSON.stringify(ROW_FIELDS)},`;
+interface V3Header {
+  bytes: number;
+  open: string[];
+  sha256: string;
+}
+
+/** v3's header line (with `]}` added) when it is one, checked by hand: zod's first parse costs the start a few ms. */
+function v3Header(h: Record<string, unknown> | null): V3Header | undefined {
+  if (!h || typeof h !== 'object' || h.v !== 3 || JSON.stringify(h.fields) !== JSON.stringify(ROW_FIELDS) || !isInt(h.bytes)) return undefined;
+  if (!Array.isArray(h.open) || !h.open.every((id) => isStr(id) && isSafeSessionId(id))) return undefined;
+  if (!isStr(h.sha256) || !/^[0-9a-f]{64}$/.test(h.sha256) || !Array.isArray(h.rows) || h.rows.length) return undefined;
+  return { bytes: h.bytes, open: h.open as string[], sha256: h.sha256 };
+}
+
+/** What v3's header hashes: its figures and the rows' text, so that neither can change without the other. */
+const digest = (bytes: number, open: string[], body: string | Uint8Array): string => crypto.createHash('sha256').update(`${bytes} ${JSON.stringify(open)}\n`).update(body).digest('hex');
+
+/** A row's events size, parsed from its text (0 for a row that is not one: it is then not believed either). */
+const rowSize = (row: string): number => {
+  try {
+    return rowEntry(JSON.parse(row))?.[1].size ?? 0;
+  } catch {
+    return 0;
+  }
+};
 
 /**
  * The catalog's entries, as the registry uses them (a Map's get, set, has, delete, keys and size). A row read from the
@@ -122,54 +159,73 @@ const HEADER = `{"v":2,"fields":${JSON.stringify(ROW_FIELDS)},"rows":[`;
 export class CatalogEntries {
   /** A row of the text (its index in `starts`), or an entry set since. */
   private readonly map = new Map<string, number | CatalogEntry>();
+  private readonly starts: number[] = [];
+  /** Ids of the text's rows that name open turns (the header says which, or the v2 reader saw). */
+  private readonly openRows = new Set<string>();
+  /** The events bytes all entries name, kept as entries are set and deleted. */
+  private total = 0;
 
-  constructor(
-    private readonly text = '',
-    private readonly starts: number[] = [],
-    /** Each text row's events size and whether it has open turns: what a start needs of every entry. */
-    private readonly sizes: number[] = [],
-    private readonly open: boolean[] = [],
-  ) {}
+  /** The catalog file's text; rows are lines of it. */
+  constructor(private readonly text = '') {}
 
-  /** Adds a row of the text, already checked (the reader's). */
-  addRow(id: string, start: number, size: number, open: boolean): void {
+  /** Adds a row of the text; `size` is its events size when known (v2), else counted once with all rows (addRowBytes). */
+  addRow(id: string, start: number, open: boolean, size = 0): void {
     this.map.set(id, this.starts.length);
     this.starts.push(start);
-    this.sizes.push(size);
-    this.open.push(open);
+    if (open) this.openRows.add(id);
+    this.total += size;
+  }
+
+  /** The events bytes of rows added without their size (v3's header says how many in all). */
+  addRowBytes(bytes: number): void {
+    this.total += bytes;
   }
 
   get size(): number {
     return this.map.size;
   }
 
+  /** The events bytes the entries name, together. */
+  get bytes(): number {
+    return this.total;
+  }
+
   has(id: string): boolean {
     return this.map.has(id);
   }
 
+  /** The entry; undefined also for a row of the text that is not one (parsed and checked now, on first use). */
   get(id: string): CatalogEntry | undefined {
     const v = this.map.get(id);
-    return typeof v === 'number' ? rowEntry(JSON.parse(this.line(v)))?.[1] : v;
+    if (typeof v !== 'number') return v;
+    try {
+      return rowEntry(JSON.parse(this.line(v)))?.[1];
+    } catch {
+      return undefined;
+    }
   }
 
-  /** The events size the entry names, without making the entry. */
+  /** The events size the entry names (a row of the text is parsed for it). */
   sizeOf(id: string): number {
     const v = this.map.get(id);
-    return typeof v === 'number' ? this.sizes[v] : (v?.size ?? 0);
+    return typeof v === 'number' ? rowSize(this.line(v)) : (v?.size ?? 0);
   }
 
   /** Whether the entry names open turns, without making the entry. */
   hasOpenTurns(id: string): boolean {
     const v = this.map.get(id);
-    return typeof v === 'number' ? this.open[v] : (v?.openTurns.length ?? 0) > 0;
+    return typeof v === 'number' ? this.openRows.has(id) : (v?.openTurns.length ?? 0) > 0;
   }
 
   set(id: string, e: CatalogEntry): this {
+    this.total += e.size - (this.map.has(id) ? this.sizeOf(id) : 0);
     this.map.set(id, e);
     return this;
   }
 
   delete(id: string): boolean {
+    if (!this.map.has(id)) return false;
+    this.total -= this.sizeOf(id);
     return this.map.delete(id);
   }
 
@@ -192,6 +248,11 @@ export class CatalogEntries {
     return this.text.slice(start, this.text.charCodeAt(end - 1) === 0x2c ? end - 1 : end);
   }
 
+  /** The ids whose entries name open turns. */
+  *openIds(): IterableIterator<string> {
+    for (const [id, v] of this.map) if (typeof v === 'number' ? this.openRows.has(id) : v.openTurns.length > 0) yield id;
+  }
+
   static of(entries: Map<string, CatalogEntry>): CatalogEntries {
     const out = new CatalogEntries();
     for (const [id, e] of entries) out.set(id, e);
@@ -206,9 +267,9 @@ export class CatalogEntries {
  * the last, `]}` and nothing else (a newline) after it.
  */
 function readRows(text: string): { entries?: CatalogEntries } | undefined {
-  if (!text.startsWith(HEADER + '\n')) return undefined;
+  if (!text.startsWith(HEADER_V2 + '\n')) return undefined;
   const entries = new CatalogEntries(text);
-  let at = HEADER.length + 1;
+  let at = HEADER_V2.length + 1;
   for (;;) {
     const end = text.indexOf('\n', at);
     if (end < 0) return {};
@@ -229,9 +290,47 @@ function readRows(text: string): { entries?: CatalogEntries } | undefined {
     }
     const e = rowEntry(row);
     if (!e) return {};
-    entries.addRow(e[0], at, e[1].size, e[1].openTurns.length > 0);
+    entries.addRow(e[0], at, e[1].openTurns.length > 0, e[1].size);
     at = end + 1;
   }
+}
+
+/**
+ * A v3 catalog in the layout writeCatalog gives it, believed only whole: its header line checked, the SHA-256 of the
+ * rows' text equal to the header's, `]}` and a newline at the end. No row is parsed: each is taken as the id its line
+ * starts with (a safe session id), and parsed when the session is listed, used or checked. Undefined when the text is
+ * not v3 at all; `{}` when it is, but not whole or not as written.
+ */
+function readV3(data: Buffer): { entries?: CatalogEntries } | undefined {
+  if (data.toString('latin1', 0, HEADER_V3.length) !== HEADER_V3) return undefined;
+  const nl = data.indexOf(0x0a);
+  const first = nl < 0 ? '' : data.toString('utf8', 0, nl);
+  if (!first.endsWith('"rows":[') || data.toString('latin1', data.length - 4) !== '\n]}\n') return {};
+  let header: V3Header | undefined;
+  try {
+    header = v3Header(JSON.parse(first + ']}') as Record<string, unknown> | null);
+  } catch {
+    return {};
+  }
+  if (!header) return {};
+  // The rows: every line between the header and the closing `]}` (none: the header's newline is the one before it).
+  if (digest(header.bytes, header.open, data.subarray(Math.min(nl + 1, data.length - 3), data.length - 3)) !== header.sha256) return {};
+  // Kept as text (a Buffer's indexOf and toString per row made this loop 2-3 times slower than a string's).
+  const text = data.toString('utf8');
+  const stop = text.length - 3;
+  const entries = new CatalogEntries(text);
+  const open = new Set(header.open);
+  // Each line: `["<id>",` and the rest of the row, which is parsed on first use.
+  for (let at = first.length + 1; at < stop; ) {
+    const end = text.indexOf('\n', at);
+    const quote = text.indexOf('"', at + 2);
+    const id = text.slice(at + 2, quote);
+    if (!text.startsWith('["', at) || quote < 0 || quote > end || text.charCodeAt(quote + 1) !== 0x2c || !isSafeSessionId(id) || entries.has(id)) return {};
+    entries.addRow(id, at, open.has(id));
+    at = end + 1;
+  }
+  entries.addRowBytes(header.bytes);
+  return { entries };
 }
 
 /**
@@ -239,31 +338,38 @@ function readRows(text: string): { entries?: CatalogEntries } | undefined {
  * believed in part. Every session then reads its own metadata and, on first use, its events.
  */
 export function readCatalog(file: string): { entries: CatalogEntries; problem?: string } {
-  let text: string;
+  let data: Buffer;
   try {
-    text = readSmallFile(file, MAX_CATALOG_BYTES);
+    data = readSmallBytes(file, MAX_CATALOG_BYTES);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { entries: new CatalogEntries() };
     return { entries: new CatalogEntries(), problem: (err as Error).message };
   }
   const torn = `${file} is not whole JSON (torn?)`;
   const foreign = `${file} is not a sessions catalog this daemon wrote`;
-  // The daemon's own layout is read a row at a time; anything else (a torn file too) is parsed whole, which words why.
+  // The daemon's own layout: v3 believed by its hash, v2 read a row at a time. Anything else (a torn file too) is parsed
+  // whole, which words why; a v3 text not as written is not believed (its rows are never parsed to find out more).
+  const v3 = readV3(data);
+  if (v3) return v3.entries ? { entries: v3.entries } : { entries: new CatalogEntries(), problem: data.toString('latin1', data.length - 4) === '\n]}\n' ? foreign : torn };
+  const text = data.toString('utf8');
   const rows = readRows(text);
   if (rows?.entries) return { entries: rows.entries };
-  let data: unknown;
+  let parsed: unknown;
   try {
-    data = JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch {
     return { entries: new CatalogEntries(), problem: torn };
   }
-  const entries = catalogEntries(data);
+  const entries = catalogEntries(parsed);
   if (!entries) return { entries: new CatalogEntries(), problem: foreign };
   return { entries: CatalogEntries.of(entries) };
 }
 
-/** Replaces the catalog whole (temp file + rename, 0600): HEADER, one row a line, `]}` (whole JSON, read back by rows). */
+/** Replaces the catalog whole (temp file + rename, 0600): v3's header, one row a line, `]}` (whole JSON). */
 export function writeCatalog(file: string, entries: CatalogEntries): void {
   const rows = [...entries.rowTexts()];
-  writeFileAtomic(file, `${HEADER}\n${rows.map((r) => r + ',\n').join('').slice(0, -2)}${rows.length ? '\n' : ''}]}\n`);
+  const body = rows.length ? `${rows.join(',\n')}\n` : '';
+  const open = [...entries.openIds()];
+  const header = `${HEADER_V3}"bytes":${entries.bytes},"open":${JSON.stringify(open)},"sha256":"${digest(entries.bytes, open, body)}","rows":[`;
+  writeFileAtomic(file, `${header}\n${body}]}\n`);
 }

@@ -102,13 +102,14 @@ export class SessionRegistry {
     const { entries, problem } = readCatalog(this.catalogFile);
     if (problem) this.logger.warn(`sessions catalog not used (${problem}); every session is read again and the catalog rewritten`);
     this.entries = entries;
+    // What the catalog's entries name (its header says, for the rows); those of directories gone are taken out below.
+    this.startBytes = entries.bytes;
     const listed = new Set<string>();
     for (const name of names.sort()) {
       if (!isSafeSessionId(name)) continue;
       listed.add(name);
       if (entries.has(name)) {
         this.unchecked.add(name);
-        this.startBytes += entries.sizeOf(name);
         // Its open turns are closed now (below), so its entry is checked now: only a file it describes is appended to.
         if (entries.hasOpenTurns(name)) this.get(name);
         continue;
@@ -127,7 +128,7 @@ export class SessionRegistry {
       }
     }
     // Entries of directories that are gone are forgotten; the others are the sessions not used yet.
-    for (const id of entries.keys()) if (!listed.has(id)) entries.delete(id);
+    for (const id of entries.keys()) if (!listed.has(id)) (this.startBytes -= entries.sizeOf(id)), entries.delete(id);
     for (const s of this.sessions.values()) if (s.known) s.closeInterruptedTurns();
     this.sweepTimer = setInterval(() => this.sweep(), Math.max(50, Math.min(IDLE_MS, 10_000))).unref();
     // What reading 1,000 entries or more promoted and left (the listing of sessions/, its sets, the rows' pieces) is
@@ -189,16 +190,18 @@ export class SessionRegistry {
    */
   private check(id: string): void {
     if (!this.unchecked.delete(id)) return;
+    if (!this.entries.has(id)) return;
+    // Undefined for a row that is not an entry (never written so by a daemon): the session is then read like one the
+    // catalog did not know.
     const e = this.entries.get(id);
-    if (!e) return;
     const dir = path.join(this.sessionsDir, id);
     const file = path.join(dir, EVENTS_FILE);
     try {
       const fst = fs.lstatSync(file, { throwIfNoEntry: false });
       refuseOddFile(file, fst);
-      if (entryHolds(e, markOf(file, fst)) && (e.size > 0 || fs.statSync(dir).isDirectory())) return;
+      if (e && entryHolds(e, markOf(file, fst)) && (e.size > 0 || fs.statSync(dir).isDirectory())) return;
       this.entries.delete(id);
-      this.startBytes += (fst?.size ?? 0) - e.size;
+      this.startBytes += (fst?.size ?? 0) - (e?.size ?? 0);
       this.sorted = undefined;
       const st = fs.statSync(dir);
       if (!st.isDirectory()) return;
