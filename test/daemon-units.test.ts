@@ -120,7 +120,8 @@ test('originAllowed: no Origin (not a browser) or a loopback page only', () => {
 });
 
 test('issue 23: the sessions catalog\'s hand check (read before the daemon serves) accepts exactly what its zod schema accepts', async () => {
-  const { catalogEntries, CATALOG_SCHEMA } = await import('../src/daemon/server/session-catalog.js');
+  const { catalogEntries } = await import('../src/daemon/server/session-catalog.js');
+  const { CATALOG_SCHEMA } = await import('../src/daemon/server/session-catalog-schema.js');
   const good = { createdAt: '2026-11-25T10:00:00.000Z', workspace: null, size: 10, mtimeMs: 1.5, ino: 7, lastSeq: 3, count: 3, turns: 1, openTurns: ['t1'], lastActivity: null };
   const bad: Array<[string, unknown]> = [
     ['createdAt', 1], ['workspace', 2], ['size', -1], ['size', 1.5], ['mtimeMs', 'x'], ['ino', null], ['lastSeq', '3'], ['count', -2],
@@ -159,7 +160,8 @@ test('issue 23: the sessions catalog\'s hand check (read before the daemon serve
 });
 
 test('issue 23: the catalog file is read a row at a time exactly when it is whole JSON a daemon wrote, and gives back what was written', async () => {
-  const { CatalogEntries, CATALOG_SCHEMA, readCatalog, writeCatalog } = await import('../src/daemon/server/session-catalog.js');
+  const { CatalogEntries, readCatalog, writeCatalog } = await import('../src/daemon/server/session-catalog.js');
+  const { CATALOG_SCHEMA } = await import('../src/daemon/server/session-catalog-schema.js');
   const os = await import('node:os');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-catalog-'));
   try {

@@ -283,3 +283,11 @@ test('explain code loads lazily: opta doctor and opta support reach it only thro
     for (const f of lazy) assert.ok(!closure.has(path.join(ROOT, f)), `${entry} loads ${f} at start-up`);
   }
 });
+
+test("the daemon serves without loading zod: nothing it loads before it serves imports it (request schemas, the config's wording: on first use)", () => {
+  // main.ts and what startDaemon awaits before serving (the log scrubber's shapes).
+  const files = new Set([...staticClosure('src/daemon/main.ts'), ...staticClosure('src/redact/load-shapes.ts'), ...staticClosure('src/redact/redactor.ts')]);
+  assert.ok(files.has(path.join(ROOT, 'src/daemon/server/session-routes.ts')), 'the walk reaches the routes');
+  const eager = [...files].filter((f) => /^import\s+(?!type\s)[^;]*from\s+'zod'/m.test(fs.readFileSync(f, 'utf8')));
+  assert.deepEqual(eager.map((f) => path.relative(ROOT, f)), []);
+});

@@ -1,4 +1,4 @@
-// daemon/state.json without zod: a reader that classifies it exactly like state.ts readState (one shape: state-shape.ts), the stopped record a stop leaves, setting aside.
+// daemon/state.json without zod: a reader that classifies it exactly like state.ts readState (one shape: state-shape.ts), the running record's write, the stopped record a stop leaves, setting aside.
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic.js';
@@ -34,6 +34,13 @@ export function readStateWith(file: string, check: StateCheck): StateRead {
 /** Same contract as readState, without loading zod. */
 export function readStateLite(file: string): StateRead {
   return readStateWith(file, checkStateLite);
+}
+
+/** Writes a running daemon's record (atomic, 0600), checked like the schema checks it: unknown keys are dropped. */
+export function writeState(file: string, state: DaemonState): void {
+  const r = checkStateLite(state, 'running');
+  if (!r.ok) throw new OptaError(`not a daemon state record (${r.error}); nothing was written to ${file}`);
+  writeFileAtomic(file, JSON.stringify(r.value, null, 2) + '\n');
 }
 
 /** The stopped record of a running daemon's: what it had, when and how it stopped; the token is dropped (nothing can use it). */

@@ -1,6 +1,5 @@
-// The daemon state file (daemon/state.json): its zod schemas (built from state-shape.ts), validated reads and atomic writes (zod-free reads, stop records and removal: state-lite.ts).
+// The daemon state file (daemon/state.json): its zod schemas (built from state-shape.ts) and validated reads (zod-free reads, writes, stop records and removal: state-lite.ts).
 import { z } from 'zod';
-import { writeFileAtomic } from './atomic.js';
 import { readStateWith } from './state-lite.js';
 import { STATE_FIELDS, type DaemonState as ShapeState, type StoppedState as ShapeStopped, type StateField, type StateVariant } from './state-shape.js';
 
@@ -36,6 +35,5 @@ export function readState(file: string) {
   });
 }
 
-export function writeState(file: string, state: DaemonState): void {
-  writeFileAtomic(file, JSON.stringify(DaemonStateSchema.parse(state), null, 2) + '\n');
-}
+/** The running record's write: zod-free (the daemon writes it before it serves), checked as DaemonStateSchema checks. */
+export { writeState } from './state-lite.js';

@@ -2,12 +2,13 @@
 import http from 'node:http';
 import crypto from 'node:crypto';
 import { ensurePrivateDir } from '../../core/atomic.js';
-import { loadConfig, type OptaConfig } from '../../core/config.js';
+import type { OptaConfig } from '../../core/config.js';
+import { readConfigLite } from '../../core/config-lite.js';
 import { portsInOrder } from '../../core/port-order.js';
 import { causeText } from '../../core/errors.js';
 import { optaPaths } from '../../core/paths.js';
-import { readState, writeState, type DaemonState } from '../../core/state.js';
-import { markStoppedIfOwned } from '../../core/state-lite.js';
+import type { DaemonState } from '../../core/state.js';
+import { markStoppedIfOwned, readStateLite, writeState } from '../../core/state-lite.js';
 import { VERSION } from '../../core/version.js';
 import { allPortsTakenMessage, bindFirstFree } from './bind.js';
 import { answerClientError, Router } from './http.js';
@@ -41,7 +42,9 @@ export async function startDaemon(home: string, opts: { echo?: boolean } = {}): 
   const paths = optaPaths(home);
   let config: OptaConfig;
   try {
-    config = loadConfig(paths.configFile);
+    // A valid file (or none) is decided without zod, which loads only to word what is wrong with an invalid one.
+    const lite = readConfigLite(paths.configFile);
+    config = lite.status === 'valid' ? lite.config : (await import('../../core/config.js')).loadConfig(paths.configFile);
   } catch (err) {
     return { ok: false, message: causeText(err) };
   }
@@ -123,7 +126,7 @@ export async function installLogScrubber(logger: Logger, token: string, config: 
 
 /** Restores state.json when a person deleted it while the daemon runs (SIGHUP asks for this). */
 export function reassertState(ctx: DaemonContext): boolean {
-  const cur = readState(ctx.paths.stateFile);
+  const cur = readStateLite(ctx.paths.stateFile);
   if (cur.class === 'valid' && cur.state.daemonId === ctx.state.daemonId) return false;
   if (cur.class === 'valid' && cur.state.pid !== ctx.state.pid) {
     // Another daemon's state: never overwrite it.

@@ -1,7 +1,6 @@
 // The daemon's catalog of sessions (daemon/sessions-catalog.json): each session's metadata and facts, so a start reads one file, not the history.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { z } from 'zod';
 import { writeFileAtomic } from '../../core/atomic.js';
 import { readSmallBytes } from '../../core/read-small.js';
 import { isSafeSessionId } from '../session-id.js';
@@ -11,37 +10,28 @@ export const CATALOG_FILE = 'sessions-catalog.json';
 /** 10,000 sessions take about 3 MB; a file far beyond what the daemon writes is not read (it was not the daemon's). */
 const MAX_CATALOG_BYTES = 256 * 1024 * 1024;
 
-const Entry = z.object({
-  createdAt: z.string(),
-  workspace: z.string().nullable(),
+/** One session's entry (its row's fields after the id). The zod schema these are checked as: session-catalog-schema.ts. */
+export interface CatalogEntry {
+  createdAt: string;
+  workspace: string | null;
   /** Size, mtime and inode of events.jsonl when the entry was written: the entry holds only while all three match. */
-  size: z.number().int().min(0),
-  mtimeMs: z.number(),
-  ino: z.number(),
-  lastSeq: z.number().int().min(0),
-  count: z.number().int().min(0),
-  turns: z.number().int().min(0),
-  openTurns: z.array(z.string()),
-  lastActivity: z.string().nullable(),
-});
-export type CatalogEntry = z.infer<typeof Entry>;
-
-/** The form daemons before issue 23's rows wrote (an object per session, its field names repeated): still read. */
-const CatalogV1 = z.object({ v: z.literal(1), sessions: z.record(z.string(), Entry) });
+  size: number;
+  mtimeMs: number;
+  ino: number;
+  lastSeq: number;
+  count: number;
+  turns: number;
+  openTurns: string[];
+  lastActivity: string | null;
+}
 
 /**
- * One row per session, its fields in ROW_FIELDS order (v2; v3 has the same rows). Why rows: the v1 object of 10,000
- * sessions (2.1 MB) took ~22 ms to parse and left ~2.5 MB more heap than these rows (1.1 MB, ~14 ms), measured on a
- * daemon's start, which reads this file before it serves.
+ * The forms: v1 (daemons before issue 23's rows: an object per session, its field names repeated), v2 (one row per
+ * session, its fields in ROW_FIELDS order: the v1 object of 10,000 sessions, 2.1 MB, took ~22 ms to parse and left
+ * ~2.5 MB more heap than these rows, 1.1 MB, ~14 ms), both read whole; and v3, written now, the same rows read only in
+ * its own layout (readV3): its header holds the SHA-256 of its rows, so no row is parsed before the daemon serves.
+ * No zod here: loading it cost every start ~10 ms before serving.
  */
-const Row = z.tuple([z.string(), Entry.shape.createdAt, Entry.shape.workspace, Entry.shape.size, Entry.shape.mtimeMs, Entry.shape.ino, Entry.shape.lastSeq, Entry.shape.count, Entry.shape.turns, Entry.shape.openTurns, Entry.shape.lastActivity]);
-const CatalogV2 = z.object({ v: z.literal(2), rows: z.array(Row) });
-/**
- * The forms read whole (parsed, then checked): v1 and v2. The form written now, v3, is read only in its own layout
- * (readV3): its header holds the SHA-256 of its rows, so no row is parsed before the daemon serves.
- */
-const Catalog = z.union([CatalogV1, CatalogV2]);
-
 /** A row's fields, in order (the session's id first); also written into the file, for a person reading it. */
 export const ROW_FIELDS = ['id', 'createdAt', 'workspace', 'size', 'mtimeMs', 'ino', 'lastSeq', 'count', 'turns', 'openTurns', 'lastActivity'] as const;
 
@@ -49,7 +39,7 @@ const isInt = (x: unknown): x is number => Number.isSafeInteger(x) && (x as numb
 const isStr = (x: unknown): x is string => typeof x === 'string';
 const isStrOrNull = (x: unknown): boolean => x === null || typeof x === 'string';
 
-/** An entry's fields checked as Entry's schema says, by hand (see catalogEntries): one check for v1 objects and v2 rows. */
+/** An entry's fields checked as the schema's Entry says, by hand (see catalogEntries): one check for v1 objects and v2 rows. */
 function entryOk(e: Record<string, unknown>): boolean {
   return (
     isStr(e.createdAt) && isStrOrNull(e.workspace) && isInt(e.size) && typeof e.mtimeMs === 'number' && Number.isFinite(e.mtimeMs) &&
@@ -59,7 +49,7 @@ function entryOk(e: Record<string, unknown>): boolean {
 }
 
 /**
- * The catalog's entries when `data` has the shape of Catalog (rows, or an older daemon's v1 object), else undefined.
+ * The catalog's entries when `data` has the shape of the schema's Catalog (v2 rows, or a v1 object), else undefined.
  * Why by hand: the start reads this file before it serves, and Catalog.safeParse took 90-230 ms for 10,000 sessions
  * (the whole budget of a start); these checks are the schema's, field by field, and a test holds them to it
  * (test/daemon-units.test.ts).
@@ -79,7 +69,7 @@ export function catalogEntries(data: unknown): Map<string, CatalogEntry> | undef
   return out;
 }
 
-/** The entry a v2 row holds, checked as Row is; undefined when it is not one. */
+/** The entry a row holds, checked as the schema's Row is; undefined when it is not one. */
 function rowEntry(r: unknown): [string, CatalogEntry] | undefined {
   if (!Array.isArray(r) || r.length !== ROW_FIELDS.length) return undefined;
   const [id, createdAt, workspace, size, mtimeMs, ino, lastSeq, count, turns, openTurns, lastActivity] = r as unknown[];
@@ -98,8 +88,6 @@ function rowEntries(rows: unknown[]): Map<string, CatalogEntry> | undefined {
   return out;
 }
 
-/** The schema the hand check follows (for the test that holds them together). */
-export const CATALOG_SCHEMA = Catalog;
 
 /** What the events file is now: its size, mtime and inode, or all zero when there is none yet. */
 export interface FileMark {

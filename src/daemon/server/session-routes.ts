@@ -1,6 +1,5 @@
 // HTTP routes for sessions: create/list/get, submit a turn, cancel, resolve a permission, and poll events.
 import type { ServerResponse } from 'node:http';
-import { z } from 'zod';
 import { causeText } from '../../core/errors.js';
 import type { DaemonContext } from './context.js';
 import type { SessionCore } from './core.js';
@@ -9,23 +8,13 @@ import type { Session } from './session.js';
 import type { Listed } from './sessions.js';
 import type { ReplayLine } from './event-log.js';
 import type { SessionCancelled, SessionCreated, SessionPage, SessionSummary } from '../protocol.js';
-import { isSafeSessionId, SESSION_ID_RE, SESSION_ID_RULE } from '../session-id.js';
+import { isSafeSessionId, SESSION_ID_RULE } from '../session-id.js';
+import { requestSchemas } from './request-schemas.js';
 import { parseInput } from './validate.js';
 import { checkWorkspace } from './workspace.js';
 
-const CreateBody = z
-  .object({
-    id: z.string().regex(SESSION_ID_RE, SESSION_ID_RULE).optional(),
-    workspace: z.string().min(1, 'must be a non-empty absolute path').optional(),
-  })
-  .strict();
-const TurnBody = z.object({ content: z.string().min(1, 'must be a non-empty string').max(256 * 1024) }).strict();
-const DecisionBody = z.object({ decision: z.enum(['allow', 'deny']) }).strict();
-const AfterSeq = z.coerce.number().int().min(0);
 /** GET /v3/sessions answers this many sessions unless asked for another page size (?limit=, at most MAX_PAGE). */
 export const SESSIONS_PAGE = 100;
-const MAX_PAGE = 10_000;
-const Limit = z.coerce.number().int().min(1).max(MAX_PAGE);
 
 export function sessionView(s: Listed, core: SessionCore): SessionSummary {
   return {
@@ -52,8 +41,9 @@ export function sessionOr404(core: SessionCore, id: string): Session {
 export function afterSeqParam(url: URL): number | undefined {
   const raw = url.searchParams.get('afterSeq');
   if (raw === null) return undefined;
-  if (!/^\d+$/.test(raw)) throw new HttpError(400, 'BAD_REQUEST', 'afterSeq: must be a whole number of at least 0');
-  return parseInput(AfterSeq, raw, 'afterSeq');
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n)) throw new HttpError(400, 'BAD_REQUEST', 'afterSeq: must be a whole number of at least 0');
+  return n;
 }
 
 const COMMA = Buffer.from(',');
@@ -75,7 +65,7 @@ export function installSessionRoutes(ctx: DaemonContext, core: SessionCore): voi
   const r = ctx.router;
 
   r.add('POST', '/v3/sessions', async (c: RequestContext) => {
-    const body = parseInput(CreateBody, (await c.body()) ?? {});
+    const body = parseInput((await requestSchemas()).CreateBody, (await c.body()) ?? {});
     let workspace: string | null = null;
     if (body.workspace !== undefined) {
       const w = checkWorkspace(body.workspace, ctx.paths.home);
@@ -91,7 +81,7 @@ export function installSessionRoutes(ctx: DaemonContext, core: SessionCore): voi
   // ?limit= (default SESSIONS_PAGE) and ?after=<the last id of the previous page>, which `next` gives (null at the end).
   r.add('GET', '/v3/sessions', async (c): Promise<SessionPage> => {
     const rawLimit = c.url.searchParams.get('limit');
-    const limit = rawLimit === null ? SESSIONS_PAGE : parseInput(Limit, rawLimit, 'limit');
+    const limit = rawLimit === null ? SESSIONS_PAGE : parseInput((await requestSchemas()).Limit, rawLimit, 'limit');
     const after = c.url.searchParams.get('after') ?? undefined;
     if (after !== undefined && !isSafeSessionId(after)) throw new HttpError(400, 'BAD_REQUEST', `after: ${SESSION_ID_RULE}`);
     const page = core.registry.page(after, limit);
@@ -111,7 +101,7 @@ export function installSessionRoutes(ctx: DaemonContext, core: SessionCore): voi
 
   r.add('POST', '/v3/sessions/:id/turns', async (c) => {
     const s = sessionOr404(core, c.params.id);
-    const body = parseInput(TurnBody, await c.body());
+    const body = parseInput((await requestSchemas()).TurnBody, await c.body());
     const { turn, position, seq } = await core.registry.use(s, () => s.submit(body.content));
     sendJson(c.res, 202, { turnId: turn.id, sessionId: s.id, position, seq });
   });
@@ -127,7 +117,7 @@ export function installSessionRoutes(ctx: DaemonContext, core: SessionCore): voi
 
   r.add('POST', '/v3/sessions/:id/permissions/:requestId', async (c) => {
     const s = sessionOr404(core, c.params.id);
-    const body = parseInput(DecisionBody, await c.body());
+    const body = parseInput((await requestSchemas()).DecisionBody, await c.body());
     const requestId = c.params.requestId;
     if (!core.broker.resolve(s.id, requestId, body.decision, 'client')) {
       throw new HttpError(404, 'PERMISSION_NOT_PENDING', `no pending permission request "${requestId}" in session ${s.id} (already resolved, timed out or cancelled; see GET /v3/permissions?state=pending)`);

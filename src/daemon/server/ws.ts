@@ -2,13 +2,14 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { causeText } from '../../core/errors.js';
 import type { DaemonContext } from './context.js';
 import type { SessionCore } from './core.js';
 import type { EventEnvelope } from '../protocol.js';
 import { BAD_TARGET_MESSAGE, bearerFrom, HttpError, hostAllowed, MAX_BODY_BYTES, originAllowed, requestUrl, tokenMatches } from './http.js';
 import { afterSeqParam, sessionOr404 } from './session-routes.js';
+import { requestSchemas, type RequestSchemas } from './request-schemas.js';
 
 /** A ping every interval; a client that has not answered the last one by the next is dropped (tests shorten it). */
 const HEARTBEAT_MS = Number(process.env.OPTA_WS_HEARTBEAT_MS) > 0 ? Number(process.env.OPTA_WS_HEARTBEAT_MS) : 30_000;
@@ -19,11 +20,6 @@ const WS_REPLAY_CHUNK_BYTES = 256 * 1024;
  * Events are on disk first, so it loses nothing: it reconnects with afterSeq = the last seq it got.
  */
 export const WS_MAX_BEHIND_BYTES = 8 * 1024 * 1024;
-
-const ClientMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('permission.resolve'), requestId: z.string().min(1), decision: z.enum(['allow', 'deny']) }),
-  z.object({ type: z.literal('ping') }),
-]);
 
 /** Close codes a client (or the daemon stopping) sends when it leaves on purpose: 1000 normal, 1001 going away, 1005 no code. */
 const NORMAL_CLOSE = new Set([1000, 1001, 1005]);
@@ -94,9 +90,9 @@ export function installEventSocket(ctx: DaemonContext, core: SessionCore): void 
       const e = err as HttpError;
       return refuse(socket, e.status ?? 400, e.code ?? 'BAD_REQUEST', e.message);
     }
-    void server().then((s) =>
+    void Promise.all([server(), requestSchemas()]).then(([s, { ClientMessage }]) =>
       s.handleUpgrade(req, socket, head, (ws) => {
-        attach(ws, sessionId, afterSeq).catch((err: unknown) => {
+        attach(ws, sessionId, afterSeq, ClientMessage).catch((err: unknown) => {
           // Reading the backlog failed (an unreadable events.jsonl): this client gets a close code, the daemon lives on.
           ctx.logger.error(`WebSocket for session ${sessionId} failed: ${causeText(err)}`);
           ws.close(1011, 'internal error; see daemon.log');
@@ -123,7 +119,7 @@ export function installEventSocket(ctx: DaemonContext, core: SessionCore): void 
     });
   }
 
-  async function attach(ws: WebSocket, sessionId: string, afterSeq: number | undefined): Promise<void> {
+  async function attach(ws: WebSocket, sessionId: string, afterSeq: number | undefined, ClientMessage: RequestSchemas['ClientMessage']): Promise<void> {
     const session = core.registry.get(sessionId)!;
     let lastSent = afterSeq ?? session.lastSeq;
     let replaying = true;
