@@ -194,14 +194,7 @@ test('issue 23: the catalog file is read a row at a time exactly when it is whol
     const header = JSON.parse(lines[0] + ']}') as { v: number; bytes: number; open: string[]; sha256: string };
     assert.deepEqual([header.v, header.bytes, header.open], [3, 10 + 99 + 10, ['b']], 'the header: v3, the bytes of all rows, the ids with open turns');
     const mangled = [
-      ...cuts(text),
-      text.replace('],\n', ']\n'),
-      text.replace(']\n]}', '],\n]}'),
-      text.replaceAll('\n', '\r\n'),
-      text + 'x',
-      text + '\n',
-      lines.slice(0, 2).concat(lines.slice(3)).join('\n'),
-      text.replace('"rows":[', '"rows":[\n'),
+      ...damaged(text),
       text.replace('"v":3', '"v":4'),
       text.replace(',1,[],null]', ',2,[],null]'),
       text.replace('"bytes":119', '"bytes":120'),
@@ -236,18 +229,7 @@ test('issue 23: the catalog file is read a row at a time exactly when it is whol
     assert.notEqual(v2Read.entries.get('a'), v2Read.entries.get('a'), 'a v2 row stays its line of text too');
     writeCatalog(file, v2Read.entries);
     assert.equal(fs.readFileSync(file, 'utf8'), text, 'a v2 catalog read is written again as v3, the same bytes as the original');
-    const v2Lines = v2.split('\n');
-    const variants = [
-      ...cuts(v2),
-      v2.replace('],\n', ']\n'),
-      v2.replace(']\n]}', '],\n]}'),
-      v2.replaceAll('\n', '\r\n'),
-      v2 + 'x',
-      v2 + '\n',
-      v2Lines.slice(0, 2).concat(v2Lines.slice(3)).join('\n'),
-      v2.replace('"rows":[', '"rows":[\n'),
-      v2.replace('"v":2', '"v":1'),
-    ];
+    const variants = [...damaged(v2), v2.replace('"v":2', '"v":1')];
     for (const v of variants) {
       fs.writeFileSync(file, v);
       let whole = false;
@@ -263,9 +245,22 @@ test('issue 23: the catalog file is read a row at a time exactly when it is whol
   }
 });
 
-/** A text cut at every line end and within lines (every 7th place). */
-function cuts(text: string): string[] {
-  return Array.from({ length: text.length }, (_, i) => text.slice(0, i)).filter((_, i) => i % 7 === 0 || text[i - 1] === '\n' || text[i] === '\n');
+/**
+ * A catalog's text damaged every way a file can be: cut at every line end and within lines (every 7th place), a
+ * comma lost or added, CRLF, something after the end, a row taken out, a line break added after the header.
+ */
+function damaged(text: string): string[] {
+  const lines = text.split('\n');
+  return [
+    ...Array.from({ length: text.length }, (_, i) => text.slice(0, i)).filter((_, i) => i % 7 === 0 || text[i - 1] === '\n' || text[i] === '\n'),
+    text.replace('],\n', ']\n'),
+    text.replace(']\n]}', '],\n]}'),
+    text.replaceAll('\n', '\r\n'),
+    text + 'x',
+    text + '\n',
+    lines.slice(0, 2).concat(lines.slice(3)).join('\n'),
+    text.replace('"rows":[', '"rows":[\n'),
+  ];
 }
 
 /** A catalog's entries by id, either form (the test's own reading of the file). */
