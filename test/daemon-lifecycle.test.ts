@@ -356,7 +356,7 @@ test('HTTP: identity answers without a token and tells nothing secret; everythin
   const health = (await ok.json()) as Record<string, unknown>;
   assert.equal(health.port, s.port);
   assert.equal(typeof health.uptimeMs, 'number');
-  assert.deepEqual(health.counts, { sessions: 0, activeTurns: 0, pendingPermissions: 0, wsClients: 0, loadedSessions: 0, sessionBytesAppended: 0, sessionBytes: 0 });
+  assert.deepEqual(health.counts, { sessions: 0, activeTurns: 0, pendingPermissions: 0, wsClients: 0, loadedSessions: 0, sessionsToCheck: 0, sessionBytesAppended: 0, sessionBytes: 0 });
 
   // DNS rebinding: a Host that is not a loopback name is refused even with the token; so is a request with no Host
   // at all (HTTP/1.0 allows it). Raw requests, so no client library fills the header in.

@@ -20,6 +20,7 @@ export function createSessionCore(ctx: DaemonContext): SessionCore {
   registry.loadAll();
   ctx.counts.sessions = () => registry.size;
   ctx.counts.loadedSessions = () => registry.list().filter((s) => s.isLoaded).length;
+  ctx.counts.sessionsToCheck = () => registry.toCheck;
   // What sessions/ grew by since this daemon started (with uptimeMs, the rate opta doctor compares to the free space).
   ctx.counts.sessionBytesAppended = () => registry.appendedBytes;
   ctx.counts.sessionBytes = () => registry.startBytes + registry.appendedBytes;

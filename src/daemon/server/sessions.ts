@@ -388,6 +388,16 @@ export class SessionRegistry {
     return this.sorted;
   }
 
+  /**
+   * Sessions the background work after the start has still to do: catalog entries not yet compared with their files,
+   * and sessions not yet read (GET /v3/health `sessionsToCheck`; 0 once the daemon settled).
+   */
+  get toCheck(): number {
+    let n = this.unchecked.size;
+    for (const s of this.sessions.values()) if (!s.known) n++;
+    return n;
+  }
+
   get size(): number {
     return this.ids().length;
   }
