@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { startRig, type DaemonRig, type Envelope } from './helpers/daemon.js';
 import { OPTA_BIN, runOpta, waitUntil } from './helpers/env.js';
@@ -431,6 +432,24 @@ describe('the daemon\'s memory settings', { skip: !fs.existsSync('/proc/self/env
     assert.equal(mine.code, 0, mine.stdout + mine.stderr);
     rig.refresh();
     assert.deepEqual(settings()[1], ['MALLOC_ARENA_MAX=4', 'MALLOC_MMAP_THRESHOLD_=131072']);
+    assert.equal((await runOpta(rig.h, ['daemon', 'stop'])).code, 0);
+  });
+});
+
+describe('what the first turn needs is loaded once the daemon serves', () => {
+  let rig: DaemonRig;
+  after(async () => rig?.cleanup());
+
+  test('warmed: zod and undici load just after the start, with no request (their code caches are written), not in the first turn', async (t) => {
+    rig = await startRig({ start: false });
+    // A code cache directory of this test's own: a bundle's cache is written 2 s after the bundle first loads.
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-warm-cache-'));
+    t.after(() => fs.rmSync(cache, { recursive: true, force: true }));
+    const r = await runOpta(rig.h, ['daemon', 'start'], { env: { ...rig.h.env, XDG_CACHE_HOME: cache } });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    rig.refresh();
+    const caches = () => (fs.existsSync(path.join(cache, 'opta')) ? fs.readdirSync(path.join(cache, 'opta')) : []);
+    await waitUntil(() => ['daemon-', 'lib-zod-', 'lib-undici-'].every((p) => caches().some((f) => f.startsWith(p))), 20_000, `the daemon, zod and undici code caches (have: ${caches().join(', ')})`);
     assert.equal((await runOpta(rig.h, ['daemon', 'stop'])).code, 0);
   });
 });

@@ -39,7 +39,7 @@ describe('collectors against a running daemon and LMX simulator', () => {
     assert.equal(f.port, rig.port);
     assert.equal(f.version, VERSION);
     assert.equal(f.onFallbackPort, false);
-    assert.deepEqual(Object.keys(f.counts).sort(), ['activeTurns', 'loadedSessions', 'pendingPermissions', 'sessionBytes', 'sessionBytesAppended', 'sessions', 'wsClients']);
+    assert.deepEqual(Object.keys(f.counts).sort(), ['activeTurns', 'loadedSessions', 'pendingPermissions', 'sessionBytes', 'sessionBytesAppended', 'sessions', 'sessionsToCheck', 'wsClients']);
     assert.ok(Object.values(f.counts).every((n) => Number.isInteger(n)), JSON.stringify(f.counts));
     assert.ok(!JSON.stringify(f).includes(rig.token));
   });

@@ -200,10 +200,13 @@ describe('smaller gaps', () => {
         assert.equal(again.code, 0, again.stdout + again.stderr);
         const s2 = readJson<{ port: number; token: string; pid: number }>(h.paths.stateFile);
         h.pids.add(s2.pid);
+        const auth = { headers: { authorization: `Bearer ${s2.token}` } };
+        // Swapped once the background check after the start compared good's entry with its file (else that check
+        // finds the FIFO first, and leaves the session out with a WARN: the other path, tested above).
+        await waitUntil(async () => ((await (await fetchWithin(`http://127.0.0.1:${s2.port}/v3/health`, auth, 10_000)).json()) as { counts: { sessionsToCheck: number } }).counts.sessionsToCheck === 0, 10_000, 'the background check after the start');
         const goodFile = path.join(dir('good'), 'events.jsonl');
         fs.rmSync(goodFile);
         execFileSync('mkfifo', [goodFile]);
-        const auth = { headers: { authorization: `Bearer ${s2.token}` } };
         const use = await fetchWithin(`http://127.0.0.1:${s2.port}/v3/sessions/good/events?afterSeq=0`, auth, 10_000);
         assert.equal(use.status, 500, await use.text());
         assert.match(fs.readFileSync(h.paths.logFile, 'utf8'), /request failed: .*good\/events\.jsonl is a FIFO, not a file the daemon wrote/);

@@ -29,6 +29,11 @@ let agentP: Promise<Dispatcher> | undefined;
  */
 const agent = () => (agentP ??= import('undici').then(({ Agent }) => new Agent()));
 
+/** Loads undici and makes the Agent now (the daemon does it once it settled, not in its first turn). */
+export async function warmLmxClient(): Promise<void> {
+  await agent();
+}
+
 /** One request to LMX; `reset`: a fresh connection each time, so a pooled socket never hides that LMX went away. */
 async function lmxRequest(t: LmxTarget, path: string, opts: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string; signal: AbortSignal }): Promise<Dispatcher.ResponseData> {
   return (await agent()).request({ origin: baseUrl(t), path, ...opts, reset: true });

@@ -61,6 +61,11 @@ export class SessionRegistry {
    * background right after the daemon serves; one that no longer matches makes its session pending (read again).
    */
   private readonly unchecked = new Set<string>();
+  /**
+   * Run once just after the daemon serves, before the background check (whose collection then takes its garbage too):
+   * what the first turn would otherwise load while every other request waits (set by core.ts).
+   */
+  warmUp: (() => Promise<void>) | undefined;
   private reconciling = false;
   private saveTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -135,7 +140,14 @@ export class SessionRegistry {
     // this start left (the listing of sessions/, its sets, the catalog's bytes) is collected at the end of that check,
     // not before serving: with 10,000 sessions a collection here cost ~8 ms of the start for ~2 MiB that the daemon
     // holds until then (57.0-57.2 MiB right after the start, 55.8-56.6 five seconds later; measured, 5 starts each).
-    this.reconcileSoon();
+    // Just after the daemon serves: what the first turn needs is loaded (warmUp), then the check runs.
+    setTimeout(() => void this.warm().then(() => this.reconcileSoon()), 0).unref();
+  }
+
+  private async warm(): Promise<void> {
+    const w = this.warmUp;
+    this.warmUp = undefined;
+    if (w && !this.closed) await w().catch(() => undefined);
   }
 
   private reconcileSoon(): void {
@@ -160,7 +172,7 @@ export class SessionRegistry {
         since = performance.now();
       }
     }
-    // The start's garbage and the check's (a stat of each file, each row parsed) are still in the heap, and an idle
+    // The start's garbage, the warm-up's and the check's (a stat of each file, each row parsed) are still in the heap, and an idle
     // daemon allocates nothing that would collect them: with 10,000 sessions a collection here left ~4 MiB less RSS.
     if (checks >= 1000) collectGarbage();
     let read = false;
