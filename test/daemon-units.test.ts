@@ -309,3 +309,38 @@ test('issue 23: sessions known from the catalog are kept as its entries: listing
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('issue 23: the size of sessions/ at a start comes from the catalog header, less the sessions whose directories are gone', async () => {
+  const { SessionRegistry } = await import('../src/daemon/server/sessions.js');
+  const { CatalogEntries, writeCatalog } = await import('../src/daemon/server/session-catalog.js');
+  const os = await import('node:os');
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-registry-bytes-'));
+  try {
+    const sessionsDir = path.join(root, 'sessions');
+    const catalog = path.join(root, 'daemon', 'sessions-catalog.json');
+    fs.mkdirSync(path.dirname(catalog), { recursive: true });
+    const ts = '2026-11-25T10:00:00.000Z';
+    const entries = new CatalogEntries();
+    const sizes: Record<string, number> = {};
+    for (let i = 0; i < 4; i++) {
+      const id = `b${i}`;
+      fs.mkdirSync(path.join(sessionsDir, id), { recursive: true });
+      const file = path.join(sessionsDir, id, 'events.jsonl');
+      fs.writeFileSync(file, JSON.stringify({ v: 1, seq: 1, sessionId: id, event: 'turn.queued', ts, payload: { turnId: 't1', content: 'x'.repeat(100 * (i + 1)), position: 0 } }) + '\n');
+      const st = fs.statSync(file);
+      sizes[id] = st.size;
+      entries.set(id, { createdAt: ts, workspace: null, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, lastSeq: 1, count: 1, turns: 1, openTurns: [], lastActivity: ts });
+    }
+    writeCatalog(catalog, entries);
+    fs.rmSync(path.join(sessionsDir, 'b2'), { recursive: true });
+    const logger = { warn: () => undefined, info: () => undefined, error: () => undefined };
+    const space = { admit: () => undefined, beforeAppend: () => undefined, onDiskFull: () => false };
+    const reg = new SessionRegistry(sessionsDir, catalog, logger as never, async () => undefined, space as never);
+    reg.loadAll();
+    assert.equal(reg.size, 3);
+    assert.equal(reg.startBytes, sizes.b0 + sizes.b1 + sizes.b3, JSON.stringify(sizes));
+    reg.closeAll();
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -25,13 +25,12 @@ export interface CatalogEntry {
   lastActivity: string | null;
 }
 
-/**
- * The forms: v1 (daemons before issue 23's rows: an object per session, its field names repeated), v2 (one row per
- * session, its fields in ROW_FIELDS order: the v1 object of 10,000 sessions, 2.1 MB, took ~22 ms to parse and left
- * ~2.5 MB more heap than these rows, 1.1 MB, ~14 ms), both read whole; and v3, written now, the same rows read only in
- * its own layout (readV3): its header holds the SHA-256 of its rows, so no row is parsed before the daemon serves.
- * No zod here: loading it cost every start ~10 ms before serving.
- */
+// The forms: v1 (daemons before issue 23's rows: an object per session, its field names repeated), v2 (one row per
+// session, its fields in ROW_FIELDS order: the v1 object of 10,000 sessions, 2.1 MB, took ~22 ms to parse and left
+// ~2.5 MB more heap than these rows, 1.1 MB, ~14 ms), both read whole; and v3, written now, the same rows read only in
+// its own layout (readV3): its header holds the SHA-256 of its rows, so no row is parsed before the daemon serves.
+// No zod here: loading it cost every start ~10 ms before serving.
+
 /** A row's fields, in order (the session's id first); also written into the file, for a person reading it. */
 export const ROW_FIELDS = ['id', 'createdAt', 'workspace', 'size', 'mtimeMs', 'ino', 'lastSeq', 'count', 'turns', 'openTurns', 'lastActivity'] as const;
 
@@ -87,7 +86,6 @@ function rowEntries(rows: unknown[]): Map<string, CatalogEntry> | undefined {
   }
   return out;
 }
-
 
 /** What the events file is now: its size, mtime and inode, or all zero when there is none yet. */
 export interface FileMark {
@@ -249,7 +247,7 @@ export class CatalogEntries {
 }
 
 /**
- * The rows of a catalog in the daemon's own layout (HEADER, one row a line joined by commas, `]}`), each parsed and
+ * The rows of a v2 catalog in its own layout (HEADER_V2, one row a line joined by commas, `]}`), each parsed and
  * checked on its own, kept as lines; undefined when `text` is not in that layout (then the whole text is parsed). A
  * text accepted here is whole JSON: every line between the first and the last is a row, a comma after every row but
  * the last, `]}` and nothing else (a newline) after it.

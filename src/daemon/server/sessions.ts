@@ -132,15 +132,16 @@ export class SessionRegistry {
         this.logger.warn(`session ${name} could not be loaded: ${causeText(err)}`);
       }
     }
-    // Entries of directories that are gone are forgotten; the others are the sessions not used yet.
-    for (const id of entries.keys()) if (!listed.has(id)) (this.startBytes -= entries.sizeOf(id)), entries.delete(id);
+    // Entries of directories that are gone are forgotten (and their bytes); the others are the sessions not used yet.
+    const catalogBytes = entries.bytes;
+    for (const id of entries.keys()) if (!listed.has(id)) entries.delete(id);
+    this.startBytes -= catalogBytes - entries.bytes;
     for (const s of this.sessions.values()) if (s.known) s.closeInterruptedTurns();
     this.sweepTimer = setInterval(() => this.sweep(), Math.max(50, Math.min(IDLE_MS, 10_000))).unref();
-    // After the daemon serves: the entries are checked, and the sessions the catalog did not know read, one by one. What
-    // this start left (the listing of sessions/, its sets, the catalog's bytes) is collected at the end of that check,
-    // not before serving: with 10,000 sessions a collection here cost ~8 ms of the start for ~2 MiB that the daemon
-    // holds until then (57.0-57.2 MiB right after the start, 55.8-56.6 five seconds later; measured, 5 starts each).
-    // Just after the daemon serves: what the first turn needs is loaded (warmUp), then the check runs.
+    // Just after the daemon serves: what the first turn needs is loaded (warmUp), then the entries are checked and the
+    // sessions the catalog did not know read, one by one. What this start left (the listing of sessions/, its sets, the
+    // catalog's bytes) is collected at the end of that check, not before serving: with 10,000 sessions a collection
+    // here cost ~8 ms of the start for ~2 MiB that the daemon holds until then (measured, 5 starts each).
     setTimeout(() => void this.warm().then(() => this.reconcileSoon()), 0).unref();
   }
 
@@ -172,8 +173,8 @@ export class SessionRegistry {
         since = performance.now();
       }
     }
-    // The start's garbage, the warm-up's and the check's (a stat of each file, each row parsed) are still in the heap, and an idle
-    // daemon allocates nothing that would collect them: with 10,000 sessions a collection here left ~4 MiB less RSS.
+    // The start's garbage, the warm-up's and the check's (a stat of each file, each row parsed) are still in the heap,
+    // and an idle daemon allocates nothing that would collect them: with 10,000 sessions this left ~4 MiB less RSS.
     if (checks >= 1000) collectGarbage();
     let read = false;
     for (const s of [...this.sessions.values()]) {
