@@ -6,7 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { startRig, type DaemonRig, WsRecorder } from './helpers/daemon.js';
-import { runOpta } from './helpers/env.js';
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { OPTA_BIN, runOpta, waitUntil } from './helpers/env.js';
 
 const GUIDE_CANCEL = "curl -X POST http://127.0.0.1:9999/v3/sessions/SESSION_ID/cancel -H 'Authorization: Bearer TOKEN'";
 
@@ -161,7 +163,8 @@ describe('opta sessions list has a bundle of its own (issue 23: its budget is 1.
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '');
     assert.deepEqual([JSON.parse(r.stdout).sessions.map((s: { id: string }) => s.id), JSON.parse(r.stdout).total], [['one'], 1]);
-    assert.deepEqual(ran(), ['cli-sessions-list'], 'only the small bundle ran: no commander, no guardian');
+    // cli-sessions-list runs without a code cache (a plain bundle): any cache here would be another bundle's.
+    assert.deepEqual(ran(), [], 'only the small bundle ran: no commander, no guardian');
     const text = await runOpta(rig.h, ['sessions', 'list'], { env });
     assert.match(text.stdout, /^SESSION +TURNS .*\none +0 +- +0 +0 +0 +0 /);
 
@@ -178,5 +181,47 @@ describe('opta sessions list has a bundle of its own (issue 23: its budget is 1.
     const bad = await runOpta(rig.h, ['sessions', 'list', '--bogus'], { env });
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /unknown option '--bogus'/);
+  });
+
+  test('the plain list runs without the code cache\'s machinery: node:vm, node:zlib and node:module stay unloaded (~3 ms of its budget)', async (t) => {
+    // Every module node loaded, written when the process ends (a preload given through NODE_OPTIONS).
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-loaded-'));
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const recorder = path.join(dir, 'record.cjs');
+    const out = path.join(dir, 'loaded.txt');
+    fs.writeFileSync(recorder, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(out)}, process.moduleLoadList.join('\\n')));\n`);
+    assert.ok([200, 201].includes((await rig.api('POST', '/v3/sessions', { id: 'one' })).status));
+    const r = await runOpta(rig.h, ['sessions', 'list'], { env: { ...rig.h.env, XDG_CACHE_HOME: xdg, NODE_OPTIONS: `--require ${recorder}` } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^SESSION +TURNS /);
+    const loaded = fs.readFileSync(out, 'utf8').split('\n').filter((l) => l.startsWith('NativeModule ')).map((l) => l.slice('NativeModule '.length));
+    assert.ok(loaded.includes('net'), `the recorder saw the command's modules: ${loaded.join(' ')}`);
+    assert.deepEqual(['vm', 'zlib', 'module'].filter((m) => loaded.includes(m)), [], 'the plain bundle loads none of them');
+    const bundle = fs.readFileSync(path.join(path.dirname(OPTA_BIN), 'cli-sessions-list.cjs'), 'latin1');
+    assert.deepEqual([...bundle.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]).filter((n) => !n.startsWith('node:')), [], 'node built-ins only');
+  });
+
+  test('the quick call sends the token to no one but this home\'s daemon: a foreign listener named by state.json gets not a byte of it', async (t) => {
+    const env = { ...rig.h.env, XDG_CACHE_HOME: xdg };
+    assert.equal((await runOpta(rig.h, ['daemon', 'stop'])).code, 0);
+    // A process that is not an Opta daemon, on the daemon's own port, recording every byte it is sent.
+    const log = path.join(rig.h.home, 'foreign.log');
+    const foreign = spawn(process.execPath, ['-e', `require('net').createServer((s) => s.on('data', (d) => require('fs').appendFileSync(${JSON.stringify(log)}, d))).listen(${rig.port}, '127.0.0.1')`], { stdio: 'ignore' });
+    rig.h.pids.add(foreign.pid!);
+    t.after(() => foreign.kill('SIGKILL'));
+    await waitUntil(() => new Promise<boolean>((resolve) => {
+      const c = net.connect({ port: rig.port, host: '127.0.0.1' });
+      c.once('connect', () => (c.destroy(), resolve(true)));
+      c.once('error', () => resolve(false));
+    }), 10000, `the foreign listener on port ${rig.port}`);
+    const token = 'f'.repeat(64);
+    fs.writeFileSync(rig.h.paths.stateFile, JSON.stringify({ pid: foreign.pid, port: rig.port, host: '127.0.0.1', token, daemonId: 'old', startedAt: new Date().toISOString(), version: '1.1.0' }));
+    const r = await runOpta(rig.h, ['sessions', 'list', '--json'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    rig.refresh();
+    assert.notEqual(rig.pid, foreign.pid, 'the guardian started this home its own daemon');
+    assert.ok(Array.isArray(JSON.parse(r.stdout).sessions), r.stdout);
+    const got = fs.existsSync(log) ? fs.readFileSync(log, 'latin1') : '';
+    assert.ok(!got.includes(token), `the foreign listener was sent the token: ${JSON.stringify(got.slice(0, 200))}`);
   });
 });

@@ -1,9 +1,10 @@
-// opta's own HTTP/1.1 client (core/http-client.ts) against real loopback servers answering in every framing: each answer whole, each failure classified.
+// opta's own HTTP/1.1 client (core/http-client.ts over core/http-exchange.ts) against real loopback servers answering in every framing: each answer whole, each failure classified.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import http from 'node:http';
 import { httpJson } from '../src/core/http-client.js';
+import { exchange } from '../src/core/http-exchange.js';
 
 /** A raw TCP server on a free port that answers each connection with `reply(request text)`; `close` says whether it hangs up after. */
 async function rawServer(reply: (req: string) => string | Buffer | null, opts: { close?: boolean } = {}): Promise<{ url: string; requests: string[]; stop(): Promise<void> }> {
@@ -107,4 +108,50 @@ test('failures are results: refused, hang-up, cut short, not HTTP, not JSON, no 
   const injected = await httpJson(`${s.url}/`, { headers: { authorization: 'Bearer x\r\nX-Evil: 1' } });
   assert.deepEqual([injected.ok, injected.errorCode], [false, 'ERR_INVALID_CHAR']);
   assert.equal(s.requests.length, 0, 'nothing was sent');
+});
+
+test('a target given by its parts (the quick call to the daemon) sends what its URL would; one no request can name is refused unsent', async (t) => {
+  const s = await rawServer(() => 'HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n{"ok":true}');
+  t.after(() => s.stop());
+  const port = Number(new URL(s.url).port);
+  const byParts = await exchange({ host: '127.0.0.1', port, path: '/v3/sessions?after=s%2001' }, { timeoutMs: 3000 });
+  const byUrl = await httpJson(`${s.url}/v3/sessions?after=s%2001`, { timeoutMs: 3000 });
+  assert.deepEqual([byParts.ok, byParts.json, byUrl.ok], [true, { ok: true }, true], JSON.stringify(byParts));
+  assert.equal(s.requests.length, 2);
+  assert.equal(s.requests[0], s.requests[1], 'the same request line and headers either way');
+  assert.match(s.requests[0], new RegExp(`^GET /v3/sessions\\?after=s%2001 HTTP/1\\.1\\r\\nhost: 127\\.0\\.0\\.1:${port}\\r\\n`));
+
+  for (const [target, code] of [
+    [{ host: '127.0.0.1', port, path: '/a b' }, 'ERR_INVALID_URL'],
+    [{ host: '127.0.0.1', port, path: '/x\r\nX-Evil: 1' }, 'ERR_INVALID_URL'],
+    [{ host: '127.0.0.1', port, path: 'v3/health' }, 'ERR_INVALID_URL'],
+    [{ host: '127.0.0.1', port: 70000, path: '/' }, 'ERR_INVALID_URL'],
+    [{ host: 'localhost', port, path: '/' }, 'ERR_NEEDS_LOOKUP'],
+  ] as const) {
+    const r = await exchange(target, { timeoutMs: 1000 });
+    assert.deepEqual([r.ok, r.errorCode], [false, code], `${JSON.stringify(target)}: ${JSON.stringify(r)}`);
+  }
+  assert.equal(s.requests.length, 2, 'none of them sent anything');
+
+  // An IPv6 address by its parts: bracketed in the Host header, as a URL would.
+  const v6 = net.createServer((c) => c.once('data', (d) => c.end(`HTTP/1.1 200 OK\r\nContent-Length: ${JSON.stringify(d.toString('latin1').split('\r\n')[1]).length}\r\n\r\n${JSON.stringify(d.toString('latin1').split('\r\n')[1])}`)));
+  const listening = await new Promise<boolean>((r) => v6.once('error', () => r(false)).listen(0, '::1', () => r(true)));
+  if (listening) {
+    t.after(() => new Promise<void>((r) => v6.close(() => r())));
+    const p6 = (v6.address() as net.AddressInfo).port;
+    const r = await exchange({ host: '::1', port: p6, path: '/' }, { timeoutMs: 3000 });
+    assert.deepEqual([r.ok, r.json], [true, `host: [::1]:${p6}`], JSON.stringify(r));
+  }
+});
+
+test('beforeSend is asked once the connection has begun, and a false answer sends nothing (the token stays home)', async (t) => {
+  const s = await rawServer(() => 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}');
+  t.after(() => s.stop());
+  let asked = 0;
+  const refused = await exchange(`${s.url}/`, { timeoutMs: 1000, headers: { authorization: 'Bearer secret' }, beforeSend: () => (asked++, false) });
+  assert.deepEqual([refused.ok, refused.errorCode, asked], [false, 'NOT_SENT', 1], JSON.stringify(refused));
+  const allowed = await exchange(`${s.url}/`, { timeoutMs: 3000, headers: { authorization: 'Bearer secret' }, beforeSend: () => (asked++, true) });
+  assert.deepEqual([allowed.ok, allowed.json, asked], [true, {}, 2], JSON.stringify(allowed));
+  assert.equal(s.requests.length, 1, 'only the allowed call reached the server');
+  assert.match(s.requests[0], /authorization: Bearer secret/);
 });

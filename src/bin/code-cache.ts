@@ -9,7 +9,10 @@ import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, r
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { Script } from 'node:vm';
 import { crc32 as zlibCrc32 } from 'node:zlib';
-import { Module } from 'node:module';
+import { createRequire, Module } from 'node:module';
+
+// For the bin, which loads node:module only with this file (its plain bundles do without it).
+export { createRequire };
 
 /** What a cache file starts with: a format tag, then the CRC-32 of the V8 data that follows. */
 const MAGIC = Buffer.from('optacc1\n', 'latin1');

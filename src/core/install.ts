@@ -1,6 +1,5 @@
 // Where the installed pieces of opta are (rules/, schemas/, the bin and its bundles), whether this code runs bundled or as tsc's output.
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -44,8 +43,16 @@ export function builtinRulesDir(kind?: string): string {
   return kind ? path.join(PACKAGE_ROOT, 'rules', kind) + path.sep : path.join(PACKAGE_ROOT, 'rules');
 }
 
+let builtinRequire: NodeJS.Require | undefined;
+
 /**
  * A synchronous require for a node built-in that only some paths need (child_process off Linux): imported at the top,
- * it would be loaded by every command that imports the module (~0.5-2 ms each).
+ * it would be loaded by every command that imports the module (~0.5-2 ms each). A bundle is CommonJS and has node's
+ * require; tsc's ES module output (unit tests, the build's scripts) asks node for node:module when it first needs one.
+ * Not imported here: that would load node:module (with node's ES module loader and source maps, ~0.3 ms) in every
+ * bundle, `opta sessions list`'s included.
  */
-export const requireBuiltin = createRequire(path.join(PACKAGE_ROOT, 'package.json')) as <T>(id: `node:${string}`) => T;
+export function requireBuiltin<T>(id: `node:${string}`): T {
+  builtinRequire ??= BUNDLED ? require : process.getBuiltinModule('node:module').createRequire(import.meta.url);
+  return builtinRequire(id) as T;
+}

@@ -1,7 +1,7 @@
 // Samples of the path to an HTTP server: per fresh connection, the TCP connect time and the GET /healthz round trip; and their statistics.
 import net from 'node:net';
 import { errorCode } from '../core/errors.js';
-import { parseHead } from '../core/http-client.js';
+import { parseHead } from '../core/http-exchange.js';
 
 export interface PathSample {
   connectMs: number | null;

@@ -1,8 +1,7 @@
 // A call straight to the daemon its state file names, when it plainly runs: no crash guardian, for commands whose start-up counts.
-import { httpJson, type HttpResult } from '../../core/http-client.js';
+import { exchange, type HttpResult } from '../../core/http-exchange.js';
 import type { OptaPaths } from '../../core/paths.js';
 import { isAlive, isOptaDaemonOf } from '../../core/proc.js';
-import { daemonUrl } from '../../core/state-shape.js';
 import { readStateLite } from '../../core/state-lite.js';
 
 /** As long as the guardian's own check of a daemon waits for its answer (inspectDaemon). */
@@ -19,7 +18,12 @@ export async function quickGet(paths: OptaPaths, path: string): Promise<HttpResu
   const read = readStateLite(paths.stateFile);
   if (read.class !== 'valid') return undefined;
   const s = read.state;
-  if (!isAlive(s.pid) || !isOptaDaemonOf(s.pid, paths.home)) return undefined;
-  const r = await httpJson(daemonUrl(s, path), { timeoutMs: QUICK_TIMEOUT_MS, headers: { authorization: `Bearer ${s.token}` } });
+  // An address only (the daemon's record names the one it bound): a name goes through the guardian's call, which resolves it.
+  const r = await exchange({ host: s.host, port: s.port, path }, {
+    timeoutMs: QUICK_TIMEOUT_MS,
+    headers: { authorization: `Bearer ${s.token}` },
+    // The token goes only to the daemon of this home: checked while the connection is made.
+    beforeSend: () => isAlive(s.pid) && isOptaDaemonOf(s.pid, paths.home),
+  });
   return !r.errorCode && r.status === 200 && r.json !== undefined ? r : undefined;
 }

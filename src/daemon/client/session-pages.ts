@@ -2,6 +2,13 @@
 import type { HttpResult } from '../../core/http-client.js';
 import type { SessionPage, SessionSummary } from '../protocol.js';
 
+/** The path of the page after session `after` (null: the first page), of `limit` sessions or the daemon's default. */
+function sessionsPath(after: string | null, limit?: number): string {
+  // Not URLSearchParams: its first use in a process is ~0.15 ms of `opta sessions list`.
+  const q = [limit !== undefined ? `limit=${limit}` : '', after !== null ? `after=${encodeURIComponent(after)}` : ''].filter(Boolean).join('&');
+  return `/v3/sessions${q ? `?${q}` : ''}`;
+}
+
 /**
  * Asks for the first page, or for every page when `all`, through `get` (the guardian's call, or the quick call to a
  * daemon that plainly runs). Undefined when `get` gives up on a page (the quick call: then the caller asks again
@@ -15,10 +22,7 @@ export async function sessionPages(
   const sessions: SessionSummary[] = [];
   let after: string | null = null;
   for (;;) {
-    const q = new URLSearchParams();
-    if (opts.limit !== undefined) q.set('limit', String(opts.limit));
-    if (after !== null) q.set('after', after);
-    const r = await get(`/v3/sessions${q.size ? `?${q}` : ''}`);
+    const r = await get(sessionsPath(after, opts.limit));
     if (!r) return undefined;
     const page = r.json as Partial<SessionPage> & { sessions: SessionSummary[] };
     if (!page || !Array.isArray(page.sessions)) return undefined;
