@@ -183,3 +183,20 @@ test('bounded resolution: literals, localhost and /etc/hosts are answered withou
   assert.deepEqual(await resolveHost('::1', { timeoutMs: 50 }), [{ address: '::1', family: 6 }]);
   assert.deepEqual((await resolveHost('LOCALHOST.', { timeoutMs: 50 })).map((a) => a.address), ['127.0.0.1', '::1']);
 });
+
+test('readSmallFile: a file read whole by the size fstat gives; one that says it is empty (a pseudo-file) read to its end, never past the bound', { skip: process.platform !== 'linux' && 'needs /proc' }, async () => {
+  const { readSmallBytes, readSmallFile } = await import('../src/core/read-small.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opta-small-'));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'state.json');
+  const text = JSON.stringify({ pid: 1, word: 'héllo'.repeat(3000) });
+  fs.writeFileSync(file, text);
+  assert.equal(readSmallFile(file), text);
+  fs.writeFileSync(file, '');
+  assert.equal(readSmallBytes(file).length, 0);
+  // /proc/self/status: st_size 0, yet it has lines; read whole.
+  const status = readSmallFile('/proc/self/status');
+  assert.match(status, /^Name:\t/m);
+  assert.match(status, /^VmRSS:/m);
+  assert.throws(() => readSmallBytes('/proc/self/status', 16), (e: NodeJS.ErrnoException) => e.code === 'EFBIG' && /more than 16 bytes/.test(e.message));
+});

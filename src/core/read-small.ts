@@ -49,11 +49,13 @@ export function readSmallFile(file: string, max = MAX_SMALL_FILE): string {
  * readSmallFile's bytes, for a reader that keeps them (no string made, and no buffer left for the collector): the size
  * fstat gave, read with readSync (readFileSync of an fd stats it again and grows its buffer: ~0.2 ms of the first call
  * in a process). Opta replaces its files whole (rename), so that size is the file's; bytes appended since are not read.
+ * A file that says it is empty (a pseudo-file, some network file systems) is read to its end, never past `max`.
  */
 export function readSmallBytes(file: string, max = MAX_SMALL_FILE): Buffer {
   const { fd, size } = openRegular(file);
   try {
     if (size > max) throw Object.assign(new Error(`${file} is ${size} bytes, more than any file opta writes (${max}); move it aside (mv ${file} ${file}.bad)`), { code: 'EFBIG' });
+    if (size === 0) return readToEnd(fd, file, max);
     const buf = Buffer.allocUnsafe(size);
     let at = 0;
     while (at < size) {
@@ -64,6 +66,20 @@ export function readSmallBytes(file: string, max = MAX_SMALL_FILE): Buffer {
     return at === size ? buf : buf.subarray(0, at);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/** What is left to read of `fd`, refused once it passes `max`. */
+function readToEnd(fd: number, file: string, max: number): Buffer {
+  const parts: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(64 * 1024);
+    const n = fs.readSync(fd, chunk, 0, chunk.length, null);
+    if (n === 0) return Buffer.concat(parts, total);
+    total += n;
+    if (total > max) throw Object.assign(new Error(`${file} is more than ${max} bytes, more than any file opta writes; move it aside (mv ${file} ${file}.bad)`), { code: 'EFBIG' });
+    parts.push(chunk.subarray(0, n));
   }
 }
 
