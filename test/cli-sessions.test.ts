@@ -9,6 +9,7 @@ import { startRig, type DaemonRig, WsRecorder } from './helpers/daemon.js';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { OPTA_BIN, runOpta, waitUntil } from './helpers/env.js';
+import { exitCodeWithin } from './helpers/wait.js';
 
 const GUIDE_CANCEL = "curl -X POST http://127.0.0.1:9999/v3/sessions/SESSION_ID/cancel -H 'Authorization: Bearer TOKEN'";
 
@@ -199,6 +200,28 @@ describe('opta sessions list has a bundle of its own (issue 23: its budget is 1.
     assert.deepEqual(['vm', 'zlib', 'module'].filter((m) => loaded.includes(m)), [], 'the plain bundle loads none of them');
     const bundle = fs.readFileSync(path.join(path.dirname(OPTA_BIN), 'cli-sessions-list.cjs'), 'latin1');
     assert.deepEqual([...bundle.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]).filter((n) => !n.startsWith('node:')), [], 'node built-ins only');
+  });
+
+  test('its output fails as every command\'s does: a reader gone (EPIPE) ends it quietly, a full disk is one line and exit 2', async () => {
+    assert.ok([200, 201].includes((await rig.api('POST', '/v3/sessions', { id: 'one' })).status));
+    const env = { ...rig.h.env, XDG_CACHE_HOME: xdg };
+    // The reader is gone before the table is written.
+    const gone = spawn(process.execPath, [OPTA_BIN, 'sessions', 'list'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    gone.stdout!.destroy();
+    let err = '';
+    gone.stderr!.on('data', (d) => (err += d));
+    const code = await exitCodeWithin(gone, 30000, () => `opta sessions list with its reader gone to finish; got: ${err}`, 'close');
+    assert.deepEqual([code, err], [0, '']);
+    const full = fs.openSync('/dev/full', 'w');
+    try {
+      const child = spawn(process.execPath, [OPTA_BIN, 'sessions', 'list'], { env, stdio: ['ignore', full, 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (d) => (stderr += d));
+      assert.equal(await exitCodeWithin(child, 30000, () => `opta sessions list with stdout on /dev/full to finish; got: ${stderr}`, 'close'), 2, stderr);
+      assert.equal(stderr, 'opta: cannot write the output: ENOSPC: no space left on device, write\n');
+    } finally {
+      fs.closeSync(full);
+    }
   });
 
   test('the quick call sends the token to no one but this home\'s daemon: a foreign listener named by state.json gets not a byte of it', async (t) => {
