@@ -86,20 +86,27 @@ export function entries(groups: string[], deps: Map<string, string>): Entry[] {
   ];
 }
 
-/** The names each module is imported by in our sources: `import { parseArgs } from 'node:util'` -> node:util: parseArgs. */
+/** What a module's shim must export for our sources: WHOLE when one takes it whole (`import * as`, `import()`). */
+const WHOLE = '*';
+
+/**
+ * The names each module is imported by in our sources: `import { parseArgs } from 'node:util'` -> node:util:
+ * parseArgs; WHOLE for a module some source takes as a namespace (`import * as x from`, `await import('node:dns/promises')`).
+ */
 function importedNames(dir: string, out = new Map<string, Set<string>>()): Map<string, Set<string>> {
+  const add = (module: string, name: string) => out.set(module, (out.get(module) ?? new Set<string>()).add(name));
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) importedNames(p, out);
     else if (e.name.endsWith('.ts')) {
-      for (const m of fs.readFileSync(p, 'utf8').matchAll(/import\s+(?:[\w$]+\s*,\s*)?\{([^}]*)\}\s*from\s*['"]([^'"]+)['"]/g)) {
-        const set = out.get(m[2]) ?? new Set<string>();
+      const text = fs.readFileSync(p, 'utf8');
+      for (const m of text.matchAll(/import\s+(?:[\w$]+\s*,\s*)?\{([^}]*)\}\s*from\s*['"]([^'"]+)['"]/g)) {
         for (const part of m[1].split(',')) {
           const name = part.trim().split(/\s+as\s+/)[0];
-          if (name && !name.startsWith('type ')) set.add(name);
+          if (name && !name.startsWith('type ')) add(m[2], name);
         }
-        out.set(m[2], set);
       }
+      for (const m of text.matchAll(/import\s+\*\s+as\s+[\w$]+\s+from\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) add(m[1] ?? m[2], WHOLE);
     }
   }
   return out;
@@ -110,8 +117,9 @@ function importedNames(dir: string, out = new Map<string, Set<string>>()): Map<s
  * esbuild turns `import fs from 'node:fs'` into `__toESM(require('node:fs'))`, which copies every export into a new
  * object with a getter each, once per importing file (51 such copies cost the doctor ~7 ms; zod has 260 exports). One
  * small ES module per required module, requiring it once, is shared by all. It exports the default (module.exports,
- * as node gives a CommonJS module to `import`), every plain value, and the getters our sources import by name (a
- * built-in's other getters are not run: fs.promises loads code, process.stdin opens standard input).
+ * as node gives a CommonJS module to `import`) and the names our sources import (a built-in's other getters are not
+ * run: fs.promises loads code, process.stdin opens standard input); every plain value too where a source takes the
+ * module whole, and a dependency's every export.
  */
 const plainValues = new Map<string, string[]>();
 /**
@@ -132,10 +140,13 @@ function plainValuesOf(specifier: string): string[] {
 
 function shim(specifier: string, named: Set<string> | undefined, entry?: string): string {
   const builtin = specifier.startsWith('node:');
-  const names = (builtin ? plainValuesOf(specifier) : Object.keys(requireDep(specifier, entry))).filter(
+  // A built-in that our sources only import by name exports just those names: each shim's copies run at every start
+  // of every bundle that carries it (node:fs has ~100 plain values; `opta sessions list` uses four).
+  const byName = builtin && !named?.has(WHOLE);
+  const names = (byName ? [] : builtin ? plainValuesOf(specifier) : Object.keys(requireDep(specifier, entry))).filter(
     (k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default' && k !== '__esModule',
   );
-  for (const k of named ?? []) if (builtin && !names.includes(k) && k in (rootRequire(specifier) as object)) names.push(k);
+  for (const k of named ?? []) if (builtin && k !== WHOLE && !names.includes(k) && k in (rootRequire(specifier) as object)) names.push(k);
   // Locals by number: an export may be named like a reserved word (zod's `null`, `void`).
   const locals = names.map((k, i) => `const e${i} = m[${JSON.stringify(k)}];`).join('\n');
   const list = names.map((k, i) => `e${i} as ${k}`).join(', ');
