@@ -79,7 +79,7 @@ test('a corrupt, cut or foreign cache is never used (a flipped byte V8 accepted 
   await configPath(h);
   const file = path.join(cache, files('cli-config-')[0]);
   const good = fs.readFileSync(file);
-  // Same length, bytes changed in the middle of V8's data: only our checksum can tell.
+  // Same length, bytes changed in the middle of V8's data (either copy): only our second copy can tell.
   for (const at of [0.3, 0.5, 0.8]) {
     const bad = Buffer.from(good);
     const i = Math.floor(bad.length * at);

@@ -21,11 +21,6 @@ export interface BuildInfo {
   libs: string[];
   /** Each bundle's content hash, which names its cache. */
   hashes: Record<string, string>;
-  /**
-   * Bundles run by node's own require, without the code cache: small ones whose compile costs less than loading the
-   * cache's machinery (node:vm, node:zlib for its checksum, the cache file). They require node's built-ins only.
-   */
-  plain: string[];
 }
 
 declare const OPTA_BUILD: BuildInfo;
@@ -64,31 +59,24 @@ async function run(args: string[], info: BuildInfo): Promise<void> {
   // Stack traces that name the TypeScript sources (node's own loader reads the source maps), at the price of the cache.
   const debug = id.startsWith('cli') && args.includes('--debug');
   if (debug) process.setSourceMapsEnabled(true);
+  const runBundle = await cachedRunner(info, debug);
   // A bundle may hand the command over (a subcommand's bundle, given what only its group's bundle answers): it says
   // so in its exports (a promise when it must ask something first: sessions list, whether the daemon plainly runs),
   // having done nothing else.
-  const handOffOf = async (exports: unknown): Promise<string | undefined> => {
-    const handOff: unknown = await (exports as { handOff?: unknown }).handOff;
-    return typeof handOff === 'string' && handOff !== id && handOff in info.hashes ? handOff : undefined;
-  };
-  if (info.plain.includes(id)) {
-    // node's own require: it requires node's built-ins only (the build checks). Not node:module's createRequire, whose
-    // first load brings node's ES module loader and source maps (~0.3 ms): only the cached path below needs it.
-    const next = await handOffOf(require(join(__dirname, `${id}.cjs`)));
-    if (next !== undefined) (await cachedRunner(info, debug))(next, { exports: {} });
-    return;
-  }
   const main: BundleModule = { exports: {} };
-  const runBundle = await cachedRunner(info, debug);
   runBundle(id, main);
-  const next = await handOffOf(main.exports);
-  if (next !== undefined) runBundle(next, { exports: {} });
+  const handOff: unknown = await (main.exports as { handOff?: unknown }).handOff;
+  if (typeof handOff === 'string' && handOff !== id && handOff in info.hashes) runBundle(handOff, { exports: {} });
 }
 
 /** Runs bundles with the V8 code cache, and the dependencies' bundles they require (each once per process). */
 async function cachedRunner(info: BuildInfo, debug: boolean): Promise<(bundle: string, module: BundleModule) => void> {
-  const { cacheDir, cacheFile, createRequire, runPlain, runWithCache } = await import('./code-cache.js');
+  const { cacheDir, cacheFile, runPlain, runWithCache } = await import('./code-cache.js');
+  // --debug's loader alone needs node:module (with node's ES module loader and source maps, ~0.3 ms to load).
+  const Module = debug ? (await import('node:module')).Module : undefined;
   const dir = debug ? undefined : cacheDir();
+  // The bin's own require: the bundles are files of its own directory, so it resolves for them as it does for itself.
+  const real = require;
   const libs = new Map<string, BundleModule>();
   // What node's require gave, by name: bundles require node's built-ins by name, again and again (every CommonJS file
   // of a dependency asks for fs, path, events...), and each call walks node's resolver (~0.5 ms in a doctor run).
@@ -96,7 +84,6 @@ async function cachedRunner(info: BuildInfo, debug: boolean): Promise<(bundle: s
 
   const runBundle = (bundle: string, module: BundleModule): void => {
     const file = join(__dirname, `${bundle}.cjs`);
-    const real = createRequire(file);
     // A dependency comes from its own bundle (once per process, shared by every bundle that requires it); node's
     // built-ins and anything else from node.
     const fromNode = (name: string) => {
@@ -109,7 +96,7 @@ async function cachedRunner(info: BuildInfo, debug: boolean): Promise<(bundle: s
       extensions: real.extensions,
       main: real.main,
     }) as NodeJS.Require;
-    if (debug) runPlain({ file, module, require });
+    if (Module) runPlain({ file, module, require }, Module);
     else runWithCache({ file, module, require, cache: dir === undefined ? undefined : cacheFile(dir, bundle, info.hashes[bundle] ?? 'unknown'), writeAfterMs: WRITE_AFTER_MS });
   };
   const lib = (name: string): unknown => {

@@ -61,14 +61,6 @@ function entryOf(name: string): string {
 export const SUBCOMMANDS: Record<string, string> = { 'daemon logs': 'src/cli/daemon-logs.ts', 'sessions list': 'src/cli/sessions-list.ts' };
 
 /**
- * Bundles the bin runs with node's own require instead of the code cache (BuildInfo.plain): the ones so small that
- * loading the cache's machinery (node:vm, node:zlib for its checksum, the cache file) costs more than compiling them.
- * `sessions list` (~21 KB, a budget of 1.5x a bare node): that machinery was ~3 ms of its ~32 ms. A plain bundle may
- * require node's built-ins only (the build checks): a dependency would come from node_modules, not its bundle.
- */
-export const PLAIN = ['cli-sessions-list'];
-
-/**
  * Every bundle: `cli` (all groups: help, unknown commands), `cli-<group>` per command group, `cli-<group>-<name>` per
  * subcommand of its own, each program, each dependency.
  */
@@ -309,14 +301,10 @@ export async function buildBundles(outDir = BUNDLE_DIR): Promise<Array<{ id: str
     const buf = fs.readFileSync(file);
     if (buf.some((b) => b > 0x7f)) throw new Error(`${file} is not ASCII; the bin reads bundles as one-byte strings`);
     hashes[e.id] = crypto.createHash('sha256').update(buf).digest('hex').slice(0, 16);
-    if (PLAIN.includes(e.id)) {
-      const outside = [...buf.toString('latin1').matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]).filter((n) => !n.startsWith('node:'));
-      if (outside.length) throw new Error(`${file} is run without the bin's require (PLAIN) but requires ${outside.join(', ')}: only node's built-ins`);
-    }
     sizes.push({ id: e.id, bytes: buf.length });
   }
 
-  const info: BuildInfo = { version: VERSION, groups, subcommands: Object.keys(SUBCOMMANDS), programs: Object.keys(PROGRAMS).filter((p) => p !== 'daemon'), libs: [...deps.keys()], hashes, plain: PLAIN };
+  const info: BuildInfo = { version: VERSION, groups, subcommands: Object.keys(SUBCOMMANDS), programs: Object.keys(PROGRAMS).filter((p) => p !== 'daemon'), libs: [...deps.keys()], hashes };
   const bin = await esbuild.build({
     ...COMMON,
     entryPoints: [path.join(PACKAGE_ROOT, 'src/bin/opta.ts')],
