@@ -53,6 +53,13 @@ let builtinRequire: NodeJS.Require | undefined;
  * bundle, `opta sessions list`'s included.
  */
 export function requireBuiltin<T>(id: `node:${string}`): T {
-  builtinRequire ??= BUNDLED ? require : process.getBuiltinModule('node:module').createRequire(import.meta.url);
+  builtinRequire ??= BUNDLED ? require : esmRequire();
   return builtinRequire(id) as T;
+}
+
+function esmRequire(): NodeJS.Require {
+  // process.getBuiltinModule: Node 20.16+. Only tsc's output needs it; the bundles users run do not.
+  const mod = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule?.('node:module') as typeof import('node:module') | undefined;
+  if (!mod) throw new Error(`opta's tests and build scripts need Node 20.16 or newer (process.getBuiltinModule); this is ${process.version}`);
+  return mod.createRequire(import.meta.url);
 }
